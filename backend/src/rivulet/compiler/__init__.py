@@ -1,0 +1,1 @@
+"""The flow compiler: canvas documents in, frozen ``CompiledGraph`` out."""

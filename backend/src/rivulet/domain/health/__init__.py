@@ -1,0 +1,5 @@
+"""``GET /api/health``."""
+
+from rivulet.domain.health.controller import HealthController
+
+__all__ = ("HealthController",)

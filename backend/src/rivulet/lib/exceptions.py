@@ -1,0 +1,124 @@
+"""The error hierarchy. Every error the app raises on purpose is an ``AppError``.
+
+HTTP mapping happens in exactly one place (``rivulet.server.core``); code elsewhere raises these and never
+builds responses. Each class carries a stable ``code`` that clients can switch on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = (
+    "AppError",
+    "AuthenticationError",
+    "ConfigError",
+    "ConflictError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "OperatorError",
+    "PermissionDeniedError",
+    "StorageError",
+    "ValidationError",
+)
+
+
+class AppError(Exception):
+    """Root of every deliberate error.
+
+    Args:
+        detail: A human-readable message, safe to show to clients.
+        extra: Structured context (ids, paths, expected values) returned alongside ``detail``.
+    """
+
+    code: ClassVar[str] = "internal_error"
+    status_code: ClassVar[int] = 500
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra: dict[str, Any] = extra or {}
+
+
+class ConfigError(AppError):
+    """Settings or environment are unusable (bad value, missing extension, unreachable database)."""
+
+    code = "config_error"
+    status_code = 500
+
+
+class ValidationError(AppError):
+    """Client input failed validation; ``extra["errors"]`` lists located problems."""
+
+    code = "validation_error"
+    status_code = 422
+
+
+class NotFoundError(AppError):
+    """A named resource does not exist."""
+
+    code = "not_found"
+    status_code = 404
+
+
+class ConflictError(AppError):
+    """The request conflicts with current state (stale version, duplicate name)."""
+
+    code = "conflict"
+    status_code = 409
+
+
+class AuthenticationError(AppError):
+    """Missing or invalid credentials."""
+
+    code = "unauthenticated"
+    status_code = 401
+
+
+class PermissionDeniedError(AppError):
+    """Credentials are valid but do not allow the action."""
+
+    code = "permission_denied"
+    status_code = 403
+
+
+class StorageError(AppError):
+    """The storage backend failed in a way the caller cannot fix."""
+
+    code = "storage_error"
+    status_code = 503
+
+
+class OperatorError(AppError):
+    """An operator failed while running a node.
+
+    Args:
+        detail: What went wrong.
+        operator_id: The operator's id, e.g. ``"core.http_request"``.
+        node_id: The flow node that ran it, when known.
+    """
+
+    code = "operator_error"
+    status_code = 500
+
+    def __init__(self, detail: str, *, operator_id: str, node_id: str | None = None) -> None:
+        super().__init__(detail, extra={"operator_id": operator_id, "node_id": node_id})
+        self.operator_id = operator_id
+        self.node_id = node_id
+
+
+class MissingDependencyError(AppError):
+    """An optional extra is needed; the message says how to install it.
+
+    Args:
+        package: The importable package that is missing.
+        extra: The ``rivulet`` extra that provides it.
+    """
+
+    code = "missing_dependency"
+    status_code = 501
+
+    def __init__(self, package: str, *, extra: str) -> None:
+        super().__init__(
+            f"{package!r} is not installed; install it with: pip install 'rivulet[{extra}]'",
+            extra={"package": package, "extra": extra},
+        )

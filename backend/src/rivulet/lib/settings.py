@@ -1,0 +1,121 @@
+"""Settings: one frozen Struct, read from defaults, then a TOML file, then ``RIVULET_*`` environment variables.
+
+Example:
+    >>> s = load_settings(environ={"RIVULET_PORT": "9000", "RIVULET_HOME": "/tmp/rv"})
+    >>> (s.port, s.home)
+    (9000, '/tmp/rv')
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from rivulet.lib.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ("ENV_PREFIX", "Settings", "default_frontend_dir", "default_home", "load_settings")
+
+ENV_PREFIX = "RIVULET_"
+_REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+def default_home() -> str:
+    """Where Rivulet keeps its data when ``RIVULET_HOME`` is not set."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "rivulet")
+
+
+def default_frontend_dir() -> str:
+    """The built editor inside a source checkout (``frontend/dist``)."""
+    return str(_REPO_ROOT / "frontend" / "dist")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every setting of a Rivulet process. Environment names are ``RIVULET_`` + the upper-cased field."""
+
+    home: str = msgspec.field(default_factory=default_home)
+    """Data directory: the embedded PostgreSQL cluster lives in ``<home>/pgdata``."""
+    database_url: str | None = None
+    """An external PostgreSQL (with pgvector) to use instead of the embedded one."""
+    host: str = "127.0.0.1"
+    """Interface the HTTP server binds to."""
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
+    """TCP port of the HTTP server."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Minimum level of log records."""
+    log_format: Literal["console", "json"] = "console"
+    """``json`` writes one JSON object per line (for log shippers)."""
+    db_pool_min: Annotated[int, Meta(ge=1)] = 1
+    """Connections the pool keeps open."""
+    db_pool_max: Annotated[int, Meta(ge=1)] = 10
+    """Upper bound of pooled connections per process."""
+    frontend_dir: str = msgspec.field(default_factory=default_frontend_dir)
+    """Directory of the built editor served at ``/``."""
+    debug: bool = False
+    """Development mode: verbose errors in logs (never in responses)."""
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    fields = set(Settings.__struct_fields__)
+    values: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name in fields:
+            values[name] = value
+    return values
+
+
+def _config_path(environ: Mapping[str, str], home: str) -> Path | None:
+    explicit = environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{ENV_PREFIX}CONFIG points at {path}, which is not a file")
+        return path
+    candidate = Path(home).expanduser() / "rivulet.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from defaults, ``<home>/rivulet.toml`` (or ``RIVULET_CONFIG``), env and overrides.
+
+    Args:
+        environ: The environment to read (defaults to ``os.environ``).
+        **overrides: Values that win over everything else (used by CLI flags).
+
+    Returns:
+        The frozen settings.
+
+    Raises:
+        ConfigError: A value has the wrong type or is out of range; the message names the setting.
+    """
+    env = os.environ if environ is None else environ
+    env_values = _from_env(env)
+    home = str(overrides.get("home") or env_values.get("home") or default_home())
+    merged: dict[str, Any] = {}
+    path = _config_path(env, home)
+    if path is not None:
+        try:
+            merged.update(tomllib.loads(path.read_text()))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    merged.update(env_values)
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = msgspec.convert(merged, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        source = f" (from {path})" if path else ""
+        raise ConfigError(f"invalid setting{source}: {exc}; environment names are {ENV_PREFIX}<NAME>") from exc
+    if settings.db_pool_min > settings.db_pool_max:
+        raise ConfigError("db_pool_min must not exceed db_pool_max")
+    return settings

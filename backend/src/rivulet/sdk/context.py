@@ -1,0 +1,59 @@
+"""``RunContext``: what a running node may touch. The runtime provides the implementation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+    import logging
+    from collections.abc import Mapping
+
+__all__ = ("RunContext",)
+
+S = TypeVar("S")
+
+
+class RunContext(Protocol):
+    """Services and signals for one node execution."""
+
+    @property
+    def run_id(self) -> str:
+        """The run being executed."""
+        ...
+
+    @property
+    def node_id(self) -> str:
+        """The flow node being executed."""
+        ...
+
+    @property
+    def log(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+        """A logger bound to run and node ids."""
+        ...
+
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        """Resolved flow variables (secrets excluded; use ``secret``)."""
+        ...
+
+    @property
+    def cancelled(self) -> asyncio.Event:
+        """Set when the run is cancelled; long loops should check it."""
+        ...
+
+    async def progress(self, value: float, maximum: float | None = None) -> None:
+        """Report progress (emits ``node.progress``)."""
+        ...
+
+    async def secret(self, name: str) -> str:
+        """Decrypt a secret by name. Raises ``NotFoundError``; never log the value."""
+        ...
+
+    def service(self, kind: type[S]) -> S:
+        """A shared service by its Protocol type (models, vector store, datasources).
+
+        Raises:
+            MissingDependencyError: The service is not configured in this process.
+        """
+        ...

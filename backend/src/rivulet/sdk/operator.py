@@ -1,0 +1,143 @@
+"""The operator contract.
+
+An operator module (``rivulet_operators/<category>/<verb_noun>.py``) defines ``Params``, ``Inputs`` and
+``Outputs`` Structs and one ``Operator`` subclass::
+
+    class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+        template: Annotated[str, Meta(description="Jinja2 template", extra={"ui": "prompt"})]
+
+    class Inputs(msgspec.Struct, frozen=True, kw_only=True):
+        value: Json
+
+    class Outputs(msgspec.Struct, frozen=True, kw_only=True):
+        text: Text
+
+    class RenderTemplate(Operator[Params, Inputs, Outputs]):
+        spec = OperatorSpec(id="core.template", category="core", title="Template")
+        params_type, inputs_type, outputs_type = Params, Inputs, Outputs
+
+        async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs: ...
+
+Ports come from the ``Inputs``/``Outputs`` fields (a field with a default is an optional input). An output left
+``msgspec.UNSET`` is not produced, and nodes that need it are skipped (how branches work). A ``Stream[T]``
+output holds an async iterator that the runtime consumes and fans out. Operators whose ports depend on
+their params (templates with variables, routers) override ``input_ports``/``output_ports``; their values
+then arrive/leave through ``build_inputs``/``output_values``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
+
+import msgspec
+from msgspec import Meta
+
+from rivulet.sdk.ports import PortType, port_type_of
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from rivulet.sdk.context import RunContext
+
+__all__ = ("NoInputs", "NoOutputs", "NoParams", "Operator", "OperatorSpec", "PortSpec")
+
+
+class OperatorSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Identity, palette metadata and runtime hints of an operator."""
+
+    id: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
+    """``<category>.<verb_noun>``; the module name is the tail."""
+    version: Annotated[int, Meta(ge=1)] = 1
+    category: str
+    title: str
+    description: str = ""
+    icon: str = "box"
+    """An icon name from the editor's icon set."""
+    tags: tuple[str, ...] = ()
+    cacheable: bool = True
+    """False for operators with side effects or non-determinism (HTTP calls, clocks, LLM sampling)."""
+    cpu_bound: bool = False
+    """Run ``run`` in a worker thread instead of on the event loop."""
+    concurrency: Annotated[int, Meta(ge=1)] | None = None
+    """At most this many nodes of this operator run at once in a process."""
+    timeout_s: Annotated[float, Meta(gt=0)] | None = None
+    """Default per-attempt timeout (a node's policy overrides it)."""
+
+
+class PortSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """One input or output port."""
+
+    name: str
+    type: PortType
+    required: bool = True
+    description: str = ""
+
+
+class NoParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Params of an operator without parameters."""
+
+
+class NoInputs(msgspec.Struct, frozen=True, kw_only=True):
+    """Inputs of a source operator."""
+
+
+class NoOutputs(msgspec.Struct, frozen=True, kw_only=True):
+    """Outputs of a sink operator."""
+
+
+P = TypeVar("P", bound=msgspec.Struct)
+I = TypeVar("I", bound=msgspec.Struct)  # noqa: E741 - conventional name next to P and O
+O = TypeVar("O", bound=msgspec.Struct)
+
+
+def _ports(struct: type[msgspec.Struct]) -> tuple[PortSpec, ...]:
+    info = msgspec.inspect.type_info(struct)
+    if not isinstance(info, msgspec.inspect.StructType):
+        raise TypeError(f"{struct!r} is not a Struct")
+    hints = _hints(struct)
+    ports: list[PortSpec] = []
+    for field in info.fields:
+        annotation = hints[field.name]
+        ports.append(PortSpec(name=field.encode_name, type=port_type_of(annotation), required=field.required))
+    return tuple(ports)
+
+
+def _hints(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    import typing
+
+    return typing.get_type_hints(struct, include_extras=True)
+
+
+class Operator(Generic[P, I, O]):
+    """Base class of every operator. Subclasses set ``spec`` and the three Struct types and implement ``run``."""
+
+    spec: ClassVar[OperatorSpec]
+    params_type: ClassVar[type[msgspec.Struct]] = NoParams
+    inputs_type: ClassVar[type[msgspec.Struct]] = NoInputs
+    outputs_type: ClassVar[type[msgspec.Struct]] = NoOutputs
+
+    @classmethod
+    def input_ports(cls, params: Any) -> tuple[PortSpec, ...]:
+        """Input ports for these params (default: the ``Inputs`` fields)."""
+        return _ports(cls.inputs_type)
+
+    @classmethod
+    def output_ports(cls, params: Any) -> tuple[PortSpec, ...]:
+        """Output ports for these params (default: the ``Outputs`` fields)."""
+        return _ports(cls.outputs_type)
+
+    @classmethod
+    def build_inputs(cls, values: Mapping[str, Any]) -> Any:
+        """Build the ``Inputs`` value from port values (already type-checked by the compiler)."""
+        return cls.inputs_type(**values)
+
+    @classmethod
+    def output_values(cls, outputs: Any) -> dict[str, Any]:
+        """Port values produced by ``run``; ``UNSET`` fields are left out (not produced)."""
+        return {
+            name: value for name in outputs.__struct_fields__ if (value := getattr(outputs, name)) is not msgspec.UNSET
+        }
+
+    async def run(self, ctx: RunContext, params: P, inputs: I) -> O:
+        """Execute one node. Raise ``OperatorError`` (or any exception) to fail the attempt."""
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""HTTP/WebSocket server: app factory, error mapping, CLI."""

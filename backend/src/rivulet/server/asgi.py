@@ -1,0 +1,68 @@
+"""The app factory: ``create_app(settings, database_url)`` wires routes, services and lifespan."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from rivulet import __version__
+from rivulet.domain.health import HealthController
+from rivulet.server.core import exception_handlers, provide_services
+from rivulet.server.frontend import frontend_router
+from rivulet.server.services import Services
+from rivulet.storage.postgres.flows import PostgresFlowStore
+from rivulet.storage.postgres.migrate import apply_migrations
+from rivulet.storage.postgres.pool import open_pool
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from rivulet.lib.settings import Settings
+
+__all__ = ("create_app",)
+
+
+def _lifespan(settings: Settings, database_url: str | None):
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if database_url is None:
+            yield
+            return
+        pool = await open_pool(database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        try:
+            await apply_migrations(pool)
+            app.state["services"] = Services(settings=settings, pool=pool, flows=PostgresFlowStore(pool))
+            yield
+        finally:
+            await pool.close()
+
+    return lifespan
+
+
+def create_app(settings: Settings, database_url: str | None) -> Litestar:
+    """Build the ASGI app.
+
+    Args:
+        settings: Process settings.
+        database_url: The PostgreSQL to use; ``None`` builds an app without storage (schema export only).
+    """
+    return Litestar(
+        route_handlers=[HealthController, frontend_router(Path(settings.frontend_dir))],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers=exception_handlers(),
+        lifespan=[_lifespan(settings, database_url)],
+        openapi_config=OpenAPIConfig(
+            title="Rivulet API",
+            version=__version__,
+            path="/api/docs",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        logging_config=None,
+        debug=False,
+    )

@@ -1,0 +1,149 @@
+"""The ``rivulet`` command line: ``serve``, ``migrate``, ``export-schemas``, ``version``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rivulet import __version__
+from rivulet.lib.exceptions import AppError
+from rivulet.lib.log import configure_logging, get_logger
+from rivulet.lib.settings import load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from rivulet.lib.settings import Settings
+
+__all__ = ("main",)
+
+_log = get_logger("rivulet.cli")
+_REPO_SCHEMAS = Path(__file__).resolve().parents[4] / "schemas"
+
+
+class _Database:
+    """The database URL for a command: the configured one, or a started embedded server."""
+
+    def __init__(self, settings: Settings) -> None:
+        from rivulet.storage.embedded import EmbeddedPostgres
+
+        self._embedded = None if settings.database_url else EmbeddedPostgres(settings.home)
+        self._url = settings.database_url
+
+    def __enter__(self) -> str:
+        if self._embedded is not None:
+            self._url = self._embedded.start()
+        assert self._url is not None
+        return self._url
+
+    def __exit__(self, *_: object) -> None:
+        if self._embedded is not None:
+            self._embedded.stop()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(
+        host=getattr(args, "host", None), port=getattr(args, "port", None), home=getattr(args, "home", None)
+    )
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+
+    import uvicorn
+
+    from rivulet.server.asgi import create_app
+
+    settings = _settings(args)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so that the embedded
+    # database below is stopped by the context manager instead of the process dying under it.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with _Database(settings) as url:
+        app = create_app(settings, database_url=url)
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="on"
+        )
+        server = uvicorn.Server(config)
+        _log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}"})
+        server.run()
+        return 0 if server.started else 1
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from rivulet.storage.postgres.migrate import apply_migrations
+    from rivulet.storage.postgres.pool import open_pool
+
+    settings = _settings(args)
+
+    async def run(url: str) -> list[int]:
+        pool = await open_pool(url, min_size=1, max_size=1)
+        try:
+            return await apply_migrations(pool)
+        finally:
+            await pool.close()
+
+    with _Database(settings) as url:
+        applied = asyncio.run(run(url))
+    print(f"applied: {', '.join(f'{v:04d}' for v in applied)}" if applied else "database is up to date")
+    return 0
+
+
+def _export_schemas(args: argparse.Namespace) -> int:
+    from rivulet.server.schemas import export_schemas
+
+    for path in export_schemas(Path(args.out)):
+        print(path)
+    return 0
+
+
+def _version(_: argparse.Namespace) -> int:
+    print(f"rivulet {__version__}")
+    return 0
+
+
+def _add_server_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--home", help="data directory (env RIVULET_HOME)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rivulet", description="Rivulet: AI-native data app builder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the API and editor (embedded Postgres unless RIVULET_DATABASE_URL)")
+    serve.add_argument("--host", help="bind address (env RIVULET_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env RIVULET_PORT, default 8000)")
+    _add_server_args(serve)
+    serve.set_defaults(handler=_serve)
+    migrate = sub.add_parser("migrate", help="apply database migrations and exit")
+    _add_server_args(migrate)
+    migrate.set_defaults(handler=_migrate)
+    export = sub.add_parser("export-schemas", help="write JSON Schemas and openapi.json")
+    export.add_argument("--out", default=str(_REPO_SCHEMAS), help="target directory (default: the repo's schemas/)")
+    export.set_defaults(handler=_export_schemas)
+    sub.add_parser("version", help="print the version").set_defaults(handler=_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rivulet`` script."""
+    args = _parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except AppError as exc:
+        print(f"rivulet: error: {exc.detail}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

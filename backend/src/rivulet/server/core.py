@@ -1,0 +1,74 @@
+"""Error → HTTP mapping (the only place it happens) and app-wide dependencies.
+
+Every error response is an RFC 9457 problem document: ``{"type", "title", "status", "detail", "code", ...}``.
+Unexpected exceptions are logged with their trace and answered with a generic 500: no stack trace, no
+internal message ever reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+
+from rivulet.lib.exceptions import AppError
+from rivulet.lib.log import get_logger
+from rivulet.server.services import Services  # noqa: TC001 - litestar resolves DI annotations at runtime
+
+if TYPE_CHECKING:
+    from litestar.types import ExceptionHandlersMap
+
+__all__ = ("exception_handlers", "problem", "provide_services")
+
+PROBLEM_JSON = "application/problem+json"
+_log = get_logger("rivulet.server")
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    """Build a problem-details response."""
+    body: dict[str, Any] = {"type": f"urn:rivulet:error:{code}", "title": title, "status": status, "detail": detail}
+    body["code"] = code
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    if exc.status_code >= 500:
+        _log.error("request failed", extra={"path": request.url.path, "code": exc.code, "detail": exc.detail})
+    return problem(exc.status_code, exc.code, type(exc).__name__, exc.detail, **exc.extra)
+
+
+def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    if isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                errors.append({str(k): v for k, v in item.items()})  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+    return problem(422, "validation_error", "ValidationError", exc.detail, errors=errors)
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    code = "unauthenticated" if isinstance(exc, NotAuthorizedException) else f"http_{exc.status_code}"
+    return problem(exc.status_code, code, type(exc).__name__, exc.detail)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    _log.exception("unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
+    return problem(500, "internal_error", "InternalError", "an internal error occurred; see the server log")
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    """The handler map for ``Litestar(exception_handlers=...)``."""
+    return {
+        AppError: _app_error,
+        ValidationException: _validation,
+        HTTPException: _http,
+        Exception: _unexpected,
+    }
+
+
+def provide_services(request: Request[Any, Any, Any]) -> Services:
+    """Dependency: the app's ``Services``."""
+    services: Services = request.app.state["services"]
+    return services

@@ -1,0 +1,59 @@
+"""Generated artefacts in ``schemas/``: JSON Schemas of the wire formats and the OpenAPI document.
+
+``rivulet export-schemas`` writes them; a test fails when the committed files drift from the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from rivulet.compiler.flow import FlowDocument
+from rivulet.lib.settings import load_settings
+
+__all__ = ("SCHEMA_EXPORTS", "export_schemas", "render_schemas")
+
+
+def _struct_schema(tp: Any, schema_id: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        schema: dict[str, Any] = msgspec.json.schema(tp)
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id, **schema}
+
+    return build
+
+
+def _openapi() -> dict[str, Any]:
+    from rivulet.server.asgi import create_app
+
+    app = create_app(load_settings(environ={}), database_url=None)
+    return app.openapi_schema.to_schema()
+
+
+SCHEMA_EXPORTS: dict[str, Callable[[], dict[str, Any]]] = {
+    "flow.v1.schema.json": _struct_schema(FlowDocument, "rivulet.flow/v1"),
+    "openapi.json": _openapi,
+}
+"""File name in ``schemas/`` → builder. Later subsystems register their formats here."""
+
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+def render_schemas() -> dict[str, bytes]:
+    """Every export as pretty, key-sorted JSON bytes."""
+    return {
+        name: msgspec.json.format(_encoder.encode(build()), indent=2) + b"\n" for name, build in SCHEMA_EXPORTS.items()
+    }
+
+
+def export_schemas(directory: Path) -> list[Path]:
+    """Write every export into ``directory``; returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, content in render_schemas().items():
+        path = directory / name
+        path.write_bytes(content)
+        written.append(path)
+    return written

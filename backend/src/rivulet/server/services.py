@@ -1,0 +1,21 @@
+"""The process-wide services handed to request handlers by dependency injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool  # noqa: TC002 - resolved at runtime by litestar DI
+
+from rivulet.lib.settings import Settings  # noqa: TC001
+from rivulet.storage.base import FlowStore  # noqa: TC001
+
+__all__ = ("Services",)
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a handler may use. Built once in the app lifespan, closed on shutdown."""
+
+    settings: Settings
+    pool: AsyncConnectionPool
+    flows: FlowStore

@@ -1,0 +1,1 @@
+"""Persistence: Protocols in ``base``, an in-memory store for unit tests, PostgreSQL for everything real."""

@@ -1,0 +1,1 @@
+"""PostgreSQL implementations of the storage Protocols (psycopg 3, async pool, pgvector)."""

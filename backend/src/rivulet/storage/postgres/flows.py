@@ -1,0 +1,148 @@
+"""``FlowStore`` on PostgreSQL: ``flows`` holds the head, ``flow_versions`` every immutable document."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import psycopg
+from psycopg.rows import dict_row
+
+from rivulet.compiler.flow import FlowDocument, encode_flow
+from rivulet.lib.exceptions import ConflictError, NotFoundError
+from rivulet.storage.base import FlowRecord, FlowSummary, FlowVersionInfo, FlowVersionRecord
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
+__all__ = ("PostgresFlowStore",)
+
+_SUMMARY_COLUMNS = "f.id, f.name, f.description, f.version, f.tags, f.node_count, f.created_at, f.updated_at"
+_flow_decoder = msgspec.json.Decoder(FlowDocument)
+
+
+def _not_found(flow_id: str) -> NotFoundError:
+    return NotFoundError(f"flow {flow_id!r} not found", extra={"flow_id": flow_id})
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _summary(row: dict[str, Any]) -> FlowSummary:
+    return msgspec.convert({k: row[k] for k in FlowSummary.__struct_fields__}, FlowSummary)
+
+
+class PostgresFlowStore:
+    """A ``FlowStore`` on a psycopg pool."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def _append(
+        self, conn: psycopg.AsyncConnection[Any], flow_id: str, version: int, doc: FlowDocument, message: str
+    ) -> None:
+        stamped = msgspec.structs.replace(doc, id=flow_id, version=version)
+        await conn.execute(
+            "INSERT INTO flow_versions (flow_id, version, message, document) VALUES (%s, %s, %s, %s::jsonb)",
+            (flow_id, version, message, encode_flow(stamped).decode()),
+        )
+
+    async def create(self, document: FlowDocument, *, message: str = "") -> FlowRecord:
+        flow_id = document.id or str(uuid.uuid4())
+        async with self._pool.connection() as conn, conn.transaction():
+            try:
+                await conn.execute(
+                    "INSERT INTO flows (id, name, description, tags, node_count, version) VALUES (%s, %s, %s, %s, %s, 1)",
+                    (flow_id, document.name, document.description, document.metadata.tags, len(document.nodes)),
+                )
+            except psycopg.errors.UniqueViolation:
+                raise ConflictError(f"flow id {flow_id!r} already exists", extra={"flow_id": flow_id}) from None
+            await self._append(conn, flow_id, 1, document, message)
+        return await self.get(flow_id)
+
+    async def get(self, flow_id: str) -> FlowRecord:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                f"SELECT {_SUMMARY_COLUMNS}, v.document::text AS document FROM flows f "
+                "JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.version WHERE f.id = %s",
+                (flow_id,),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            raise _not_found(flow_id)
+        return FlowRecord(summary=_summary(row), document=_flow_decoder.decode(row["document"]))
+
+    async def list(self, *, search: str | None = None, limit: int = 50, offset: int = 0) -> list[FlowSummary]:
+        pattern = _like_pattern(search) if search else None
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM flows f WHERE (%(p)s::text IS NULL OR f.name ILIKE %(p)s) "
+                "ORDER BY f.updated_at DESC, f.id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                {"p": pattern, "limit": limit, "offset": offset},
+            )
+            rows = await cur.fetchall()
+        return [_summary(r) for r in rows]
+
+    async def save(
+        self, flow_id: str, document: FlowDocument, *, base_version: int | None = None, message: str = ""
+    ) -> FlowRecord:
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute("SELECT version FROM flows WHERE id = %s FOR UPDATE", (flow_id,))
+            row = await cur.fetchone()
+            if row is None:
+                raise _not_found(flow_id)
+            latest: int = row[0]
+            if base_version is not None and base_version != latest:
+                raise ConflictError(
+                    f"flow {flow_id!r} is at version {latest}, not {base_version}; reload before saving",
+                    extra={"flow_id": flow_id, "latest_version": latest, "base_version": base_version},
+                )
+            await self._append(conn, flow_id, latest + 1, document, message)
+            await conn.execute(
+                "UPDATE flows SET name = %s, description = %s, tags = %s, node_count = %s, version = %s,"
+                " updated_at = clock_timestamp() WHERE id = %s",
+                (document.name, document.description, document.metadata.tags, len(document.nodes), latest + 1, flow_id),
+            )
+        return await self.get(flow_id)
+
+    async def delete(self, flow_id: str) -> None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute("DELETE FROM flows WHERE id = %s", (flow_id,))
+            if cur.rowcount == 0:
+                raise _not_found(flow_id)
+
+    async def list_versions(self, flow_id: str) -> list[FlowVersionInfo]:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT flow_id, version, message, created_at FROM flow_versions WHERE flow_id = %s"
+                " ORDER BY version DESC",
+                (flow_id,),
+            )
+            rows = await cur.fetchall()
+        if not rows:
+            raise _not_found(flow_id)
+        return [msgspec.convert(r, FlowVersionInfo) for r in rows]
+
+    async def get_version(self, flow_id: str, version: int) -> FlowVersionRecord:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT flow_id, version, message, created_at, document::text AS document FROM flow_versions"
+                " WHERE flow_id = %s AND version = %s",
+                (flow_id, version),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"flow {flow_id!r} has no version {version}", extra={"flow_id": flow_id, "version": version}
+            )
+        info = FlowVersionInfo(
+            flow_id=row["flow_id"], version=row["version"], message=row["message"], created_at=row["created_at"]
+        )
+        return FlowVersionRecord(info=info, document=_flow_decoder.decode(row["document"]))
