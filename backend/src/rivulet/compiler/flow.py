@@ -46,14 +46,14 @@ class _Doc(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     """Base of every document Struct: immutable, keyword-only, strict about unknown fields."""
 
 
-class Position(_Doc, kw_only=True):
+class Position(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Canvas coordinates of a node (editor state; ignored by the runtime)."""
 
     x: float = 0.0
     y: float = 0.0
 
 
-class NodePolicy(_Doc, kw_only=True):
+class NodePolicy(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How the runtime treats one node. Defaults come from the operator when a field is ``None``."""
 
     timeout_s: Annotated[float, Meta(gt=0, le=86_400)] | None = None
@@ -68,7 +68,7 @@ class NodePolicy(_Doc, kw_only=True):
     """Allow the content-addressed cache for this node (operators may still opt out)."""
 
 
-class Node(_Doc, kw_only=True):
+class Node(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One operator instance on the canvas."""
 
     id: Identifier
@@ -79,7 +79,7 @@ class Node(_Doc, kw_only=True):
     """Version of the operator the params were written for."""
     label: str | None = None
     """Display title; defaults to the operator's title."""
-    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    params: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
     """Parameters, validated against the operator's ``Params`` Struct by the compiler."""
     position: Position = msgspec.field(default_factory=Position)
     """Canvas position."""
@@ -89,7 +89,7 @@ class Node(_Doc, kw_only=True):
     """A disabled node and everything that depends only on it are skipped."""
 
 
-class Edge(_Doc, kw_only=True):
+class Edge(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A typed connection from an output port to an input port."""
 
     id: Identifier
@@ -99,7 +99,7 @@ class Edge(_Doc, kw_only=True):
     target_port: PortName
 
 
-class Variable(_Doc, kw_only=True):
+class Variable(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A flow-level input resolved at run time (secrets come from the secret store)."""
 
     name: Annotated[str, Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
@@ -109,7 +109,7 @@ class Variable(_Doc, kw_only=True):
     description: str = ""
 
 
-class Viewport(_Doc, kw_only=True):
+class Viewport(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The canvas viewport when the flow was saved."""
 
     x: float = 0.0
@@ -117,7 +117,7 @@ class Viewport(_Doc, kw_only=True):
     zoom: Annotated[float, Meta(gt=0)] = 1.0
 
 
-class Note(_Doc, kw_only=True):
+class Note(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A sticky note or a group frame on the canvas (editor only)."""
 
     id: Identifier
@@ -127,21 +127,21 @@ class Note(_Doc, kw_only=True):
     width: Annotated[float, Meta(ge=0)] = 240.0
     height: Annotated[float, Meta(ge=0)] = 120.0
     color: str | None = None
-    members: list[Identifier] = msgspec.field(default_factory=list)
+    members: list[Identifier] = msgspec.field(default_factory=list[str])
     """Node ids inside a group."""
 
 
-class FlowMetadata(_Doc, kw_only=True):
+class FlowMetadata(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Free-standing facts about a flow."""
 
-    tags: list[str] = msgspec.field(default_factory=list)
+    tags: list[str] = msgspec.field(default_factory=list[str])
     template: str | None = None
     """Provenance when imported: ``name@version`` of the template package."""
     source: str | None = None
     """Provenance of a foreign import, e.g. ``dbgpt``."""
 
 
-class FlowDocument(_Doc, kw_only=True):
+class FlowDocument(_Doc, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A whole flow as authored on the canvas (``rivulet.flow/v1``)."""
 
     schema: Literal["rivulet.flow/v1"] = FLOW_SCHEMA
@@ -151,12 +151,12 @@ class FlowDocument(_Doc, kw_only=True):
     description: str = ""
     version: Annotated[int, Meta(ge=0)] = 0
     """Version number assigned by the server on save."""
-    nodes: list[Node] = msgspec.field(default_factory=list)
-    edges: list[Edge] = msgspec.field(default_factory=list)
-    variables: list[Variable] = msgspec.field(default_factory=list)
+    nodes: list[Node] = msgspec.field(default_factory=list[Node])
+    edges: list[Edge] = msgspec.field(default_factory=list[Edge])
+    variables: list[Variable] = msgspec.field(default_factory=list[Variable])
     metadata: FlowMetadata = msgspec.field(default_factory=FlowMetadata)
     viewport: Viewport | None = None
-    notes: list[Note] = msgspec.field(default_factory=list)
+    notes: list[Note] = msgspec.field(default_factory=list[Note])
 
 
 FlowMigration = Callable[[dict[str, Any]], dict[str, Any]]

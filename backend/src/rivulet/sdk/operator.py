@@ -87,7 +87,7 @@ class NoOutputs(msgspec.Struct, frozen=True, kw_only=True):
 
 P = TypeVar("P", bound=msgspec.Struct)
 I = TypeVar("I", bound=msgspec.Struct)  # noqa: E741 - conventional name next to P and O
-O = TypeVar("O", bound=msgspec.Struct)
+O = TypeVar("O", bound=msgspec.Struct)  # noqa: E741
 
 
 def _ports(struct: type[msgspec.Struct]) -> tuple[PortSpec, ...]:

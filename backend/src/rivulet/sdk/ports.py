@@ -82,7 +82,7 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
 
     id: str
     text: str
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,7 +91,7 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     document_id: str
     text: str
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
     score: float | None = None
 
 
@@ -113,20 +113,20 @@ class ChartSpec(msgspec.Struct, frozen=True, kw_only=True):
     """An ECharts option object plus a title."""
 
     title: str = ""
-    option: dict[str, Any] = msgspec.field(default_factory=dict)
+    option: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
 
 
 class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
     method: str = "GET"
     url: str = ""
-    headers: dict[str, str] = msgspec.field(default_factory=dict)
-    query: dict[str, str] = msgspec.field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict[str, str])
+    query: dict[str, str] = msgspec.field(default_factory=dict[str, str])
     body: Any = None
 
 
 class HttpResponse(msgspec.Struct, frozen=True, kw_only=True):
     status: int
-    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict[str, str])
     body: Any = None
 
 

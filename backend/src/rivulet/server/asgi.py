@@ -21,7 +21,7 @@ from rivulet.storage.postgres.migrate import apply_migrations
 from rivulet.storage.postgres.pool import open_pool
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
 
     from rivulet.lib.settings import Settings
 
@@ -30,7 +30,7 @@ __all__ = ("create_app",)
 
 def _lifespan(settings: Settings, database_url: str | None):
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncGenerator[None]:
         if database_url is None:
             yield
             return

@@ -7,7 +7,7 @@ internal message ever reaches a client.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -15,9 +15,6 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from rivulet.lib.exceptions import AppError
 from rivulet.lib.log import get_logger
 from rivulet.server.services import Services  # noqa: TC001 - litestar resolves DI annotations at runtime
-
-if TYPE_CHECKING:
-    from litestar.types import ExceptionHandlersMap
 
 __all__ = ("exception_handlers", "problem", "provide_services")
 
@@ -40,11 +37,8 @@ def _app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[
 
 
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    errors: list[dict[str, Any]] = []
-    if isinstance(exc.extra, list):
-        for item in exc.extra:
-            if isinstance(item, dict):
-                errors.append({str(k): v for k, v in item.items()})  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+    items: list[Any] = exc.extra if isinstance(exc.extra, list) else []  # pyright: ignore[reportUnknownMemberType]
+    errors: list[Any] = [item for item in items if isinstance(item, dict)]
     return problem(422, "validation_error", "ValidationError", exc.detail, errors=errors)
 
 
@@ -58,7 +52,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return problem(500, "internal_error", "InternalError", "an internal error occurred; see the server log")
 
 
-def exception_handlers() -> ExceptionHandlersMap:
+def exception_handlers() -> dict[int | type[Exception], Any]:
     """The handler map for ``Litestar(exception_handlers=...)``."""
     return {
         AppError: _app_error,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from litestar import Response, Router, get
 from litestar.response import File
 
 from rivulet.lib.exceptions import NotFoundError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ("frontend_router",)
 

@@ -5,14 +5,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from rivulet.compiler.flow import FlowDocument
 from rivulet.lib.settings import load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 __all__ = ("SCHEMA_EXPORTS", "export_schemas", "render_schemas")
 

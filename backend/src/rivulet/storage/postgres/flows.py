@@ -55,7 +55,8 @@ class PostgresFlowStore:
         async with self._pool.connection() as conn, conn.transaction():
             try:
                 await conn.execute(
-                    "INSERT INTO flows (id, name, description, tags, node_count, version) VALUES (%s, %s, %s, %s, %s, 1)",
+                    "INSERT INTO flows (id, name, description, tags, node_count, version)"
+                    " VALUES (%s, %s, %s, %s, %s, 1)",
                     (flow_id, document.name, document.description, document.metadata.tags, len(document.nodes)),
                 )
             except psycopg.errors.UniqueViolation:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
 from rivulet.lib.exceptions import ConfigError, StorageError
@@ -18,7 +19,7 @@ class DatabaseInfo(msgspec.Struct, frozen=True, kw_only=True):
     pgvector: str | None
 
 
-async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 15.0) -> AsyncConnectionPool:
+async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, wait_s: float = 15.0) -> AsyncConnectionPool:
     """Open an autocommit pool and wait until one connection works.
 
     Raises:
@@ -28,7 +29,7 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, timeout:
         url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True}, name="rivulet"
     )
     try:
-        await pool.open(wait=True, timeout=timeout)
+        await pool.open(wait=True, timeout=wait_s)
     except (psycopg.OperationalError, TimeoutError) as exc:  # PoolTimeout subclasses OperationalError
         await pool.close()
         raise ConfigError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
@@ -37,7 +38,7 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, timeout:
 
 def _redact(url: str) -> str:
     try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
+        info = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "<unparseable url>"
     host = info.get("host") or "localhost"
