@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from litestar import Response, Router, get
+from litestar.params import FromPath
 from litestar.response import File
 
 from rivulet.lib.exceptions import NotFoundError
@@ -18,7 +19,7 @@ _NOT_BUILT = """<!doctype html><html><head><meta charset="utf-8"><title>Rivulet<
 <body style="font-family:system-ui;margin:4rem"><h1>Rivulet</h1>
 <p>The editor has not been built. Run <code>make run</code> (or <code>npm --prefix frontend run build</code>).</p>
 <p>The API is live: <a href="/api/health">/api/health</a>, <a href="/api/docs">/api/docs</a>.</p></body></html>"""
-_RESERVED = ("api/", "f/", "api", "f")
+_RESERVED_ROOTS = frozenset({"api", "f"})
 
 
 def frontend_router(dist: Path) -> Router:
@@ -26,7 +27,7 @@ def frontend_router(dist: Path) -> Router:
     root = dist.resolve()
 
     def _resolve(path: str) -> Path | None:
-        if path.startswith(_RESERVED):
+        if path.split("/", 1)[0] in _RESERVED_ROOTS:
             raise NotFoundError(f"no route for /{path}")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
@@ -47,7 +48,7 @@ def frontend_router(dist: Path) -> Router:
         return _serve("")
 
     @get("/{path:path}", include_in_schema=False, sync_to_thread=False)
-    def asset(path: str) -> Response[str] | File:
+    def asset(path: FromPath[str]) -> Response[str] | File:
         return _serve(path)
 
     return Router(path="/", route_handlers=[index, asset])

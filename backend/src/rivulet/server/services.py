@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar.di import NamedDependency
 from psycopg_pool import AsyncConnectionPool
 
 from rivulet.lib.settings import Settings
 from rivulet.storage.base import FlowStore
 
-__all__ = ("Services",)
+__all__ = ("Services", "ServicesDep")
 
 
 @dataclass(slots=True)
@@ -19,3 +20,7 @@ class Services:
     settings: Settings
     pool: AsyncConnectionPool
     flows: FlowStore
+
+
+ServicesDep = NamedDependency[Services]
+"""Annotation for handler parameters: ``services: ServicesDep``."""

@@ -9,7 +9,7 @@ from litestar import Controller, Response, get
 
 from rivulet import __version__
 from rivulet.lib.exceptions import StorageError
-from rivulet.server.services import Services
+from rivulet.server.services import ServicesDep
 from rivulet.storage.postgres.pool import check_database
 
 __all__ = ("Health", "HealthController")
@@ -34,7 +34,7 @@ class HealthController(Controller):
     tags = ["system"]
 
     @get("/", summary="Service health", description="Database and pgvector status; 503 when degraded.")
-    async def health(self, services: Services) -> Response[Health]:
+    async def health(self, services: ServicesDep) -> Response[Health]:
         try:
             info = await check_database(services.pool)
         except StorageError as exc:
