@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+from litestar import Litestar
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import AsyncConnectionPool
 
 from rivulet.lib.settings import Settings, load_settings
 from rivulet.storage.embedded import EmbeddedPostgres
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
-    from litestar import Litestar
+    from psycopg_pool import AsyncConnectionPool
 
 TEMPLATE_DB = "rivulet_template"
 

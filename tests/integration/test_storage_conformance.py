@@ -13,16 +13,14 @@ from rivulet.storage.memory import MemoryFlowStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from psycopg_pool import AsyncConnectionPool
 
     from rivulet.storage.base import FlowStore
 
 
 @pytest.fixture(params=["memory", "postgres"])
-async def store(request: pytest.FixtureRequest, pool: AsyncConnectionPool) -> AsyncIterator[FlowStore]:
-    yield MemoryFlowStore() if request.param == "memory" else PostgresFlowStore(pool)
+async def store(request: pytest.FixtureRequest, pool: AsyncConnectionPool) -> FlowStore:
+    return MemoryFlowStore() if request.param == "memory" else PostgresFlowStore(pool)
 
 
 def make_doc(name: str = "demo", nodes: int = 2, tags: tuple[str, ...] = ("rag",)) -> FlowDocument:
