@@ -1,0 +1,69 @@
+# Two entry points: `make run` (install everything, build the editor, serve on http://127.0.0.1:8000)
+# and `make test` (install everything, run every check and test). Both are idempotent and fast when warm.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig*.json -type f 2>/dev/null)
+
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install python frontend chromium check lint typecheck pytest frontend-test e2e schemas bench clean
+
+run: install ## install everything, build the editor, start embedded Postgres and serve
+	$(BIN)/rivulet serve
+
+test: install chromium ## install everything and run every check and test
+	$(MAKE) --no-print-directory check frontend-test e2e pytest
+
+install: python frontend
+
+python: $(STAMPS)/python
+$(STAMPS)/python: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	@mkdir -p $(STAMPS) && touch $@
+
+frontend: frontend/dist/index.html
+$(STAMPS)/node: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+frontend/dist/index.html: $(STAMPS)/node $(FRONTEND_SRC)
+	cd frontend && npm run --silent build
+
+chromium: ## Debian's Chromium for the browser tests (Playwright never downloads a browser here)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+check: lint typecheck ## static gates: ruff, pyright strict, biome, tsc
+lint: python
+	$(BIN)/ruff check backend operators tests bench
+	$(BIN)/ruff format --check backend operators tests bench
+	cd frontend && npm run --silent lint
+typecheck: python $(STAMPS)/node
+	$(BIN)/pyright
+	cd frontend && npm run --silent typecheck
+
+frontend-test: $(STAMPS)/node
+	cd frontend && npm run --silent test
+
+e2e: install chromium
+	cd frontend && npm run --silent e2e
+
+pytest: python
+	$(BIN)/pytest
+
+schemas: python ## regenerate schemas/ (JSON Schemas + openapi.json) and the frontend API types
+	$(BIN)/rivulet export-schemas
+	cd frontend && npm run --silent gen:api
+
+bench: python
+	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(STAMPS) $(VENV) frontend/node_modules frontend/dist
