@@ -1,22 +1,31 @@
 """The operator SDK: the only API operator packages import.
 
-Key contracts: ``Operator`` (ports from ``Inputs``/``Outputs`` Structs, ``run(ctx, params, inputs)``),
-``OperatorSpec`` (identity and UI metadata), ``RunContext`` (what a running node may use) and the port type
-vocabulary in ``rivulet.sdk.ports``.
+Key contracts: ``Operator`` (ports from ``Inputs``/``Outputs`` Structs, ``run(ctx, params, inputs)``, dynamic
+ports through ``input_ports``/``output_ports``/``build_inputs``/``output_values``), ``OperatorSpec`` (identity
+and UI metadata), ``RunContext`` (what a running node may use), the port type vocabulary in
+``rivulet.sdk.ports``, UI hints in ``rivulet.sdk.ui`` and the outbound network guard in ``rivulet.sdk.net``.
 """
 
+from rivulet.lib.exceptions import MissingDependencyError, OperatorError
 from rivulet.sdk.context import RunContext
-from rivulet.sdk.operator import NoInputs, NoParams, Operator, OperatorSpec, PortSpec
-from rivulet.sdk.ports import PortType, Stream, port_type_of
+from rivulet.sdk.operator import NoInputs, NoOutputs, NoParams, Operator, OperatorSpec, PortSpec
+from rivulet.sdk.ports import PortType, Stream, parse_port_type, port_type_of, python_type_of
+from rivulet.sdk.ui import ui_hint
 
 __all__ = (
+    "MissingDependencyError",
     "NoInputs",
+    "NoOutputs",
     "NoParams",
     "Operator",
+    "OperatorError",
     "OperatorSpec",
     "PortSpec",
     "PortType",
     "RunContext",
     "Stream",
+    "parse_port_type",
     "port_type_of",
+    "python_type_of",
+    "ui_hint",
 )

@@ -4,7 +4,7 @@ An operator module (``rivulet_operators/<category>/<verb_noun>.py``) defines ``P
 ``Outputs`` Structs and one ``Operator`` subclass::
 
     class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-        template: Annotated[str, Meta(description="Jinja2 template", extra={"ui": "prompt"})]
+        template: Annotated[str, Meta(description="Jinja2 template", extra_json_schema=ui_hint("prompt"))]
 
     class Inputs(msgspec.Struct, frozen=True, kw_only=True):
         value: Json
@@ -18,11 +18,24 @@ An operator module (``rivulet_operators/<category>/<verb_noun>.py``) defines ``P
 
         async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs: ...
 
-Ports come from the ``Inputs``/``Outputs`` fields (a field with a default is an optional input). An output left
-``msgspec.UNSET`` is not produced, and nodes that need it are skipped (how branches work). A ``Stream[T]``
-output holds an async iterator that the runtime consumes and fans out. Operators whose ports depend on
-their params (templates with variables, routers) override ``input_ports``/``output_ports``; their values
-then arrive/leave through ``build_inputs``/``output_values``.
+Ports come from the ``Inputs``/``Outputs`` fields (a field with a default is an optional input). A port's
+description comes from ``Annotated[T, Meta(description=...)]``. An output left ``msgspec.UNSET`` is not
+produced, and nodes that need it are skipped (how branches work). A ``Stream[T]`` output holds an async iterator
+that the runtime consumes and fans out. A ``TypeVar`` annotation makes a generic port (``T → T``).
+
+Dynamic ports (the convention): an operator whose ports depend on its params (templates with variables,
+branches, joins with N inputs, a constant of a chosen type) sets ``dynamic_inputs``/``dynamic_outputs`` to
+``True`` and overrides the matching classmethods, consistently:
+
+- ``input_ports(params)`` / ``output_ports(params)`` return the ports for validated ``params``; the compiler
+  and the editor (``POST /api/operators/{id}/ports``) call them, so they must be pure and cheap.
+- ``build_inputs(values)`` receives ``{port name: value}`` for the dynamic inputs that have a value (an
+  unconnected optional input is absent) and returns the ``Inputs`` instance ``run`` gets, typically a Struct
+  holding the mapping (``Inputs(values=dict(values))``).
+- ``output_values(outputs)`` turns what ``run`` returned into ``{port name: value}``; a port missing from the
+  mapping is not produced (downstream is skipped).
+
+The runtime only ever goes through these four methods, so static and dynamic operators look the same to it.
 """
 
 from __future__ import annotations
@@ -98,8 +111,23 @@ def _ports(struct: type[msgspec.Struct]) -> tuple[PortSpec, ...]:
     ports: list[PortSpec] = []
     for field in info.fields:
         annotation = hints[field.name]
-        ports.append(PortSpec(name=field.encode_name, type=port_type_of(annotation), required=field.required))
+        ports.append(
+            PortSpec(
+                name=field.encode_name,
+                type=port_type_of(annotation),
+                required=field.required,
+                description=_description(annotation),
+            )
+        )
     return tuple(ports)
+
+
+def _description(annotation: Any) -> str:
+    metadata: tuple[Any, ...] = getattr(annotation, "__metadata__", ())
+    for meta in reversed(metadata):
+        if isinstance(meta, Meta) and meta.description:
+            return meta.description
+    return ""
 
 
 def _hints(struct: type[msgspec.Struct]) -> dict[str, Any]:
@@ -115,6 +143,10 @@ class Operator(Generic[P, I, O]):
     params_type: ClassVar[type[msgspec.Struct]] = NoParams
     inputs_type: ClassVar[type[msgspec.Struct]] = NoInputs
     outputs_type: ClassVar[type[msgspec.Struct]] = NoOutputs
+    dynamic_inputs: ClassVar[bool] = False
+    """The input ports depend on the params (``input_ports``/``build_inputs`` are overridden)."""
+    dynamic_outputs: ClassVar[bool] = False
+    """The output ports depend on the params (``output_ports``/``output_values`` are overridden)."""
 
     @classmethod
     def input_ports(cls, params: Any) -> tuple[PortSpec, ...]:

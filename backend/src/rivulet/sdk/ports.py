@@ -45,6 +45,7 @@ __all__ = (
     "check_compatible",
     "parse_port_type",
     "port_type_of",
+    "python_type_of",
     "type_rules_document",
 )
 
@@ -177,6 +178,8 @@ def port_type_of(annotation: Any) -> PortType:
         return PortType(tag)
     if isinstance(annotation, TypeVar):
         return PortType(annotation.__name__, var=True)
+    if typing.get_origin(annotation) is Annotated:
+        return port_type_of(annotation.__origin__)  # constraints and descriptions only
     if annotation in _PLAIN:
         return PortType(_PLAIN[annotation])
     if annotation in _STRUCTS:
@@ -194,6 +197,40 @@ def port_type_of(annotation: Any) -> PortType:
     if origin is dict:
         return PortType("Json")
     raise TypeError(f"{annotation!r} is not a port type; use one of {', '.join(BASE_TYPES)} or List/Optional/Stream")
+
+
+_BASE_PYTHON: dict[str, Any] = {
+    "Any": Any,
+    "Text": str,
+    "Int": int,
+    "Float": float,
+    "Bool": bool,
+    "Json": Any,
+    "Embedding": list[float],
+    "Messages": list[Message],
+    **{name: tp for tp, name in _STRUCTS.items()},
+}
+
+
+def python_type_of(port_type: PortType) -> Any:
+    """The msgspec-decodable Python type of a concrete port type (the inverse of ``port_type_of``).
+
+    Use it to validate a value against a port type: ``msgspec.convert(value, python_type_of(t))``.
+    Generic variables map to ``Any``.
+
+    Raises:
+        TypeError: ``Stream[T]`` (an iterator has no value type) or an unknown name.
+    """
+    if port_type.var:
+        return Any
+    if port_type.name == "List":
+        return list[python_type_of(port_type.args[0])]
+    if port_type.name == "Optional":
+        inner = python_type_of(port_type.args[0])
+        return Any if inner is Any else inner | None
+    if port_type.name in _BASE_PYTHON:
+        return _BASE_PYTHON[port_type.name]
+    raise TypeError(f"{port_type} has no value type")
 
 
 _TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\[|\]|,)")
