@@ -7,13 +7,31 @@ Each store is a Protocol with a memory and a PostgreSQL implementation, and one 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
 from rivulet.compiler.flow import FlowDocument
+from rivulet.runtime.events import ErrorInfo, RunStatus
 
-__all__ = ("FlowRecord", "FlowStore", "FlowSummary", "FlowVersionInfo", "FlowVersionRecord")
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rivulet.runtime.events import Event
+
+__all__ = (
+    "FlowRecord",
+    "FlowStore",
+    "FlowSummary",
+    "FlowVersionInfo",
+    "FlowVersionRecord",
+    "NodeRunRecord",
+    "NodeStatus",
+    "RunQuery",
+    "RunRecord",
+    "RunStore",
+    "RunTrigger",
+)
 
 
 class FlowSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,4 +114,117 @@ class FlowStore(Protocol):
 
     async def get_version(self, flow_id: str, version: int) -> FlowVersionRecord:
         """One version. Raises ``NotFoundError``."""
+        ...
+
+
+RunTrigger = Literal["editor", "api", "schedule", "cli"]
+NodeStatus = Literal["pending", "running", "succeeded", "failed", "skipped", "cancelled"]
+
+
+class RunRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One execution of a flow version."""
+
+    id: str
+    flow_id: str
+    flow_version: int
+    status: RunStatus
+    trigger: RunTrigger
+    inputs: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    outputs: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    error: ErrorInfo | None = None
+    reuse_from: str | None = None
+    """The run whose results a partial re-run reused."""
+    owner: str = ""
+    """The process instance executing the run (used to detect runs orphaned by a crash)."""
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class NodeRunRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The state of one node in one run; previews are bounded to a few KB."""
+
+    node_id: str
+    status: NodeStatus
+    attempts: int = 0
+    cached: bool = False
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float | None = None
+    error: ErrorInfo | None = None
+    inputs_preview: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    outputs_preview: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+
+
+class RunQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters of the run list (newest first)."""
+
+    flow_id: str | None = None
+    status: RunStatus | None = None
+    since: datetime | None = None
+    """Runs created at or after this instant."""
+    until: datetime | None = None
+    """Runs created before this instant."""
+    limit: int = 50
+    offset: int = 0
+
+
+class RunStore(Protocol):
+    """Run history: runs, per-node states and the append-only event log (``run_events``)."""
+
+    async def create_run(self, run: RunRecord) -> None:
+        """Insert a new run. Raises ``ConflictError`` when the id exists."""
+        ...
+
+    async def get_run(self, run_id: str) -> RunRecord:
+        """One run. Raises ``NotFoundError``."""
+        ...
+
+    async def list_runs(self, query: RunQuery) -> list[RunRecord]:
+        """Runs matching ``query``, newest first."""
+        ...
+
+    async def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        outputs: dict[str, Any] | None = None,
+        error: ErrorInfo | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> None:
+        """Set the status and, where given, the other fields (``None`` leaves a field unchanged)."""
+        ...
+
+    async def save_node_runs(self, run_id: str, nodes: Sequence[NodeRunRecord]) -> None:
+        """Insert or replace node states of a run."""
+        ...
+
+    async def list_node_runs(self, run_id: str) -> list[NodeRunRecord]:
+        """Node states of a run, ordered by node id."""
+        ...
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        """Persist events (any runs, any order); an event already stored (same run and seq) is ignored."""
+        ...
+
+    async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
+        """Stored events of a run with ``seq > after_seq`` in seq order."""
+        ...
+
+    async def last_event(self, run_id: str) -> Event | None:
+        """The stored event with the highest seq, or ``None``."""
+        ...
+
+    async def heartbeat(self, owner: str, run_ids: Sequence[str]) -> None:
+        """Record that ``owner`` is still executing these runs."""
+        ...
+
+    async def interrupt_orphans(self, *, owner: str, stale_after_s: float, reason: str) -> list[str]:
+        """Mark runs orphaned by a dead process as ``interrupted``; returns their ids.
+
+        A ``queued``/``running`` run is orphaned when its owner is not ``owner`` and it had no heartbeat for
+        ``stale_after_s``. Every stored event is kept and a final ``run_finished`` is appended.
+        """
         ...

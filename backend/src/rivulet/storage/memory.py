@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import bisect
+import time
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
+from rivulet.runtime.events import ErrorInfo, RunFinished
 from rivulet.storage.base import FlowRecord, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 if TYPE_CHECKING:
-    from rivulet.compiler.flow import FlowDocument
+    from collections.abc import Sequence
 
-__all__ = ("MemoryFlowStore",)
+    from rivulet.compiler.flow import FlowDocument
+    from rivulet.runtime.events import Event, RunStatus
+    from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
+
+__all__ = ("MemoryFlowStore", "MemoryRunStore")
 
 
 class MemoryFlowStore:
@@ -96,3 +103,114 @@ class MemoryFlowStore:
                 f"flow {flow_id!r} has no version {version}", extra={"flow_id": flow_id, "version": version}
             )
         return versions[version - 1]
+
+
+def _run_not_found(run_id: str) -> NotFoundError:
+    return NotFoundError(f"run {run_id!r} not found", extra={"run_id": run_id})
+
+
+class MemoryRunStore:
+    """A ``RunStore`` kept in dictionaries (events as per-run lists sorted by seq)."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, RunRecord] = {}
+        self._nodes: dict[str, dict[str, NodeRunRecord]] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._heartbeats: dict[str, float] = {}
+
+    def _require(self, run_id: str) -> RunRecord:
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise _run_not_found(run_id) from None
+
+    async def create_run(self, run: RunRecord) -> None:
+        if run.id in self._runs:
+            raise ConflictError(f"run id {run.id!r} already exists", extra={"run_id": run.id})
+        self._runs[run.id] = run
+        self._heartbeats[run.id] = time.monotonic()
+
+    async def get_run(self, run_id: str) -> RunRecord:
+        return self._require(run_id)
+
+    async def list_runs(self, query: RunQuery) -> list[RunRecord]:
+        rows = [
+            r
+            for r in self._runs.values()
+            if (query.flow_id is None or r.flow_id == query.flow_id)
+            and (query.status is None or r.status == query.status)
+            and (query.since is None or r.created_at >= query.since)
+            and (query.until is None or r.created_at < query.until)
+        ]
+        rows.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return rows[query.offset : query.offset + query.limit]
+
+    async def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        outputs: dict[str, Any] | None = None,
+        error: ErrorInfo | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> None:
+        run = self._require(run_id)
+        given = {"outputs": outputs, "error": error, "started_at": started_at, "finished_at": finished_at}
+        changes: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+        changes["status"] = status
+        self._runs[run_id] = msgspec.structs.replace(run, **changes)
+
+    async def save_node_runs(self, run_id: str, nodes: Sequence[NodeRunRecord]) -> None:
+        self._require(run_id)
+        states = self._nodes.setdefault(run_id, {})
+        for node in nodes:
+            states[node.node_id] = node
+
+    async def list_node_runs(self, run_id: str) -> list[NodeRunRecord]:
+        self._require(run_id)
+        return sorted(self._nodes.get(run_id, {}).values(), key=lambda n: n.node_id)
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        for event in events:
+            log = self._events.setdefault(event.run_id, [])
+            if not log or log[-1].seq < event.seq:
+                log.append(event)
+                continue
+            index = bisect.bisect_left(log, event.seq, key=lambda e: e.seq)
+            if index == len(log) or log[index].seq != event.seq:
+                log.insert(index, event)
+
+    async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
+        log = self._events.get(run_id, [])
+        start = bisect.bisect_right(log, after_seq, key=lambda e: e.seq)
+        return log[start:] if limit is None else log[start : start + limit]
+
+    async def last_event(self, run_id: str) -> Event | None:
+        log = self._events.get(run_id)
+        return log[-1] if log else None
+
+    async def heartbeat(self, owner: str, run_ids: Sequence[str]) -> None:
+        now = time.monotonic()
+        for run_id in run_ids:
+            if run_id in self._runs:
+                self._heartbeats[run_id] = now
+
+    async def interrupt_orphans(self, *, owner: str, stale_after_s: float, reason: str) -> list[str]:
+        now = time.monotonic()
+        orphans = [
+            r.id
+            for r in self._runs.values()
+            if r.status in ("queued", "running")
+            and r.owner != owner
+            and now - self._heartbeats.get(r.id, 0.0) >= stale_after_s
+        ]
+        error = ErrorInfo(code="interrupted", message=reason)
+        for run_id in orphans:
+            await self.update_run(run_id, status="interrupted", error=error, finished_at=datetime.now(UTC))
+            last = await self.last_event(run_id)
+            seq = (last.seq if last else 0) + 1
+            await self.append_events(
+                [RunFinished(run_id=run_id, seq=seq, ts=time.time(), status="interrupted", error=error)]
+            )
+        return orphans
