@@ -38,6 +38,11 @@ class RunContext(Protocol):
         ...
 
     @property
+    def run_inputs(self) -> Mapping[str, Any]:
+        """The inputs the run was started with, by name (read by ``core.input`` and trigger operators)."""
+        ...
+
+    @property
     def cancelled(self) -> asyncio.Event:
         """Set when the run is cancelled; long loops should check it."""
         ...
