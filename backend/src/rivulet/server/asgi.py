@@ -13,6 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from rivulet import __version__
 from rivulet.domain.health import HealthController
+from rivulet.domain.operators import OperatorsController
 from rivulet.server.core import exception_handlers, provide_services
 from rivulet.server.frontend import frontend_router
 from rivulet.server.services import Services
@@ -53,7 +54,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
         database_url: The PostgreSQL to use; ``None`` builds an app without storage (schema export only).
     """
     return Litestar(
-        route_handlers=[HealthController, frontend_router(Path(settings.frontend_dir))],
+        route_handlers=[HealthController, OperatorsController, frontend_router(Path(settings.frontend_dir))],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
         lifespan=[_lifespan(settings, database_url)],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from litestar.di import NamedDependency
 from psycopg_pool import AsyncConnectionPool
 
 from rivulet.lib.settings import Settings
+from rivulet.registry.loader import default_registry
+from rivulet.registry.registry import OperatorRegistry
 from rivulet.storage.base import FlowStore
 
 __all__ = ("Services", "ServicesDep")
@@ -20,6 +22,7 @@ class Services:
     settings: Settings
     pool: AsyncConnectionPool
     flows: FlowStore
+    registry: OperatorRegistry = field(default_factory=default_registry)
 
 
 ServicesDep = NamedDependency[Services]

@@ -32,7 +32,7 @@ SPEC = OperatorSpec(
 
 
 class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    value: Annotated[Any, Meta(description="The value, as JSON.", extra_json_schema=ui_hint("json"))]
+    value: Annotated[Any, Meta(description="The value, as JSON.", extra_json_schema=ui_hint("json"))] = None
     type: Annotated[PortTypeName, Meta(description="Port type of the value, e.g. Text, Int, List[Text].")] = "Json"
 
     def __post_init__(self) -> None:

@@ -1,0 +1,79 @@
+"""The operator catalog API: what the editor's palette, nodes and params forms are rendered from."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Meta
+
+from rivulet.lib.exceptions import ValidationError
+from rivulet.registry.catalog import OperatorCatalog, OperatorPorts, OperatorRead, build_catalog, resolve_ports
+from rivulet.server.services import ServicesDep
+
+if TYPE_CHECKING:
+    from rivulet.registry.registry import OperatorRegistry
+
+__all__ = ("OperatorsController", "PortsRequest")
+
+
+class PortsRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Params of a node whose ports are wanted."""
+
+    params: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    version: Annotated[int, Meta(ge=1)] | None = None
+    """Operator version; the latest when omitted."""
+
+
+@functools.lru_cache(maxsize=4)
+def _catalog(registry: OperatorRegistry) -> OperatorCatalog:
+    return build_catalog(registry)
+
+
+def _validate_params(operator: Any, params: dict[str, Any]) -> Any:
+    try:
+        return msgspec.convert(params, operator.params_type)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        location = message.rsplit(" - at `", 1)[1].rstrip("`") if " - at `" in message else "$"
+        path = "$.params" + location[1:]
+        raise ValidationError(
+            f"invalid params for {operator.spec.id}: {message}", extra={"errors": [{"path": path, "message": message}]}
+        ) from exc
+
+
+class OperatorsController(Controller):
+    path = "/api/operators"
+    tags = ["operators"]
+
+    @get("/", summary="Operator catalog", description="Every operator with params schema, ports and type rules.")
+    async def list_operators(self, services: ServicesDep) -> OperatorCatalog:
+        return _catalog(services.registry)
+
+    @get("/{operator_id:str}", summary="One operator", description="404 names close matches for an unknown id.")
+    async def get_operator(
+        self,
+        services: ServicesDep,
+        operator_id: FromPath[str],
+        version: Annotated[int | None, QueryParameter(ge=1, required=False, description="Latest when omitted")] = None,
+    ) -> OperatorRead:
+        services.registry.get(operator_id, version)  # raises UnknownOperatorError (404) with suggestions
+        catalog = _catalog(services.registry)
+        wanted = version or services.registry.versions(operator_id)[-1]
+        return next(op for op in catalog.operators if op.id == operator_id and op.version == wanted)
+
+    @post(
+        "/{operator_id:str}/ports",
+        status_code=200,
+        summary="Ports for params",
+        description="The input and output ports of a node with these params (for operators with dynamic ports).",
+    )
+    async def operator_ports(
+        self, services: ServicesDep, operator_id: FromPath[str], data: JSONBody[PortsRequest]
+    ) -> OperatorPorts:
+        operator = services.registry.get(operator_id, data.version)
+        params = _validate_params(operator, data.params)
+        return resolve_ports(operator, params)
