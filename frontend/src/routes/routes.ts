@@ -1,0 +1,16 @@
+import { lazy } from "react";
+import { FlowsPage } from "./flows-page";
+import type { RouteDefinition } from "./router";
+import { RunsPage } from "./runs-page";
+import { SettingsPage } from "./settings-page";
+import { TemplatesPage } from "./templates-page";
+
+/** Every page, first match wins. The canvas is split out: React Flow loads only when opened. */
+export const routes: readonly RouteDefinition[] = [
+  { path: "/", component: FlowsPage },
+  { path: "/flows", component: FlowsPage },
+  { path: "/flows/new", component: lazy(() => import("./flow-new-page")) },
+  { path: "/templates", component: TemplatesPage },
+  { path: "/runs", component: RunsPage },
+  { path: "/settings", component: SettingsPage },
+];
