@@ -24,10 +24,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operator catalog
+         * @description Every operator with params schema, ports and type rules.
+         */
+        get: operations["ApiOperatorsListOperators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operators/{operator_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One operator
+         * @description 404 names close matches for an unknown id.
+         */
+        get: operations["ApiOperatorsOperatorIdGetOperator"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operators/{operator_id}/ports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ports for params
+         * @description The input and output ports of a node with these params (for operators with dynamic ports).
+         */
+        post: operations["ApiOperatorsOperatorIdPortsOperatorPorts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** CategoryRead */
+        CategoryRead: {
+            /** @default 0 */
+            count: number;
+            /** @default  */
+            description: string;
+            /** @default box */
+            icon: string;
+            id: string;
+            title: string;
+        };
         /** Health */
         Health: {
             database: string;
@@ -37,6 +108,60 @@ export interface components {
             status: "ok" | "degraded";
             /** @default 0.1.0 */
             version: string;
+        };
+        /** OperatorCatalog */
+        OperatorCatalog: {
+            categories: components["schemas"]["CategoryRead"][];
+            operators: components["schemas"]["OperatorRead"][];
+            types: {
+                [key: string]: unknown;
+            };
+        };
+        /** OperatorPorts */
+        OperatorPorts: {
+            inputs: components["schemas"]["PortRead"][];
+            outputs: components["schemas"]["PortRead"][];
+        };
+        /** OperatorRead */
+        OperatorRead: {
+            cacheable: boolean;
+            category: string;
+            description: string;
+            /** @default  */
+            docs: string;
+            /** @default false */
+            dynamic_inputs: boolean;
+            /** @default false */
+            dynamic_outputs: boolean;
+            icon: string;
+            id: string;
+            inputs: components["schemas"]["PortRead"][];
+            latest: boolean;
+            outputs: components["schemas"]["PortRead"][];
+            params_schema: {
+                [key: string]: unknown;
+            };
+            /** @default  */
+            source: string;
+            tags: string[];
+            title: string;
+            version: number;
+        };
+        /** PortRead */
+        PortRead: {
+            /** @default  */
+            description: string;
+            name: string;
+            /** @default true */
+            required: boolean;
+            type: string;
+        };
+        /** PortsRequest */
+        PortsRequest: {
+            params?: {
+                [key: string]: unknown;
+            };
+            version?: number | null;
         };
     };
     responses: never;
@@ -63,6 +188,107 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    ApiOperatorsListOperators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorCatalog"];
+                };
+            };
+        };
+    };
+    ApiOperatorsOperatorIdGetOperator: {
+        parameters: {
+            query?: {
+                /** @description Latest when omitted */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                operator_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiOperatorsOperatorIdPortsOperatorPorts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                operator_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortsRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorPorts"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
