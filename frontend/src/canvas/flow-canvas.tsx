@@ -8,6 +8,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useShallow } from "zustand/react/shallow";
+import { CanvasEmptyHint } from "./canvas-empty-hint";
 import { type CanvasState, useCanvasStore } from "./canvas-store";
 
 /**
@@ -40,12 +41,12 @@ export function FlowCanvas() {
         onConnect={onConnect}
         colorMode="system"
         fitView
-        proOptions={{ hideAttribution: false }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
         <Controls position="bottom-left" />
         <MiniMap position="bottom-right" pannable zoomable />
       </ReactFlow>
+      {nodes.length === 0 ? <CanvasEmptyHint /> : null}
     </div>
   );
 }

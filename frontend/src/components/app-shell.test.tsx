@@ -50,6 +50,7 @@ describe("AppShell", () => {
     const { container } = renderAt("/flows/new");
     expect(await screen.findByTestId("flow-canvas")).toBeInTheDocument();
     expect(container.querySelector(".react-flow")).not.toBeNull();
+    expect(screen.getByText("This canvas is empty")).toBeInTheDocument();
   });
 
   it("renders a not-found page for unknown paths", () => {

@@ -1,0 +1,44 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+
+const SCREENSHOT = path.resolve(import.meta.dirname, "../../docs/img/app-shell.png");
+
+test("the API reports a healthy database with pgvector", async ({ request }) => {
+  const response = await request.get("/api/health");
+  expect(response.status()).toBe(200);
+  expect(await response.json()).toMatchObject({ status: "ok", database: "ok" });
+});
+
+test("app shell: brand, health pill, flows and the canvas", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("link", { name: "Rivulet home" })).toContainText("Rivulet");
+
+  const pill = page.getByRole("status", { name: /Backend status/ });
+  await expect(pill).toHaveAttribute("data-state", "ok");
+  await expect(pill).toContainText(/Database ok · pgvector \d+\.\d+/);
+
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Flows" }).click();
+  await expect(page).toHaveURL(/\/flows$/);
+  await expect(nav.getByRole("link", { name: "Flows" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("heading", { name: "No flows yet" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "New flow" })).toBeDisabled();
+
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT });
+
+  await page.getByRole("link", { name: "Open a blank canvas" }).click();
+  await expect(page).toHaveURL(/\/flows\/new$/);
+  await expect(page.locator(".react-flow")).toBeVisible();
+  await expect(page.locator(".react-flow__minimap")).toBeVisible();
+  await expect(page.locator(".react-flow__controls")).toBeVisible();
+});
+
+test("deep links load from the server and unknown pages say so", async ({ page }) => {
+  await page.goto("/flows/new");
+  await expect(page.locator(".react-flow")).toBeVisible();
+
+  await page.goto("/no/such/page");
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
