@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rivulet.sdk import OperatorError, PortType, parse_port_type, python_type_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rivulet.sdk import OperatorSpec, RunContext
 
-__all__ = ("JINJA", "check_value", "fail", "parse_value_type")
+__all__ = ("JINJA", "check_value", "compile_expression", "fail", "parse_value_type", "syntax_message")
 
-JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
-"""The sandbox for every Jinja2 template and expression in core operators (no ``_`` attributes, no mutation)."""
+JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
+"""The sandbox for every Jinja2 template and expression in core operators: no ``_`` attributes, no mutation
+of inputs, and an undefined name is an error rather than an empty string."""
+
+
+def syntax_message(exc: TemplateSyntaxError, what: str) -> str:
+    """``what`` has a syntax error at line N: message."""
+    return f"{what} has a syntax error at line {exc.lineno}: {exc.message}"
+
+
+@functools.lru_cache(maxsize=512)
+def compile_expression(source: str) -> Callable[..., Any]:
+    """Compile a Jinja2 expression once (cached by source).
+
+    Raises:
+        ValueError: A syntax error, with its line.
+    """
+    try:
+        return JINJA.compile_expression(source, undefined_to_none=False)
+    except TemplateSyntaxError as exc:
+        raise ValueError(syntax_message(exc, f"expression {source!r}")) from exc
 
 
 def parse_value_type(text: str) -> PortType:
