@@ -1,0 +1,215 @@
+"""Running one node (internal): attempts with timeout and retries, streams, and the error policy."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from rivulet.lib.exceptions import AppError
+from rivulet.runtime.context import NodeContext
+from rivulet.runtime.events import ErrorInfo, NodeChunk, NodeFailed, NodeOutput, NodeStarted, NodeSucceeded
+from rivulet.runtime.plan import DELIVER_COLLECT
+from rivulet.runtime.preview import preview
+from rivulet.runtime.streams import StreamFanout, join_collected
+
+if TYPE_CHECKING:
+    from rivulet.runtime._scheduler import RunState
+    from rivulet.runtime.plan import NodePlan
+
+__all__ = ("NodeState", "error_info", "run_node")
+
+
+class NodeState:
+    """Mutable per-node bookkeeping of a run (turned into ``NodeRunRecord`` at the end)."""
+
+    __slots__ = ("attempts", "cached", "error", "finished", "inputs", "key", "outputs", "started", "status")
+
+    def __init__(self, status: str, inputs: dict[str, Any] | None = None) -> None:
+        self.status = status
+        self.inputs = inputs
+        self.outputs: dict[str, Any] | None = None
+        self.attempts = 0
+        self.cached = False
+        self.error: ErrorInfo | None = None
+        self.started = time.time() if status == "running" else None
+        self.finished: float | None = None
+        self.key: str | None = None
+        """The content address used for the cache (when cacheable)."""
+
+
+def error_info(exc: BaseException, node: NodePlan, attempt: int) -> ErrorInfo:
+    """A located, client-safe description of why an attempt failed."""
+    node_id = node.node.id
+    if isinstance(exc, TimeoutError):
+        code, message = "timeout", f"node {node_id!r} timed out after {node.timeout_s:g} s"
+    elif isinstance(exc, AppError):
+        code, message = exc.code, exc.detail
+    else:
+        code, message = "operator_error", f"{type(exc).__name__}: {exc}"
+    return ErrorInfo(code=code, message=message, node_id=node_id, operator_id=node.operator_id, attempt=attempt)
+
+
+async def _call(run: RunState, node: NodePlan, values: dict[str, Any]) -> dict[str, Any]:
+    operator = node.node.operator
+    inputs = operator.build_inputs(values)
+    ctx = NodeContext(run.env, node.node.id)
+    if node.node.spec.cpu_bound:
+        result = await asyncio.to_thread(asyncio.run, node.instance.run(ctx, node.node.params, inputs))
+    else:
+        result = await node.instance.run(ctx, node.node.params, inputs)
+    return operator.output_values(result)
+
+
+async def _attempt(run: RunState, node: NodePlan, values: dict[str, Any]) -> dict[str, Any]:
+    semaphore = run.shared.semaphores.get(node.operator_id)
+    if semaphore is None:
+        if node.timeout_s is None:
+            return await _call(run, node, values)
+        async with asyncio.timeout(node.timeout_s):
+            return await _call(run, node, values)
+    async with semaphore:
+        async with asyncio.timeout(node.timeout_s):
+            return await _call(run, node, values)
+
+
+async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str, Any] | None:
+    """Outputs of the first successful attempt, or ``None`` after the last one failed (already handled)."""
+    policy = node.node.policy
+    attempts = policy.retries + 1
+    node_id = node.node.id
+    for attempt in range(1, attempts + 1):
+        state.attempts = attempt
+        run.publish(
+            NodeStarted(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, attempt=attempt)
+        )
+        try:
+            return await _attempt(run, node, state.inputs or {})
+        except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
+            error = error_info(exc, node, attempt)
+        retrying = attempt < attempts
+        run.publish(
+            NodeFailed(
+                run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, error=error, retrying=retrying
+            )
+        )
+        if not retrying:
+            fail_node(run, node, state, error, node.out_edges)
+            return None
+        await asyncio.sleep(policy.retry_backoff_s * 2 ** (attempt - 1))
+    return None
+
+
+def fail_node(run: RunState, node: NodePlan, state: NodeState, error: ErrorInfo, edges: Iterable[Any]) -> None:
+    """Apply the node's ``on_error`` policy to the edges that have not settled yet."""
+    state.status = "failed"
+    state.error = error
+    state.finished = time.time()
+    policy = node.node.policy.on_error
+    if policy == "fail":
+        run.fail_run(error)
+        return
+    routed = {"error": error} if policy == "route" else None
+    run.settle(node, edges, routed, None)
+    run.node_done()
+
+
+async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
+    """The task of one node: produce outputs, then deliver them (streams are pumped here)."""
+    started = time.perf_counter()
+    try:
+        outputs = await _produce(run, node, state)
+        if outputs is None:
+            return
+        if node.stream_ports and any(port in outputs for port in node.stream_ports):
+            await _stream(run, node, state, outputs, started)
+        else:
+            run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
+    except asyncio.CancelledError:
+        state.status = "cancelled"
+        state.finished = time.time()
+
+
+async def _aiter(value: Any) -> AsyncIterator[Any]:
+    if isinstance(value, AsyncIterator):
+        async for item in value:  # pyright: ignore[reportUnknownVariableType]
+            yield item
+    else:
+        for item in value:
+            yield item
+
+
+async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict[str, Any], started: float) -> None:
+    node_id = node.node.id
+    run_id = run.run_id
+
+    def chunk_emitter(port: str) -> Any:
+        def emit(index: int, item: Any) -> None:
+            data = preview(item)[0]
+            run.publish(
+                NodeChunk(
+                    run_id=run_id,
+                    seq=run.next_seq(),
+                    ts=time.time(),
+                    node_id=node_id,
+                    port=port,
+                    data=data,
+                    index=index,
+                )
+            )
+
+        return emit
+
+    fanouts = {
+        port: StreamFanout(
+            _aiter(outputs[port]), node_id=node_id, operator_id=node.operator_id, port=port, on_item=chunk_emitter(port)
+        )
+        for port in node.stream_ports
+        if port in outputs
+    }
+    now = [edge for edge in node.out_edges if edge.mode != DELIVER_COLLECT or edge.source_port not in fanouts]
+    later = [edge for edge in node.out_edges if edge.mode == DELIVER_COLLECT and edge.source_port in fanouts]
+    for port, value in outputs.items():
+        if port not in fanouts:
+            shown, cut = preview(value)
+            run.publish(
+                NodeOutput(
+                    run_id=run_id,
+                    seq=run.next_seq(),
+                    ts=time.time(),
+                    node_id=node_id,
+                    port=port,
+                    preview=shown,
+                    truncated=cut,
+                )
+            )
+    run.settle(node, now, outputs, fanouts)
+    try:
+        await asyncio.gather(*(fanout.pump() for fanout in fanouts.values()))
+    except Exception as exc:  # noqa: BLE001 - a failing stream fails its node like any attempt
+        error = error_info(exc, node, state.attempts)
+        run.publish(NodeFailed(run_id=run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, error=error))
+        fail_node(run, node, state, error, later)
+        return
+    collected = {port: fanout.items for port, fanout in fanouts.items()}
+    for port, items in collected.items():
+        shown, cut = preview(join_collected(items, as_text=all(isinstance(i, str) for i in items)))
+        run.publish(
+            NodeOutput(
+                run_id=run_id,
+                seq=run.next_seq(),
+                ts=time.time(),
+                node_id=node_id,
+                port=port,
+                preview=shown,
+                truncated=cut,
+            )
+        )
+    run.settle(node, later, outputs, fanouts)
+    state.status = "succeeded"
+    state.outputs = {**outputs, **collected}
+    state.finished = time.time()
+    duration = (time.perf_counter() - started) * 1000
+    run.publish(NodeSucceeded(run_id=run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, duration_ms=duration))
+    run.node_done()

@@ -1,0 +1,282 @@
+"""The ready-set scheduler of one run (internal; ``executor.Executor`` is the public face).
+
+Each node waits for its incoming edges to *settle*: an edge settles when its source delivers a value (or a live
+stream) on it, or when it is known that the source will not (an untaken branch, a skipped or failed source).
+When the last edge settles the node is *decided*: it is skipped when a required input is missing (or nothing at
+all arrived), served from the reuse map or the cache, or started as its own task. Decisions run off an explicit
+work stack, never by recursion, so a chain of any length runs in constant stack depth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from rivulet.runtime._nodes import NodeState, run_node
+from rivulet.runtime.cache import node_key, run_key
+from rivulet.runtime.cancellation import CancelScope
+from rivulet.runtime.context import RunEnvironment
+from rivulet.runtime.events import (
+    ErrorInfo,
+    NodeOutput,
+    NodeProgress,
+    NodeSkipped,
+    NodeSucceeded,
+    RunCancelled,
+    RunFinished,
+    RunStarted,
+)
+from rivulet.runtime.plan import DELIVER_COLLECT, DELIVER_STREAM
+from rivulet.runtime.preview import preview
+from rivulet.runtime.streams import join_collected
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from rivulet.runtime.executor import ExecutorShared, RunOptions
+    from rivulet.runtime.plan import EdgePlan, ExecutionPlan, NodePlan
+    from rivulet.runtime.streams import StreamFanout
+
+__all__ = ("RunState",)
+
+
+class RunState:
+    """Everything about one run in flight."""
+
+    def __init__(self, plan: ExecutionPlan, run_id: str, options: RunOptions, shared: ExecutorShared) -> None:
+        count = len(plan.nodes)
+        self.plan = plan
+        self.run_id = run_id
+        self.options = options
+        self.shared = shared
+        self.publish = shared.bus.publish
+        self.seq = 0
+        self.waiting = [node.waits_for for node in plan.nodes]
+        self.values: list[dict[str, Any] | None] = [None] * count
+        self.states: list[NodeState | None] = [None] * count
+        self.remaining = count
+        self.scope = CancelScope()
+        self.failure: ErrorInfo | None = None
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stack: list[NodePlan] = []
+        self._draining = False
+        self.env = RunEnvironment(
+            run_id=run_id,
+            run_inputs=options.inputs,
+            variables=options.variables,
+            cancelled=self.scope.event,
+            progress=self._progress,
+            services=shared.services,
+            secrets=shared.secrets,
+        )
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _progress(self, node_id: str, value: float, maximum: float | None) -> None:
+        if not self.done.done():
+            seq = self.next_seq()
+            self.publish(
+                NodeProgress(run_id=self.run_id, seq=seq, ts=time.time(), node_id=node_id, value=value, max=maximum)
+            )
+
+    # -- run lifecycle -------------------------------------------------------------------------------------
+
+    async def execute(self) -> float:
+        """Run to the end; returns the duration in ms. Never raises (failures become the run status)."""
+        started = time.perf_counter()
+        graph = self.plan.graph
+        self.publish(
+            RunStarted(
+                run_id=self.run_id,
+                seq=self.next_seq(),
+                ts=time.time(),
+                flow_id=graph.flow_id,
+                flow_version=graph.flow_version,
+                node_ids=graph.order,
+                trigger=self.options.trigger,
+            )
+        )
+        if self.options.deadline_s is not None:
+            self.scope.set_deadline(self.options.deadline_s)
+        self._stack.extend(node for node in self.plan.nodes if node.waits_for == 0)
+        self._drain()
+        if self.remaining == 0 and not self.done.done():
+            self.done.set_result(None)
+        try:
+            await asyncio.shield(self.done)
+        except asyncio.CancelledError:
+            self.scope.cancel("shutdown", "the server shut down while the run was executing")
+        if self.scope.reason == "deadline" and self.failure is None:
+            self.failure = ErrorInfo(code="deadline_exceeded", message=self.scope.message)
+        self.scope.clear_deadline()
+        if self.scope.cancelled:
+            await self.scope.drain()
+        return (time.perf_counter() - started) * 1000
+
+    def cancel(self, message: str) -> bool:
+        """User cancellation: emits ``run_cancelled`` and stops every running node."""
+        if self.done.done() or not self.scope.cancel("user", message):
+            return False
+        self.publish(RunCancelled(run_id=self.run_id, seq=self.next_seq(), ts=time.time(), reason=message))
+        self.done.set_result(None)
+        return True
+
+    def fail_run(self, error: ErrorInfo) -> None:
+        """A node failed under ``on_error: fail``: stop the run."""
+        if self.failure is None:
+            self.failure = error
+        self.scope.cancel("failure", error.message)
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def finish(self, status: str, outputs: dict[str, Any], duration_ms: float) -> None:
+        """Emit the final ``run_finished``."""
+        previews = {name: preview(value, 16_384)[0] for name, value in outputs.items()}
+        self.publish(
+            RunFinished(
+                run_id=self.run_id,
+                seq=self.next_seq(),
+                ts=time.time(),
+                status=status,  # type: ignore[arg-type]
+                outputs=previews,
+                error=self.failure,
+                duration_ms=duration_ms,
+            )
+        )
+
+    # -- deciding and settling ------------------------------------------------------------------------------
+
+    def node_done(self) -> None:
+        self.remaining -= 1
+        if self.remaining == 0 and not self.done.done():
+            self.done.set_result(None)
+
+    def _drain(self) -> None:
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            stack = self._stack
+            while stack:
+                self._decide(stack.pop())
+        finally:
+            self._draining = False
+
+    def _skip_reason(self, node: NodePlan, values: dict[str, Any]) -> str | None:
+        if node.node.disabled:
+            return "the node is disabled"
+        for port in node.required:
+            if port not in values:
+                return f"required input {port!r} was not produced"
+        if node.has_inputs and not values:
+            return "no input was produced"
+        return None
+
+    def _decide(self, node: NodePlan) -> None:
+        if self.scope.cancelled:
+            return
+        values = self.values[node.index] or {}
+        reason = self._skip_reason(node, values)
+        if reason is not None:
+            self.states[node.index] = NodeState("skipped")
+            seq = self.next_seq()
+            self.publish(NodeSkipped(run_id=self.run_id, seq=seq, ts=time.time(), node_id=node.node.id, reason=reason))
+            self.settle(node, node.out_edges, None, None)
+            self.node_done()
+            return
+        state = NodeState("running", values)
+        self.states[node.index] = state
+        reused = self._lookup(node, state)
+        if reused is not None:
+            state.cached = True
+            self.succeed(node, state, reused, 0.0)
+            return
+        task = asyncio.get_running_loop().create_task(run_node(self, node, state))
+        tasks = self.scope.tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def _lookup(self, node: NodePlan, state: NodeState) -> dict[str, Any] | None:
+        options = self.options
+        node_id = node.node.id
+        if options.reuse and node_id in options.reuse and (options.rerun is None or node_id not in options.rerun):
+            return options.reuse[node_id]
+        cache = self.shared.cache
+        if cache is None or not options.use_cache or not node.cacheable:
+            return None
+        if options.rerun is not None and node_id in options.rerun:
+            return None
+        state.key = key = node_key(node.node, state.inputs or {})
+        return None if key is None else cache.get(key)
+
+    def settle(
+        self,
+        node: NodePlan,
+        edges: Iterable[EdgePlan],
+        outputs: dict[str, Any] | None,
+        fanouts: dict[str, StreamFanout] | None,
+    ) -> None:
+        """Deliver ``outputs`` along ``edges`` (``None``: nothing produced) and decide nodes that became ready."""
+        waiting = self.waiting
+        stack = self._stack
+        for edge in edges:
+            if outputs is not None and edge.source_port in outputs:
+                target = edge.target
+                bucket = self.values[target.index]
+                if bucket is None:
+                    bucket = self.values[target.index] = {}
+                if edge.mode == DELIVER_STREAM and fanouts is not None:
+                    bucket[edge.target_port] = fanouts[edge.source_port].consume()
+                elif edge.mode == DELIVER_COLLECT and fanouts is not None:
+                    bucket[edge.target_port] = join_collected(fanouts[edge.source_port].items, as_text=edge.as_text)
+                else:
+                    bucket[edge.target_port] = outputs[edge.source_port]
+            index = edge.target.index
+            left = waiting[index] - 1
+            waiting[index] = left
+            if left == 0:
+                stack.append(edge.target)
+        self._drain()
+
+    def succeed(self, node: NodePlan, state: NodeState, outputs: dict[str, Any], duration_ms: float) -> None:
+        """A non-streaming success (or a cache hit): outputs, edges, ``node_succeeded``."""
+        state.status = "succeeded"
+        state.outputs = outputs
+        state.finished = time.time()
+        node_id = node.node.id
+        run_id = self.run_id
+        publish = self.publish
+        for port, value in outputs.items():
+            shown, cut = preview(value)
+            publish(
+                NodeOutput(
+                    run_id=run_id,
+                    seq=self.next_seq(),
+                    ts=time.time(),
+                    node_id=node_id,
+                    port=port,
+                    preview=shown,
+                    truncated=cut,
+                )
+            )
+        self.settle(node, node.out_edges, outputs, None)
+        seq = self.next_seq()
+        publish(
+            NodeSucceeded(
+                run_id=run_id, seq=seq, ts=time.time(), node_id=node_id, duration_ms=duration_ms, cached=state.cached
+            )
+        )
+        self.remember(node, state, outputs)
+        self.node_done()
+
+    def remember(self, node: NodePlan, state: NodeState, outputs: dict[str, Any]) -> None:
+        cache = self.shared.cache
+        if cache is None or state.cached:
+            return
+        if self.options.record_outputs:
+            cache.put(run_key(self.run_id, node.node.id), outputs)
+        if state.key is not None:
+            cache.put(state.key, outputs)

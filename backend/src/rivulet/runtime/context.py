@@ -1,0 +1,122 @@
+"""``NodeContext``: the runtime's implementation of ``rivulet.sdk.RunContext`` for one node execution."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rivulet.lib.exceptions import MissingDependencyError, NotFoundError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+__all__ = ("NodeContext", "RunEnvironment", "ServiceUnavailableError")
+
+S = TypeVar("S")
+_log = logging.getLogger("rivulet.run")
+
+
+class ServiceUnavailableError(MissingDependencyError):
+    """``ctx.service(kind)`` asked for a service this process does not provide."""
+
+    def __init__(self, kind: type[Any]) -> None:
+        super(MissingDependencyError, self).__init__(
+            f"service {kind.__name__} is not configured in this process", extra={"service": kind.__name__}
+        )
+
+
+class RunEnvironment:
+    """What every node of one run shares: ids, inputs, variables, services, the cancel signal, the emitter.
+
+    Args:
+        run_id: The run.
+        run_inputs: The inputs the run was started with.
+        variables: Resolved flow variables (no secrets).
+        cancelled: Set when the run is cancelled.
+        progress: ``(node_id, value, maximum)`` → emits ``node_progress`` (event-loop thread only).
+        services: Shared services by their Protocol type.
+        secrets: Resolves a secret by name (raises ``NotFoundError``).
+    """
+
+    __slots__ = ("cancelled", "loop", "progress", "run_id", "run_inputs", "secrets", "services", "variables")
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        run_inputs: Mapping[str, Any],
+        variables: Mapping[str, Any],
+        cancelled: asyncio.Event,
+        progress: Callable[[str, float, float | None], None],
+        services: Mapping[type[Any], Any],
+        secrets: Callable[[str], Awaitable[str]] | None,
+    ) -> None:
+        self.run_id = run_id
+        self.run_inputs = run_inputs
+        self.variables = variables
+        self.cancelled = cancelled
+        self.progress = progress
+        self.services = services
+        self.secrets = secrets
+        self.loop = asyncio.get_running_loop()
+
+
+class NodeContext:
+    """A ``RunContext`` bound to one node. Cheap to create (one per node execution)."""
+
+    __slots__ = ("_env", "_log", "_node_id")
+
+    def __init__(self, env: RunEnvironment, node_id: str) -> None:
+        self._env = env
+        self._node_id = node_id
+        self._log: logging.LoggerAdapter[logging.Logger] | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self._env.run_id
+
+    @property
+    def node_id(self) -> str:
+        return self._node_id
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        if self._log is None:
+            self._log = logging.LoggerAdapter(_log, {"run_id": self._env.run_id, "node_id": self._node_id})
+        return self._log
+
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        return self._env.variables
+
+    @property
+    def run_inputs(self) -> Mapping[str, Any]:
+        return self._env.run_inputs
+
+    @property
+    def cancelled(self) -> asyncio.Event:
+        return self._env.cancelled
+
+    async def progress(self, value: float, maximum: float | None = None) -> None:
+        env = self._env
+        try:
+            on_loop = asyncio.get_running_loop() is env.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            env.progress(self._node_id, value, maximum)
+        else:  # a cpu_bound operator running in a worker thread
+            env.loop.call_soon_threadsafe(env.progress, self._node_id, value, maximum)
+
+    async def secret(self, name: str) -> str:
+        if self._env.secrets is None:
+            raise NotFoundError(f"secret {name!r} not found: no secret store is configured", extra={"secret": name})
+        return await self._env.secrets(name)
+
+    def service(self, kind: type[S]) -> S:
+        try:
+            found: S = self._env.services[kind]
+        except KeyError:
+            raise ServiceUnavailableError(kind) from None
+        return found

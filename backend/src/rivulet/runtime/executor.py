@@ -1,0 +1,221 @@
+"""``Executor``: runs a ``CompiledGraph`` with the ready-set scheduler and publishes ``rivulet.events/v1``.
+
+Example:
+    >>> async def main(graph):  # doctest: +SKIP
+    ...     executor = Executor(MemoryEventBus(MemoryRunStore()))
+    ...     result = await executor.run(graph, options=RunOptions(inputs={"question": "hi"}))
+    ...     return result.status, result.outputs
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rivulet.runtime._nodes import NodeState
+from rivulet.runtime._scheduler import RunState
+from rivulet.runtime.bus import EventBus
+from rivulet.runtime.cache import NodeCache
+from rivulet.runtime.events import ErrorInfo, RunStatus
+from rivulet.runtime.plan import ExecutionPlan
+from rivulet.runtime.preview import preview_map
+from rivulet.storage.base import NodeRunRecord
+
+if TYPE_CHECKING:
+    from rivulet.compiler.graph import CompiledGraph
+
+__all__ = ("Executor", "ExecutorShared", "RunHandle", "RunOptions", "RunResult")
+
+
+def _empty() -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """How one run executes."""
+
+    inputs: Mapping[str, Any] = field(default_factory=_empty)
+    """Run inputs by name (``RunContext.run_inputs``)."""
+    variables: Mapping[str, Any] = field(default_factory=_empty)
+    """Resolved flow variables."""
+    trigger: str = "api"
+    deadline_s: float | None = None
+    """Cancel the whole run (status ``failed``, ``deadline_exceeded``) after this many seconds."""
+    use_cache: bool = False
+    """Serve unchanged cacheable nodes from the content-addressed cache and store new results."""
+    record_outputs: bool = False
+    """Keep every node's outputs in the cache under this run's id (what partial re-runs reuse)."""
+    reuse: Mapping[str, dict[str, Any]] | None = None
+    """Outputs to reuse by node id (from an earlier run) instead of running those nodes."""
+    rerun: frozenset[str] | None = None
+    """Nodes that must execute even when reusable or cached (a partial re-run's selection)."""
+
+
+@dataclass(slots=True)
+class ExecutorShared:
+    """What every run of an executor shares."""
+
+    bus: EventBus
+    cache: NodeCache | None
+    services: Mapping[type[Any], Any]
+    secrets: Callable[[str], Awaitable[str]] | None
+    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict[str, asyncio.Semaphore])
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of a run."""
+
+    run_id: str
+    status: RunStatus
+    outputs: dict[str, Any]
+    """Values of the output nodes (``core.output`` nodes, else the leaves) by name or node id."""
+    error: ErrorInfo | None
+    duration_ms: float
+    nodes: dict[str, NodeState]
+
+    def node_outputs(self, node_id: str) -> dict[str, Any] | None:
+        """The port values a node produced, when it succeeded."""
+        state = self.nodes.get(node_id)
+        return None if state is None or state.status != "succeeded" else state.outputs
+
+    def node_records(self, preview_bytes: int = 2048) -> list[NodeRunRecord]:
+        """Per-node history rows with bounded previews."""
+        return [_record(node_id, state, preview_bytes) for node_id, state in self.nodes.items()]
+
+
+def _stamp(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def _record(node_id: str, state: NodeState, preview_bytes: int) -> NodeRunRecord:
+    duration = None if state.started is None or state.finished is None else (state.finished - state.started) * 1000
+    return NodeRunRecord(
+        node_id=node_id,
+        status=state.status,  # type: ignore[arg-type]
+        attempts=state.attempts,
+        cached=state.cached,
+        started_at=_stamp(state.started),
+        finished_at=_stamp(state.finished),
+        duration_ms=duration,
+        error=state.error,
+        inputs_preview=preview_map(state.inputs or {}, preview_bytes),
+        outputs_preview=preview_map(state.outputs or {}, preview_bytes),
+    )
+
+
+class RunHandle:
+    """A run in flight: await ``result()``, or ``cancel()`` it."""
+
+    __slots__ = ("_state", "run_id", "task")
+
+    def __init__(self, state: RunState, task: asyncio.Task[RunResult]) -> None:
+        self._state = state
+        self.run_id = state.run_id
+        self.task = task
+
+    def cancel(self, message: str = "cancelled by user") -> bool:
+        """Request cancellation; ``False`` when the run already ended or is already being cancelled."""
+        return self._state.cancel(message)
+
+    async def result(self) -> RunResult:
+        """Wait for the end of the run."""
+        return await asyncio.shield(self.task)
+
+    def done(self) -> bool:
+        """Whether the run has finished."""
+        return self.task.done()
+
+
+class Executor:
+    """Executes compiled graphs. One instance per process: it owns the per-operator concurrency limits.
+
+    Args:
+        bus: Where events go.
+        cache: The node cache (``None``: no caching, no partial re-runs).
+        services: Shared services by Protocol type, for ``RunContext.service``.
+        secrets: Resolves a secret by name for ``RunContext.secret``.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        *,
+        cache: NodeCache | None = None,
+        services: Mapping[type[Any], Any] | None = None,
+        secrets: Callable[[str], Awaitable[str]] | None = None,
+    ) -> None:
+        self.shared = ExecutorShared(bus=bus, cache=cache, services=services or {}, secrets=secrets)
+        self._plans: OrderedDict[int, ExecutionPlan] = OrderedDict()
+
+    def plan(self, graph: CompiledGraph) -> ExecutionPlan:
+        """The execution plan of ``graph`` (memoised for the most recent graphs)."""
+        plan = self._plans.get(id(graph))
+        if plan is not None and plan.graph is graph:
+            self._plans.move_to_end(id(graph))
+            return plan
+        plan = ExecutionPlan(graph)
+        self._plans[id(graph)] = plan
+        if len(self._plans) > 256:
+            self._plans.popitem(last=False)
+        semaphores = self.shared.semaphores
+        for node in plan.nodes:
+            limit = node.node.spec.concurrency
+            if limit is not None and node.operator_id not in semaphores:
+                semaphores[node.operator_id] = asyncio.Semaphore(limit)
+        return plan
+
+    def start(self, graph: CompiledGraph, *, run_id: str | None = None, options: RunOptions | None = None) -> RunHandle:
+        """Start a run in a new task and return its handle at once."""
+        state = RunState(self.plan(graph), run_id or uuid.uuid4().hex, options or RunOptions(), self.shared)
+        task = asyncio.get_running_loop().create_task(_execute(state), name=f"rivulet-run-{state.run_id}")
+        return RunHandle(state, task)
+
+    async def run(
+        self, graph: CompiledGraph, *, run_id: str | None = None, options: RunOptions | None = None
+    ) -> RunResult:
+        """Run to the end."""
+        return await self.start(graph, run_id=run_id, options=options).result()
+
+
+def _outputs(state: RunState) -> dict[str, Any]:
+    explicit = bool(state.plan.graph.output_nodes)
+    outputs: dict[str, Any] = {}
+    for node_id in state.plan.output_ids:
+        node = state.plan.by_id[node_id]
+        record = state.states[node.index]
+        if record is None or record.status != "succeeded":
+            continue
+        values = (record.inputs if explicit else record.outputs) or {}
+        name = getattr(node.node.params, "name", None)
+        key = name if isinstance(name, str) and name else node_id
+        outputs[key] = next(iter(values.values())) if len(values) == 1 else values
+    return outputs
+
+
+async def _execute(state: RunState) -> RunResult:
+    duration = await state.execute()
+    reason = state.scope.reason
+    status: RunStatus
+    if state.failure is not None:
+        status = "failed"
+    elif reason == "shutdown":
+        status = "interrupted"
+    elif reason == "user":
+        status = "cancelled"
+    else:
+        status = "succeeded"
+    outputs = _outputs(state) if status == "succeeded" else {}
+    state.finish(status, outputs, duration)
+    nodes = {
+        node.node.id: node_state
+        for node, node_state in zip(state.plan.nodes, state.states, strict=True)
+        if node_state is not None
+    }
+    return RunResult(state.run_id, status, outputs, state.failure, duration, nodes)
