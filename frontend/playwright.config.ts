@@ -93,7 +93,7 @@ export default defineConfig({
     reuseExistingServer: false,
     // SIGTERM lets `rivulet serve` stop its embedded PostgreSQL before the home directory goes.
     gracefulShutdown: { signal: "SIGTERM", timeout: 20_000 },
-    stdout: "pipe",
+    stdout: "ignore",
     stderr: "pipe",
   },
 });
