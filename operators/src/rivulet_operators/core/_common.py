@@ -6,7 +6,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rivulet.sdk import OperatorError, PortType, parse_port_type, python_type_of
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from rivulet.sdk import OperatorSpec, RunContext
 
-__all__ = ("JINJA", "check_value", "compile_expression", "fail", "parse_value_type", "syntax_message")
+__all__ = ("JINJA", "check_value", "compile_expression", "evaluate", "fail", "parse_value_type", "syntax_message")
 
 JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
 """The sandbox for every Jinja2 template and expression in core operators: no ``_`` attributes, no mutation
@@ -67,6 +67,18 @@ def check_value(value: Any, port_type: PortType, what: str) -> Any:
         return msgspec.convert(value, python_type_of(port_type), strict=False)
     except msgspec.ValidationError as exc:
         raise ValueError(f"{what} is not a valid {port_type}: {exc}") from exc
+
+
+def evaluate(source: str, **variables: Any) -> Any:
+    """Evaluate a Jinja2 expression; an undefined result raises ``UndefinedError`` naming what was missing.
+
+    Raises:
+        jinja2.TemplateError: Evaluation failed (undefined name or attribute, sandbox violation, type error).
+    """
+    result = compile_expression(source)(**variables)
+    if isinstance(result, Undefined):
+        str(result)  # StrictUndefined raises UndefinedError with the precise message
+    return result
 
 
 def fail(spec: OperatorSpec, ctx: RunContext, detail: str) -> OperatorError:

@@ -16,7 +16,7 @@ from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
 from rivulet.sdk.ui import Expression
-from rivulet_operators.core._common import compile_expression, fail
+from rivulet_operators.core._common import compile_expression, evaluate, fail
 
 if TYPE_CHECKING:
     from rivulet.sdk import RunContext
@@ -92,7 +92,7 @@ class Branch(Operator[Params, Inputs[Any], Outputs]):
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs[Any]) -> Outputs:
         for index, condition in enumerate(params.conditions):
             try:
-                taken = compile_expression(condition.expression)(value=inputs.value)
+                taken = bool(evaluate(condition.expression, value=inputs.value))
             except TemplateError as exc:
                 raise fail(SPEC, ctx, f"conditions[{index}] ({condition.port}) failed: {exc.message}") from exc
             if taken:

@@ -16,7 +16,7 @@ from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
 from rivulet.sdk.ui import Expression, PortTypeName
-from rivulet_operators.core._common import check_value, compile_expression, fail, parse_value_type
+from rivulet_operators.core._common import check_value, compile_expression, evaluate, fail, parse_value_type
 from rivulet_operators.core._jsonpath import compile_path, find
 
 if TYPE_CHECKING:
@@ -79,10 +79,9 @@ class MapItems(Operator[Params, Inputs, Outputs]):
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
         results = self._by_path(ctx, params, inputs.items) if params.mode == "jsonpath" else []
         if params.mode == "expression":
-            evaluate = compile_expression(params.expression)
             for index, item in enumerate(inputs.items):
                 try:
-                    results.append(evaluate(item=item, index=index))
+                    results.append(evaluate(params.expression, item=item, index=index))
                 except TemplateError as exc:
                     raise fail(SPEC, ctx, f"expression failed on item {index}: {exc.message}") from exc
         list_type = PortType("List", (parse_value_type(params.output_type),))
