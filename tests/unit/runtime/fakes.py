@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator  # noqa: TC003 - resolved at runtime by get_type_hints in gen()
 from typing import Any, ClassVar
 
 import msgspec
@@ -12,7 +12,7 @@ import msgspec
 from rivulet.compiler.flow import NodePolicy
 from rivulet.compiler.graph import CompiledEdge, CompiledGraph, CompiledNode
 from rivulet.lib.exceptions import OperatorError
-from rivulet.sdk import NoInputs, NoParams, Operator, OperatorSpec, RunContext
+from rivulet.sdk import NoInputs, NoParams, Operator, OperatorSpec, PortSpec, RunContext
 from rivulet.sdk.ports import Int, Json, Stream, Text
 
 
@@ -295,6 +295,16 @@ class ReadInput(Operator[ValueParams, NoInputs, ValueOut]):
 NodeSpec = tuple[str, type[Operator[Any, Any, Any]]] | tuple[str, type[Operator[Any, Any, Any]], dict[str, Any]]
 
 
+_PORTS: dict[type[Any], tuple[tuple[PortSpec, ...], tuple[PortSpec, ...]]] = {}
+
+
+def _ports(op: type[Operator[Any, Any, Any]], params: Any) -> tuple[tuple[PortSpec, ...], tuple[PortSpec, ...]]:
+    """The fakes' ports do not depend on params: compute once per class (type hints are slow)."""
+    if op not in _PORTS:
+        _PORTS[op] = (op.input_ports(params), op.output_ports(params))
+    return _PORTS[op]
+
+
 def build_graph(
     nodes: list[NodeSpec],
     edges: list[str],
@@ -316,9 +326,9 @@ def build_graph(
         source, source_port = left.split(".")
         target, target_port = right.split(".")
         op, params = ops[source]
-        port = next(p for p in op.output_ports(params) if p.name == source_port) if source_port != "error" else None
+        port = next(p for p in _ports(op, params)[1] if p.name == source_port) if source_port != "error" else None
         target_op, target_params = ops[target]
-        target_type = next(p.type for p in target_op.input_ports(target_params) if p.name == target_port)
+        target_type = next(p.type for p in _ports(target_op, target_params)[0] if p.name == target_port)
         ptype = port.type if port is not None else target_type
         coercion = "collect" if ptype.name == "Stream" and target_type.name != "Stream" else None
         parsed[f"e{index}"] = CompiledEdge(
@@ -334,7 +344,7 @@ def build_graph(
     for node_id, (op, params) in ops.items():
         compiled[node_id] = CompiledNode(
             id=node_id, label=node_id, spec=op.spec, operator=op, params=params,
-            inputs=op.input_ports(params), outputs=op.output_ports(params),
+            inputs=_ports(op, params)[0], outputs=_ports(op, params)[1],
             policy=policies.get(node_id, NodePolicy()), disabled=node_id in disabled,
             incoming=tuple(incoming[node_id]), outgoing=tuple(outgoing[node_id]),
         )  # fmt: skip

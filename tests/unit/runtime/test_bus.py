@@ -11,6 +11,8 @@ from rivulet.runtime.events import Event, NodeStarted, RunFinished, RunStarted
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.storage.memory import MemoryRunStore
 
+pytestmark = pytest.mark.timeout(60)
+
 
 def started(run_id: str, seq: int) -> Event:
     if seq == 1:

@@ -42,6 +42,8 @@ from tests.unit.runtime.fakes import (
     chain,
 )
 
+pytestmark = pytest.mark.timeout(60)
+
 
 @pytest.fixture
 def bus() -> MemoryEventBus:

@@ -100,7 +100,7 @@ class RunState:
             )
         )
         if self.options.deadline_s is not None:
-            self.scope.set_deadline(self.options.deadline_s)
+            self.scope.set_deadline(self.options.deadline_s, self._deadline_expired)
         self._stack.extend(node for node in self.plan.nodes if node.waits_for == 0)
         self._drain()
         if self.remaining == 0 and not self.done.done():
@@ -109,12 +109,17 @@ class RunState:
             await asyncio.shield(self.done)
         except asyncio.CancelledError:
             self.scope.cancel("shutdown", "the server shut down while the run was executing")
-        if self.scope.reason == "deadline" and self.failure is None:
-            self.failure = ErrorInfo(code="deadline_exceeded", message=self.scope.message)
         self.scope.clear_deadline()
         if self.scope.cancelled:
             await self.scope.drain()
         return (time.perf_counter() - started) * 1000
+
+    def _deadline_expired(self) -> None:
+        seconds = self.options.deadline_s
+        message = f"the run exceeded its deadline of {seconds:g} s"
+        if not self.done.done() and self.scope.cancel("deadline", message):
+            self.failure = ErrorInfo(code="deadline_exceeded", message=message, details={"deadline_s": seconds})
+            self.done.set_result(None)
 
     def cancel(self, message: str) -> bool:
         """User cancellation: emits ``run_cancelled`` and stops every running node."""

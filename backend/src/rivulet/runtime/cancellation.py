@@ -8,7 +8,10 @@ worker thread (``cpu_bound``) are abandoned: their task ends immediately and the
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ("CancelReason", "CancelScope")
 
@@ -46,12 +49,9 @@ class CancelScope:
         self.clear_deadline()
         return True
 
-    def set_deadline(self, seconds: float) -> None:
-        """Cancel with reason ``deadline`` after ``seconds``."""
-        loop = asyncio.get_running_loop()
-        self._deadline = loop.call_later(
-            seconds, self.cancel, "deadline", f"the run exceeded its deadline of {seconds:g} s"
-        )
+    def set_deadline(self, seconds: float, on_expiry: Callable[[], object]) -> None:
+        """Call ``on_expiry`` after ``seconds`` (it cancels with reason ``deadline``)."""
+        self._deadline = asyncio.get_running_loop().call_later(seconds, on_expiry)
 
     def clear_deadline(self) -> None:
         """Forget the deadline (the run ended)."""
