@@ -47,3 +47,24 @@ async def test_spa_fallback_without_a_build(live_server: LiveServer) -> None:
     assert root.status_code == 200
     assert "make run" in root.text
     assert deep.status_code == 200
+
+
+async def test_built_editor_is_served_with_types_and_spa_fallback(live_server: LiveServer) -> None:
+    from pathlib import Path
+
+    dist = Path(live_server.settings.frontend_dir)
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>Rivulet</title><div id=root></div>")
+    (dist / "assets" / "app-1234.js").write_text("console.log(1)")
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        index = await client.get("/")
+        deep = await client.get("/flows/abc/edit")
+        script = await client.get("/assets/app-1234.js")
+        escape = await client.get("/..%2F..%2Fetc%2Fpasswd")
+    assert index.headers["content-type"].startswith("text/html")
+    assert index.headers["cache-control"] == "no-cache"
+    assert "inline" in index.headers.get("content-disposition", "inline")
+    assert deep.text == index.text
+    assert script.headers["content-type"].split(";")[0] in {"text/javascript", "application/javascript"}
+    assert "immutable" in script.headers["cache-control"]
+    assert "root:" not in escape.text

@@ -41,7 +41,7 @@ def frontend_router(dist: Path) -> Router:
             return Response(_NOT_BUILT, media_type="text/html")
         immutable = "/assets/" in found.as_posix()
         cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
-        return File(found, content_disposition_type="inline", headers={"cache-control": cache})
+        return File(found, filename=found.name, content_disposition_type="inline", headers={"cache-control": cache})
 
     @get("/", include_in_schema=False, sync_to_thread=False)
     def index() -> Response[str] | File:

@@ -6,6 +6,7 @@ from typing import Literal
 
 import msgspec
 from litestar import Controller, Response, get
+from litestar.openapi import ResponseSpec
 
 from rivulet import __version__
 from rivulet.lib.exceptions import StorageError
@@ -33,7 +34,12 @@ class HealthController(Controller):
     path = "/api/health"
     tags = ["system"]
 
-    @get("/", summary="Service health", description="Database and pgvector status; 503 when degraded.")
+    @get(
+        "/",
+        summary="Service health",
+        description="Database and pgvector status; 503 when degraded.",
+        responses={503: ResponseSpec(Health, description="The database is unreachable or pgvector is missing")},
+    )
     async def health(self, services: ServicesDep) -> Response[Health]:
         try:
             info = await check_database(services.pool)
