@@ -124,6 +124,21 @@ class RunHandle:
         """Request cancellation; ``False`` when the run already ended or is already being cancelled."""
         return self._state.cancel(message)
 
+    @property
+    def last_seq(self) -> int:
+        """The seq of the latest event of the run."""
+        return self._state.seq
+
+    def node_records(self, preview_bytes: int = 2048) -> list[NodeRunRecord]:
+        """A snapshot of every node's state (``pending`` for nodes not reached yet)."""
+        state = self._state
+        return [
+            NodeRunRecord(node_id=plan.node.id, status="pending")
+            if (node := state.states[plan.index]) is None
+            else _record(plan.node.id, node, preview_bytes)
+            for plan in state.plan.nodes
+        ]
+
     async def result(self) -> RunResult:
         """Wait for the end of the run."""
         return await asyncio.shield(self.task)
