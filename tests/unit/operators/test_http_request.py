@@ -68,12 +68,17 @@ def server() -> Iterator[str]:
     thread.join()
 
 
+def _override() -> FakeContext:
+    """A deployment that lets a node's ``allow_private_network`` param reach the loopback test server."""
+    return FakeContext(services={NetworkPolicy: NetworkPolicy(permit_flow_override=True)})
+
+
 def _params(url: str, **extra: Any) -> dict[str, Any]:
     return {"url": url, "allow_private_network": True, **extra}
 
 
 async def test_get_json(server: str) -> None:
-    out = await run_operator(HttpRequestOperator, _params(f"{server}/json"))
+    out = await run_operator(HttpRequestOperator, _params(f"{server}/json"), ctx=_override())
     assert out["status"] == 200
     assert out["body"] == {"ok": True, "items": [1, 2]}
     assert isinstance(out["response"], HttpResponse)
@@ -81,41 +86,45 @@ async def test_get_json(server: str) -> None:
 
 
 async def test_text_body_is_decoded(server: str) -> None:
-    assert (await run_operator(HttpRequestOperator, _params(f"{server}/text")))["body"] == "héllo"
+    assert (await run_operator(HttpRequestOperator, _params(f"{server}/text"), ctx=_override()))["body"] == "héllo"
 
 
 async def test_host_header_keeps_the_name_while_connecting_to_the_checked_address(server: str) -> None:
     port = server.rsplit(":", 1)[1]
-    out = await run_operator(HttpRequestOperator, _params(f"http://localhost:{port}/host"))
+    out = await run_operator(HttpRequestOperator, _params(f"http://localhost:{port}/host"), ctx=_override())
     assert out["body"] == {"host": f"localhost:{port}"}
 
 
 async def test_post_json_body_and_headers_and_url_input(server: str) -> None:
     params = _params("http://unused.invalid/", method="POST", headers={"x-token": "t1"}, body={"q": 1})
-    out = await run_operator(HttpRequestOperator, params, {"url": f"{server}/echo", "body": {"q": 2}})
+    out = await run_operator(HttpRequestOperator, params, {"url": f"{server}/echo", "body": {"q": 2}}, ctx=_override())
     assert out["status"] == 201
     assert out["body"] == {"body": '{"q":2}', "content_type": "application/json", "x_token": "t1"}
 
 
 async def test_redirect_is_followed(server: str) -> None:
-    assert (await run_operator(HttpRequestOperator, _params(f"{server}/redirect")))["body"]["ok"] is True
+    assert (await run_operator(HttpRequestOperator, _params(f"{server}/redirect"), ctx=_override()))["body"][
+        "ok"
+    ] is True
 
 
 async def test_redirect_loop_is_bounded(server: str) -> None:
     with pytest.raises(OperatorError, match="more than 2 redirects"):
-        await run_operator(HttpRequestOperator, _params(f"{server}/loop", max_redirects=2))
+        await run_operator(HttpRequestOperator, _params(f"{server}/loop", max_redirects=2), ctx=_override())
 
 
 async def test_error_status_fails_with_body_preview(server: str) -> None:
     with pytest.raises(OperatorError, match="returned 503: down for maintenance"):
-        await run_operator(HttpRequestOperator, _params(f"{server}/fail"))
-    out = await run_operator(HttpRequestOperator, _params(f"{server}/fail", fail_on_error_status=False))
+        await run_operator(HttpRequestOperator, _params(f"{server}/fail"), ctx=_override())
+    out = await run_operator(
+        HttpRequestOperator, _params(f"{server}/fail", fail_on_error_status=False), ctx=_override()
+    )
     assert out["status"] == 503
 
 
 async def test_response_size_is_limited(server: str) -> None:
     with pytest.raises(OperatorError, match="larger than 1000 bytes"):
-        await run_operator(HttpRequestOperator, _params(f"{server}/big", max_response_bytes=1000))
+        await run_operator(HttpRequestOperator, _params(f"{server}/big", max_response_bytes=1000), ctx=_override())
 
 
 @pytest.mark.parametrize(
@@ -147,10 +156,10 @@ async def test_redirect_to_an_internal_address_is_refused(server: str) -> None:
         await run_operator(HttpRequestOperator, {"url": f"{server}/to-private"}, ctx=ctx)
 
 
-async def test_policy_can_forbid_the_param_override(server: str) -> None:
-    ctx = FakeContext(services={NetworkPolicy: NetworkPolicy(permit_flow_override=False)})
-    with pytest.raises(OperatorError, match="loopback address"):
-        await run_operator(HttpRequestOperator, _params(f"{server}/json"), ctx=ctx)
+async def test_param_override_is_ignored_unless_the_policy_permits_it(server: str) -> None:
+    for ctx in (FakeContext(), FakeContext(services={NetworkPolicy: NetworkPolicy(permit_flow_override=False)})):
+        with pytest.raises(OperatorError, match="loopback address"):
+            await run_operator(HttpRequestOperator, _params(f"{server}/json"), ctx=ctx)
 
 
 async def test_policy_can_allow_private_networks(server: str) -> None:

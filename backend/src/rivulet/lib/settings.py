@@ -61,6 +61,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Directory of the built editor served at ``/``."""
     debug: bool = False
     """Development mode: verbose errors in logs (never in responses)."""
+    allow_private_network: bool = False
+    """Let outbound operators (``core.http_request``) reach private, loopback and link-local addresses."""
+    allowed_networks: str = ""
+    """Comma-separated CIDRs reachable even though private, e.g. ``10.20.0.0/16,192.168.1.5/32``."""
+    permit_flow_network_override: bool = False
+    """Honour a node's own ``allow_private_network`` param (trusted single-user installs only)."""
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

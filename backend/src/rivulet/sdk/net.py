@@ -32,8 +32,8 @@ class NetworkPolicy:
     """Allow every address (trusted single-user installs)."""
     allowed_networks: tuple[str, ...] = ()
     """CIDRs allowed even though they are private, e.g. ``("10.20.0.0/16",)`` for an internal API."""
-    permit_flow_override: bool = True
-    """Whether an operator's ``allow_private_network`` param may allow private addresses for its node."""
+    permit_flow_override: bool = False
+    """Whether a node's ``allow_private_network`` param may allow private addresses (off: only the admin decides)."""
 
 
 class BlockedAddressError(AppError):
