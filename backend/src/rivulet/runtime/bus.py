@@ -18,7 +18,7 @@ from rivulet.lib.log import get_logger
 from rivulet.runtime.events import RunFinished
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
     from rivulet.runtime.events import Event
     from rivulet.storage.base import RunStore
@@ -35,7 +35,7 @@ class EventBus(Protocol):
         """Hand an event to subscribers and queue it for persistence. Never blocks."""
         ...
 
-    def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
+    def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncGenerator[Event]:
         """Events of ``run_id`` with ``seq > after_seq``: stored ones, then live ones, each exactly once.
 
         The iterator ends after the run's ``run_finished`` event.
@@ -234,7 +234,7 @@ class BaseEventBus:
                     last = event.seq
         return out
 
-    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
+    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncGenerator[Event]:
         subscriber = _Subscriber()
         self._subscribers.setdefault(run_id, set()).add(subscriber)
         try:

@@ -30,7 +30,7 @@ from rivulet.runtime.reruns import resolve_variables, select_rerun
 from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord, RunTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, Callable
 
     from rivulet.compiler.flow import FlowDocument
     from rivulet.compiler.graph import CompiledGraph
@@ -257,7 +257,7 @@ class RunService:
         await self.runs.get_run(run_id)
         return await self.bus.read(run_id, after_seq, limit)
 
-    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
+    async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncGenerator[Event]:
         """Check the run exists, then follow it (``EventBus.subscribe``). Raises ``NotFoundError``."""
         await self.runs.get_run(run_id)
         return self.bus.subscribe(run_id, after_seq)

@@ -14,6 +14,8 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from rivulet import __version__
 from rivulet.domain.health import HealthController
 from rivulet.domain.operators import OperatorsController
+from rivulet.domain.runs import RunsController, run_socket
+from rivulet.runtime.setup import open_run_service
 from rivulet.server.core import exception_handlers, provide_services
 from rivulet.server.frontend import frontend_router
 from rivulet.server.services import Services
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
     from rivulet.lib.settings import Settings
+    from rivulet.runtime.service import RunService
 
 __all__ = ("create_app",)
 
@@ -36,11 +39,18 @@ def _lifespan(settings: Settings, database_url: str | None):
             yield
             return
         pool = await open_pool(database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        runs: RunService | None = None
         try:
             await apply_migrations(pool)
-            app.state["services"] = Services(settings=settings, pool=pool, flows=PostgresFlowStore(pool))
+            services = Services(settings=settings, pool=pool, flows=PostgresFlowStore(pool))
+            services.runs = runs = await open_run_service(
+                pool=pool, flows=services.flows, registry=services.registry, single_process=not settings.database_url
+            )
+            app.state["services"] = services
             yield
         finally:
+            if runs is not None:
+                await runs.close()
             await pool.close()
 
     return lifespan
@@ -54,7 +64,13 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
         database_url: The PostgreSQL to use; ``None`` builds an app without storage (schema export only).
     """
     return Litestar(
-        route_handlers=[HealthController, OperatorsController, frontend_router(Path(settings.frontend_dir))],
+        route_handlers=[
+            HealthController,
+            OperatorsController,
+            RunsController,
+            run_socket,
+            frontend_router(Path(settings.frontend_dir)),
+        ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
         lifespan=[_lifespan(settings, database_url)],

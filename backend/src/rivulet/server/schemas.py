@@ -11,6 +11,7 @@ import msgspec
 
 from rivulet.compiler.flow import FlowDocument
 from rivulet.lib.settings import load_settings
+from rivulet.runtime.events import EVENTS_SCHEMA, Event
 from rivulet.sdk.ports import type_rules_document
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def _openapi() -> dict[str, Any]:
 
 SCHEMA_EXPORTS: dict[str, Callable[[], dict[str, Any]]] = {
     "flow.v1.schema.json": _struct_schema(FlowDocument, "rivulet.flow/v1"),
+    "events.v1.schema.json": _struct_schema(Event, EVENTS_SCHEMA),
     "openapi.json": _openapi,
     "types.json": type_rules_document,
 }

@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from rivulet.lib.settings import Settings
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
+from rivulet.runtime.service import RunService
 from rivulet.storage.base import FlowStore
 
 __all__ = ("Services", "ServicesDep")
@@ -23,6 +24,8 @@ class Services:
     pool: AsyncConnectionPool
     flows: FlowStore
     registry: OperatorRegistry = field(default_factory=default_registry)
+    runs: RunService | None = None
+    """Runs and their events (``None`` in apps built without the runtime)."""
 
 
 ServicesDep = NamedDependency[Services]

@@ -1,0 +1,75 @@
+"""Wiring of the runtime for a server process: Postgres run store, LISTEN/NOTIFY bus, executor, cache, service."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from rivulet.lib.exceptions import ConfigError
+from rivulet.runtime.cache import NodeCache
+from rivulet.runtime.executor import Executor
+from rivulet.runtime.postgres import PostgresEventBus
+from rivulet.runtime.service import RunService, RunServiceConfig
+from rivulet.storage.postgres.runs import PostgresRunStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from rivulet.compiler.flow import FlowDocument
+    from rivulet.compiler.graph import CompiledGraph
+    from rivulet.registry.registry import OperatorRegistry
+    from rivulet.storage.base import FlowStore
+
+__all__ = ("compiler_for", "open_run_service")
+
+
+def compiler_for(registry: OperatorRegistry) -> Callable[[FlowDocument], CompiledGraph]:
+    """``document → CompiledGraph`` with ``rivulet.compiler.compile_flow`` and this registry.
+
+    Raises:
+        ConfigError: (when called) the compiler package provides no ``compile_flow``.
+    """
+
+    def compile_graph(document: FlowDocument) -> CompiledGraph:
+        compiler: Any = importlib.import_module("rivulet.compiler")
+        compile_flow = getattr(compiler, "compile_flow", None)
+        if compile_flow is None:
+            raise ConfigError("rivulet.compiler.compile_flow is not available in this build")
+        graph: CompiledGraph = compile_flow(document, registry)
+        return graph
+
+    return compile_graph
+
+
+async def open_run_service(
+    *,
+    pool: AsyncConnectionPool,
+    flows: FlowStore,
+    registry: OperatorRegistry,
+    single_process: bool,
+    cache_bytes: int = 256 * 1024 * 1024,
+) -> RunService:
+    """Build and start the run service of a server process.
+
+    Args:
+        pool: The database pool (runs, events, NOTIFY).
+        flows: The flow store runs are started from.
+        registry: Operators for the compiler.
+        single_process: The database serves only this process (embedded): runs left ``running`` are
+            interrupted at once instead of after a missed heartbeat.
+        cache_bytes: Budget of the node cache.
+    """
+    store = PostgresRunStore(pool)
+    bus = PostgresEventBus(store, pool)
+    service = RunService(
+        flows=flows,
+        runs=store,
+        bus=bus,
+        executor=Executor(bus, cache=NodeCache(cache_bytes)),
+        compile_graph=compiler_for(registry),
+        config=RunServiceConfig(stale_after_s=0.0 if single_process else 30.0),
+    )
+    await service.start()
+    return service
