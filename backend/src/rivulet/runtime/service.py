@@ -273,7 +273,7 @@ class RunService:
         active = self._active.get(run_id)
         if active is None:
             where = "has already ended" if record.status not in ("queued", "running") else "runs in another process"
-            raise ConflictError(f"run {run_id!r} {where}", extra={"run_id": run_id, "status": record.status})
+            raise ConflictError(f"run {run_id!r} {where}", extra={"run_id": run_id, "run_status": record.status})
         active.handle.cancel(message)
         return record
 
