@@ -134,3 +134,11 @@ async def test_postgres_bus_fans_out_across_replicas(pool: AsyncConnectionPool) 
     finally:
         await publisher.close()
         await replica.close()
+
+
+async def test_event_payloads_with_escapes_round_trip(store: RunStore) -> None:
+    await store.create_run(run("esc"))
+    tricky = 'back\\slash\ttab\nnewline\r"quote" \\N ünïcode \u2028'
+    event = NodeOutput(run_id="esc", seq=1, ts=time.time(), node_id="n\t1", port="p", preview={"k\n": [tricky]})
+    await store.append_events([event])
+    assert await store.list_events("esc") == [event]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -15,7 +16,6 @@ from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -31,10 +31,11 @@ _NODE_COLUMNS = (
     "node_id, status, attempts, cached, started_at, finished_at, duration_ms, error::text AS error,"
     " inputs_preview::text AS inputs_preview, outputs_preview::text AS outputs_preview"
 )
+_COPY_EVENTS = "COPY run_events (run_id, seq, type, payload, ts) FROM STDIN"
 _INSERT_EVENTS = (
     "INSERT INTO run_events (run_id, seq, type, payload, ts)"
-    " SELECT r, s, t, p, to_timestamp(x) FROM unnest(%s::text[], %s::int[], %s::text[], %s::jsonb[], %s::float8[])"
-    " AS u(r, s, t, p, x) ON CONFLICT (run_id, seq) DO NOTHING"
+    " SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::jsonb[], %s::timestamptz[])"
+    " ON CONFLICT (run_id, seq) DO NOTHING"
 )
 _JSON_FIELDS = ("inputs", "outputs", "error", "inputs_preview", "outputs_preview")
 
@@ -55,6 +56,19 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
         if name in row and row[name] is not None:
             row[name] = msgspec.json.decode(row[name])
     return row
+
+
+def _copy_field(text: str) -> str:
+    """Escape a value for COPY's text format (backslash, tab and line breaks)."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_text(rows: Sequence[tuple[str, int, str, str, datetime]]) -> bytes:
+    lines = [
+        f"{_copy_field(run_id)}\t{seq}\t{kind}\t{_copy_field(payload)}\t{ts.isoformat()}\n"
+        for run_id, seq, kind, payload, ts in rows
+    ]
+    return "".join(lines).encode()
 
 
 def _run_not_found(run_id: str) -> NotFoundError:
@@ -193,16 +207,23 @@ class PostgresRunStore:
     async def append_events(self, events: Sequence[Event]) -> None:
         if not events:
             return
-        columns: tuple[list[str], list[int], list[str], list[str], list[float]] = ([], [], [], [], [])
-        run_ids, seqs, types, payloads, stamps = columns
-        for event in events:
-            run_ids.append(event.run_id)
-            seqs.append(event.seq)
-            types.append(event_type(event))
-            payloads.append(encoder.encode(event).decode())
-            stamps.append(event.ts)
-        async with self._pool.connection() as conn:
-            await conn.execute(_INSERT_EVENTS, columns)
+        rows = [
+            (e.run_id, e.seq, event_type(e), encoder.encode(e).decode(), datetime.fromtimestamp(e.ts, UTC))
+            for e in events
+        ]
+        try:
+            async with (
+                self._pool.connection() as conn,
+                conn.transaction(),
+                conn.cursor() as cur,
+                cur.copy(_COPY_EVENTS) as copy,
+            ):
+                await copy.write(_copy_text(rows))
+        except psycopg.errors.UniqueViolation:
+            # A retried batch that was partly stored: fall back to the idempotent (slower) insert.
+            columns = tuple(list(column) for column in zip(*rows, strict=True))
+            async with self._pool.connection() as conn:
+                await conn.execute(_INSERT_EVENTS, columns)
 
     async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         async with self._pool.connection() as conn:
