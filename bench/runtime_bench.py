@@ -3,7 +3,7 @@
 W1 chain of 100 trivial nodes (µs/node), W2 fan-out 1→200→1 (µs/node), W3 2,000 concurrent runs of a 5-node
 chain (runs/s), W4 50 parallel nodes each awaiting 50 ms (wall s). Each workload runs with events published to
 the in-memory bus and to the Postgres LISTEN/NOTIFY bus (embedded PostgreSQL started here); the runtime's times
-include flushing every event to the store. Targets: W1 ≤ 4× baseline, W3 ≥ 20% of baseline runs/s, W4 ≤ 0.06 s.
+include flushing every event to the store. Targets: W1 ≤ 4x baseline, W3 ≥ 20% of baseline runs/s, W4 ≤ 0.06 s.
 
 Usage: ``.venv/bin/python bench/runtime_bench.py [--repeat 5] [--no-postgres]``
 """
@@ -224,23 +224,20 @@ async def workloads(runtime: Runtime, repeat: int) -> dict[str, Row]:
     rounds = max(1, repeat // 2)
     run3 = await runtime.timed(w3, 2000, rounds)
     base3 = await best(rounds, lambda: asyncio.gather(*(base_chain(5) for _ in range(2000))))
-    out["W3 2000 runs × 5 nodes"] = (2000 / run3[0], 2000 / run3[1], 2000 / base3, "runs/s")
+    out["W3 2000 runs x 5 nodes"] = (2000 / run3[0], 2000 / run3[1], 2000 / base3, "runs/s")
     run4, base4 = await runtime.timed(w4, 1, repeat), await best(repeat, lambda: base_waits(50))
-    out["W4 50 × 50 ms parallel"] = (run4[0], run4[1], base4, "s wall")
+    out["W4 50 x 50 ms parallel"] = (run4[0], run4[1], base4, "s wall")
     return out
 
 
 def report(title: str, results: dict[str, Row]) -> None:
     print(f"\n== {title}")
-    print(
-        f"{'workload':<25}{'runtime':>10}{'+persist':>10}{'baseline':>10}  {'unit':<8}{'ratio':>7}{'+persist':>9}  target"
-    )
-    targets = {"W1": "≤ 4.0×", "W3": "≥ 0.20×", "W4": "≤ 0.06 s"}
+    head = f"{'workload':<25}{'runtime':>10}{'+persist':>10}{'baseline':>10}"
+    print(f"{head}  {'unit':<8}{'ratio':>7}{'+persist':>9}  target")
+    targets = {"W1": "≤ 4.0x", "W3": "≥ 0.20x", "W4": "≤ 0.06 s"}
     for name, (value, stored, base, unit) in results.items():
-        print(
-            f"{name:<25}{value:>10.2f}{stored:>10.2f}{base:>10.2f}  {unit:<8}{value / base:>6.2f}×{stored / base:>8.2f}×"
-            f"  {targets.get(name[:2], '')}"
-        )
+        row = f"{name:<25}{value:>10.2f}{stored:>10.2f}{base:>10.2f}"
+        print(f"{row}  {unit:<8}{value / base:>6.2f}x{stored / base:>8.2f}x  {targets.get(name[:2], '')}")
 
 
 async def run_memory(repeat: int) -> None:
