@@ -105,6 +105,13 @@ def _export_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from rivulet.runtime.headless import run_flow_file
+
+    _settings(args)
+    return run_flow_file(args.flow, args.input, as_json=args.json, deadline_s=args.deadline)
+
+
 def _version(_: argparse.Namespace) -> int:
     print(f"rivulet {__version__}")
     return 0
@@ -128,6 +135,14 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schemas", help="write JSON Schemas and openapi.json")
     export.add_argument("--out", default=str(_REPO_SCHEMAS), help="target directory (default: the repo's schemas/)")
     export.set_defaults(handler=_export_schemas)
+    run = sub.add_parser("run", help="run a flow file headless (in-memory) and print its outputs")
+    run.add_argument("flow", help="a rivulet.flow/v1 JSON file")
+    run.add_argument(
+        "--input", "-i", action="append", default=[], metavar="NAME=VALUE", help="a run input (JSON or text)"
+    )
+    run.add_argument("--json", action="store_true", help="print events as JSON lines instead of the progress display")
+    run.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="fail the run after this long")
+    run.set_defaults(handler=_run)
     sub.add_parser("version", help="print the version").set_defaults(handler=_version)
     return parser
 
