@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
+from rivulet.compiler import compile_flow
 from rivulet.compiler.flow import Edge, FlowDocument, Node
-from rivulet.compiler.graph import CompiledEdge, CompiledGraph, CompiledNode
 from rivulet.registry.loader import default_registry
 
 if TYPE_CHECKING:
+    from rivulet.compiler.graph import CompiledGraph
     from rivulet.registry.registry import OperatorRegistry
     from tests.conftest import LiveServer
 
@@ -34,50 +32,13 @@ def delay_flow(seconds: float, name: str = "delay") -> FlowDocument:
 
 
 def compile_document(document: FlowDocument, registry: OperatorRegistry | None = None) -> CompiledGraph:
-    """The real compiler when it is available, else a minimal stand-in (resolve, validate params, order)."""
-    registry = registry or default_registry()
-    real = getattr(importlib.import_module("rivulet.compiler"), "compile_flow", None)
-    if real is not None:
-        graph: CompiledGraph = real(document, registry)
-        return graph
-    ops = {n.id: registry.get(n.operator, n.operator_version) for n in document.nodes}
-    params = {n.id: msgspec.convert(n.params, ops[n.id].params_type) for n in document.nodes}
-    outputs = {n: ops[n].output_ports(params[n]) for n in ops}
-    edges = {
-        e.id: CompiledEdge(
-            id=e.id, source=e.source, source_port=e.source_port, target=e.target, target_port=e.target_port,
-            type=next(p.type for p in outputs[e.source] if p.name == e.source_port),
-        )
-        for e in document.edges
-    }  # fmt: skip
-    nodes = {
-        n.id: CompiledNode(
-            id=n.id, label=n.label or n.id, spec=ops[n.id].spec, operator=ops[n.id], params=params[n.id],
-            inputs=ops[n.id].input_ports(params[n.id]), outputs=outputs[n.id], policy=n.policy, disabled=n.disabled,
-            incoming=tuple(e.id for e in edges.values() if e.target == n.id),
-            outgoing=tuple(e.id for e in edges.values() if e.source == n.id),
-        )
-        for n in document.nodes
-    }  # fmt: skip
-    order: list[str] = []
-    pending = dict(nodes)
-    while pending:
-        ready = [i for i, n in pending.items() if all(edges[e].source in order for e in n.incoming)]
-        order.extend(ready)
-        for i in ready:
-            del pending[i]
-    kinds = {i: n.spec.id for i, n in nodes.items()}
-    return CompiledGraph(
-        flow_id=document.id, flow_version=document.version, name=document.name, nodes=nodes, edges=edges,
-        order=tuple(order), input_nodes=tuple(i for i in order if kinds[i] == "core.input"),
-        output_nodes=tuple(i for i in order if kinds[i] == "core.output"),
-    )  # fmt: skip
+    """Compile with the real compiler and the default registry."""
+    return compile_flow(document, registry or default_registry())
 
 
 def use_test_compiler(server: LiveServer) -> None:
-    """Make the live app compile with ``compile_document`` (the real compiler when present)."""
-    services = server.app.state["services"]
-    services.runs.compile_graph = lambda document: compile_document(document, services.registry)
+    """The live app already compiles with ``rivulet.compiler``; kept as the one seam to swap it in tests."""
+    assert server.app.state["services"].runs is not None
 
 
 async def create_flow(server: LiveServer, document: FlowDocument) -> str:

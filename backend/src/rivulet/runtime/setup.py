@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import functools
+from typing import TYPE_CHECKING
 
-from rivulet.lib.exceptions import ConfigError
+from rivulet.compiler import compile_flow
 from rivulet.runtime.cache import NodeCache
 from rivulet.runtime.executor import Executor
 from rivulet.runtime.postgres import PostgresEventBus
@@ -26,21 +26,8 @@ __all__ = ("compiler_for", "open_run_service")
 
 
 def compiler_for(registry: OperatorRegistry) -> Callable[[FlowDocument], CompiledGraph]:
-    """``document → CompiledGraph`` with ``rivulet.compiler.compile_flow`` and this registry.
-
-    Raises:
-        ConfigError: (when called) the compiler package provides no ``compile_flow``.
-    """
-
-    def compile_graph(document: FlowDocument) -> CompiledGraph:
-        compiler: Any = importlib.import_module("rivulet.compiler")
-        compile_flow = getattr(compiler, "compile_flow", None)
-        if compile_flow is None:
-            raise ConfigError("rivulet.compiler.compile_flow is not available in this build")
-        graph: CompiledGraph = compile_flow(document, registry)
-        return graph
-
-    return compile_graph
+    """``document → CompiledGraph`` with ``rivulet.compiler.compile_flow`` and this registry."""
+    return functools.partial(compile_flow, registry=registry)
 
 
 async def open_run_service(
