@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from rivulet import __version__
+from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
 from rivulet.domain.operators import OperatorsController
 from rivulet.domain.runs import RunsController, run_socket
@@ -66,6 +67,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
+            FlowsController,
             OperatorsController,
             RunsController,
             run_socket,
