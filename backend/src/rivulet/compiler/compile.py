@@ -68,6 +68,7 @@ def _build(state: CompileState) -> CompiledGraph:
             incoming=tuple(incoming.get(node_id, ())),
             outgoing=tuple(outgoing.get(node_id, ())),
         )
+    triggers = _triggers(nodes)
     return CompiledGraph(
         flow_id=doc.id,
         flow_version=doc.version,
@@ -76,7 +77,7 @@ def _build(state: CompileState) -> CompiledGraph:
         edges=edges,
         order=tuple(state.order),
         variables=tuple(doc.variables),
-        input_nodes=tuple(n for n in state.order if nodes[n].spec.id in INPUT_OPERATORS or n in _triggers(nodes)),
+        input_nodes=tuple(n for n in state.order if nodes[n].spec.id in INPUT_OPERATORS or n in triggers),
         output_nodes=tuple(n for n in state.order if nodes[n].spec.id in OUTPUT_OPERATORS),
         notes=tuple(state.notes),
     )

@@ -40,6 +40,7 @@ The runtime only ever goes through these four methods, so static and dynamic ope
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 import msgspec
@@ -103,7 +104,9 @@ I = TypeVar("I", bound=msgspec.Struct)  # noqa: E741 - conventional name next to
 O = TypeVar("O", bound=msgspec.Struct)  # noqa: E741
 
 
+@functools.cache
 def _ports(struct: type[msgspec.Struct]) -> tuple[PortSpec, ...]:
+    """Ports of a Struct's fields (cached: Structs are immutable class definitions)."""
     info = msgspec.inspect.type_info(struct)
     if not isinstance(info, msgspec.inspect.StructType):
         raise TypeError(f"{struct!r} is not a Struct")
