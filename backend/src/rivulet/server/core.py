@@ -24,9 +24,8 @@ _log = get_logger("rivulet.server")
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
     """Build a problem-details response."""
-    body: dict[str, Any] = {"type": f"urn:rivulet:error:{code}", "title": title, "status": status, "detail": detail}
-    body["code"] = code
-    body.update(extra)
+    standard = {"type": f"urn:rivulet:error:{code}", "title": title, "status": status, "detail": detail, "code": code}
+    body: dict[str, Any] = {**extra, **standard}  # context never overrides the standard members
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
