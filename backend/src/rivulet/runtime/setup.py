@@ -13,7 +13,7 @@ from rivulet.runtime.service import RunService, RunServiceConfig
 from rivulet.storage.postgres.runs import PostgresRunStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -37,6 +37,7 @@ async def open_run_service(
     registry: OperatorRegistry,
     single_process: bool,
     cache_bytes: int = 256 * 1024 * 1024,
+    services: Mapping[type, object] | None = None,
 ) -> RunService:
     """Build and start the run service of a server process.
 
@@ -47,6 +48,7 @@ async def open_run_service(
         single_process: The database serves only this process (embedded): runs left ``running`` are
             interrupted at once instead of after a missed heartbeat.
         cache_bytes: Budget of the node cache.
+        services: Shared services operators look up with ``ctx.service(kind)`` (network policy, models, ...).
     """
     store = PostgresRunStore(pool)
     bus = PostgresEventBus(store, pool)
@@ -54,7 +56,7 @@ async def open_run_service(
         flows=flows,
         runs=store,
         bus=bus,
-        executor=Executor(bus, cache=NodeCache(cache_bytes)),
+        executor=Executor(bus, cache=NodeCache(cache_bytes), services=dict(services or {})),
         compile_graph=compiler_for(registry),
         config=RunServiceConfig(stale_after_s=0.0 if single_process else 30.0),
     )

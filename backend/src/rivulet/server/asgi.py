@@ -19,7 +19,7 @@ from rivulet.domain.runs import RunsController, run_socket
 from rivulet.runtime.setup import open_run_service
 from rivulet.server.core import exception_handlers, provide_services
 from rivulet.server.frontend import frontend_router
-from rivulet.server.services import Services
+from rivulet.server.services import Services, operator_services
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.storage.postgres.migrate import apply_migrations
 from rivulet.storage.postgres.pool import open_pool
@@ -45,7 +45,11 @@ def _lifespan(settings: Settings, database_url: str | None):
             await apply_migrations(pool)
             services = Services(settings=settings, pool=pool, flows=PostgresFlowStore(pool))
             services.runs = runs = await open_run_service(
-                pool=pool, flows=services.flows, registry=services.registry, single_process=not settings.database_url
+                pool=pool,
+                flows=services.flows,
+                registry=services.registry,
+                single_process=not settings.database_url,
+                services=operator_services(settings),
             )
             app.state["services"] = services
             yield

@@ -11,9 +11,10 @@ from rivulet.lib.settings import Settings
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
+from rivulet.sdk.net import NetworkPolicy
 from rivulet.storage.base import FlowStore
 
-__all__ = ("Services", "ServicesDep")
+__all__ = ("Services", "ServicesDep", "operator_services")
 
 
 @dataclass(slots=True)
@@ -30,3 +31,14 @@ class Services:
 
 ServicesDep = NamedDependency[Services]
 """Annotation for handler parameters: ``services: ServicesDep``."""
+
+
+def operator_services(settings: Settings) -> dict[type, object]:
+    """The services operators can look up with ``ctx.service(kind)``, built from the settings."""
+    allowed = tuple(part.strip() for part in settings.allowed_networks.split(",") if part.strip())
+    policy = NetworkPolicy(
+        allow_private_network=settings.allow_private_network,
+        allowed_networks=allowed,
+        permit_flow_override=settings.permit_flow_network_override,
+    )
+    return {NetworkPolicy: policy}
