@@ -26,8 +26,8 @@ install: python frontend
 python: $(STAMPS)/python
 $(STAMPS)/python: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade "pip>=24"
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -q --upgrade "pip>=24" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@mkdir -p $(STAMPS) && touch $@
 
 frontend: frontend/dist/index.html

@@ -21,4 +21,5 @@ def test_compose_file_is_well_formed() -> None:
     for service in services.values():
         for mapping in service.get("ports", []):
             host, _, container = mapping.rpartition(":")
-            assert host.startswith("127.0.0.1:") and container.isdigit()
+            assert host.startswith("127.0.0.1:")
+            assert container.isdigit()
