@@ -157,7 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rivulet: error: {exc.detail}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        # Ctrl-C ends `serve` after its graceful shutdown: that is a normal exit, not a failure
+        return 0 if args.command == "serve" else 130
 
 
 if __name__ == "__main__":
