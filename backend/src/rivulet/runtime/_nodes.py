@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import AppError
 from rivulet.runtime.context import NodeContext
-from rivulet.runtime.events import ErrorInfo, NodeChunk, NodeFailed, NodeOutput, NodeStarted, NodeSucceeded
+from rivulet.runtime.events import ErrorInfo, NodeChunk, NodeFailed, NodeStarted, NodeSucceeded
 from rivulet.runtime.plan import DELIVER_COLLECT
 from rivulet.runtime.preview import preview
 from rivulet.runtime.streams import StreamFanout, join_collected
@@ -172,18 +172,7 @@ async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict
     later = [edge for edge in node.out_edges if edge.mode == DELIVER_COLLECT and edge.source_port in fanouts]
     for port, value in outputs.items():
         if port not in fanouts:
-            shown, cut = preview(value)
-            run.publish(
-                NodeOutput(
-                    run_id=run_id,
-                    seq=run.next_seq(),
-                    ts=time.time(),
-                    node_id=node_id,
-                    port=port,
-                    preview=shown,
-                    truncated=cut,
-                )
-            )
+            run.publish_output(node_id, port, value)
     run.settle(node, now, outputs, fanouts)
     try:
         await asyncio.gather(*(fanout.pump() for fanout in fanouts.values()))
@@ -194,18 +183,7 @@ async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict
         return
     collected = {port: fanout.items for port, fanout in fanouts.items()}
     for port, items in collected.items():
-        shown, cut = preview(join_collected(items, as_text=all(isinstance(i, str) for i in items)))
-        run.publish(
-            NodeOutput(
-                run_id=run_id,
-                seq=run.next_seq(),
-                ts=time.time(),
-                node_id=node_id,
-                port=port,
-                preview=shown,
-                truncated=cut,
-            )
-        )
+        run.publish_output(node_id, port, join_collected(items, as_text=all(isinstance(i, str) for i in items)))
     run.settle(node, later, outputs, fanouts)
     state.status = "succeeded"
     state.outputs = {**outputs, **collected}

@@ -71,6 +71,21 @@ class RunState:
             secrets=shared.secrets,
         )
 
+    def publish_output(self, node_id: str, port: str, value: Any) -> None:
+        """Emit ``node_output`` with a bounded preview of ``value``."""
+        shown, cut = preview(value)
+        self.publish(
+            NodeOutput(
+                run_id=self.run_id,
+                seq=self.next_seq(),
+                ts=time.time(),
+                node_id=node_id,
+                port=port,
+                preview=shown,
+                truncated=cut,
+            )
+        )
+
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
@@ -255,18 +270,7 @@ class RunState:
         run_id = self.run_id
         publish = self.publish
         for port, value in outputs.items():
-            shown, cut = preview(value)
-            publish(
-                NodeOutput(
-                    run_id=run_id,
-                    seq=self.next_seq(),
-                    ts=time.time(),
-                    node_id=node_id,
-                    port=port,
-                    preview=shown,
-                    truncated=cut,
-                )
-            )
+            self.publish_output(node_id, port, value)
         self.settle(node, node.out_edges, outputs, None)
         seq = self.next_seq()
         publish(
