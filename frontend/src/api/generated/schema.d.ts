@@ -4,6 +4,165 @@
  */
 
 export interface paths {
+    "/api/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List flows, newest first */
+        get: operations["ApiFlowsListFlows"];
+        put?: never;
+        /** Create a flow (version 1) */
+        post: operations["ApiFlowsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Compile a flow document and return every diagnostic */
+        post: operations["ApiFlowsValidateValidate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest version of a flow */
+        get: operations["ApiFlowsFlowIdGetFlow"];
+        /** Save a new version (409 when base_version is stale) */
+        put: operations["ApiFlowsFlowIdSave"];
+        post?: never;
+        /** Delete a flow and all its versions */
+        delete: operations["ApiFlowsFlowIdDeleteFlow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy the latest version into a new flow */
+        post: operations["ApiFlowsFlowIdDuplicateDuplicate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a run
+         * @description Compile the flow version and start it. The run executes in the background: follow it over the WebSocket (`subscribe`) or poll `GET /api/runs/{id}/events`. 422 with located diagnostics when the flow does not compile.
+         */
+        post: operations["ApiFlowsFlowIdRunsStartRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate the latest version */
+        post: operations["ApiFlowsFlowIdValidateValidateSaved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Saved versions, newest first */
+        get: operations["ApiFlowsFlowIdVersionsVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One saved version */
+        get: operations["ApiFlowsFlowIdVersionsVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/versions/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Save an old version as the newest */
+        post: operations["ApiFlowsFlowIdVersionsRestoreRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -84,6 +243,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run history
+         * @description Runs newest first, filtered by flow, status and time.
+         */
+        get: operations["ApiRunsListRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One run
+         * @description The run with the state of every node.
+         */
+        get: operations["ApiRunsRunIdGetRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a run
+         * @description Stops the run's running nodes; `run_cancelled` then `run_finished` (status `cancelled`) follow. 409 when the run already ended.
+         */
+        post: operations["ApiRunsRunIdCancelCancelRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run events
+         * @description Events with `seq > after_seq` in order (`rivulet.events/v1`): persisted ones and those published but not yet written.
+         */
+        get: operations["ApiRunsRunIdEventsListEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -99,6 +338,128 @@ export interface components {
             id: string;
             title: string;
         };
+        /** Diagnostic */
+        Diagnostic: {
+            choices?: string[] | null;
+            code: components["schemas"]["DiagnosticCode"];
+            expected?: string | null;
+            got?: string | null;
+            message: string;
+            node_id?: string | null;
+            path: string;
+            /**
+             * @default error
+             * @enum {string}
+             */
+            severity: "error" | "warning" | "info";
+        };
+        /**
+         * DiagnosticCode
+         * @description Stable snake_case codes; never renamed once released.
+         * @enum {string}
+         */
+        DiagnosticCode: "unknown_operator" | "unknown_operator_version" | "duplicate_node_id" | "invalid_params" | "unknown_param" | "missing_required_param" | "duplicate_edge_id" | "unknown_node" | "unknown_port" | "missing_required_input" | "multiple_writers" | "self_loop" | "type_mismatch" | "unresolved_generic" | "stream_collected" | "cycle" | "duplicate_variable" | "unknown_variable" | "duplicate_input_name" | "duplicate_output_name";
+        /** Edge */
+        Edge: {
+            id: string;
+            source: string;
+            source_port: string;
+            target: string;
+            target_port: string;
+        };
+        /** ErrorInfo */
+        ErrorInfo: {
+            attempt?: number | null;
+            code: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            message: string;
+            node_id?: string | null;
+            operator_id?: string | null;
+        };
+        /** FlowCreate */
+        FlowCreate: {
+            document: components["schemas"]["FlowDocument"];
+            /** @default  */
+            message: string;
+        };
+        /** FlowDocument */
+        FlowDocument: {
+            /** @default  */
+            description: string;
+            edges?: components["schemas"]["Edge"][];
+            /** @default  */
+            id: string;
+            metadata?: components["schemas"]["FlowMetadata"];
+            name: string;
+            nodes?: components["schemas"]["Node"][];
+            notes?: components["schemas"]["Note"][];
+            /**
+             * @default rivulet.flow/v1
+             * @constant
+             */
+            schema: "rivulet.flow/v1";
+            variables?: components["schemas"]["Variable"][];
+            /** @default 0 */
+            version: number;
+            viewport?: components["schemas"]["Viewport"] | null;
+        };
+        /** FlowList */
+        FlowList: {
+            items: components["schemas"]["FlowSummary"][];
+            limit: number;
+            offset: number;
+        };
+        /** FlowMetadata */
+        FlowMetadata: {
+            source?: string | null;
+            tags?: string[];
+            template?: string | null;
+        };
+        /** FlowRead */
+        FlowRead: {
+            document: components["schemas"]["FlowDocument"];
+            summary: components["schemas"]["FlowSummary"];
+            validation: components["schemas"]["ValidationReport"];
+        };
+        /** FlowSummary */
+        FlowSummary: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            id: string;
+            name: string;
+            node_count: number;
+            tags: string[];
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        /** FlowUpdate */
+        FlowUpdate: {
+            base_version?: number | null;
+            document: components["schemas"]["FlowDocument"];
+            /** @default  */
+            message: string;
+        };
+        /** FlowVersionInfo */
+        FlowVersionInfo: {
+            /** Format: date-time */
+            created_at: string;
+            flow_id: string;
+            message: string;
+            version: number;
+        };
+        /** FlowVersionList */
+        FlowVersionList: {
+            items: components["schemas"]["FlowVersionInfo"][];
+        };
+        /** FlowVersionRead */
+        FlowVersionRead: {
+            document: components["schemas"]["FlowDocument"];
+            info: components["schemas"]["FlowVersionInfo"];
+        };
         /** Health */
         Health: {
             database: string;
@@ -108,6 +469,156 @@ export interface components {
             status: "ok" | "degraded";
             /** @default 0.1.0 */
             version: string;
+        };
+        /** Node */
+        Node: {
+            /** @default false */
+            disabled: boolean;
+            id: string;
+            label?: string | null;
+            operator: string;
+            /** @default 1 */
+            operator_version: number;
+            params?: {
+                [key: string]: unknown;
+            };
+            policy?: components["schemas"]["NodePolicy"];
+            position?: components["schemas"]["Position"];
+        };
+        /** NodeChunk */
+        NodeChunk: {
+            data: unknown;
+            /** @default 0 */
+            index: number;
+            node_id: string;
+            port: string;
+            run_id: string;
+            seq: number;
+            ts: number;
+            /** @constant */
+            type: "node_chunk";
+        };
+        /** NodeFailed */
+        NodeFailed: {
+            error: components["schemas"]["ErrorInfo"];
+            node_id: string;
+            /** @default false */
+            retrying: boolean;
+            run_id: string;
+            seq: number;
+            ts: number;
+            /** @constant */
+            type: "node_failed";
+        };
+        /** NodeOutput */
+        NodeOutput: {
+            node_id: string;
+            port: string;
+            preview: unknown;
+            run_id: string;
+            seq: number;
+            /** @default false */
+            truncated: boolean;
+            ts: number;
+            /** @constant */
+            type: "node_output";
+        };
+        /** NodePolicy */
+        NodePolicy: {
+            /** @default true */
+            cache: boolean;
+            /**
+             * @default fail
+             * @enum {string}
+             */
+            on_error: "fail" | "continue" | "route";
+            /** @default 0 */
+            retries: number;
+            /** @default 1 */
+            retry_backoff_s: number;
+            timeout_s?: number | null;
+        };
+        /** NodeProgress */
+        NodeProgress: {
+            max?: number | null;
+            node_id: string;
+            run_id: string;
+            seq: number;
+            ts: number;
+            /** @constant */
+            type: "node_progress";
+            value: number;
+        };
+        /** NodeRunRecord */
+        NodeRunRecord: {
+            /** @default 0 */
+            attempts: number;
+            /** @default false */
+            cached: boolean;
+            duration_ms?: number | null;
+            error?: components["schemas"]["ErrorInfo"] | null;
+            finished_at?: string | null;
+            inputs_preview?: {
+                [key: string]: unknown;
+            };
+            node_id: string;
+            outputs_preview?: {
+                [key: string]: unknown;
+            };
+            started_at?: string | null;
+            /** @enum {string} */
+            status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+        };
+        /** NodeSkipped */
+        NodeSkipped: {
+            node_id: string;
+            reason: string;
+            run_id: string;
+            seq: number;
+            ts: number;
+            /** @constant */
+            type: "node_skipped";
+        };
+        /** NodeStarted */
+        NodeStarted: {
+            /** @default 1 */
+            attempt: number;
+            node_id: string;
+            run_id: string;
+            seq: number;
+            ts: number;
+            /** @constant */
+            type: "node_started";
+        };
+        /** NodeSucceeded */
+        NodeSucceeded: {
+            /** @default false */
+            cached: boolean;
+            duration_ms: number;
+            node_id: string;
+            run_id: string;
+            seq: number;
+            ts: number;
+            /** @constant */
+            type: "node_succeeded";
+        };
+        /** Note */
+        Note: {
+            color?: string | null;
+            /** @default 120 */
+            height: number;
+            id: string;
+            /**
+             * @default note
+             * @enum {string}
+             */
+            kind: "note" | "group";
+            members?: string[];
+            position?: components["schemas"]["Position"];
+            /** @default  */
+            text: string;
+            /** @default 240 */
+            width: number;
         };
         /** OperatorCatalog */
         OperatorCatalog: {
@@ -163,6 +674,130 @@ export interface components {
             };
             version?: number | null;
         };
+        /** Position */
+        Position: {
+            /** @default 0 */
+            x: number;
+            /** @default 0 */
+            y: number;
+        };
+        /** RunCancelled */
+        RunCancelled: {
+            /** @default cancelled by user */
+            reason: string;
+            run_id: string;
+            seq: number;
+            ts: number;
+            /** @constant */
+            type: "run_cancelled";
+        };
+        /** RunCreate */
+        RunCreate: {
+            deadline_s?: number | null;
+            from_node?: string | null;
+            inputs?: {
+                [key: string]: unknown;
+            };
+            only_nodes?: string[] | null;
+            /**
+             * @default api
+             * @enum {string}
+             */
+            trigger: "editor" | "api";
+            variables?: {
+                [key: string]: unknown;
+            } | null;
+            version?: number | null;
+        };
+        /** RunDetail */
+        RunDetail: {
+            /** @default 0 */
+            last_seq: number;
+            nodes: components["schemas"]["NodeRunRecord"][];
+            run: components["schemas"]["RunRecord"];
+        };
+        /** RunFinished */
+        RunFinished: {
+            /** @default 0 */
+            duration_ms: number;
+            error?: components["schemas"]["ErrorInfo"] | null;
+            outputs?: {
+                [key: string]: unknown;
+            };
+            run_id: string;
+            seq: number;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+            ts: number;
+            /** @constant */
+            type: "run_finished";
+        };
+        /** RunRecord */
+        RunRecord: {
+            /** Format: date-time */
+            created_at: string;
+            error?: components["schemas"]["ErrorInfo"] | null;
+            finished_at?: string | null;
+            flow_id: string;
+            flow_version: number;
+            id: string;
+            inputs?: {
+                [key: string]: unknown;
+            };
+            outputs?: {
+                [key: string]: unknown;
+            };
+            /** @default  */
+            owner: string;
+            reuse_from?: string | null;
+            started_at?: string | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+            /** @enum {string} */
+            trigger: "editor" | "api" | "schedule" | "cli";
+        };
+        /** RunStarted */
+        RunStarted: {
+            flow_id: string;
+            flow_version: number;
+            /** @default [] */
+            node_ids: string[];
+            run_id: string;
+            seq: number;
+            /** @default api */
+            trigger: string;
+            ts: number;
+            /** @constant */
+            type: "run_started";
+        };
+        /** ValidationReport */
+        ValidationReport: {
+            diagnostics: components["schemas"]["Diagnostic"][];
+            ok: boolean;
+        };
+        /** Variable */
+        Variable: {
+            default?: unknown;
+            /** @default  */
+            description: string;
+            name: string;
+            /** @default true */
+            required: boolean;
+            /**
+             * @default text
+             * @enum {string}
+             */
+            type: "text" | "int" | "float" | "bool" | "json" | "secret";
+        };
+        /** Viewport */
+        Viewport: {
+            /** @default 0 */
+            x: number;
+            /** @default 0 */
+            y: number;
+            /** @default 1 */
+            zoom: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -172,6 +807,465 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiFlowsListFlows: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive name filter */
+                search?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsValidateValidate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowDocument"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationReport"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdGetFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdSave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdDeleteFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdDuplicateDuplicate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdRunsStartRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdValidateValidateSaved: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationReport"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdVersionsVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowVersionList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdVersionsVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowVersionRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdVersionsRestoreRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiHealthHealth: {
         parameters: {
             query?: never;
@@ -283,6 +1377,164 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OperatorPorts"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiRunsListRuns: {
+        parameters: {
+            query?: {
+                flow_id?: string | null;
+                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted" | null;
+                /** @description created at or after */
+                since?: string | null;
+                /** @description created before */
+                until?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiRunsRunIdGetRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiRunsRunIdCancelCancelRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiRunsRunIdEventsListEvents: {
+        parameters: {
+            query?: {
+                after_seq?: number;
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": (components["schemas"]["RunStarted"] | components["schemas"]["NodeStarted"] | components["schemas"]["NodeProgress"] | components["schemas"]["NodeChunk"] | components["schemas"]["NodeOutput"] | components["schemas"]["NodeSucceeded"] | components["schemas"]["NodeFailed"] | components["schemas"]["NodeSkipped"] | components["schemas"]["RunFinished"] | components["schemas"]["RunCancelled"])[];
                 };
             };
             /** @description Bad request syntax or unsupported method */
