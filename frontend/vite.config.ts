@@ -13,6 +13,8 @@ export default defineConfig({
     sourcemap: true,
   },
   server: {
+    // The editor imports the backend's exported type rules from ../schemas/types.json.
+    fs: { allow: [".."] },
     // Keys starting with "^" are regular expressions: "/f" alone would also swallow "/flows".
     proxy: {
       "^/api(/|$)": { target: backend, ws: true },

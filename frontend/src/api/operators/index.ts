@@ -1,0 +1,56 @@
+import { queryOptions, useQuery } from "@tanstack/react-query";
+import { ApiError, api, type Schemas } from "../client";
+
+export type OperatorCatalog = Schemas["OperatorCatalog"];
+export type OperatorRead = Schemas["OperatorRead"];
+export type PortRead = Schemas["PortRead"];
+export type CategoryRead = Schemas["CategoryRead"];
+export type OperatorPorts = Schemas["OperatorPorts"];
+
+export const operatorKeys = {
+  all: ["operators"] as const,
+  catalog: () => [...operatorKeys.all, "catalog"] as const,
+  ports: (operatorId: string, version: number, params: unknown) =>
+    [...operatorKeys.all, "ports", operatorId, version, params] as const,
+};
+
+/** `GET /api/operators`: every operator with params schema, ports and the type rules. */
+export const operatorsQueryOptions = () =>
+  queryOptions({
+    queryKey: operatorKeys.catalog(),
+    queryFn: async ({ signal }) => {
+      const result = await api.GET("/api/operators", { signal });
+      if (!result.data) {
+        throw new ApiError(`GET /api/operators answered ${result.response.status}`);
+      }
+      return result.data;
+    },
+    staleTime: 5 * 60_000,
+  });
+
+export const useOperators = () => useQuery(operatorsQueryOptions());
+
+/** The latest version of each operator, by id (older versions only matter to saved flows). */
+export function indexCatalog(catalog: OperatorCatalog | undefined): Map<string, OperatorRead> {
+  const byId = new Map<string, OperatorRead>();
+  for (const operator of catalog?.operators ?? []) {
+    const current = byId.get(operator.id);
+    if (!current || operator.latest) byId.set(operator.id, operator);
+  }
+  return byId;
+}
+
+/** `POST /api/operators/{id}/ports`: the concrete ports of a node with these params. */
+export async function fetchOperatorPorts(
+  operatorId: string,
+  version: number,
+  params: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<OperatorPorts | null> {
+  const { data } = await api.POST("/api/operators/{operator_id}/ports", {
+    params: { path: { operator_id: operatorId } },
+    body: { params, version },
+    signal,
+  });
+  return data ?? null;
+}
