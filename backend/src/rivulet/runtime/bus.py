@@ -66,7 +66,9 @@ class EventWriter:
         store: Where events go.
         interval_s: Longest time an event waits before its batch is written.
         max_batch: Write as soon as this many events wait.
-        on_written: Called with every written batch (the Postgres bus sends NOTIFY from it).
+        on_written: Called with every written batch.
+        write: Writes a batch durably (default ``store.append_events``); the Postgres bus passes one that also
+            sends its NOTIFY in the same statement.
     """
 
     def __init__(
@@ -76,8 +78,10 @@ class EventWriter:
         interval_s: float = 0.02,
         max_batch: int = 1000,
         on_written: Callable[[list[Event]], Awaitable[None]] | None = None,
+        write: Callable[[list[Event]], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
+        self._write = store.append_events if write is None else write
         self._interval_s = interval_s
         self._max_batch = max_batch
         self._on_written = on_written
@@ -132,7 +136,7 @@ class EventWriter:
                 self._kick.clear()
                 self._full.clear()
                 try:
-                    await self._store.append_events(batch)
+                    await self._write(batch)
                 except BaseException:
                     self._buffer[:0] = batch
                     self._kick.set()
@@ -175,8 +179,14 @@ class BaseEventBus:
 
     def __init__(self, store: RunStore, *, interval_s: float = 0.02, max_batch: int = 1000) -> None:
         self._store = store
-        self._writer = EventWriter(store, interval_s=interval_s, max_batch=max_batch, on_written=self._on_written)
+        self._writer = EventWriter(
+            store, interval_s=interval_s, max_batch=max_batch, on_written=self._on_written, write=self._write
+        )
         self._subscribers: dict[str, set[_Subscriber]] = {}
+
+    async def _write(self, batch: list[Event]) -> None:
+        """Hook: write a batch durably."""
+        await self._store.append_events(batch)
 
     async def _on_written(self, batch: list[Event]) -> None:
         """Hook: a batch is committed to storage."""

@@ -1,10 +1,12 @@
-"""``PostgresEventBus``: fan-out across replicas with LISTEN/NOTIFY on top of the shared ``run_events`` log.
+"""``PostgresEventBus``: fan-out across replicas with LISTEN/NOTIFY on top of the shared event log.
 
-After a batch is committed, one ``NOTIFY rivulet_events`` per run carries ``{origin, run_id, seq, events}``;
-``events`` is left out when the payload would exceed ~7 kB (NOTIFY's limit is 8 kB), and the receiving replica's
-subscribers then read the missing events from ``run_events``. A replica ignores its own notifications (its
-subscribers already got the events in-process). When the LISTEN connection drops, it reconnects and every local
-subscriber re-reads storage, so no event is lost across the outage.
+After a batch is committed, ``NOTIFY rivulet_events`` announces it with a compact notice
+``{"origin": ..., "runs": {run_id: last_seq, ...}}`` (as many runs per notice as fit in ~7 kB, NOTIFY's limit
+being 8 kB): one notification per flush rather than one per run or per event, and no event payloads, which would
+cost the writer as much as storing them. A replica that serves subscribers of an announced run reads the new
+events from storage (one indexed read of the run's latest batches); the others ignore the notice. A replica
+ignores its own notices (its subscribers already got the events in-process). When the LISTEN connection drops,
+it reconnects and every local subscriber re-reads storage, so no event is lost across the outage.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ import psycopg
 from rivulet.lib.exceptions import ConfigError
 from rivulet.lib.log import get_logger
 from rivulet.runtime.bus import BaseEventBus
-from rivulet.runtime.events import Event, encoder
+from rivulet.runtime.events import encoder
+from rivulet.storage.postgres.runs import PostgresRunStore
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
+    from rivulet.runtime.events import Event
     from rivulet.storage.base import RunStore
 
-__all__ = ("CHANNEL", "MAX_INLINE_BYTES", "PostgresEventBus")
+__all__ = ("CHANNEL", "MAX_INLINE_BYTES", "PostgresEventBus", "notices")
 
 CHANNEL = "rivulet_events"
 MAX_INLINE_BYTES = 7000
@@ -35,15 +39,31 @@ _log = get_logger(__name__)
 
 
 class _Notice(msgspec.Struct, frozen=True):
-    """The NOTIFY payload."""
+    """The NOTIFY payload: the last committed seq of each run written by ``origin``'s flush."""
 
     origin: str
-    run_id: str
-    seq: int
-    events: list[Event] | None = None
+    runs: dict[str, int]
 
 
 _notice_decoder = msgspec.json.Decoder(_Notice)
+
+
+def notices(origin: str, last_seqs: dict[str, int], limit: int = MAX_INLINE_BYTES) -> list[str]:
+    """Pack ``{run_id: last_seq}`` into as few NOTIFY payloads of at most ``limit`` bytes as possible."""
+    head = b'{"origin":' + encoder.encode(origin) + b',"runs":{'
+    out: list[str] = []
+    entries: list[bytes] = []
+    size = len(head) + 2
+    for run_id, seq in last_seqs.items():
+        entry = encoder.encode(run_id) + b":" + str(seq).encode()
+        if entries and size + len(entry) + 1 > limit:
+            out.append((head + b",".join(entries) + b"}}").decode())
+            entries, size = [], len(head) + 2
+        entries.append(entry)
+        size += len(entry) + 1
+    if entries:
+        out.append((head + b",".join(entries) + b"}}").decode())
+    return out
 
 
 class PostgresEventBus(BaseEventBus):
@@ -78,17 +98,16 @@ class PostgresEventBus(BaseEventBus):
                 await self._listener
             self._listener = None
 
-    async def _on_written(self, batch: list[Event]) -> None:
-        by_run: dict[str, list[Event]] = {}
+    async def _write(self, batch: list[Event]) -> None:
+        last_seqs: dict[str, int] = {}
         for event in batch:
-            by_run.setdefault(event.run_id, []).append(event)
-        payloads: list[str] = []
-        for run_id, events in by_run.items():
-            notice = _Notice(self.instance_id, run_id, events[-1].seq, events)
-            data = encoder.encode(notice)
-            if len(data) > MAX_INLINE_BYTES:
-                data = encoder.encode(_Notice(self.instance_id, run_id, events[-1].seq))
-            payloads.append(data.decode())
+            last_seqs[event.run_id] = event.seq
+        payloads = notices(self.instance_id, last_seqs)
+        if isinstance(self._store, PostgresRunStore):
+            # One statement, one transaction: the notice is delivered exactly when the events become visible.
+            await self._store.append_events(batch, notify=(CHANNEL, payloads))
+            return
+        await self._store.append_events(batch)
         try:
             async with self._pool.connection() as conn:
                 await conn.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", (CHANNEL, payloads))
@@ -127,7 +146,9 @@ class PostgresEventBus(BaseEventBus):
             return
         if notice.origin == self.instance_id:
             return
-        self._deliver(notice.run_id, notice.events)
+        for run_id in notice.runs:
+            if run_id in self._subscribers:
+                self._deliver(run_id, None)  # read the new events from storage
 
     def listen_state(self) -> dict[str, Any]:
         """Diagnostics: whether the LISTEN connection is up and how many runs have local subscribers."""

@@ -1,9 +1,13 @@
-"""``RunStore`` on PostgreSQL: ``runs``, ``node_runs`` and the append-only ``run_events`` log (migration 0002)."""
+"""``RunStore`` on PostgreSQL: ``runs``, ``node_runs`` and the append-only event log ``run_event_batches``.
+
+Events are stored one row per written batch per run (migration 0003): ``seq_from``, ``seq_to`` and the JSON array
+of the events as encoded once by the writer. Readers fetch the batches that reach past ``after_seq`` and filter.
+"""
 
 from __future__ import annotations
 
+import itertools
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -11,11 +15,12 @@ import psycopg
 from psycopg.rows import dict_row
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
-from rivulet.runtime.events import ErrorInfo, RunFinished, RunStatus, decode_event, encoder
+from rivulet.runtime.events import ErrorInfo, RunFinished, RunStatus, decode_events, encoder
 from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -31,11 +36,11 @@ _NODE_COLUMNS = (
     "node_id, status, attempts, cached, started_at, finished_at, duration_ms, error::text AS error,"
     " inputs_preview::text AS inputs_preview, outputs_preview::text AS outputs_preview"
 )
-_COPY_EVENTS = "COPY run_events (run_id, seq, type, payload, ts) FROM STDIN"
-_INSERT_EVENTS = (
-    "INSERT INTO run_events (run_id, seq, type, payload, ts)"
-    " SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::jsonb[], %s::timestamptz[])"
-    " ON CONFLICT (run_id, seq) DO NOTHING"
+_UPSERT_BATCHES = (
+    "INSERT INTO run_event_batches (run_id, seq_from, seq_to, payload)"
+    " SELECT * FROM unnest(%s::text[], %s::int[], %s::int[], %b::bytea[])"
+    " ON CONFLICT (run_id, seq_from) DO UPDATE SET seq_to = EXCLUDED.seq_to, payload = EXCLUDED.payload"
+    " WHERE EXCLUDED.seq_to > run_event_batches.seq_to"
 )
 _JSON_FIELDS = ("inputs", "outputs", "error", "inputs_preview", "outputs_preview")
 
@@ -58,17 +63,19 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _copy_field(text: str) -> str:
-    """Escape a value for COPY's text format (backslash, tab and line breaks)."""
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+def _seq(event: Event) -> int:
+    return event.seq
 
 
-def _copy_text(rows: Sequence[tuple[str, int, str, str, datetime]]) -> bytes:
-    lines = [
-        f"{_copy_field(run_id)}\t{seq}\t{kind}\t{_copy_field(payload)}\t{ts.isoformat()}\n"
-        for run_id, seq, kind, payload, ts in rows
-    ]
-    return "".join(lines).encode()
+def _merge(batches: list[list[Event]], after_seq: int, limit: int | None) -> list[Event]:
+    """The events with ``seq > after_seq`` of batches ordered by first seq, in seq order, each seq once."""
+    events = [e for batch in batches for e in batch if e.seq > after_seq]
+    if any(a.seq >= b.seq for a, b in itertools.pairwise(events)):  # overlapping or out-of-order batches
+        unique: dict[int, Event] = {}
+        for event in events:
+            unique.setdefault(event.seq, event)
+        events = [unique[seq] for seq in sorted(unique)]
+    return events if limit is None else events[:limit]
 
 
 def _run_not_found(run_id: str) -> NotFoundError:
@@ -204,43 +211,62 @@ class PostgresRunStore:
             rows = await cur.fetchall()
         return [msgspec.convert(_decoded(r), NodeRunRecord) for r in rows]
 
-    async def append_events(self, events: Sequence[Event]) -> None:
+    async def append_events(self, events: Sequence[Event], *, notify: tuple[str, Sequence[str]] | None = None) -> None:
+        """Store events as one ``run_event_batches`` row per run, all in one statement and one transaction.
+
+        Idempotent: a batch retried with the same first seq replaces the stored one when it covers more; other
+        overlaps are resolved when reading (a seq always names the same event).
+
+        Args:
+            events: Events of any runs, each run's in seq order.
+            notify: ``(channel, payloads)`` to ``NOTIFY`` in the same transaction (delivered on commit).
+        """
         if not events:
             return
-        rows = [
-            (e.run_id, e.seq, event_type(e), encoder.encode(e).decode(), datetime.fromtimestamp(e.ts, UTC))
-            for e in events
-        ]
-        try:
-            async with (
-                self._pool.connection() as conn,
-                conn.transaction(),
-                conn.cursor() as cur,
-                cur.copy(_COPY_EVENTS) as copy,
-            ):
-                await copy.write(_copy_text(rows))
-        except psycopg.errors.UniqueViolation:
-            # A retried batch that was partly stored: fall back to the idempotent (slower) insert.
-            columns = tuple(list(column) for column in zip(*rows, strict=True))
-            async with self._pool.connection() as conn:
-                await conn.execute(_INSERT_EVENTS, columns)
+        by_run: dict[str, list[Event]] = {}
+        for event in events:
+            group = by_run.get(event.run_id)
+            if group is None:
+                by_run[event.run_id] = [event]
+            else:
+                group.append(event)
+        run_ids: list[str] = []
+        firsts: list[int] = []
+        lasts: list[int] = []
+        payloads: list[bytes] = []
+        for run_id, group in by_run.items():
+            seqs = [e.seq for e in group]
+            run_ids.append(run_id)
+            firsts.append(min(seqs))
+            lasts.append(max(seqs))
+            payloads.append(encoder.encode(group))
+        params: tuple[object, ...] = (run_ids, firsts, lasts, payloads)
+        query = _UPSERT_BATCHES
+        if notify is not None:
+            query = f"WITH stored AS ({query}) SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p"
+            params = (*params, notify[0], list(notify[1]))
+        async with self._pool.connection() as conn:
+            await conn.execute(query, params)
 
     async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT payload::text FROM run_events WHERE run_id = %s AND seq > %s ORDER BY seq LIMIT %s",
-                (run_id, after_seq, limit),
+                "SELECT payload FROM run_event_batches WHERE run_id = %s AND seq_to > %s ORDER BY seq_from",
+                (run_id, after_seq),
+                binary=True,
             )
             rows = await cur.fetchall()
-        return [decode_event(row[0]) for row in rows]
+        return _merge([decode_events(row[0]) for row in rows], after_seq, limit)
 
     async def last_event(self, run_id: str) -> Event | None:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT payload::text FROM run_events WHERE run_id = %s ORDER BY seq DESC LIMIT 1", (run_id,)
+                "SELECT payload FROM run_event_batches WHERE run_id = %s ORDER BY seq_to DESC LIMIT 1",
+                (run_id,),
+                binary=True,
             )
             row = await cur.fetchone()
-        return None if row is None else decode_event(row[0])
+        return None if row is None else max(decode_events(row[0]), key=_seq)
 
     async def heartbeat(self, owner: str, run_ids: Sequence[str]) -> None:
         if not run_ids:
@@ -264,8 +290,8 @@ class PostgresRunStore:
             if not orphans:
                 return []
             cur = await conn.execute(
-                "SELECT r.id, COALESCE(MAX(e.seq), 0) FROM unnest(%s::text[]) AS r(id)"
-                " LEFT JOIN run_events e ON e.run_id = r.id GROUP BY r.id",
+                "SELECT r.id, COALESCE(MAX(b.seq_to), 0) FROM unnest(%s::text[]) AS r(id)"
+                " LEFT JOIN run_event_batches b ON b.run_id = r.id GROUP BY r.id",
                 (orphans,),
             )
             now = time.time()
