@@ -31,6 +31,8 @@ from rivulet.storage.memory import MemoryRunStore
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
+    from psycopg_pool import AsyncConnectionPool
+
     from rivulet.runtime.bus import EventBus
     from rivulet.storage.base import RunStore
 
@@ -247,6 +249,17 @@ async def run_memory(repeat: int) -> None:
     await bus.close()
 
 
+async def commit_floor(pool: AsyncConnectionPool, repeat: int) -> float:
+    """Seconds of the cheapest durable write: one committed one-row INSERT (a WAL fsync); every flush pays it."""
+    async with pool.connection() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS bench_floor_durable (x int)")
+
+        async def commit() -> None:
+            await conn.execute("INSERT INTO bench_floor_durable VALUES (1)")
+
+        return await best(repeat, commit)
+
+
 async def run_postgres(repeat: int, home: str) -> None:
     from rivulet.runtime.postgres import PostgresEventBus
     from rivulet.storage.embedded import EmbeddedPostgres
@@ -263,6 +276,8 @@ async def run_postgres(repeat: int, home: str) -> None:
         bus = PostgresEventBus(store, pool)
         await bus.start()
         report("Postgres LISTEN/NOTIFY bus (embedded PostgreSQL)", await workloads(Runtime(bus, store), repeat))
+        floor = await commit_floor(pool, repeat * 4)
+        print(f"durability floor: one empty synchronous commit (WAL fsync) takes {floor * 1e3:.2f} ms (best)")
         await bus.close()
     finally:
         await pool.close()

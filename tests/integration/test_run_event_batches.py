@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import psycopg
 import pytest
+from psycopg import sql
 
 from rivulet.runtime.events import Event, NodeOutput, NodeStarted, RunFinished, RunStarted, encoder
 from rivulet.runtime.postgres import MAX_INLINE_BYTES, PostgresEventBus, notices
@@ -175,7 +176,7 @@ async def test_migration_moves_existing_events_into_batches(pg_url: str, tmp_pat
             shutil.copy(MIGRATIONS_DIR / f"{m.version:04d}_{m.name}.sql", before)
     name = f"mig_{uuid.uuid4().hex[:12]}"
     async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
-        await conn.execute(f"CREATE DATABASE {name}")
+        await conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     pool = await open_pool(database_url(pg_url, name), min_size=1, max_size=2)
     try:
         await apply_migrations(pool, before)
@@ -198,4 +199,4 @@ async def test_migration_moves_existing_events_into_batches(pg_url: str, tmp_pat
     finally:
         await pool.close()
         async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
-            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

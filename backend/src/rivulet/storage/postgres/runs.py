@@ -249,10 +249,13 @@ class PostgresRunStore:
             await conn.execute(query, params)
 
     async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
+        # seqs are gap-free, so the first ``limit`` events lie in batches starting at or before after_seq + limit
+        last = None if limit is None else after_seq + limit
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT payload FROM run_event_batches WHERE run_id = %s AND seq_to > %s ORDER BY seq_from",
-                (run_id, after_seq),
+                "SELECT payload FROM run_event_batches WHERE run_id = %s AND seq_to > %s"
+                " AND (%s::int IS NULL OR seq_from <= %s) ORDER BY seq_from",
+                (run_id, after_seq, last, last),
                 binary=True,
             )
             rows = await cur.fetchall()
