@@ -1,7 +1,7 @@
 """The ``EventBus`` contract and the machinery both buses share.
 
 ``publish`` never blocks: the event is handed to local subscribers at once and queued for persistence by an
-``EventWriter`` that writes batches to ``run_events`` in the background (every ``interval_s`` or when
+``EventWriter`` that writes batches to the event log in the background (every ``interval_s`` or when
 ``max_batch`` events are waiting, and fully on ``flush``). ``subscribe(run_id, after_seq)`` replays what is
 stored (plus what is still waiting to be written) and then follows live events; the subscriber keeps the last
 seq it delivered, drops duplicates and fills any gap from storage, so the replay/live boundary loses nothing.
