@@ -67,6 +67,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Comma-separated CIDRs reachable even though private, e.g. ``10.20.0.0/16,192.168.1.5/32``."""
     permit_flow_network_override: bool = False
     """Honour a node's own ``allow_private_network`` param (trusted single-user installs only)."""
+    template_sources: str = ""
+    """Comma-separated template sources: directories, ``file://`` or ``https://`` index URLs (docs/templates.md)."""
+    builtin_templates: bool = True
+    """Offer the built-in gallery (the repository's ``templates/`` directory)."""
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

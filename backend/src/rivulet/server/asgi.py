@@ -16,6 +16,7 @@ from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
 from rivulet.domain.operators import OperatorsController
 from rivulet.domain.runs import RunsController, run_socket
+from rivulet.domain.templates import TemplatesController
 from rivulet.runtime.setup import open_run_service
 from rivulet.server.core import exception_handlers, provide_services
 from rivulet.server.frontend import frontend_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
             OperatorsController,
             RunsController,
             run_socket,
+            TemplatesController,
             frontend_router(Path(settings.frontend_dir)),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},

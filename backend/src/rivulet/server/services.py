@@ -13,8 +13,9 @@ from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.storage.base import FlowStore
+from rivulet.templates.sources import TemplateSources
 
-__all__ = ("Services", "ServicesDep", "operator_services")
+__all__ = ("Services", "ServicesDep", "network_policy", "operator_services")
 
 
 @dataclass(slots=True)
@@ -27,18 +28,29 @@ class Services:
     registry: OperatorRegistry = field(default_factory=default_registry)
     runs: RunService | None = None
     """Runs and their events (``None`` in apps built without the runtime)."""
+    templates: TemplateSources | None = None
+    """Template sources and the marketplace catalog."""
+
+    def template_sources(self) -> TemplateSources:
+        if self.templates is None:
+            self.templates = TemplateSources(self.settings, network_policy(self.settings))
+        return self.templates
 
 
 ServicesDep = NamedDependency[Services]
 """Annotation for handler parameters: ``services: ServicesDep``."""
 
 
-def operator_services(settings: Settings) -> dict[type, object]:
-    """The services operators can look up with ``ctx.service(kind)``, built from the settings."""
+def network_policy(settings: Settings) -> NetworkPolicy:
+    """The outbound network policy of the deployment."""
     allowed = tuple(part.strip() for part in settings.allowed_networks.split(",") if part.strip())
-    policy = NetworkPolicy(
+    return NetworkPolicy(
         allow_private_network=settings.allow_private_network,
         allowed_networks=allowed,
         permit_flow_override=settings.permit_flow_network_override,
     )
-    return {NetworkPolicy: policy}
+
+
+def operator_services(settings: Settings) -> dict[type, object]:
+    """The services operators can look up with ``ctx.service(kind)``, built from the settings."""
+    return {NetworkPolicy: network_policy(settings)}

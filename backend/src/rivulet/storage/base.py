@@ -104,6 +104,23 @@ class FlowStore(Protocol):
         """
         ...
 
+    async def write_many(
+        self,
+        creates: Sequence[FlowDocument],
+        updates: Sequence[tuple[str, FlowDocument]] = (),
+        *,
+        message: str = "",
+    ) -> list[FlowRecord]:
+        """Create flows and append versions to others, all or nothing (one transaction).
+
+        Returns the records of ``creates`` then ``updates``, in order.
+
+        Raises:
+            ConflictError: A create's id is taken (nothing is written).
+            NotFoundError: An update's flow does not exist (nothing is written).
+        """
+        ...
+
     async def delete(self, flow_id: str) -> None:
         """Delete a flow and all its versions. Raises ``NotFoundError``."""
         ...

@@ -88,6 +88,23 @@ class MemoryFlowStore:
             )
         return self._append(flow_id, document, message)
 
+    async def write_many(
+        self,
+        creates: Sequence[FlowDocument],
+        updates: Sequence[tuple[str, FlowDocument]] = (),
+        *,
+        message: str = "",
+    ) -> list[FlowRecord]:
+        ids = [d.id for d in creates if d.id]
+        if any(i in self._versions for i in ids) or len(set(ids)) != len(ids):
+            taken = next(i for i in ids if i in self._versions or ids.count(i) > 1)
+            raise ConflictError(f"flow id {taken!r} already exists", extra={"flow_id": taken})
+        for flow_id, _ in updates:
+            self._require(flow_id)
+        records = [await self.create(d, message=message) for d in creates]
+        records += [self._append(flow_id, d, message) for flow_id, d in updates]
+        return records
+
     async def delete(self, flow_id: str) -> None:
         self._require(flow_id)
         del self._versions[flow_id]

@@ -14,6 +14,8 @@ from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.storage.base import FlowRecord, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from psycopg_pool import AsyncConnectionPool
 
 __all__ = ("PostgresFlowStore",)
@@ -50,18 +52,23 @@ class PostgresFlowStore:
             (flow_id, version, message, encode_flow(stamped).decode()),
         )
 
-    async def create(self, document: FlowDocument, *, message: str = "") -> FlowRecord:
+    async def _insert(self, conn: psycopg.AsyncConnection[Any], document: FlowDocument, message: str) -> str:
         flow_id = document.id or str(uuid.uuid4())
-        async with self._pool.connection() as conn, conn.transaction():
-            try:
+        try:
+            async with conn.transaction():
                 await conn.execute(
                     "INSERT INTO flows (id, name, description, tags, node_count, version)"
                     " VALUES (%s, %s, %s, %s, %s, 1)",
                     (flow_id, document.name, document.description, document.metadata.tags, len(document.nodes)),
                 )
-            except psycopg.errors.UniqueViolation:
-                raise ConflictError(f"flow id {flow_id!r} already exists", extra={"flow_id": flow_id}) from None
-            await self._append(conn, flow_id, 1, document, message)
+        except psycopg.errors.UniqueViolation:
+            raise ConflictError(f"flow id {flow_id!r} already exists", extra={"flow_id": flow_id}) from None
+        await self._append(conn, flow_id, 1, document, message)
+        return flow_id
+
+    async def create(self, document: FlowDocument, *, message: str = "") -> FlowRecord:
+        async with self._pool.connection() as conn, conn.transaction():
+            flow_id = await self._insert(conn, document, message)
         return await self.get(flow_id)
 
     async def get(self, flow_id: str) -> FlowRecord:
@@ -89,27 +96,53 @@ class PostgresFlowStore:
             rows = await cur.fetchall()
         return [_summary(r) for r in rows]
 
+    async def _update(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        flow_id: str,
+        document: FlowDocument,
+        base_version: int | None,
+        message: str,
+    ) -> None:
+        cur = await conn.execute("SELECT version FROM flows WHERE id = %s FOR UPDATE", (flow_id,))
+        row = await cur.fetchone()
+        if row is None:
+            raise _not_found(flow_id)
+        latest: int = row[0]
+        if base_version is not None and base_version != latest:
+            raise ConflictError(
+                f"flow {flow_id!r} is at version {latest}, not {base_version}; reload before saving",
+                extra={"flow_id": flow_id, "latest_version": latest, "base_version": base_version},
+            )
+        await self._append(conn, flow_id, latest + 1, document, message)
+        await conn.execute(
+            "UPDATE flows SET name = %s, description = %s, tags = %s, node_count = %s, version = %s,"
+            " updated_at = clock_timestamp() WHERE id = %s",
+            (document.name, document.description, document.metadata.tags, len(document.nodes), latest + 1, flow_id),
+        )
+
     async def save(
         self, flow_id: str, document: FlowDocument, *, base_version: int | None = None, message: str = ""
     ) -> FlowRecord:
         async with self._pool.connection() as conn, conn.transaction():
-            cur = await conn.execute("SELECT version FROM flows WHERE id = %s FOR UPDATE", (flow_id,))
-            row = await cur.fetchone()
-            if row is None:
-                raise _not_found(flow_id)
-            latest: int = row[0]
-            if base_version is not None and base_version != latest:
-                raise ConflictError(
-                    f"flow {flow_id!r} is at version {latest}, not {base_version}; reload before saving",
-                    extra={"flow_id": flow_id, "latest_version": latest, "base_version": base_version},
-                )
-            await self._append(conn, flow_id, latest + 1, document, message)
-            await conn.execute(
-                "UPDATE flows SET name = %s, description = %s, tags = %s, node_count = %s, version = %s,"
-                " updated_at = clock_timestamp() WHERE id = %s",
-                (document.name, document.description, document.metadata.tags, len(document.nodes), latest + 1, flow_id),
-            )
+            await self._update(conn, flow_id, document, base_version, message)
         return await self.get(flow_id)
+
+    async def write_many(
+        self,
+        creates: Sequence[FlowDocument],
+        updates: Sequence[tuple[str, FlowDocument]] = (),
+        *,
+        message: str = "",
+    ) -> list[FlowRecord]:
+        ids: list[str] = []
+        async with self._pool.connection() as conn, conn.transaction():
+            for document in creates:
+                ids.append(await self._insert(conn, document, message))
+            for flow_id, document in updates:
+                await self._update(conn, flow_id, document, None, message)
+                ids.append(flow_id)
+        return [await self.get(flow_id) for flow_id in ids]
 
     async def delete(self, flow_id: str) -> None:
         async with self._pool.connection() as conn:
