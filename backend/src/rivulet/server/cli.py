@@ -1,4 +1,4 @@
-"""The ``rivulet`` command line: ``serve``, ``migrate``, ``export-schemas``, ``version``."""
+"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``template``, ``export-schemas``, ``version``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from rivulet.lib.settings import Settings
 
-__all__ = ("main",)
+__all__ = ("database", "main")
 
 _log = get_logger("rivulet.cli")
 _REPO_SCHEMAS = Path(__file__).resolve().parents[4] / "schemas"
@@ -42,6 +42,11 @@ class _Database:
     def __exit__(self, *_: object) -> None:
         if self._embedded is not None:
             self._embedded.stop()
+
+
+def database(settings: Settings) -> _Database:
+    """A context manager yielding the database URL (the configured one or a started embedded server)."""
+    return _Database(settings)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -144,6 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="fail the run after this long")
     run.set_defaults(handler=_run)
     sub.add_parser("version", help="print the version").set_defaults(handler=_version)
+    from rivulet.templates.cli import add_template_parser
+
+    add_template_parser(sub, _settings)
     return parser
 
 

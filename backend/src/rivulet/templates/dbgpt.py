@@ -53,7 +53,8 @@ class DbgptMapping:
 
 
 _LLM = DbgptMapping(
-    operator="llm.chat", inputs=("prompt", "context"), outputs=("text",), params={"model": "model"}
+    # input 0 is DB-GPT's whole request body: in Rivulet the prompt comes from the prompt template resource
+    operator="llm.chat", inputs=(None, "context"), outputs=("text",), params={"model": "model"}
 )
 _TRIGGER = DbgptMapping(operator="trigger.http", outputs=("body", "text"), params={"methods": "method"})
 
@@ -165,7 +166,7 @@ def _params(data: dict[str, Any], mapping: DbgptMapping) -> dict[str, Any]:
 
 
 def _node_id(dbgpt_id: str, short: str, used: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<!^)(?=[A-Z])", "_", short).lower()).strip("_") or "node"
+    base = re.sub(r"[^a-z0-9]+", "_", short.lower()).strip("_") or "node"
     m = _OPERATOR_ID.match(dbgpt_id) or _RESOURCE_ID.match(dbgpt_id)
     candidate = f"{base}_{m.group('n')}" if m else base
     while candidate in used:
@@ -205,7 +206,7 @@ class _Converter:
             self.reports.append(DbgptNodeReport(**report, status="unmapped", operator=mapping.operator, reason=reason))
             return
         position = raw.get("position") or {}
-        node_id = _node_id(dbgpt_id, short, self.used)
+        node_id = _node_id(dbgpt_id, str(data.get("name") or short), self.used)
         self.nodes[dbgpt_id] = Node(
             id=node_id, operator=mapping.operator, label=label, params=_params(data, mapping),
             position=Position(x=float(position.get("x", 0.0)), y=float(position.get("y", 0.0))),

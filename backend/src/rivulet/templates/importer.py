@@ -241,10 +241,11 @@ def prepare_flows(
     declared = {v.name for v in package.manifest.variables}
     prepared: dict[str, FlowDocument] = {}
     for file, flow in package.flows.items():
-        problems += _placeholders(file, flow, declared)
+        placeholder_problems = _placeholders(file, flow, declared)
+        problems += placeholder_problems
         document = _apply(package, flow, values)
         prepared[file] = document
-        if any(p.code in ("missing_operator", "undeclared_placeholder") for p in problems):
+        if placeholder_problems or variable_problems:
             continue
         for d in analyze_flow(document, registry).diagnostics:
             if d.severity == "error":

@@ -1,0 +1,216 @@
+"""``rivulet template list|search|show|import|import-dbgpt|export|sources``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from rivulet.lib.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from rivulet.lib.settings import Settings
+    from rivulet.storage.base import FlowStore
+
+__all__ = ("add_template_parser",)
+
+_pretty = msgspec.json.Encoder(order="deterministic")
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(msgspec.json.format(_pretty.encode(value), indent=2).decode() + "\n")
+
+
+def _sources(settings: Settings) -> Any:
+    from rivulet.server.services import network_policy
+    from rivulet.templates.sources import TemplateSources
+
+    return TemplateSources(settings, network_policy(settings))
+
+
+async def _with_store(settings: Settings, body: Callable[[FlowStore], Awaitable[int]]) -> int:
+    from rivulet.server.cli import database
+    from rivulet.storage.postgres.flows import PostgresFlowStore
+    from rivulet.storage.postgres.migrate import apply_migrations
+    from rivulet.storage.postgres.pool import open_pool
+
+    with database(settings) as url:
+        pool = await open_pool(url, min_size=1, max_size=2)
+        try:
+            await apply_migrations(pool)
+            return await body(PostgresFlowStore(pool))
+        finally:
+            await pool.close()
+
+
+def _list(settings: Settings, args: argparse.Namespace) -> int:
+    items = asyncio.run(_sources(settings).catalog().list(query=getattr(args, "query", None), tag=args.tag))
+    if args.json:
+        _print_json(items)
+        return 0
+    for item in items:
+        tags = f"  [{', '.join(item.tags)}]" if item.tags else ""
+        print(f"{item.name:<28} {item.version:<9} {item.title}{tags}")
+    if not items:
+        print("no templates match", file=sys.stderr)
+    return 0
+
+
+def _show(settings: Settings, args: argparse.Namespace) -> int:
+    package = asyncio.run(_sources(settings).catalog().open(args.name, args.version))
+    _print_json({"manifest": package.manifest, "flows": package.flows, "data": sorted(package.data)})
+    return 0
+
+
+def _parse_vars(pairs: list[str]) -> dict[str, Any]:
+    from rivulet.runtime.headless import parse_inputs
+
+    return parse_inputs(pairs)
+
+
+async def _load(settings: Settings, args: argparse.Namespace) -> Any:
+    from rivulet.templates.package import load_package
+
+    source = args.source
+    path = Path(source)
+    if path.exists():
+        return load_package(path, expected_sha256=args.sha256)
+    if "://" in source:
+        if args.sha256 is None:
+            raise ValidationError("importing an archive by URL needs --sha256")
+        from rivulet.templates.package import read_package_bytes
+
+        data = await _sources(settings).fetcher.fetch(source)
+        return read_package_bytes(data, origin=source, expected_sha256=args.sha256)
+    return await _sources(settings).catalog().open(source, args.version)
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    if args.format == "dbgpt":
+        return _import_dbgpt(settings, args)
+    from rivulet.registry.loader import default_registry
+    from rivulet.templates.importer import import_package
+
+    async def body(store: FlowStore) -> int:
+        package = await _load(settings, args)
+        report = await import_package(package, store=store, registry=default_registry(),
+                                      variables=_parse_vars(args.var), on_conflict=args.on_conflict)  # fmt: skip
+        if args.json:
+            _print_json(report)
+        else:
+            for flow in report.flows:
+                print(f"{flow.action}: {flow.name} ({flow.flow_id}, version {flow.version}) from {report.template}")
+        return 0
+
+    return asyncio.run(_with_store(settings, body))
+
+
+def _import_dbgpt(settings: Settings, args: argparse.Namespace) -> int:
+    from rivulet.compiler import analyze_flow
+    from rivulet.registry.loader import default_registry
+    from rivulet.templates.dbgpt import convert_dbgpt_flow
+
+    path = Path(args.source)
+    if not path.is_file():
+        raise ValidationError(f"{path}: no such file")
+    registry = default_registry()
+    result = convert_dbgpt_flow(path.read_bytes(), registry)
+    diagnostics = analyze_flow(result.document, registry).diagnostics
+
+    async def body(store: FlowStore) -> int:
+        record = await store.create(result.document, message=f"imported from DB-GPT {path.name}")
+        report = {"flow_id": record.summary.id, "nodes": result.nodes, "dropped_edges": result.dropped_edges,
+                  "diagnostics": diagnostics}  # fmt: skip
+        if args.json:
+            _print_json(report)
+        else:
+            print(f"created: {record.summary.name} ({record.summary.id})")
+            for node in result.nodes:
+                target = node.operator or node.reason or ""
+                print(f"  {node.status:<9} {node.dbgpt_class} -> {node.node_id or '-'} {target}")
+        return 0
+
+    return asyncio.run(_with_store(settings, body))
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from rivulet.compiler.flow import decode_flow
+    from rivulet.templates.export import export_flow
+    from rivulet.templates.package import package_archive, sha256_hex, write_package_dir
+
+    async def body(store: FlowStore) -> int:
+        return await finish((await store.get(args.flow)).document)
+
+    async def finish(document: Any) -> int:
+        package = export_flow(document, name=args.name, version=args.version, title=args.title)
+        out = Path(args.out)
+        if out.name.endswith((".tar.gz", ".zip")):
+            archive = package_archive(package, "zip" if out.name.endswith(".zip") else "tar.gz")
+            out.write_bytes(archive)
+            print(f"{out}  sha256 {sha256_hex(archive)}")
+        else:
+            write_package_dir(package, out)
+            print(out)
+        return 0
+
+    flow_file = Path(args.flow)
+    if flow_file.is_file():
+        return asyncio.run(finish(decode_flow(flow_file.read_bytes())))
+    return asyncio.run(_with_store(settings, body))
+
+
+def _sources_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    sources = _sources(settings)
+    if args.add:
+        sources.add(args.add)
+    if args.remove:
+        sources.remove(args.remove)
+    for source in sources.list():
+        print(f"{source.origin:<9} {source.location}")
+    return 0
+
+
+def add_template_parser(sub: Any, settings_of: Callable[[argparse.Namespace], Settings]) -> None:
+    """Register ``rivulet template ...`` on the top-level subparsers."""
+    template = sub.add_parser("template", help="template gallery: list, search, show, import, export")
+    template.add_argument("--home", help="data directory (env RIVULET_HOME)")
+    cmds = template.add_subparsers(dest="template_command", required=True)
+
+    def command(name: str, handler: Callable[[Settings, argparse.Namespace], int], help_text: str) -> Any:
+        parser = cmds.add_parser(name, help=help_text)
+        parser.set_defaults(handler=lambda args: handler(settings_of(args), args))
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        return parser
+
+    listing = command("list", _list, "templates of every source")
+    listing.add_argument("--tag")
+    search = command("search", _list, "templates matching words")
+    search.add_argument("query")
+    search.add_argument("--tag")
+    show = command("show", _show, "a template's manifest and flows")
+    show.add_argument("name")
+    show.add_argument("--version")
+    imp = command("import", _import, "validate and import a template (runs nothing)")
+    imp.add_argument("source", help="a gallery name, a package directory or archive, or an archive URL")
+    imp.add_argument("--version")
+    imp.add_argument("--sha256", help="expected sha256 of the archive")
+    imp.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a template variable")
+    imp.add_argument("--on-conflict", choices=["ask", "new", "upgrade", "skip"], default="ask")
+    imp.add_argument("--format", choices=["rivulet", "dbgpt"], default="rivulet")
+    dbgpt = command("import-dbgpt", _import_dbgpt, "convert and import a DB-GPT AWEL flow export")
+    dbgpt.add_argument("source", help="the DB-GPT flow JSON file")
+    export = command("export", _export, "export a flow (id or flow file) as a template package")
+    export.add_argument("flow", help="a flow id or a rivulet.flow/v1 file")
+    export.add_argument("--name", required=True)
+    export.add_argument("--version", default="1.0.0")
+    export.add_argument("--title")
+    export.add_argument("--out", required=True, help="a directory, or a .tar.gz / .zip file")
+    sources = command("sources", _sources_cmd, "list, add or remove template sources")
+    sources.add_argument("--add", metavar="LOCATION")
+    sources.add_argument("--remove", metavar="LOCATION")
