@@ -69,8 +69,9 @@ async def test_gallery_lists_searches_and_shows(live_server: LiveServer) -> None
 
 async def test_core_templates_import_and_run(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        report = (await client.post("/api/templates/import", json={"name": "json-reshape",
-                                                                   "variables": {"vat_factor": 2}})).json()
+        report = (
+            await client.post("/api/templates/import", json={"name": "json-reshape", "variables": {"vat_factor": 2}})
+        ).json()
         (flow,) = report["flows"]
         assert (report["template"], flow["action"]) == ("json-reshape@1.0.0", "created")
         document = (await client.get(f"/api/flows/{flow['flow_id']}")).json()["document"]
@@ -136,9 +137,15 @@ def test_settings(test_settings: Any) -> Any:
 
 async def test_http_fetch_template_runs_against_loopback(live_server: LiveServer, json_api: str) -> None:
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        report = (await client.post("/api/templates/import", json={
-            "name": "http-fetch-extract", "variables": {"api_url": f"{json_api}/items", "json_path": "$.items[*].name"},
-        })).json()  # fmt: skip
+        report = (
+            await client.post(
+                "/api/templates/import",
+                json={
+                    "name": "http-fetch-extract",
+                    "variables": {"api_url": f"{json_api}/items", "json_path": "$.items[*].name"},
+                },
+            )
+        ).json()
         run = await _run(client, report["flows"][0]["flow_id"], {})
         assert run["status"] == "succeeded", run
         assert run["outputs"] == {"result": ["a", "b"]}
@@ -175,8 +182,10 @@ async def test_wrong_sha256_and_unknown_operator_are_refused_and_nothing_is_writ
         assert (await client.post("/api/templates/sources", json={"location": str(tmp_path)})).status_code == 201
         before = await _flow_count(client)
         # the catalog finds ticket-router in the builtin source first; import the archive by url instead
-        bad = await client.post("/api/templates/import", json={
-            "url": (tmp_path / "bad" / "ticket-router-1.0.0.tar.gz").as_uri(), "sha256": "0" * 64})  # fmt: skip
+        bad = await client.post(
+            "/api/templates/import",
+            json={"url": (tmp_path / "bad" / "ticket-router-1.0.0.tar.gz").as_uri(), "sha256": "0" * 64},
+        )
         assert bad.status_code == 422
         assert "sha256 mismatch" in bad.json()["detail"]
         refused = await client.post("/api/templates/import", json={"name": "broken-reshape"})
@@ -199,11 +208,13 @@ async def test_conflict_policies(live_server: LiveServer) -> None:
         ask = await client.post("/api/templates/import", json={"name": "ticket-router"})
         assert ask.status_code == 409
         assert "on_conflict" in ask.json()["detail"]
-        skipped = (await client.post("/api/templates/import", json={"name": "ticket-router",
-                                                                    "on_conflict": "skip"})).json()
+        skipped = (
+            await client.post("/api/templates/import", json={"name": "ticket-router", "on_conflict": "skip"})
+        ).json()
         assert skipped["flows"][0]["action"] == "skipped"
-        upgraded = (await client.post("/api/templates/import", json={"name": "ticket-router",
-                                                                     "on_conflict": "upgrade"})).json()
+        upgraded = (
+            await client.post("/api/templates/import", json={"name": "ticket-router", "on_conflict": "upgrade"})
+        ).json()
         assert (upgraded["flows"][0]["flow_id"], upgraded["flows"][0]["version"]) == (flow_id, 2)
         copy = (await client.post("/api/templates/import", json={"name": "ticket-router", "on_conflict": "new"})).json()
         assert copy["flows"][0]["name"] == "Route support tickets (2)"
@@ -214,8 +225,12 @@ async def test_conflict_policies(live_server: LiveServer) -> None:
 async def test_sources_dir_file_url_and_export_roundtrip(live_server: LiveServer, tmp_path: Path) -> None:
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         imported = (await client.post("/api/templates/import", json={"name": "ticket-router"})).json()
-        exported = (await client.post("/api/templates/export", json={
-            "flow_id": imported["flows"][0]["flow_id"], "name": "my-router", "version": "2.0.0"})).json()  # fmt: skip
+        exported = (
+            await client.post(
+                "/api/templates/export",
+                json={"flow_id": imported["flows"][0]["flow_id"], "name": "my-router", "version": "2.0.0"},
+            )
+        ).json()
         archive = base64.b64decode(exported["archive_base64"])
         assert sha256_hex(archive) == exported["sha256"]
         assert exported["manifest"]["operators"][0] == {"id": "core.branch", "versions": ">=1"}
@@ -225,8 +240,9 @@ async def test_sources_dir_file_url_and_export_roundtrip(live_server: LiveServer
         assert (await client.post("/api/templates/sources", json={"location": str(market)})).status_code == 201
         listed = (await client.get("/api/templates", params={"q": "my-router"})).json()["items"]
         assert listed[0]["source"] == str(market)
-        index = build_index([(load_package(market / exported["filename"]).manifest, exported["filename"],
-                              exported["sha256"])])  # fmt: skip
+        index = build_index(
+            [(load_package(market / exported["filename"]).manifest, exported["filename"], exported["sha256"])]
+        )
         (tmp_path / "index.json").write_bytes(msgspec.json.encode(index))
         shutil.copy(market / exported["filename"], tmp_path / exported["filename"])
         url = (tmp_path / "index.json").as_uri()
@@ -242,10 +258,27 @@ async def test_sources_dir_file_url_and_export_roundtrip(live_server: LiveServer
 def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
     client = ssl.create_default_context(cafile=str(cert))
@@ -258,14 +291,18 @@ async def test_https_index_source_goes_through_the_network_guard(tmp_path: Path)
     package = load_package(BUILTIN_TEMPLATES / "json-reshape")
     archive = package_archive(package, "zip")
     index = build_index([(package.manifest, "pkgs/json-reshape-1.0.0.zip", sha256_hex(archive))])
-    routes = {"/index.json": ("application/json", msgspec.json.encode(index)),
-              "/pkgs/json-reshape-1.0.0.zip": ("application/zip", archive)}  # fmt: skip
+    routes = {
+        "/index.json": ("application/json", msgspec.json.encode(index)),
+        "/pkgs/json-reshape-1.0.0.zip": ("application/zip", archive),
+    }
     server_ctx, client_ctx = _self_signed(tmp_path)
     served = _serve(routes, server_ctx)
     base = next(served)
     try:
-        allowed = TemplateCatalog([("remote", f"{base}/index.json")],
-                                  Fetcher(NetworkPolicy(allowed_networks=("127.0.0.0/8",)), verify=client_ctx))  # fmt: skip
+        allowed = TemplateCatalog(
+            [("remote", f"{base}/index.json")],
+            Fetcher(NetworkPolicy(allowed_networks=("127.0.0.0/8",)), verify=client_ctx),
+        )
         assert [i.name for i in await allowed.list()] == ["json-reshape"]
         opened = await allowed.open("json-reshape")
         assert opened.manifest.ref == "json-reshape@1.0.0"
@@ -279,8 +316,9 @@ async def test_https_index_source_goes_through_the_network_guard(tmp_path: Path)
         next(served, None)
 
 
-@pytest.mark.parametrize("name", ["local-chat", "prompt-chain-summariser", "structured-extraction",
-                                  "webhook-summarise", "scheduled-digest"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["local-chat", "prompt-chain-summariser", "structured-extraction", "webhook-summarise", "scheduled-digest"]
+)
 async def test_llm_and_trigger_templates_import_and_compile(name: str, live_server: LiveServer) -> None:
     package = load_package(BUILTIN_TEMPLATES / name)
     registry = default_registry()

@@ -1,5 +1,5 @@
 import { PageHeader } from "../components/page-header";
-import { TemplatesEmptyState } from "../templates/templates-empty-state";
+import { TemplateGallery } from "../templates/template-gallery";
 
 export function TemplatesPage() {
   return (
@@ -8,7 +8,7 @@ export function TemplatesPage() {
         title="Templates"
         description="Start a flow from a packaged, versioned example."
       />
-      <TemplatesEmptyState />
+      <TemplateGallery />
     </div>
   );
 }

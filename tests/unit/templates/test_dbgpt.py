@@ -66,7 +66,7 @@ def _stub(op_id: str, inputs: type, outputs: type) -> type[Operator[Any, Any, An
     """A stand-in for an operator built by another issue (fake: the real ones get the skipped test below)."""
 
     class Stub(Operator[_ModelParams, Any, Any]):
-        spec = OperatorSpec(id=op_id, category=op_id.split(".")[0], title=op_id)
+        spec = OperatorSpec(id=op_id, category=op_id.split(".", maxsplit=1)[0], title=op_id)
         params_type = _ModelParams
         inputs_type = inputs
         outputs_type = outputs
@@ -111,7 +111,8 @@ def test_report_names_every_node_and_keeps_positions_labels() -> None:
     assert retriever.params == {"datasource": "sales_db"}
     edges = {(e.source_port, e.target_port) for e in doc.edges}
     assert ("text", "prompt") in edges  # the prompt resource's parameters edge becomes a port edge
-    assert doc.viewport is not None and doc.viewport.zoom == 0.75
+    assert doc.viewport is not None
+    assert doc.viewport.zoom == 0.75
     assert len(result.dropped_edges) == 2  # trigger→llm request body (no port) and trigger→code map
 
 

@@ -13,6 +13,8 @@ from rivulet.compiler.flow import FlowDocument
 from rivulet.lib.settings import load_settings
 from rivulet.runtime.events import EVENTS_SCHEMA, Event
 from rivulet.sdk.ports import type_rules_document
+from rivulet.templates.index import INDEX_SCHEMA, MarketplaceIndex
+from rivulet.templates.package import MANIFEST_SCHEMA, TemplateManifest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,6 +43,8 @@ SCHEMA_EXPORTS: dict[str, Callable[[], dict[str, Any]]] = {
     "events.v1.schema.json": _struct_schema(Event, EVENTS_SCHEMA),
     "openapi.json": _openapi,
     "types.json": type_rules_document,
+    "template.v1.schema.json": _struct_schema(TemplateManifest, MANIFEST_SCHEMA),
+    "template-index.v1.schema.json": _struct_schema(MarketplaceIndex, INDEX_SCHEMA),
 }
 """File name in ``schemas/`` → builder. Later subsystems register their formats here."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import msgspec
 from rivulet.lib.exceptions import ValidationError
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Awaitable, Callable
 
     from rivulet.lib.settings import Settings
@@ -79,7 +79,7 @@ async def _load(settings: Settings, args: argparse.Namespace) -> Any:
 
     source = args.source
     path = Path(source)
-    if path.exists():
+    if path.exists():  # noqa: ASYNC240 - a CLI reading its own argument
         return load_package(path, expected_sha256=args.sha256)
     if "://" in source:
         if args.sha256 is None:
@@ -99,8 +99,13 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
     async def body(store: FlowStore) -> int:
         package = await _load(settings, args)
-        report = await import_package(package, store=store, registry=default_registry(),
-                                      variables=_parse_vars(args.var), on_conflict=args.on_conflict)  # fmt: skip
+        report = await import_package(
+            package,
+            store=store,
+            registry=default_registry(),
+            variables=_parse_vars(args.var),
+            on_conflict=args.on_conflict,
+        )
         if args.json:
             _print_json(report)
         else:
@@ -125,8 +130,12 @@ def _import_dbgpt(settings: Settings, args: argparse.Namespace) -> int:
 
     async def body(store: FlowStore) -> int:
         record = await store.create(result.document, message=f"imported from DB-GPT {path.name}")
-        report = {"flow_id": record.summary.id, "nodes": result.nodes, "dropped_edges": result.dropped_edges,
-                  "diagnostics": diagnostics}  # fmt: skip
+        report = {
+            "flow_id": record.summary.id,
+            "nodes": result.nodes,
+            "dropped_edges": result.dropped_edges,
+            "diagnostics": diagnostics,
+        }
         if args.json:
             _print_json(report)
         else:
@@ -152,7 +161,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.name.endswith((".tar.gz", ".zip")):
             archive = package_archive(package, "zip" if out.name.endswith(".zip") else "tar.gz")
-            out.write_bytes(archive)
+            out.write_bytes(archive)  # noqa: ASYNC240 - the CLI's output file
             print(f"{out}  sha256 {sha256_hex(archive)}")
         else:
             write_package_dir(package, out)
@@ -184,7 +193,11 @@ def add_template_parser(sub: Any, settings_of: Callable[[argparse.Namespace], Se
 
     def command(name: str, handler: Callable[[Settings, argparse.Namespace], int], help_text: str) -> Any:
         parser = cmds.add_parser(name, help=help_text)
-        parser.set_defaults(handler=lambda args: handler(settings_of(args), args))
+
+        def run(args: argparse.Namespace) -> int:
+            return handler(settings_of(args), args)
+
+        parser.set_defaults(handler=run)
         parser.add_argument("--json", action="store_true", help="print JSON")
         return parser
 

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 
 from rivulet.compiler.flow import Edge, FlowDocument, FlowMetadata, Node, Position, Viewport
 from rivulet.lib.exceptions import ValidationError
-
-if TYPE_CHECKING:
-    from rivulet.registry.registry import OperatorRegistry
+from rivulet.registry.registry import OperatorRegistry
 
 __all__ = ("DBGPT_MAPPINGS", "DbgptImport", "DbgptMapping", "DbgptNodeReport", "convert_dbgpt_flow")
 
@@ -54,7 +52,10 @@ class DbgptMapping:
 
 _LLM = DbgptMapping(
     # input 0 is DB-GPT's whole request body: in Rivulet the prompt comes from the prompt template resource
-    operator="llm.chat", inputs=(None, "context"), outputs=("text",), params={"model": "model"}
+    operator="llm.chat",
+    inputs=(None, "context"),
+    outputs=("text",),
+    params={"model": "model"},
 )
 _TRIGGER = DbgptMapping(operator="trigger.http", outputs=("body", "text"), params={"methods": "method"})
 
@@ -70,16 +71,19 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     "LLMOperator": _LLM,
     # prompt templates
     "CommonChatPromptTemplate": DbgptMapping(
-        operator="llm.prompt_template", outputs=("text",), params={"human_message": "template",
-                                                                   "system_message": "system"},
+        operator="llm.prompt_template",
+        outputs=("text",),
+        params={"human_message": "template", "system_message": "system"},
         as_input="prompt",
-    ),  # fmt: skip
+    ),
     "PromptBuilderOperator": DbgptMapping(operator="llm.prompt_template", inputs=("values",), outputs=("text",)),
     # knowledge retrieval
     "HOKnowledgeOperator": DbgptMapping(
-        operator="rag.retrieve", inputs=("query",), outputs=("context",), params={"knowledge_space": "collection",
-                                                                                 "top_k": "top_k"},
-    ),  # fmt: skip
+        operator="rag.retrieve",
+        inputs=("query",),
+        outputs=("context",),
+        params={"knowledge_space": "collection", "top_k": "top_k"},
+    ),
     # datasource / SQL
     "HODatasourceRetrieverOperator": DbgptMapping(
         operator="sql.schema_context", inputs=("question",), outputs=("context",)
@@ -92,8 +96,9 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     "OpenAIStreamingOutputOperator": DbgptMapping(
         operator="core.output", inputs=("value",), outputs=("value",), fixed={"name": "answer"}
     ),
-    "StringToInteger": DbgptMapping(operator="core.convert", inputs=("value",), outputs=("value",),
-                                    fixed={"to": "int"}),  # fmt: skip
+    "StringToInteger": DbgptMapping(
+        operator="core.convert", inputs=("value",), outputs=("value",), fixed={"to": "int"}
+    ),
 }
 """DB-GPT class name → mapping. ``CodeMapOperator`` is deliberately absent: Rivulet runs no user code."""
 
@@ -130,38 +135,95 @@ def _invalid(message: str, path: str) -> ValidationError:
     return ValidationError(message, extra={"errors": [{"path": path, "message": message}]})
 
 
-def _unwrap(raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+class _Loose(msgspec.Struct, frozen=True, kw_only=True):
+    """DB-GPT records carry many fields Rivulet does not need; unknown fields are ignored."""
+
+
+class _Param(_Loose, frozen=True, kw_only=True):
+    name: str = ""
+    value: Any = None
+    category: str | None = None
+
+
+class _Data(_Loose, frozen=True, kw_only=True):
+    label: str | None = None
+    custom_label: str | None = None
+    name: str | None = None
+    type_name: str | None = None
+    type_cls: str | None = None
+    parameters: list[_Param] | None = None
+
+
+class _Point(_Loose, frozen=True, kw_only=True):
+    x: float = 0.0
+    y: float = 0.0
+    zoom: float = 1.0
+
+
+class _Node(_Loose, frozen=True, kw_only=True):
+    id: str
+    position: _Point | None = None
+    data: _Data = msgspec.field(default_factory=_Data)
+
+
+class _Edge(_Loose, frozen=True, kw_only=True):
+    id: str | None = None
+    source: str
+    target: str
+    source_order: int = 0
+    target_order: int = 0
+    source_handle: str | None = None
+    target_handle: str | None = None
+
+
+class _Canvas(_Loose, frozen=True, kw_only=True):
+    nodes: list[_Node]
+    edges: list[_Edge] = msgspec.field(default_factory=list[_Edge])
+    viewport: _Point | None = None
+
+
+class _Record(_Loose, frozen=True, kw_only=True):
+    name: str | None = None
+    label: str | None = None
+    description: str | None = None
+
+
+def _unwrap(raw: object) -> tuple[_Record, _Canvas]:
     if not isinstance(raw, dict):
         raise _invalid("a DB-GPT flow export must be a JSON object", "$")
-    record: dict[str, Any] = raw.get("flow", raw)  # pyright: ignore[reportUnknownVariableType,reportUnknownMemberType]
+    top = cast("dict[str, Any]", raw)
+    record, path = (top["flow"], "$.flow") if "flow" in top else (top, "$")
     if not isinstance(record, dict):
-        raise _invalid("$.flow must be an object", "$.flow")
-    canvas: Any = record.get("flow_data", record)  # pyright: ignore[reportUnknownMemberType]
-    if not isinstance(canvas, dict) or not isinstance(canvas.get("nodes"), list):  # pyright: ignore[reportUnknownMemberType]
-        raise _invalid("not a DB-GPT flow: expected nodes/edges in $.flow.flow_data or at the top level", "$")
-    return record, canvas  # pyright: ignore[reportUnknownVariableType]
+        raise _invalid(f"{path} must be an object", path)
+    record = cast("dict[str, Any]", record)
+    canvas, canvas_path = (record["flow_data"], f"{path}.flow_data") if "flow_data" in record else (record, path)
+    if not isinstance(canvas, dict) or "nodes" not in canvas:
+        raise _invalid(f"not a DB-GPT flow: expected nodes/edges at {canvas_path}", canvas_path)
+    try:
+        return msgspec.convert(record, _Record), msgspec.convert(canvas, _Canvas)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        where = message.rsplit(" - at `", 1)[1].rstrip("`") if " - at `" in message else "$"
+        located = canvas_path + where.removeprefix("$")
+        raise _invalid(f"invalid DB-GPT flow at {located}: {message}", located) from exc
 
 
-def _class_of(node: dict[str, Any]) -> tuple[str, str]:
+def _class_of(node: _Node) -> tuple[str, str]:
     """``(type_cls, short class name)`` from the node data, falling back on the id."""
-    data: dict[str, Any] = node.get("data") or {}
-    type_cls = str(data.get("type_cls") or "")
-    node_id = str(node.get("id", ""))
-    if not type_cls and (m := _RESOURCE_ID.match(node_id)):
+    type_cls = node.data.type_cls or ""
+    if not type_cls and (m := _RESOURCE_ID.match(node.id)):
         type_cls = m.group("cls")
-    short = str(data.get("type_name") or type_cls.rsplit(".", 1)[-1])
-    if not short and (m := _OPERATOR_ID.match(node_id)):
+    short = node.data.type_name or type_cls.rsplit(".", 1)[-1]
+    if not short and (m := _OPERATOR_ID.match(node.id)):
         short = m.group("name")
     return type_cls or short, short
 
 
-def _params(data: dict[str, Any], mapping: DbgptMapping) -> dict[str, Any]:
+def _params(data: _Data, mapping: DbgptMapping) -> dict[str, Any]:
     params: dict[str, Any] = dict(mapping.fixed)
-    for param in data.get("parameters") or []:
-        name = param.get("name")
-        value = param.get("value")
-        if name in mapping.params and value is not None and param.get("category") != "resource":
-            params[mapping.params[name]] = value
+    for param in data.parameters or []:
+        if param.name in mapping.params and param.value is not None and param.category != "resource":
+            params[mapping.params[param.name]] = param.value
     return params
 
 
@@ -175,6 +237,13 @@ def _node_id(dbgpt_id: str, short: str, used: set[str]) -> str:
     return candidate
 
 
+def _folded_value(data: _Data, fallback: str) -> str:
+    for param in data.parameters or []:
+        if param.name in ("name", "model", "datasource", "db_name") and param.value:
+            return str(param.value)
+    return fallback
+
+
 @dataclass(slots=True)
 class _Converter:
     registry: OperatorRegistry
@@ -184,95 +253,104 @@ class _Converter:
     folded: dict[str, tuple[DbgptMapping, str]] = field(default_factory=dict[str, tuple[DbgptMapping, str]])
     used: set[str] = field(default_factory=set[str])
 
-    def node(self, raw: dict[str, Any]) -> None:
-        dbgpt_id = str(raw.get("id", ""))
-        data: dict[str, Any] = raw.get("data") or {}
+    def node(self, raw: _Node) -> None:
+        data = raw.data
         type_cls, short = _class_of(raw)
-        label = str(data.get("custom_label") or data.get("label") or short)
-        mapping = DBGPT_MAPPINGS.get(short) or DBGPT_MAPPINGS.get(str(data.get("name", "")))
-        report = {"dbgpt_id": dbgpt_id, "dbgpt_class": type_cls, "label": label}
+        label = data.custom_label or data.label or short
+        mapping = DBGPT_MAPPINGS.get(short) or DBGPT_MAPPINGS.get(data.name or "")
+        report = DbgptNodeReport(dbgpt_id=raw.id, dbgpt_class=type_cls, label=label, status="unmapped")
         if mapping is None:
-            reason = "no Rivulet equivalent"
-            self.reports.append(DbgptNodeReport(**report, status="unmapped", reason=reason))
+            self.reports.append(msgspec.structs.replace(report, reason="no Rivulet equivalent"))
             return
         if mapping.fold_into is not None:
-            value = next((p.get("value") for p in data.get("parameters") or [] if p.get("name") in ("name", "model",
-                          "datasource", "db_name") and p.get("value")), None) or label  # fmt: skip
-            self.folded[dbgpt_id] = (mapping, str(value))
-            self.reports.append(DbgptNodeReport(**report, status="folded", reason=f"param {mapping.fold_into}"))
+            self.folded[raw.id] = (mapping, _folded_value(data, label))
+            self.reports.append(
+                msgspec.structs.replace(report, status="folded", reason=f"param {mapping.fold_into} of its consumers")
+            )
             return
         if mapping.operator not in self.registry:
             reason = f"maps to {mapping.operator}, which is not installed"
-            self.reports.append(DbgptNodeReport(**report, status="unmapped", operator=mapping.operator, reason=reason))
+            self.reports.append(msgspec.structs.replace(report, operator=mapping.operator, reason=reason))
             return
-        position = raw.get("position") or {}
-        node_id = _node_id(dbgpt_id, str(data.get("name") or short), self.used)
-        self.nodes[dbgpt_id] = Node(
-            id=node_id, operator=mapping.operator, label=label, params=_params(data, mapping),
-            position=Position(x=float(position.get("x", 0.0)), y=float(position.get("y", 0.0))),
-        )  # fmt: skip
-        self.mappings[dbgpt_id] = mapping
-        self.reports.append(DbgptNodeReport(**report, status="mapped", node_id=node_id, operator=mapping.operator))
+        position = raw.position or _Point()
+        node_id = _node_id(raw.id, data.name or short, self.used)
+        self.nodes[raw.id] = Node(
+            id=node_id,
+            operator=mapping.operator,
+            label=label,
+            params=_params(data, mapping),
+            position=Position(x=position.x, y=position.y),
+        )
+        self.mappings[raw.id] = mapping
+        self.reports.append(
+            msgspec.structs.replace(report, status="mapped", node_id=node_id, operator=mapping.operator)
+        )
 
-    def edge(self, raw: dict[str, Any], index: int) -> Edge | None:
-        source, target = str(raw.get("source", "")), str(raw.get("target", ""))
-        src = _HANDLE.match(str(raw.get("source_handle", ""))) or None
-        dst = _HANDLE.match(str(raw.get("target_handle", ""))) or None
-        src_index = int(src.group("index")) if src else int(raw.get("source_order", 0))
-        dst_kind = dst.group("kind") if dst else "inputs"
-        dst_index = int(dst.group("index")) if dst else int(raw.get("target_order", 0))
-        if source in self.folded and target in self.nodes:
-            mapping, value = self.folded[source]
-            assert mapping.fold_into is not None
-            node = self.nodes[target]
-            self.nodes[target] = msgspec.structs.replace(node, params={**node.params, mapping.fold_into: value})
+    def fold(self, raw: _Edge) -> bool:
+        """Apply a resource edge to its consumer's params; ``True`` when the edge was a folded resource."""
+        if raw.source not in self.folded or raw.target not in self.nodes:
+            return False
+        mapping, value = self.folded[raw.source]
+        assert mapping.fold_into is not None
+        node = self.nodes[raw.target]
+        self.nodes[raw.target] = msgspec.structs.replace(node, params={**node.params, mapping.fold_into: value})
+        return True
+
+    def edge(self, raw: _Edge, index: int) -> Edge | None:
+        if raw.source not in self.nodes or raw.target not in self.nodes:
             return None
-        if source not in self.nodes or target not in self.nodes:
-            return None
-        out_ports, in_map = self.mappings[source].outputs, self.mappings[target]
-        source_port = out_ports[src_index] if src_index < len(out_ports) else None
-        if dst_kind == "parameters":
-            target_port = self.mappings[source].as_input
+        src = _HANDLE.match(raw.source_handle or "")
+        dst = _HANDLE.match(raw.target_handle or "")
+        src_index = int(src.group("index")) if src else raw.source_order
+        dst_index = int(dst.group("index")) if dst else raw.target_order
+        outputs, target = self.mappings[raw.source].outputs, self.mappings[raw.target]
+        source_port = outputs[src_index] if src_index < len(outputs) else None
+        if dst is not None and dst.group("kind") == "parameters":
+            target_port = self.mappings[raw.source].as_input
         else:
-            target_port = in_map.inputs[dst_index] if dst_index < len(in_map.inputs) else None
+            target_port = target.inputs[dst_index] if dst_index < len(target.inputs) else None
         if source_port is None or target_port is None:
             return None
-        return Edge(id=f"e{index + 1}", source=self.nodes[source].id, source_port=source_port,
-                    target=self.nodes[target].id, target_port=target_port)  # fmt: skip
+        return Edge(
+            id=f"e{index + 1}",
+            source=self.nodes[raw.source].id,
+            source_port=source_port,
+            target=self.nodes[raw.target].id,
+            target_port=target_port,
+        )
 
 
 def convert_dbgpt_flow(data: bytes | str | dict[str, Any], registry: OperatorRegistry) -> DbgptImport:
     """Convert a DB-GPT AWEL flow export into a ``rivulet.flow/v1`` document (nothing is stored or run).
 
     Raises:
-        ValidationError: The input is not JSON or not a DB-GPT flow.
+        ValidationError: The input is not JSON or not a DB-GPT flow; the message locates the problem.
     """
     try:
-        raw: Any = data if isinstance(data, dict) else msgspec.json.decode(data)
+        raw: object = data if isinstance(data, dict) else msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
         raise _invalid(f"malformed JSON: {exc}", "$") from exc
     record, canvas = _unwrap(raw)
     converter = _Converter(registry=registry)
-    for index, node in enumerate(canvas["nodes"]):
-        if not isinstance(node, dict) or "id" not in node:
-            raise _invalid(f"node {index} has no id", f"$.nodes[{index}]")
-        converter.node(node)  # pyright: ignore[reportUnknownArgumentType]
+    for node in canvas.nodes:
+        converter.node(node)
     edges: list[Edge] = []
     dropped: list[str] = []
-    for index, edge in enumerate(canvas.get("edges") or []):
-        converted = converter.edge(edge, index)
-        if converted is not None:
+    for index, raw_edge in enumerate(canvas.edges):
+        if converter.fold(raw_edge):
+            continue
+        converted = converter.edge(raw_edge, index)
+        if converted is None:
+            dropped.append(raw_edge.id or f"{raw_edge.source}|{raw_edge.target}")
+        else:
             edges.append(converted)
-        elif not (edge.get("source") in converter.folded and edge.get("target") in converter.nodes):
-            dropped.append(str(edge.get("id", f"edge {index}")))
-    viewport = canvas.get("viewport") or {}
+    view = canvas.viewport
     document = FlowDocument(
-        name=str(record.get("label") or record.get("name") or "Imported DB-GPT flow")[:200],
-        description=str(record.get("description") or ""),
+        name=(record.label or record.name or "Imported DB-GPT flow")[:200],
+        description=record.description or "",
         nodes=list(converter.nodes.values()),
         edges=edges,
         metadata=FlowMetadata(tags=["dbgpt"], source="dbgpt"),
-        viewport=Viewport(x=float(viewport.get("x", 0.0)), y=float(viewport.get("y", 0.0)),
-                          zoom=float(viewport.get("zoom", 1.0)) or 1.0) if viewport else None,
-    )  # fmt: skip
+        viewport=Viewport(x=view.x, y=view.y, zoom=view.zoom if view.zoom > 0 else 1.0) if view else None,
+    )
     return DbgptImport(document=document, nodes=converter.reports, dropped_edges=dropped)

@@ -7,7 +7,6 @@ redirects are refused. ``http://`` and other schemes are refused.
 
 from __future__ import annotations
 
-import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -18,9 +17,10 @@ from rivulet.lib.exceptions import ValidationError
 from rivulet.sdk.net import NetworkPolicy, resolve_allowed
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable
 
-__all__ = ("Fetcher", "FetchError", "file_url_path")
+__all__ = ("FetchError", "Fetcher", "file_url_path")
 
 MAX_FETCH_BYTES = 20_000_000
 

@@ -116,28 +116,36 @@ def _check_operators(package: TemplatePackage, registry: OperatorRegistry) -> li
         path = f"$.operators[{index}]"
         if req.id not in registry:
             problems.append(
-                ImportProblem(code="missing_operator", message=f"operator {req.id!r} is not installed", path=path,
-                              expected=req.id)
-            )  # fmt: skip
+                ImportProblem(
+                    code="missing_operator", message=f"operator {req.id!r} is not installed", path=path, expected=req.id
+                )
+            )
             continue
         installed = registry.versions(req.id)
         if not any(version_in_range(v, req.versions) for v in installed):
             problems.append(
                 ImportProblem(
-                    code="operator_version", path=path, expected=req.versions,
+                    code="operator_version",
+                    path=path,
+                    expected=req.versions,
                     got=", ".join(str(v) for v in installed),
                     message=f"operator {req.id!r} is installed in version(s) "
                     f"{', '.join(str(v) for v in installed)}, the template needs {req.versions}",
                 )
-            )  # fmt: skip
+            )
     for file, flow in package.flows.items():
         for n, node in enumerate(flow.nodes):
             if node.operator not in declared:
                 problems.append(
-                    ImportProblem(code="undeclared_operator", flow=file, node_id=node.id,
-                                  path=f"$.nodes[{n}].operator", got=node.operator,
-                                  message=f"operator {node.operator!r} is used but not listed in manifest.operators")
-                )  # fmt: skip
+                    ImportProblem(
+                        code="undeclared_operator",
+                        flow=file,
+                        node_id=node.id,
+                        path=f"$.nodes[{n}].operator",
+                        got=node.operator,
+                        message=f"operator {node.operator!r} is used but not listed in manifest.operators",
+                    )
+                )
     return problems
 
 
@@ -162,23 +170,40 @@ def _resolve_values(package: TemplatePackage, given: dict[str, Any]) -> tuple[di
     for name in given:
         if name not in declared:
             known = ", ".join(declared) or "none"
-            problems.append(ImportProblem(code="unknown_variable", path=f"variables.{name}",
-                                          message=f"unknown variable {name!r} (declared: {known})"))  # fmt: skip
+            problems.append(
+                ImportProblem(
+                    code="unknown_variable",
+                    path=f"variables.{name}",
+                    message=f"unknown variable {name!r} (declared: {known})",
+                )
+            )
     for var in declared.values():
         if var.secret:
             continue
         raw = given.get(var.name, var.default)
         if raw is None:
             if var.required:
-                problems.append(ImportProblem(code="missing_variable", path=f"variables.{var.name}",
-                                              expected=var.type, message=f"variable {var.name!r} is required"))  # fmt: skip
+                problems.append(
+                    ImportProblem(
+                        code="missing_variable",
+                        path=f"variables.{var.name}",
+                        expected=var.type,
+                        message=f"variable {var.name!r} is required",
+                    )
+                )
             continue
         try:
             values[var.name] = _coerce(var, raw)
         except (TypeError, ValueError, msgspec.DecodeError):
-            problems.append(ImportProblem(code="invalid_variable", path=f"variables.{var.name}", expected=var.type,
-                                          got=repr(raw)[:80],
-                                          message=f"variable {var.name!r} must be {var.type}, got {raw!r}"[:200]))  # fmt: skip
+            problems.append(
+                ImportProblem(
+                    code="invalid_variable",
+                    path=f"variables.{var.name}",
+                    expected=var.type,
+                    got=repr(raw)[:80],
+                    message=f"variable {var.name!r} must be {var.type}, got {raw!r}"[:200],
+                )
+            )
     return values, problems
 
 
@@ -201,13 +226,18 @@ def _substitute(value: Any, values: dict[str, Any]) -> Any:
 
 
 def _placeholders(file: str, flow: FlowDocument, declared: set[str]) -> list[ImportProblem]:
-    problems: list[ImportProblem] = []
-    for n, node in enumerate(flow.nodes):
-        for name in sorted(set(_PLACEHOLDER.findall(msgspec.json.encode(node.params).decode())) - declared):
-            problems.append(ImportProblem(code="undeclared_placeholder", flow=file, node_id=node.id,
-                                          path=f"$.nodes[{n}].params", got=f"${{{name}}}",
-                                          message=f"placeholder ${{{name}}} is not a declared variable"))  # fmt: skip
-    return problems
+    return [
+        ImportProblem(
+            code="undeclared_placeholder",
+            flow=file,
+            node_id=node.id,
+            path=f"$.nodes[{n}].params",
+            got=f"${{{name}}}",
+            message=f"placeholder ${{{name}}} is not a declared variable",
+        )
+        for n, node in enumerate(flow.nodes)
+        for name in sorted(set(_PLACEHOLDER.findall(msgspec.json.encode(node.params).decode())) - declared)
+    ]
 
 
 def _apply(package: TemplatePackage, flow: FlowDocument, values: dict[str, Any]) -> FlowDocument:
@@ -249,8 +279,17 @@ def prepare_flows(
             continue
         for d in analyze_flow(document, registry).diagnostics:
             if d.severity == "error":
-                problems.append(ImportProblem(code=str(d.code), message=d.message, flow=file, node_id=d.node_id,
-                                              path=d.path, expected=d.expected, got=d.got))  # fmt: skip
+                problems.append(
+                    ImportProblem(
+                        code=str(d.code),
+                        message=d.message,
+                        flow=file,
+                        node_id=d.node_id,
+                        path=d.path,
+                        expected=d.expected,
+                        got=d.got,
+                    )
+                )
     if problems:
         raise TemplateImportError(package.manifest.ref, problems)
     return prepared
@@ -299,8 +338,14 @@ async def import_package(
         if existing is None:
             creates.append((file, document))
         elif on_conflict == "ask":
-            conflicts.append({"file": file, "flow_id": existing[0], "name": document.name,
-                              "template": existing[1].metadata.template or ""})  # fmt: skip
+            conflicts.append(
+                {
+                    "file": file,
+                    "flow_id": existing[0],
+                    "name": document.name,
+                    "template": existing[1].metadata.template or "",
+                }
+            )
         elif on_conflict == "skip":
             skipped.append(ImportedFlow(file=file, action="skipped", name=document.name, flow_id=existing[0]))
         elif on_conflict == "upgrade":

@@ -203,9 +203,14 @@ class TemplateCatalog:
                     continue
                 versions = sorted((v.version for v in package.versions), key=version_key, reverse=True)
                 seen[package.name] = TemplateListing(
-                    name=package.name, title=package.title or package.name, summary=package.summary,
-                    tags=list(package.tags), version=versions[0], versions=versions, source=source.label,
-                )  # fmt: skip
+                    name=package.name,
+                    title=package.title or package.name,
+                    summary=package.summary,
+                    tags=list(package.tags),
+                    version=versions[0],
+                    versions=versions,
+                    source=source.label,
+                )
         return [item for _, item in sorted(seen.items()) if _matches(item, query, tag)]
 
     async def open(self, name: str, version: str | None = None) -> TemplatePackage:

@@ -60,7 +60,9 @@ class OperatorRequirement(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
 
     id: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
     """Operator id, e.g. ``core.template``."""
-    versions: Annotated[str, Meta(max_length=64, pattern=r"^\s*(\*|(>=|<=|>|<|==)?\s*\d+(\s*,\s*(>=|<=|>|<|==)?\s*\d+)*)\s*$")] = "*"
+    versions: Annotated[
+        str, Meta(max_length=64, pattern=r"^\s*(\*|(>=|<=|>|<|==)?\s*\d+(\s*,\s*(>=|<=|>|<|==)?\s*\d+)*)\s*$")
+    ] = "*"
     """Version range: ``*``, ``1``, ``>=1``, ``>=1,<3``."""
 
 
@@ -199,9 +201,12 @@ def read_package_bytes(data: bytes, *, origin: str = "archive", expected_sha256:
         if actual != expected_sha256.lower():
             raise ValidationError(
                 f"{origin}: sha256 mismatch: expected {expected_sha256.lower()}, got {actual}; refusing the package",
-                extra={"errors": [{"path": "sha256", "message": "sha256 mismatch"}], "expected": expected_sha256,
-                       "got": actual},
-            )  # fmt: skip
+                extra={
+                    "errors": [{"path": "sha256", "message": "sha256 mismatch"}],
+                    "expected": expected_sha256,
+                    "got": actual,
+                },
+            )
     if len(data) > MAX_ARCHIVE_BYTES:
         raise _invalid(f"{origin}: archive is larger than {MAX_ARCHIVE_BYTES} bytes", "$")
     try:

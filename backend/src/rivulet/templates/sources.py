@@ -1,5 +1,8 @@
-"""Where templates come from: the built-in ``templates/`` directory, ``template_sources`` from the settings,
-and sources added through the API/CLI (kept in ``<home>/template-sources.json``)."""
+"""Where templates come from.
+
+The built-in ``templates/`` directory, ``template_sources`` from the settings, and sources added through the API
+or CLI (kept in ``<home>/template-sources.json``), searched in that order.
+"""
 
 from __future__ import annotations
 
@@ -42,8 +45,10 @@ def _check_location(location: str) -> str:
         )
     path = Path(location).expanduser()
     if not path.is_absolute():
-        raise ValidationError(f"template source {location!r} must be an absolute directory path",
-                              extra={"errors": [{"path": "$.location", "message": "not absolute"}]})  # fmt: skip
+        raise ValidationError(
+            f"template source {location!r} must be an absolute directory path",
+            extra={"errors": [{"path": "$.location", "message": "not absolute"}]},
+        )
     return str(path)
 
 
@@ -62,7 +67,11 @@ class TemplateSources:
 
     def list(self) -> list[TemplateSource]:
         configured = [p.strip() for p in self._settings.template_sources.split(",") if p.strip()]
-        sources = [TemplateSource(location=str(BUILTIN_TEMPLATES), origin="builtin")] if self._settings.builtin_templates else []
+        sources = (
+            [TemplateSource(location=str(BUILTIN_TEMPLATES), origin="builtin")]
+            if self._settings.builtin_templates
+            else []
+        )
         sources += [TemplateSource(location=loc, origin="settings") for loc in configured]
         sources += [TemplateSource(location=loc, origin="user") for loc in self._user()]
         return sources

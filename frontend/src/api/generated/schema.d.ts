@@ -323,6 +323,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Templates of every configured source, filtered by text and tag */
+        get: operations["ApiTemplatesListTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Export a flow as a template package archive */
+        post: operations["ApiTemplatesExportExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate and import a template (runs nothing; all flows or none are written) */
+        post: operations["ApiTemplatesImportImportTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/import-dbgpt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Convert a DB-GPT AWEL flow export; report what was mapped */
+        post: operations["ApiTemplatesImportDbgptImportDbgpt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Configured template sources, in search order */
+        get: operations["ApiTemplatesSourcesListSources"];
+        put?: never;
+        /** Add a template source (directory, file:// or https:// index URL) */
+        post: operations["ApiTemplatesSourcesAddSource"];
+        /** Remove a source added through the API */
+        delete: operations["ApiTemplatesSourcesRemoveSource"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A template's manifest and flows (latest version unless version is given) */
+        get: operations["ApiTemplatesNameShow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -337,6 +441,33 @@ export interface components {
             icon: string;
             id: string;
             title: string;
+        };
+        /** DbgptImportCreate */
+        DbgptImportCreate: {
+            export: {
+                [key: string]: unknown;
+            };
+            /** @default true */
+            save: boolean;
+        };
+        /** DbgptImportRead */
+        DbgptImportRead: {
+            diagnostics: components["schemas"]["Diagnostic"][];
+            document: components["schemas"]["FlowDocument"];
+            dropped_edges: string[];
+            flow_id: string | null;
+            nodes: components["schemas"]["DbgptNodeReport"][];
+        };
+        /** DbgptNodeReport */
+        DbgptNodeReport: {
+            dbgpt_class: string;
+            dbgpt_id: string;
+            label: string;
+            node_id?: string | null;
+            operator?: string | null;
+            reason?: string | null;
+            /** @enum {string} */
+            status: "mapped" | "folded" | "unmapped";
         };
         /** Diagnostic */
         Diagnostic: {
@@ -469,6 +600,20 @@ export interface components {
             status: "ok" | "degraded";
             /** @default 0.1.0 */
             version: string;
+        };
+        /** ImportReport */
+        ImportReport: {
+            flows: components["schemas"]["ImportedFlow"][];
+            template: string;
+        };
+        /** ImportedFlow */
+        ImportedFlow: {
+            /** @enum {string} */
+            action: "created" | "upgraded" | "skipped";
+            file: string;
+            flow_id?: string | null;
+            name: string;
+            version?: number | null;
         };
         /** Node */
         Node: {
@@ -658,6 +803,12 @@ export interface components {
             title: string;
             version: number;
         };
+        /** OperatorRequirement */
+        OperatorRequirement: {
+            id: string;
+            /** @default * */
+            versions: string;
+        };
         /** PortRead */
         PortRead: {
             /** @default  */
@@ -769,6 +920,124 @@ export interface components {
             ts: number;
             /** @constant */
             type: "run_started";
+        };
+        /** TemplateExportCreate */
+        TemplateExportCreate: {
+            /** @default  */
+            author: string;
+            description?: string | null;
+            flow_id: string;
+            /**
+             * @default tar.gz
+             * @enum {string}
+             */
+            format: "tar.gz" | "zip";
+            /** @default  */
+            license: string;
+            name: string;
+            title?: string | null;
+            /** @default 1.0.0 */
+            version: string;
+        };
+        /** TemplateExportRead */
+        TemplateExportRead: {
+            archive_base64: string;
+            filename: string;
+            manifest: components["schemas"]["TemplateManifest"];
+            sha256: string;
+        };
+        /** TemplateFlow */
+        TemplateFlow: {
+            document: components["schemas"]["FlowDocument"];
+            file: string;
+        };
+        /** TemplateImportCreate */
+        TemplateImportCreate: {
+            name?: string | null;
+            /**
+             * @default ask
+             * @enum {string}
+             */
+            on_conflict: "ask" | "new" | "upgrade" | "skip";
+            sha256?: string | null;
+            url?: string | null;
+            variables?: {
+                [key: string]: unknown;
+            };
+            version?: string | null;
+        };
+        /** TemplateList */
+        TemplateList: {
+            items: components["schemas"]["TemplateListing"][];
+            tags: string[];
+        };
+        /** TemplateListing */
+        TemplateListing: {
+            name: string;
+            source: string;
+            summary: string;
+            tags: string[];
+            title: string;
+            version: string;
+            versions: string[];
+        };
+        /** TemplateManifest */
+        TemplateManifest: {
+            /** @default  */
+            author: string;
+            data?: string[];
+            /** @default  */
+            description: string;
+            flows: string[];
+            /** @default  */
+            license: string;
+            name: string;
+            operators?: components["schemas"]["OperatorRequirement"][];
+            /**
+             * @default rivulet.template/v1
+             * @constant
+             */
+            schema: "rivulet.template/v1";
+            screenshots?: string[];
+            tags?: string[];
+            title: string;
+            variables?: components["schemas"]["TemplateVariable"][];
+            version: string;
+        };
+        /** TemplateRead */
+        TemplateRead: {
+            data_files: string[];
+            flows: components["schemas"]["TemplateFlow"][];
+            manifest: components["schemas"]["TemplateManifest"];
+        };
+        /** TemplateSource */
+        TemplateSource: {
+            location: string;
+            origin: string;
+        };
+        /** TemplateSourceCreate */
+        TemplateSourceCreate: {
+            location: string;
+        };
+        /** TemplateSourceList */
+        TemplateSourceList: {
+            items: components["schemas"]["TemplateSource"][];
+        };
+        /** TemplateVariable */
+        TemplateVariable: {
+            default?: unknown;
+            /** @default  */
+            description: string;
+            name: string;
+            /** @default true */
+            required: boolean;
+            /** @default false */
+            secret: boolean;
+            /**
+             * @default text
+             * @enum {string}
+             */
+            type: "text" | "int" | "float" | "bool" | "json";
         };
         /** ValidationReport */
         ValidationReport: {
@@ -1535,6 +1804,299 @@ export interface operations {
                 };
                 content: {
                     "application/json": (components["schemas"]["RunStarted"] | components["schemas"]["NodeStarted"] | components["schemas"]["NodeProgress"] | components["schemas"]["NodeChunk"] | components["schemas"]["NodeOutput"] | components["schemas"]["NodeSucceeded"] | components["schemas"]["NodeFailed"] | components["schemas"]["NodeSkipped"] | components["schemas"]["RunFinished"] | components["schemas"]["RunCancelled"])[];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTemplatesListTemplates: {
+        parameters: {
+            query?: {
+                /** @description Words matched against name, title, summary, tags */
+                q?: string | null;
+                /** @description Only packages with this tag */
+                tag?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTemplatesExportExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateExportCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateExportRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTemplatesImportImportTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateImportCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTemplatesImportDbgptImportDbgpt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DbgptImportCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DbgptImportRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTemplatesSourcesListSources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSourceList"];
+                };
+            };
+        };
+    };
+    ApiTemplatesSourcesAddSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateSourceCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSourceList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTemplatesSourcesRemoveSource: {
+        parameters: {
+            query: {
+                /** @description The source */
+                location: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSourceList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiTemplatesNameShow: {
+        parameters: {
+            query?: {
+                version?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateRead"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

@@ -10,7 +10,6 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.compiler import analyze_flow
-from rivulet.lib.exceptions import ValidationError
 from rivulet.domain.templates.schemas import (
     DbgptImportCreate,
     DbgptImportRead,
@@ -23,6 +22,7 @@ from rivulet.domain.templates.schemas import (
     TemplateSourceCreate,
     TemplateSourceList,
 )
+from rivulet.lib.exceptions import ValidationError
 from rivulet.server.services import ServicesDep
 from rivulet.templates.dbgpt import convert_dbgpt_flow
 from rivulet.templates.export import export_flow
@@ -81,9 +81,12 @@ class TemplatesController(Controller):
     async def import_template(self, services: ServicesDep, data: JSONBody[TemplateImportCreate]) -> ImportReport:
         package = await _package(services, data)
         return await import_package(
-            package, store=services.flows, registry=services.registry, variables=data.variables,
+            package,
+            store=services.flows,
+            registry=services.registry,
+            variables=data.variables,
             on_conflict=data.on_conflict,
-        )  # fmt: skip
+        )
 
     @post("/import-dbgpt", summary="Convert a DB-GPT AWEL flow export; report what was mapped")
     async def import_dbgpt(self, services: ServicesDep, data: JSONBody[DbgptImportCreate]) -> DbgptImportRead:
@@ -92,36 +95,49 @@ class TemplatesController(Controller):
         if data.save:
             flow_id = (await services.flows.create(result.document, message="imported from DB-GPT")).summary.id
         return DbgptImportRead(
-            flow_id=flow_id, document=result.document, nodes=result.nodes, dropped_edges=result.dropped_edges,
+            flow_id=flow_id,
+            document=result.document,
+            nodes=result.nodes,
+            dropped_edges=result.dropped_edges,
             diagnostics=analyze_flow(result.document, services.registry).diagnostics,
-        )  # fmt: skip
+        )
 
     @post("/export", summary="Export a flow as a template package archive", status_code=200)
     async def export(self, services: ServicesDep, data: JSONBody[TemplateExportCreate]) -> TemplateExportRead:
         document = (await services.flows.get(data.flow_id)).document
         try:
             package = export_flow(
-                document, name=data.name, version=data.version, title=data.title, description=data.description,
-                author=data.author, license=data.license,
-            )  # fmt: skip
+                document,
+                name=data.name,
+                version=data.version,
+                title=data.title,
+                description=data.description,
+                author=data.author,
+                license=data.license,
+            )
         except msgspec.ValidationError as exc:
             raise ValidationError(f"cannot export: {exc}") from exc
         archive = package_archive(package, data.format)
         return TemplateExportRead(
-            manifest=package.manifest, sha256=sha256_hex(archive), archive_base64=base64.b64encode(archive).decode(),
+            manifest=package.manifest,
+            sha256=sha256_hex(archive),
+            archive_base64=base64.b64encode(archive).decode(),
             filename=f"{data.name}-{data.version}.{data.format}",
-        )  # fmt: skip
+        )
 
 
 async def _package(services: ServicesDep, data: TemplateImportCreate) -> TemplatePackage:
     sources = services.template_sources()
     if data.url is not None:
         if data.sha256 is None:
-            raise ValidationError("importing by url needs the archive's sha256",
-                                  extra={"errors": [{"path": "$.sha256", "message": "required with url"}]})  # fmt: skip
+            raise ValidationError(
+                "importing by url needs the archive's sha256",
+                extra={"errors": [{"path": "$.sha256", "message": "required with url"}]},
+            )
         raw = await sources.fetcher.fetch(data.url)
         return read_package_bytes(raw, origin=data.url, expected_sha256=data.sha256)
     if data.name is None:
-        raise ValidationError("give a template name (or a url and sha256)",
-                              extra={"errors": [{"path": "$.name", "message": "required"}]})  # fmt: skip
+        raise ValidationError(
+            "give a template name (or a url and sha256)", extra={"errors": [{"path": "$.name", "message": "required"}]}
+        )
     return await sources.catalog().open(data.name, data.version)

@@ -137,8 +137,7 @@ class PostgresFlowStore:
     ) -> list[FlowRecord]:
         ids: list[str] = []
         async with self._pool.connection() as conn, conn.transaction():
-            for document in creates:
-                ids.append(await self._insert(conn, document, message))
+            ids.extend([await self._insert(conn, document, message) for document in creates])
             for flow_id, document in updates:
                 await self._update(conn, flow_id, document, None, message)
                 ids.append(flow_id)
