@@ -118,3 +118,19 @@ async def test_document_round_trips_exactly(store: FlowStore) -> None:
     expected = msgspec.structs.replace(doc, id=record.summary.id, version=1)
     assert record.document == expected
     assert (await store.get_version(record.summary.id, 1)).document == expected
+
+
+async def test_write_many_is_all_or_nothing(store: FlowStore) -> None:
+    existing = await store.create(make_doc("old"))
+    records = await store.write_many(
+        [make_doc("a"), make_doc("b")], [(existing.summary.id, make_doc("old v2"))], message="batch"
+    )
+    assert [r.summary.name for r in records] == ["a", "b", "old v2"]
+    assert records[2].summary.version == 2
+    assert (await store.list_versions(records[0].summary.id))[0].message == "batch"
+    taken = msgspec.structs.replace(make_doc("dup"), id=existing.summary.id)
+    with pytest.raises(ConflictError):
+        await store.write_many([make_doc("c"), taken])
+    with pytest.raises(NotFoundError):
+        await store.write_many([make_doc("d")], [("ghost", make_doc("e"))])
+    assert sorted(s.name for s in await store.list()) == ["a", "b", "old v2"]

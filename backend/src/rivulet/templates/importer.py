@@ -9,6 +9,7 @@ node id, JSON path), then raised as one ``TemplateImportError``. Name conflicts 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = (
     "ConflictPolicy",
     "ImportProblem",
+    "ImportProblemCode",
     "ImportReport",
     "ImportedFlow",
     "TemplateImportError",
@@ -41,12 +43,23 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _COMPARATORS = {">=": int.__ge__, "<=": int.__le__, ">": int.__gt__, "<": int.__lt__, "==": int.__eq__}
 
 
+class ImportProblemCode(StrEnum):
+    """Stable codes of import problems found before compiling (documented in ``docs/errors.md``)."""
+
+    MISSING_OPERATOR = "missing_operator"
+    OPERATOR_VERSION = "operator_version"
+    UNDECLARED_OPERATOR = "undeclared_operator"
+    MISSING_VARIABLE = "missing_variable"
+    UNKNOWN_TEMPLATE_VARIABLE = "unknown_template_variable"
+    INVALID_VARIABLE = "invalid_variable"
+    UNDECLARED_PLACEHOLDER = "undeclared_placeholder"
+
+
 class ImportProblem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One reason a package cannot be imported."""
 
     code: str
-    """``missing_operator``, ``operator_version``, ``undeclared_operator``, ``missing_variable``,
-    ``unknown_variable``, ``invalid_variable``, ``undeclared_placeholder`` or a compiler diagnostic code."""
+    """An ``ImportProblemCode`` or a compiler ``DiagnosticCode`` (for problems found compiling a flow)."""
     message: str
     flow: str | None = None
     """The flow file in the package."""
@@ -117,7 +130,7 @@ def _check_operators(package: TemplatePackage, registry: OperatorRegistry) -> li
         if req.id not in registry:
             problems.append(
                 ImportProblem(
-                    code="missing_operator", message=f"operator {req.id!r} is not installed", path=path, expected=req.id
+                    code=ImportProblemCode.MISSING_OPERATOR, message=f"operator {req.id!r} is not installed", path=path, expected=req.id
                 )
             )
             continue
@@ -125,7 +138,7 @@ def _check_operators(package: TemplatePackage, registry: OperatorRegistry) -> li
         if not any(version_in_range(v, req.versions) for v in installed):
             problems.append(
                 ImportProblem(
-                    code="operator_version",
+                    code=ImportProblemCode.OPERATOR_VERSION,
                     path=path,
                     expected=req.versions,
                     got=", ".join(str(v) for v in installed),
@@ -138,7 +151,7 @@ def _check_operators(package: TemplatePackage, registry: OperatorRegistry) -> li
             if node.operator not in declared:
                 problems.append(
                     ImportProblem(
-                        code="undeclared_operator",
+                        code=ImportProblemCode.UNDECLARED_OPERATOR,
                         flow=file,
                         node_id=node.id,
                         path=f"$.nodes[{n}].operator",
@@ -172,7 +185,7 @@ def _resolve_values(package: TemplatePackage, given: dict[str, Any]) -> tuple[di
             known = ", ".join(declared) or "none"
             problems.append(
                 ImportProblem(
-                    code="unknown_variable",
+                    code=ImportProblemCode.UNKNOWN_TEMPLATE_VARIABLE,
                     path=f"variables.{name}",
                     message=f"unknown variable {name!r} (declared: {known})",
                 )
@@ -185,7 +198,7 @@ def _resolve_values(package: TemplatePackage, given: dict[str, Any]) -> tuple[di
             if var.required:
                 problems.append(
                     ImportProblem(
-                        code="missing_variable",
+                        code=ImportProblemCode.MISSING_VARIABLE,
                         path=f"variables.{var.name}",
                         expected=var.type,
                         message=f"variable {var.name!r} is required",
@@ -197,7 +210,7 @@ def _resolve_values(package: TemplatePackage, given: dict[str, Any]) -> tuple[di
         except (TypeError, ValueError, msgspec.DecodeError):
             problems.append(
                 ImportProblem(
-                    code="invalid_variable",
+                    code=ImportProblemCode.INVALID_VARIABLE,
                     path=f"variables.{var.name}",
                     expected=var.type,
                     got=repr(raw)[:80],
@@ -228,7 +241,7 @@ def _substitute(value: Any, values: dict[str, Any]) -> Any:
 def _placeholders(file: str, flow: FlowDocument, declared: set[str]) -> list[ImportProblem]:
     return [
         ImportProblem(
-            code="undeclared_placeholder",
+            code=ImportProblemCode.UNDECLARED_PLACEHOLDER,
             flow=file,
             node_id=node.id,
             path=f"$.nodes[{n}].params",

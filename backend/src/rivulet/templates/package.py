@@ -131,7 +131,7 @@ def decode_manifest(data: bytes) -> TemplateManifest:
     except msgspec.ValidationError as exc:
         message = str(exc)
         path = message.rsplit(" - at `", 1)[1].rstrip("`") if " - at `" in message else "$"
-        raise _invalid(f"invalid manifest: {message}", f"manifest.json {path}") from exc
+        raise _invalid(f"invalid manifest at manifest.json {path}: {message}", f"manifest.json {path}") from exc
     except msgspec.DecodeError as exc:
         raise _invalid(f"manifest.json is not JSON: {exc}", "manifest.json") from exc
 
