@@ -316,26 +316,32 @@ async def test_https_index_source_goes_through_the_network_guard(tmp_path: Path)
         next(served, None)
 
 
-@pytest.mark.parametrize(
-    "name", ["local-chat", "prompt-chain-summariser", "structured-extraction", "webhook-summarise", "scheduled-digest"]
-)
-async def test_llm_and_trigger_templates_import_and_compile(name: str, live_server: LiveServer) -> None:
+LLM_RUN_INPUTS: dict[str, dict[str, Any]] = {
+    "local-chat": {"question": "Say hi in three words."},
+    "prompt-chain-summariser": {"text": "Ada Lovelace wrote the first program for Babbage's Analytical Engine."},
+    "structured-extraction": {"text": "Hi, this is Ada (ada@example.com) about the engine drawings."},
+    "webhook-summarise": {"text": "The meeting moved to Friday. Bring the Q3 numbers."},
+    "scheduled-digest": {},
+}
+
+
+@pytest.mark.parametrize("name", sorted(LLM_RUN_INPUTS))
+async def test_llm_and_trigger_templates_import_and_run(name: str, live_server: LiveServer, json_api: str) -> None:
     package = load_package(BUILTIN_TEMPLATES / name)
     registry = default_registry()
     missing = [r.id for r in package.manifest.operators if r.id not in registry]
     if missing:
         pytest.skip(f"{name} needs operators not installed yet: {', '.join(missing)}")
-    variables = {"feed_url": "https://example.com/feed.json"} if name == "scheduled-digest" else {}
+    variables = {"feed_url": f"{json_api}/items"} if name == "scheduled-digest" else {}
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         report = await client.post("/api/templates/import", json={"name": name, "variables": variables})
         assert report.status_code == 201, report.text
         flow_id = report.json()["flows"][0]["flow_id"]
         validation = (await client.get(f"/api/flows/{flow_id}")).json()["validation"]
         assert validation["ok"], validation
-        if name in ("local-chat", "prompt-chain-summariser", "structured-extraction"):
-            inputs = {"question": "Say hi"} if name == "local-chat" else {"text": "Ada Lovelace wrote about engines."}
-            run = await _run(client, flow_id, inputs)
-            assert run["status"] == "succeeded", run
+        run = await _run(client, flow_id, LLM_RUN_INPUTS[name])
+        assert run["status"] == "succeeded", run
+        assert run["outputs"], run
 
 
 async def test_dbgpt_import_via_api(live_server: LiveServer) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 import pytest
@@ -20,18 +20,19 @@ from rivulet.templates.dbgpt import convert_dbgpt_flow
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dbgpt"
 CHAT_DATA = FIXTURES / "chat_data_flow.json"
 MAPPED_TARGETS = ("trigger.http", "llm.chat", "llm.prompt_template", "sql.schema_context", "sql.run_query")
+CHAT_TARGETS = ("trigger.http", "llm.chat", "llm.prompt_template")
+"""The operators the chat part of the flow needs (issues 6 and 7); the SQL nodes are reported when absent."""
 
 
-class _NoParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    pass
+class _StubParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Accepts the params the mapping sets on each target (the real operators validate their own)."""
 
-
-class _ModelParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     model: str = "default"
     datasource: str = ""
     method: str = "POST"
+    fields: list[dict[str, Any]] = msgspec.field(default_factory=list[dict[str, Any]])
     template: str = ""
-    system: str = ""
+    system_prompt: str = ""
 
 
 class _NoInputs(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,25 +40,33 @@ class _NoInputs(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _ChatInputs(msgspec.Struct, frozen=True, kw_only=True):
-    prompt: Text
-    context: Json | None = None
+    prompt: Text | None = None
+    messages: Json | None = None
 
 
-class _TextIn(msgspec.Struct, frozen=True, kw_only=True):
-    question: Annotated[Text, msgspec.Meta(description="q")] | None = None
+class _TemplateInputs(msgspec.Struct, frozen=True, kw_only=True):
+    user_input: Text
+
+
+class _SqlInputs(msgspec.Struct, frozen=True, kw_only=True):
+    question: Text | None = None
     sql: Json | None = None
 
 
 class _TriggerOut(msgspec.Struct, frozen=True, kw_only=True):
     body: Json
-    text: Text
+    user_input: Text
 
 
-class _TextOut(msgspec.Struct, frozen=True, kw_only=True):
-    text: Text
+class _ChatOut(msgspec.Struct, frozen=True, kw_only=True):
+    message: Json
 
 
-class _ContextOut(msgspec.Struct, frozen=True, kw_only=True):
+class _PromptOut(msgspec.Struct, frozen=True, kw_only=True):
+    prompt: Text
+
+
+class _SqlOut(msgspec.Struct, frozen=True, kw_only=True):
     context: Json
     table: Json
 
@@ -65,13 +74,13 @@ class _ContextOut(msgspec.Struct, frozen=True, kw_only=True):
 def _stub(op_id: str, inputs: type, outputs: type) -> type[Operator[Any, Any, Any]]:
     """A stand-in for an operator built by another issue (fake: the real ones get the skipped test below)."""
 
-    class Stub(Operator[_ModelParams, Any, Any]):
+    class Stub(Operator[_StubParams, Any, Any]):
         spec = OperatorSpec(id=op_id, category=op_id.split(".", maxsplit=1)[0], title=op_id)
-        params_type = _ModelParams
+        params_type = _StubParams
         inputs_type = inputs
         outputs_type = outputs
 
-        async def run(self, ctx: Any, params: _ModelParams, inputs: Any) -> Any:
+        async def run(self, ctx: Any, params: _StubParams, inputs: Any) -> Any:
             raise NotImplementedError
 
     return Stub
@@ -80,10 +89,10 @@ def _stub(op_id: str, inputs: type, outputs: type) -> type[Operator[Any, Any, An
 def _registry_with_stubs() -> OperatorRegistry:
     stubs = [
         _stub("trigger.http", _NoInputs, _TriggerOut),
-        _stub("llm.chat", _ChatInputs, _TextOut),
-        _stub("llm.prompt_template", _NoInputs, _TextOut),
-        _stub("sql.schema_context", _TextIn, _ContextOut),
-        _stub("sql.run_query", _TextIn, _ContextOut),
+        _stub("llm.chat", _ChatInputs, _ChatOut),
+        _stub("llm.prompt_template", _TemplateInputs, _PromptOut),
+        _stub("sql.schema_context", _SqlInputs, _SqlOut),
+        _stub("sql.run_query", _SqlInputs, _SqlOut),
     ]
     base = list(default_registry().entries())
     return OperatorRegistry([*base, *(OperatorEntry(operator=s, source="test stub") for s in stubs)])
@@ -109,17 +118,26 @@ def test_report_names_every_node_and_keeps_positions_labels() -> None:
     assert chat.params == {"model": "default"}
     retriever = next(n for n in doc.nodes if n.operator == "sql.schema_context")
     assert retriever.params == {"datasource": "sales_db"}
-    edges = {(e.source_port, e.target_port) for e in doc.edges}
-    assert ("text", "prompt") in edges  # the prompt resource's parameters edge becomes a port edge
+    edges = {(e.source, e.source_port, e.target, e.target_port) for e in doc.edges}
+    assert edges == {
+        # the prompt resource's |parameters| edge becomes a port edge into the chat's prompt
+        ("common_chat_prompt_template_0", "prompt", "higher_order_streaming_llm_operator_0", "prompt"),
+        ("higher_order_streaming_llm_operator_0", "message", "openai_streaming_output_operator_0", "value"),
+        ("common_llm_http_trigger_0", "user_input", "higher_order_datasource_retriever_operator_0", "question"),
+        # DB-GPT fills {{ user_input }} from the request: wired to the trigger's field
+        ("common_llm_http_trigger_0", "user_input", "common_chat_prompt_template_0", "user_input"),
+    }
     assert doc.viewport is not None
     assert doc.viewport.zoom == 0.75
-    assert len(result.dropped_edges) == 2  # trigger→llm request body (no port) and trigger→code map
+    # trigger→llm (whole request body), retriever→llm (extra context) and trigger→code map are left out
+    assert len(result.dropped_edges) == 3
 
 
 def test_mapped_flow_compiles_with_the_mapped_operators() -> None:
     registry = _registry_with_stubs()
     graph = compile_flow(convert_dbgpt_flow(CHAT_DATA.read_bytes(), registry).document, registry)
     assert len(graph.nodes) == 6
+    assert graph.nodes["higher_order_streaming_llm_operator_0"].params.model == "default"
 
 
 def test_bare_canvas_form_and_missing_targets_are_reported() -> None:
@@ -134,11 +152,14 @@ def test_bare_canvas_form_and_missing_targets_are_reported() -> None:
 
 def test_real_operators_compile_the_chat_data_flow() -> None:
     registry = default_registry()
-    missing = [op for op in MAPPED_TARGETS if op not in registry]
+    missing = [op for op in CHAT_TARGETS if op not in registry]
     if missing:
         pytest.skip(f"mapping targets not installed yet: {', '.join(missing)}")
     result = convert_dbgpt_flow(CHAT_DATA.read_bytes(), registry)
-    compile_flow(result.document, registry)
+    graph = compile_flow(result.document, registry)
+    assert {n.spec.id for n in graph.nodes.values()} >= {*CHAT_TARGETS, "core.output"}
+    absent = {op for op in MAPPED_TARGETS if op not in registry}
+    assert {n.operator for n in result.unmapped if n.operator} == absent
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 import pytest
@@ -22,6 +22,9 @@ from rivulet.templates.package import (
     write_package_dir,
 )
 from rivulet.templates.sources import BUILTIN_TEMPLATES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ROUTER = BUILTIN_TEMPLATES / "ticket-router"
 
@@ -62,9 +65,9 @@ def test_unsafe_archive_paths_are_refused() -> None:
         info = tarfile.TarInfo("../evil.json")
         info.size = 2
         archive.addfile(info, io.BytesIO(b"{}"))
-    with pytest.raises(ValidationError, match="unsafe path '../evil.json'"):
+    with pytest.raises(ValidationError, match=r"unsafe path '\.\./evil\.json'"):
         read_package_bytes(buffer.getvalue())
-    with pytest.raises(ValidationError, match="not a .tar.gz or .zip archive"):
+    with pytest.raises(ValidationError, match=r"not a \.tar\.gz or \.zip archive"):
         read_package_bytes(b"plain text")
 
 
@@ -78,7 +81,7 @@ def test_manifest_errors_are_located(tmp_path: Path) -> None:
     broken.mkdir()
     manifest = json.loads((ROUTER / "manifest.json").read_text())
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ValidationError, match="manifest lists 'flows/main.json' but the package has no such file"):
+    with pytest.raises(ValidationError, match=r"manifest lists 'flows/main\.json' but the package has no such file"):
         load_package(broken)
     (broken / "flows").mkdir()
     (broken / "flows" / "main.json").write_text('{"name": "x", "nodes": [{"id": "a"}]}')

@@ -50,14 +50,23 @@ class DbgptMapping:
     """A resource that is not a node: the consumer param that receives its label/name instead."""
 
 
+USER_INPUT = "user_input"
+"""DB-GPT fills a prompt template's ``{{ user_input }}`` from the request; Rivulet wires it to the trigger's field."""
+
 _LLM = DbgptMapping(
-    # input 0 is DB-GPT's whole request body: in Rivulet the prompt comes from the prompt template resource
+    # input 0 is DB-GPT's whole request body (the prompt comes from the prompt template resource instead);
+    # input 1 is extra context (knowledge, schema), which Rivulet feeds through the prompt template's variables
     operator="llm.chat",
-    inputs=(None, "context"),
-    outputs=("text",),
+    inputs=(None, None),
+    outputs=("message",),
     params={"model": "model"},
 )
-_TRIGGER = DbgptMapping(operator="trigger.http", outputs=("body", "text"), params={"methods": "method"})
+_TRIGGER = DbgptMapping(
+    operator="trigger.http",
+    outputs=(None, USER_INPUT),
+    params={"methods": "method"},
+    fixed={"fields": [{"name": USER_INPUT, "type": "Text", "description": "The user's message."}]},
+)
 
 DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     # triggers
@@ -72,11 +81,11 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     # prompt templates
     "CommonChatPromptTemplate": DbgptMapping(
         operator="llm.prompt_template",
-        outputs=("text",),
-        params={"human_message": "template", "system_message": "system"},
+        outputs=("prompt",),
+        params={"human_message": "template", "system_message": "system_prompt"},
         as_input="prompt",
     ),
-    "PromptBuilderOperator": DbgptMapping(operator="llm.prompt_template", inputs=("values",), outputs=("text",)),
+    "PromptBuilderOperator": DbgptMapping(operator="llm.prompt_template", outputs=("prompt",)),
     # knowledge retrieval
     "HOKnowledgeOperator": DbgptMapping(
         operator="rag.retrieve",
@@ -320,6 +329,29 @@ class _Converter:
         )
 
 
+def _wire_user_input(nodes: list[Node], edges: list[Edge]) -> list[Edge]:
+    """Connect the HTTP trigger's ``user_input`` to every prompt template that reads ``{{ user_input }}``."""
+    triggers = [n for n in nodes if n.operator == "trigger.http" and USER_INPUT in str(n.params.get("fields"))]
+    if len(triggers) != 1:
+        return []
+    fed = {(e.target, e.target_port) for e in edges}
+    wired: list[Edge] = []
+    for node in nodes:
+        template = str(node.params.get("template", ""))
+        uses = re.search(r"\{\{\s*" + USER_INPUT + r"\b", template) is not None
+        if node.operator == "llm.prompt_template" and uses and (node.id, USER_INPUT) not in fed:
+            wired.append(
+                Edge(
+                    id=f"user_input_{len(wired) + 1}",
+                    source=triggers[0].id,
+                    source_port=USER_INPUT,
+                    target=node.id,
+                    target_port=USER_INPUT,
+                )
+            )
+    return wired
+
+
 def convert_dbgpt_flow(data: bytes | str | dict[str, Any], registry: OperatorRegistry) -> DbgptImport:
     """Convert a DB-GPT AWEL flow export into a ``rivulet.flow/v1`` document (nothing is stored or run).
 
@@ -344,6 +376,7 @@ def convert_dbgpt_flow(data: bytes | str | dict[str, Any], registry: OperatorReg
             dropped.append(raw_edge.id or f"{raw_edge.source}|{raw_edge.target}")
         else:
             edges.append(converted)
+    edges += _wire_user_input(list(converter.nodes.values()), edges)
     view = canvas.viewport
     document = FlowDocument(
         name=(record.label or record.name or "Imported DB-GPT flow")[:200],

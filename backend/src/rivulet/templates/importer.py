@@ -130,7 +130,10 @@ def _check_operators(package: TemplatePackage, registry: OperatorRegistry) -> li
         if req.id not in registry:
             problems.append(
                 ImportProblem(
-                    code=ImportProblemCode.MISSING_OPERATOR, message=f"operator {req.id!r} is not installed", path=path, expected=req.id
+                    code=ImportProblemCode.MISSING_OPERATOR,
+                    message=f"operator {req.id!r} is not installed",
+                    path=path,
+                    expected=req.id,
                 )
             )
             continue
