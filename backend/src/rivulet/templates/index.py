@@ -43,6 +43,7 @@ __all__ = (
     "TemplateListing",
     "build_index",
     "decode_index",
+    "matches",
     "version_key",
 )
 
@@ -211,7 +212,7 @@ class TemplateCatalog:
                     versions=versions,
                     source=source.label,
                 )
-        return [item for _, item in sorted(seen.items()) if _matches(item, query, tag)]
+        return [item for _, item in sorted(seen.items()) if matches(item, query, tag)]
 
     async def open(self, name: str, version: str | None = None) -> TemplatePackage:
         """Load a package (the latest version unless ``version``), verifying its sha256.
@@ -232,7 +233,8 @@ class TemplateCatalog:
         raise NotFoundError(f"template {name!r} not found in any source", extra={"name": name})
 
 
-def _matches(item: TemplateListing, query: str | None, tag: str | None) -> bool:
+def matches(item: TemplateListing, query: str | None, tag: str | None) -> bool:
+    """Whether a listing has ``tag`` and every word of ``query`` in its name, title, summary or tags (any case)."""
     if tag and tag.lower() not in (t.lower() for t in item.tags):
         return False
     if not query:

@@ -27,6 +27,7 @@ from rivulet.server.services import ServicesDep
 from rivulet.templates.dbgpt import convert_dbgpt_flow
 from rivulet.templates.export import export_flow
 from rivulet.templates.importer import ImportReport, import_package
+from rivulet.templates.index import matches
 from rivulet.templates.package import TemplatePackage, package_archive, read_package_bytes, sha256_hex
 
 __all__ = ("TemplatesController",)
@@ -43,9 +44,8 @@ class TemplatesController(Controller):
         q: Annotated[str | None, QueryParameter(description="Words matched against name, title, summary, tags")] = None,
         tag: Annotated[str | None, QueryParameter(description="Only packages with this tag")] = None,
     ) -> TemplateList:
-        catalog = services.template_sources().catalog()
-        everything = await catalog.list()
-        items = [i for i in everything if i in await catalog.list(query=q, tag=tag)] if q or tag else everything
+        everything = await services.template_sources().catalog().list()
+        items = [i for i in everything if matches(i, q, tag)]
         return TemplateList(items=items, tags=sorted({t for i in everything for t in i.tags}))
 
     @get("/sources", summary="Configured template sources, in search order")
