@@ -1,4 +1,8 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { expect, test } from "@playwright/test";
+
+const SCREENSHOT = path.resolve(import.meta.dirname, "../../docs/img/templates-gallery.png");
 
 test("gallery: search, tags, preview, import with a variable, open the imported flow", async ({
   page,
@@ -23,6 +27,8 @@ test("gallery: search, tags, preview, import with a variable, open the imported 
   await expect(preview).toContainText("Pick orders");
 
   await page.getByRole("textbox", { name: /vat_factor/ }).fill("3");
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT });
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page).toHaveURL(/\/flows\/[0-9a-f-]{36}$/);
 

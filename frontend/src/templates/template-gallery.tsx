@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { useTemplateList } from "../api/templates";
 import { TemplateDetail } from "./template-detail";
+import "./template-gallery.css";
 
 /** Search, tag filter, cards; the selected card opens its preview and import form. */
 export function TemplateGallery() {
@@ -17,7 +18,7 @@ export function TemplateGallery() {
         value={q}
         onChange={(event) => setQ(event.target.value)}
       />
-      <fieldset aria-label="Tags">
+      <fieldset className="template-gallery__tags" aria-label="Tags">
         {(data?.tags ?? []).map((t) => (
           <button
             key={t}
@@ -30,7 +31,7 @@ export function TemplateGallery() {
         ))}
       </fieldset>
       {error && <p role="alert">{error.message}</p>}
-      <ul aria-label="Templates">
+      <ul className="template-gallery__list" aria-label="Templates">
         {(data?.items ?? []).map((item) => (
           <li key={item.name}>
             <button
@@ -39,7 +40,7 @@ export function TemplateGallery() {
               aria-pressed={selected === item.name}
             >
               <strong>{item.title}</strong> <span>{item.version}</span>
-              <span> {item.summary}</span>
+              <small>{item.summary}</small>
             </button>
           </li>
         ))}
