@@ -151,21 +151,23 @@ async def test_http_fetch_template_runs_against_loopback(live_server: LiveServer
         assert run["outputs"] == {"result": ["a", "b"]}
 
 
-def _archive_source(tmp_path: Path, *, corrupt: bool = False) -> tuple[Path, str]:
+def _archive_source(directory: Path, *, name: str, corrupt: bool = False) -> Path:
+    """An index listing the ticket-router archive as ``name`` (with a wrong digest when ``corrupt``)."""
     package = load_package(BUILTIN_TEMPLATES / "ticket-router")
     archive = package_archive(package)
-    (tmp_path / "ticket-router-1.0.0.tar.gz").write_bytes(archive)
+    (directory / f"{name}-1.0.0.tar.gz").write_bytes(archive)
     digest = "0" * 64 if corrupt else sha256_hex(archive)
-    index = build_index([(package.manifest, "ticket-router-1.0.0.tar.gz", digest)])
-    (tmp_path / "index.json").write_bytes(msgspec.json.encode(index))
-    return tmp_path / "index.json", digest
+    manifest = msgspec.structs.replace(package.manifest, name=name)
+    index = build_index([(manifest, f"{name}-1.0.0.tar.gz", digest)])
+    (directory / "index.json").write_bytes(msgspec.json.encode(index))
+    return directory / "index.json"
 
 
 async def test_wrong_sha256_and_unknown_operator_are_refused_and_nothing_is_written(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     (tmp_path / "bad").mkdir()
-    index_file, _ = _archive_source(tmp_path / "bad", corrupt=True)
+    index_file = _archive_source(tmp_path / "bad", name="tampered-router", corrupt=True)
     broken = tmp_path / "broken"
     shutil.copytree(BUILTIN_TEMPLATES / "json-reshape", broken)
     flow_file = broken / "flows" / "main.json"
@@ -181,13 +183,12 @@ async def test_wrong_sha256_and_unknown_operator_are_refused_and_nothing_is_writ
         assert (await client.post("/api/templates/sources", json={"location": index_file.as_uri()})).status_code == 201
         assert (await client.post("/api/templates/sources", json={"location": str(tmp_path)})).status_code == 201
         before = await _flow_count(client)
-        # the catalog finds ticket-router in the builtin source first; import the archive by url instead
-        bad = await client.post(
-            "/api/templates/import",
-            json={"url": (tmp_path / "bad" / "ticket-router-1.0.0.tar.gz").as_uri(), "sha256": "0" * 64},
-        )
+        bad = await client.post("/api/templates/import", json={"name": "tampered-router"})
         assert bad.status_code == 422
-        assert "sha256 mismatch" in bad.json()["detail"]
+        assert "sha256 mismatch: expected " + "0" * 64 in bad.json()["detail"]
+        by_file = await client.post("/api/templates/import", json={"url": index_file.as_uri(), "sha256": "0" * 64})
+        assert by_file.status_code == 422
+        assert "https://" in by_file.json()["detail"]
         refused = await client.post("/api/templates/import", json={"name": "broken-reshape"})
         assert refused.status_code == 422
         body = refused.json()

@@ -129,6 +129,12 @@ class TemplatesController(Controller):
 async def _package(services: ServicesDep, data: TemplateImportCreate) -> TemplatePackage:
     sources = services.template_sources()
     if data.url is not None:
+        if not data.url.startswith("https://"):
+            # file:// would let API callers probe the server's files; local archives go through a source
+            raise ValidationError(
+                "importing by url takes an https:// URL; add local directories or indexes as template sources",
+                extra={"errors": [{"path": "$.url", "message": "https only"}]},
+            )
         if data.sha256 is None:
             raise ValidationError(
                 "importing by url needs the archive's sha256",

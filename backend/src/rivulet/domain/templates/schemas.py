@@ -54,7 +54,7 @@ class TemplateImportCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
     name: str | None = None
     version: str | None = None
     url: str | None = None
-    """``file://`` or ``https://`` URL of a package archive (instead of ``name``)."""
+    """``https://`` URL of a package archive (instead of ``name``); fetched through the network guard."""
     sha256: Annotated[str, Meta(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     """Required with ``url``."""
     variables: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
