@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
 
+def _client(server: LiveServer) -> httpx.AsyncClient:
+    """An API client for the live server, logged in where the server requires auth."""
+    make = getattr(server, "client", None)
+    return make() if callable(make) else httpx.AsyncClient(base_url=server.url)
+
+
 async def _flow_count(client: httpx.AsyncClient) -> int:
     return len((await client.get("/api/flows", params={"limit": 500})).json()["items"])
 
@@ -49,7 +55,7 @@ async def _run(client: httpx.AsyncClient, flow_id: str, inputs: dict[str, Any]) 
 
 
 async def test_gallery_lists_searches_and_shows(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         listing = (await client.get("/api/templates")).json()
         names = {i["name"] for i in listing["items"]}
         assert {"json-reshape", "ticket-router", "http-fetch-extract"} <= names
@@ -68,7 +74,7 @@ async def test_gallery_lists_searches_and_shows(live_server: LiveServer) -> None
 
 
 async def test_core_templates_import_and_run(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         report = (
             await client.post("/api/templates/import", json={"name": "json-reshape", "variables": {"vat_factor": 2}})
         ).json()
@@ -136,7 +142,7 @@ def test_settings(test_settings: Any) -> Any:
 
 
 async def test_http_fetch_template_runs_against_loopback(live_server: LiveServer, json_api: str) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         report = (
             await client.post(
                 "/api/templates/import",
@@ -179,7 +185,7 @@ async def test_wrong_sha256_and_unknown_operator_are_refused_and_nothing_is_writ
     manifest["name"] = "broken-reshape"
     manifest["operators"].append({"id": "core.json_pick", "versions": ">=1"})
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         assert (await client.post("/api/templates/sources", json={"location": index_file.as_uri()})).status_code == 201
         assert (await client.post("/api/templates/sources", json={"location": str(tmp_path)})).status_code == 201
         before = await _flow_count(client)
@@ -203,7 +209,7 @@ async def test_wrong_sha256_and_unknown_operator_are_refused_and_nothing_is_writ
 
 
 async def test_conflict_policies(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         first = (await client.post("/api/templates/import", json={"name": "ticket-router"})).json()
         flow_id = first["flows"][0]["flow_id"]
         ask = await client.post("/api/templates/import", json={"name": "ticket-router"})
@@ -224,7 +230,7 @@ async def test_conflict_policies(live_server: LiveServer) -> None:
 
 
 async def test_sources_dir_file_url_and_export_roundtrip(live_server: LiveServer, tmp_path: Path) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         imported = (await client.post("/api/templates/import", json={"name": "ticket-router"})).json()
         exported = (
             await client.post(
@@ -334,7 +340,7 @@ async def test_llm_and_trigger_templates_import_and_run(name: str, live_server: 
     if missing:
         pytest.skip(f"{name} needs operators not installed yet: {', '.join(missing)}")
     variables = {"feed_url": f"{json_api}/items"} if name == "scheduled-digest" else {}
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         report = await client.post("/api/templates/import", json={"name": name, "variables": variables})
         assert report.status_code == 201, report.text
         flow_id = report.json()["flows"][0]["flow_id"]
@@ -347,7 +353,7 @@ async def test_llm_and_trigger_templates_import_and_run(name: str, live_server: 
 
 async def test_dbgpt_import_via_api(live_server: LiveServer) -> None:
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "dbgpt" / "chat_data_flow.json"
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with _client(live_server) as client:
         response = await client.post("/api/templates/import-dbgpt", json={"export": json.loads(fixture.read_text())})
         assert response.status_code == 201, response.text
         body = response.json()

@@ -107,3 +107,13 @@ def test_index_groups_versions_newest_first() -> None:
 )
 def test_version_ranges(version: int, spec: str, ok: bool) -> None:
     assert version_in_range(version, spec) is ok
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_archives_that_unpack_too_large_are_refused(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rivulet.templates import package as package_module
+
+    archive = package_archive(load_package(ROUTER), fmt)  # type: ignore[arg-type]
+    monkeypatch.setattr(package_module, "MAX_UNPACKED_BYTES", 100)
+    with pytest.raises(ValidationError, match="archive unpacks to more than 100 bytes"):
+        read_package_bytes(archive)

@@ -47,6 +47,8 @@ __all__ = (
 MANIFEST_SCHEMA = "rivulet.template/v1"
 MAX_ARCHIVE_BYTES = 20_000_000
 """Archives larger than this are refused (a template is a few JSON files)."""
+MAX_UNPACKED_BYTES = 50_000_000
+"""Archives whose files add up to more than this once unpacked are refused (decompression bombs)."""
 
 PackageName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 SemVer = Annotated[
@@ -173,12 +175,17 @@ def _strip_root(files: dict[str, bytes]) -> dict[str, bytes]:
     return files
 
 
+def _check_unpacked(total: int) -> None:
+    if total > MAX_UNPACKED_BYTES:
+        raise _invalid(f"archive unpacks to more than {MAX_UNPACKED_BYTES} bytes", "$")
+
+
 def _tar_files(data: bytes) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        for member in archive.getmembers():
-            if not member.isfile():
-                continue
+        members = [m for m in archive.getmembers() if m.isfile()]
+        _check_unpacked(sum(m.size for m in members))
+        for member in members:
             extracted = archive.extractfile(member)
             if extracted is not None:
                 files[str(_safe(member.name))] = extracted.read()
@@ -187,7 +194,9 @@ def _tar_files(data: bytes) -> dict[str, bytes]:
 
 def _zip_files(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {str(_safe(i.filename)): archive.read(i) for i in archive.infolist() if not i.is_dir()}
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        _check_unpacked(sum(i.file_size for i in infos))
+        return {str(_safe(i.filename)): archive.read(i) for i in infos}
 
 
 def read_package_bytes(data: bytes, *, origin: str = "archive", expected_sha256: str | None = None) -> TemplatePackage:
