@@ -1,5 +1,6 @@
 import { PageHeader } from "../components/page-header";
 import { TemplateGallery } from "../templates/template-gallery";
+import { TemplateSources } from "../templates/template-sources";
 
 export function TemplatesPage() {
   return (
@@ -9,6 +10,7 @@ export function TemplatesPage() {
         description="Start a flow from a packaged, versioned example."
       />
       <TemplateGallery />
+      <TemplateSources />
     </div>
   );
 }

@@ -56,3 +56,33 @@ export async function importTemplate(
   if (!data) throw apiFailure("Import failed", error, response.status);
   return data;
 }
+
+export type TemplateSource = Schemas["TemplateSource"];
+
+export const templateSourcesQueryOptions = () =>
+  queryOptions({
+    queryKey: [...templateKeys.all, "sources"] as const,
+    queryFn: async ({ signal }) => {
+      const { data, error, response } = await api.GET("/api/templates/sources", { signal });
+      if (!data) throw apiFailure("Listing template sources failed", error, response.status);
+      return data.items;
+    },
+  });
+
+export const useTemplateSources = () => useQuery(templateSourcesQueryOptions());
+
+export async function addTemplateSource(location: string): Promise<TemplateSource[]> {
+  const { data, error, response } = await api.POST("/api/templates/sources", {
+    body: { location },
+  });
+  if (!data) throw apiFailure("Adding the source failed", error, response.status);
+  return data.items;
+}
+
+export async function removeTemplateSource(location: string): Promise<TemplateSource[]> {
+  const { data, error, response } = await api.DELETE("/api/templates/sources", {
+    params: { query: { location } },
+  });
+  if (!data) throw apiFailure("Removing the source failed", error, response.status);
+  return data.items;
+}
