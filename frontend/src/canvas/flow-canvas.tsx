@@ -38,6 +38,21 @@ const selectCanvas = (state: CanvasState) => ({
   refuse: state.refuse,
 });
 
+const STATUS_COLORS: Readonly<Record<string, string>> = {
+  running: "#3b82f6",
+  succeeded: "#22c55e",
+  failed: "#ef4444",
+  cancelled: "#f59e0b",
+  skipped: "#f59e0b",
+};
+
+/** Minimap nodes show the run status (notes are pale yellow, idle nodes grey). */
+function minimapColor(node: CanvasNode): string {
+  if (node.type === "note") return node.data.kind === "group" ? "transparent" : "#fde68a";
+  const status = useRunStore.getState().view?.nodes[node.id]?.status;
+  return (status && STATUS_COLORS[status]) || "#d4d4d8";
+}
+
 /** Edges take the colour of the type they carry, and animate while their target runs. */
 function useStyledEdges(nodes: readonly CanvasNode[], edges: readonly Edge[]): Edge[] {
   const running = useRunStore(
@@ -159,7 +174,14 @@ export function FlowCanvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
         <Controls position="bottom-left" />
-        <MiniMap position="bottom-right" pannable zoomable data-testid="minimap" />
+        <MiniMap
+          position="bottom-right"
+          pannable
+          zoomable
+          nodeColor={minimapColor}
+          nodeStrokeWidth={3}
+          data-testid="minimap"
+        />
       </ReactFlow>
       {nodes.length === 0 ? <CanvasEmptyHint /> : null}
       {connecting && hover ? (

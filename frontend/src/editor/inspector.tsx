@@ -183,6 +183,7 @@ export function Inspector({ onRunFrom }: { readonly onRunFrom: (nodeId: string) 
     ),
   );
   const [tab, setTab] = useState<"params" | "run">("params");
+  const { data: catalog } = useOperators();
   const node = selected.length === 1 ? selected[0] : undefined;
   if (!node) {
     return (
@@ -199,7 +200,11 @@ export function Inspector({ onRunFrom }: { readonly onRunFrom: (nodeId: string) 
     <aside className="inspector" data-testid="inspector" aria-label="Node inspector">
       <header className="inspector__header">
         <div>
-          <div className="inspector__title">{node.data.label || node.data.operator}</div>
+          <div className="inspector__title">
+            {node.data.label ||
+              indexCatalog(catalog).get(node.data.operator)?.title ||
+              node.data.operator}
+          </div>
           <div className="muted">
             {node.id} · {node.data.operator} v{node.data.operatorVersion}
           </div>

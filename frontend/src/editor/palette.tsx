@@ -36,7 +36,10 @@ function PaletteItem({
       draggable
       onDragStart={onDragStart}
       onDoubleClick={() => onAdd(operator)}
-      title={`${operator.description}\n\nDrag onto the canvas, or double-click to add.`}
+      onKeyDown={(event) => {
+        if (event.key === "Enter") onAdd(operator);
+      }}
+      title={`${operator.description}\n\nDrag onto the canvas, or double-click (Enter) to add.`}
       data-testid={`palette-item-${operator.id}`}
     >
       <span className="palette-item__title">{operator.title}</span>

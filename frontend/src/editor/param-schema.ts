@@ -80,6 +80,11 @@ function kindOf(schema: JsonSchema): FieldKind {
   }
 }
 
+const sentenceCase = (name: string) => {
+  const words = name.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
 const asNumber = (value: unknown) => (typeof value === "number" ? value : undefined);
 
 /** The form's fields, in the schema's property order. */
@@ -92,7 +97,7 @@ export function fieldSpecs(schema: JsonSchema): FieldSpec[] {
     return {
       name,
       kind: kindOf(property),
-      title: typeof property.title === "string" ? property.title : name.replaceAll("_", " "),
+      title: typeof property.title === "string" ? property.title : sentenceCase(name),
       description: typeof property.description === "string" ? property.description : "",
       required: required.includes(name),
       nullable,

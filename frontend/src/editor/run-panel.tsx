@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { type RunEvent, useRunList } from "../api/runs";
 import { previewText } from "../canvas/preview-text";
 import { isRunActive } from "../runs/run-state";
@@ -51,6 +51,10 @@ function EventLog({ events }: { readonly events: readonly RunEvent[] }) {
           : describeEvent(event),
     });
   }
+  const end = useRef<HTMLLIElement>(null);
+  // Follow the newest event, like a terminal.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scrolls whenever an event arrives.
+  useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [events.length]);
   return (
     <ol className="event-log" data-testid="event-log">
       {lines.map((line) => (
@@ -59,6 +63,7 @@ function EventLog({ events }: { readonly events: readonly RunEvent[] }) {
           <span>{line.text}</span>
         </li>
       ))}
+      <li ref={end} aria-hidden="true" />
     </ol>
   );
 }
