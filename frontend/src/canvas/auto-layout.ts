@@ -36,9 +36,16 @@ export async function autoLayout(
     (min, node) => ({ x: Math.min(min.x, node.position.x), y: Math.min(min.y, node.position.y) }),
     { x: Number.POSITIVE_INFINITY, y: Number.POSITIVE_INFINITY },
   );
+  // elk pads the graph; anchor the layout's top-left corner where the nodes' was.
+  const children = graph.children ?? [];
+  const minX = Math.min(...children.map((child) => child.x ?? 0));
+  const minY = Math.min(...children.map((child) => child.y ?? 0));
   const positions = new Map<string, XYPosition>();
-  for (const child of graph.children ?? []) {
-    positions.set(child.id, { x: origin.x + (child.x ?? 0), y: origin.y + (child.y ?? 0) });
+  for (const child of children) {
+    positions.set(child.id, {
+      x: origin.x + (child.x ?? 0) - minX,
+      y: origin.y + (child.y ?? 0) - minY,
+    });
   }
   return positions;
 }
