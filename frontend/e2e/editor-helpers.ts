@@ -68,6 +68,11 @@ export function node(page: Page, nodeId: string): Locator {
   return page.getByTestId(`node-${nodeId}`);
 }
 
+/** Selects a node by clicking its header (never covered by its own widgets). */
+export async function selectNode(page: Page, nodeId: string): Promise<void> {
+  await node(page, nodeId).locator(".op-node__header").click();
+}
+
 export function handle(page: Page, nodeId: string, kind: "input" | "output", port: string) {
   return node(page, nodeId).getByTestId(`handle-${kind}-${port}`);
 }

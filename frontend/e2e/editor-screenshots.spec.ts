@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { createFlow, node } from "./editor-helpers";
+import { createFlow, node, selectNode } from "./editor-helpers";
 
 const IMG = path.resolve(import.meta.dirname, "../../docs/img");
 
@@ -61,7 +61,7 @@ test("screenshots of the editor during and after a run", async ({ page, request 
   await expect(page.locator(".react-flow__edge")).toHaveCount(6);
   await page.getByTestId("run").click();
   await expect(node(page, "pace")).toHaveAttribute("data-status", "running");
-  await node(page, "write").click();
+  await selectNode(page, "write");
   await page.screenshot({ path: path.join(IMG, "editor-running.png") });
 
   await expect(page.getByTestId("run-status")).toHaveText("succeeded", { timeout: 20_000 });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { connect, createFlow, dropOperator, handle, node } from "./editor-helpers";
+import { connect, createFlow, dropOperator, handle, node, selectNode } from "./editor-helpers";
 
 test.describe.configure({ timeout: 60_000 });
 
@@ -15,7 +15,7 @@ test("build a flow from the palette, save it, run it and see every node succeed"
   await expect(node(page, "output_1")).toBeVisible();
 
   // Set a param in the generated form (the prompt widget of core.template).
-  await node(page, "template_1").click();
+  await selectNode(page, "template_1");
   await page.getByTestId("param-template").fill("Hello from Rivulet");
 
   await connect(
@@ -39,7 +39,7 @@ test("build a flow from the palette, save it, run it and see every node succeed"
   await expect(page).toHaveURL(/\?run=/);
 
   // The inspector shows the node's inputs and outputs of the run.
-  await node(page, "output_1").click();
+  await selectNode(page, "output_1");
   await page.getByTestId("inspector-tab-run").click();
   await expect(page.getByTestId("inspector-status")).toHaveText(/succeeded/);
   await expect(page.getByTestId("outputs-value")).toContainText("Hello from Rivulet");

@@ -164,7 +164,7 @@ export function FlowCanvas() {
         onConnectStart={() => setConnecting(true)}
         onConnectEnd={onConnectEnd}
         deleteKeyCode={["Delete", "Backspace"]}
-        multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+        multiSelectionKeyCode={["Meta", "Control"]}
         selectionOnDrag={false}
         colorMode="system"
         fitView
@@ -180,6 +180,7 @@ export function FlowCanvas() {
           zoomable
           nodeColor={minimapColor}
           nodeStrokeWidth={3}
+          style={{ width: 168, height: 112 }}
           data-testid="minimap"
         />
       </ReactFlow>

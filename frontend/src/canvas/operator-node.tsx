@@ -4,7 +4,7 @@ import { useShallow } from "zustand/react/shallow";
 import { indexCatalog, type PortRead, useOperators } from "../api/operators";
 import type { NodeRunState } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
-import { useCanvasStore } from "./canvas-store";
+import { isError, useCanvasStore } from "./canvas-store";
 import type { OperatorCanvasNode } from "./canvas-types";
 import { isStreamType, portColor } from "./port-colors";
 import { previewText } from "./preview-text";
@@ -81,7 +81,7 @@ function OperatorNodeView({ id, data, selected }: NodeProps<OperatorCanvasNode>)
   const messages = useCanvasStore(
     useShallow((state) =>
       state.diagnostics
-        .filter((diagnostic) => diagnostic.node_id === id && diagnostic.severity === "error")
+        .filter((diagnostic) => diagnostic.node_id === id && isError(diagnostic))
         .map((diagnostic) => diagnostic.message),
     ),
   );

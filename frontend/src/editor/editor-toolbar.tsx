@@ -1,7 +1,7 @@
 import { useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { autoLayout } from "../canvas/auto-layout";
-import { useCanvasStore } from "../canvas/canvas-store";
+import { isError, useCanvasStore } from "../canvas/canvas-store";
 import { Link } from "../routes/router";
 import { isRunActive } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
@@ -26,7 +26,7 @@ export function EditorToolbar(props: EditorToolbarProps) {
       dirty: state.dirty,
       canUndo: state.past.length > 0,
       canRedo: state.future.length > 0,
-      errors: state.diagnostics.filter((item) => item.severity === "error").length,
+      errors: state.diagnostics.filter((item) => isError(item)).length,
     })),
   );
   const runStatus = useRunStore((state) => state.view?.status);
