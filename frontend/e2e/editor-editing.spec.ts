@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
-import { createFlow, node, selectNode } from "./editor-helpers";
+import { createFlow, expect, node, selectNode, test } from "./editor-helpers";
 
 test.describe.configure({ timeout: 60_000 });
 

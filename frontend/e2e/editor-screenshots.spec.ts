@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
-import { createFlow, node, selectNode } from "./editor-helpers";
+import { createFlow, expect, node, selectNode, test } from "./editor-helpers";
 
 const IMG = path.resolve(import.meta.dirname, "../../docs/img");
 

@@ -1,5 +1,13 @@
-import { expect, test } from "@playwright/test";
-import { connect, createFlow, dropOperator, handle, node, selectNode } from "./editor-helpers";
+import {
+  connect,
+  createFlow,
+  dropOperator,
+  expect,
+  handle,
+  node,
+  selectNode,
+  test,
+} from "./editor-helpers";
 
 test.describe.configure({ timeout: 60_000 });
 

@@ -54,7 +54,10 @@ function EventLog({ events }: { readonly events: readonly RunEvent[] }) {
   const end = useRef<HTMLLIElement>(null);
   // Follow the newest event, like a terminal.
   // biome-ignore lint/correctness/useExhaustiveDependencies: scrolls whenever an event arrives.
-  useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [events.length]);
+  useEffect(() => {
+    // Braces matter: Chromium's scrollIntoView returns a promise, which is no effect cleanup.
+    end.current?.scrollIntoView({ block: "nearest" });
+  }, [events.length]);
   return (
     <ol className="event-log" data-testid="event-log">
       {lines.map((line) => (
