@@ -75,3 +75,26 @@ test("diagnostics on node and field, copy/paste, versions, layout, notes, export
   await expect(node(page, "wait")).toBeVisible();
   await expect(page.getByTestId("dirty-badge")).toBeVisible();
 });
+
+test("run inputs: one field per Input node, sent with the run", async ({ page }) => {
+  const flowId = await createFlow(
+    page.request,
+    "E2E inputs",
+    [
+      { id: "question", operator: "core.input", params: { name: "question" }, x: 0, y: 0 },
+      { id: "answer", operator: "core.output", params: { name: "answer" }, x: 400, y: 0 },
+    ],
+    [["question", "value", "answer", "value"]],
+  );
+  await page.goto(`/flows/${flowId}`);
+  await expect(node(page, "answer")).toBeVisible();
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-error")).toContainText("'question' is required");
+  await page.getByTestId("run-tab-inputs").click();
+  await page.getByTestId("run-input-question").fill("What is a rivulet?");
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("succeeded");
+  await expect(node(page, "answer").getByTestId("node-output")).toHaveText("What is a rivulet?");
+  await page.getByTestId("run-tab-output").click();
+  await expect(page.getByTestId("run-outputs")).toContainText("What is a rivulet?");
+});

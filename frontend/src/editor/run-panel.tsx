@@ -4,6 +4,7 @@ import { previewText } from "../canvas/preview-text";
 import { isRunActive } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
 import { OutputView } from "./output-view";
+import { RunInputs } from "./run-inputs";
 
 function describeEvent(event: RunEvent): string {
   switch (event.type) {
@@ -105,7 +106,7 @@ function RunHistory({
   );
 }
 
-type Tab = "log" | "output" | "history";
+type Tab = "inputs" | "log" | "output" | "history";
 
 /** The bottom panel: the shown run's status, event log and outputs, and the flow's run history. */
 export function RunPanel({
@@ -129,6 +130,7 @@ export function RunPanel({
   const finished = view ? Object.values(view.nodes) : [];
   const done = finished.filter((node) => !["queued", "running"].includes(node.status)).length;
   const tabs: [Tab, string][] = [
+    ["inputs", "Inputs"],
     ["log", "Events"],
     ["output", "Outputs"],
     ["history", "History"],
@@ -228,6 +230,7 @@ export function RunPanel({
               <p className="muted">Press Run (Ctrl-Enter) to execute the flow.</p>
             )
           ) : null}
+          {tab === "inputs" ? <RunInputs /> : null}
           {tab === "output" ? (
             view && Object.keys(view.outputs).length ? (
               <div className="run-outputs" data-testid="run-outputs">

@@ -16,6 +16,7 @@ import { emptyFlowDocument, type FlowDocument, parseFlowJson } from "../canvas/f
 import { EditorToolbar } from "../editor/editor-toolbar";
 import { Inspector } from "../editor/inspector";
 import { Palette } from "../editor/palette";
+import { inputValue, useRunInputSpecs } from "../editor/run-inputs";
 import { RunPanel } from "../editor/run-panel";
 import { useDynamicPorts } from "../editor/use-dynamic-ports";
 import { useEditorShortcuts } from "../editor/use-editor-shortcuts";
@@ -69,6 +70,7 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
   const { fitView, screenToFlowPosition } = useReactFlow();
   const session = useRunSession();
   const meta = useCanvasStore((state) => state.meta);
+  const runInputs = useRunInputSpecs();
 
   // Load the stored flow once per id (after the catalog, which gives the nodes their ports).
   useEffect(() => {
@@ -136,13 +138,26 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
         if (!saved) return;
         target = { id: saved.summary.id, version: saved.summary.version };
       }
+      const typed = useRunStore.getState().inputs;
+      const missing = runInputs.find((spec) => spec.required && !typed[spec.name]);
+      if (missing) {
+        useRunStore
+          .getState()
+          .setError(`The run input '${missing.name}' is required: fill it in under Inputs.`);
+        return;
+      }
+      const inputs = Object.fromEntries(
+        runInputs
+          .filter((spec) => typed[spec.name] !== undefined && typed[spec.name] !== "")
+          .map((spec) => [spec.name, inputValue(spec.type, typed[spec.name] ?? "")]),
+      );
       try {
-        await session.start({ flow_id: target.id, version: target.version, ...options });
+        await session.start({ flow_id: target.id, version: target.version, inputs, ...options });
       } catch (error) {
         useRunStore.getState().setError(error instanceof Error ? error.message : String(error));
       }
     },
-    [save, session],
+    [save, session, runInputs],
   );
 
   const restore = useCallback(

@@ -12,6 +12,9 @@ export interface RunStoreState {
   readonly connection: ConnectionState;
   readonly reconnectAttempt: number;
   readonly error: string | null;
+  /** The run inputs typed in the run panel, as text, by input name. */
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly setInput: (name: string, text: string) => void;
   readonly show: (runId: string, flowId: string | null) => void;
   readonly apply: (event: RunEvent) => void;
   readonly clear: () => void;
@@ -24,6 +27,8 @@ export const useRunStore = create<RunStoreState>()((set) => ({
   connection: "closed",
   reconnectAttempt: 0,
   error: null,
+  inputs: {},
+  setInput: (name, text) => set((state) => ({ inputs: { ...state.inputs, [name]: text } })),
   show: (runId, flowId) =>
     set((state) =>
       state.view?.runId === runId ? {} : { view: emptyRunView(runId, flowId), error: null },
