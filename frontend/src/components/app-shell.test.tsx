@@ -37,10 +37,10 @@ describe("AppShell", () => {
     expect(await screen.findByText("Database ok · pgvector 0.8.0")).toBeInTheDocument();
   });
 
-  it("switches pages from the nav", () => {
+  it("switches pages from the nav", async () => {
     renderAt("/");
     fireEvent.click(screen.getByRole("link", { name: "Runs" }));
-    expect(screen.getByRole("heading", { name: "No runs yet" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { name: "No runs yet" })).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Runs" })).toHaveAttribute("aria-current", "page");
   });
 
