@@ -60,6 +60,13 @@ test("build a flow from the palette, save it, run it and see every node succeed"
   // Both runs are in the history.
   await page.getByTestId("run-tab-history").click();
   await expect(page.getByTestId("run-history").getByRole("button")).toHaveCount(2);
+
+  // The runs page lists them too; opening one replays it in the editor.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Runs" }).click();
+  await page.getByTestId("runs-list").getByRole("link").last().click();
+  await expect(page).toHaveURL(/\/flows\/[^/]+\?run=/);
+  await expect(page.getByTestId("run-status")).toHaveText("succeeded");
+  await expect(node(page, "output_1").getByTestId("node-output")).toHaveText("Hello from Rivulet");
 });
 
 test("an incompatible connection is refused with the reason; undo and redo", async ({ page }) => {
