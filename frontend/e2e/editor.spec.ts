@@ -62,8 +62,9 @@ test("build a flow from the palette, save it, run it and see every node succeed"
   await expect(page.getByTestId("run-history").getByRole("button")).toHaveCount(2);
 
   // The runs page lists them too; opening one replays it in the editor.
+  const flowPath = new URL(page.url()).pathname;
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Runs" }).click();
-  await page.getByTestId("runs-list").getByRole("link").last().click();
+  await page.getByTestId("runs-list").locator(`a[href^="${flowPath}?run="]`).first().click();
   await expect(page).toHaveURL(/\/flows\/[^/]+\?run=/);
   await expect(page.getByTestId("run-status")).toHaveText("succeeded");
   await expect(node(page, "output_1").getByTestId("node-output")).toHaveText("Hello from Rivulet");
