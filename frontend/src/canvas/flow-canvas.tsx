@@ -19,10 +19,12 @@ import { useRunStore } from "../runs/run-store";
 import { CanvasEmptyHint } from "./canvas-empty-hint";
 import { type CanvasState, useCanvasStore } from "./canvas-store";
 import type { CanvasNode } from "./canvas-types";
-import { checkConnection } from "./connection-rules";
+import { checkConnection, type ResolvedPorts, resolvePortTypes } from "./connection-rules";
 import { NoteNode } from "./note-node";
 import { OperatorNode } from "./operator-node";
 import { portColor } from "./port-colors";
+import { formatPortType } from "./port-types";
+import { ResolvedTypesContext } from "./resolved-types";
 
 /** Defined once at module scope so React Flow never sees a new object per render. */
 const nodeTypes: NodeTypes = { operator: OperatorNode, note: NoteNode };
@@ -54,7 +56,10 @@ function minimapColor(node: CanvasNode): string {
 }
 
 /** Edges take the colour of the type they carry, and animate while their target runs. */
-function useStyledEdges(nodes: readonly CanvasNode[], edges: readonly Edge[]): Edge[] {
+function useStyledEdges(
+  edges: readonly Edge[],
+  resolved: ReadonlyMap<string, ResolvedPorts>,
+): Edge[] {
   const running = useRunStore(
     useShallow((state) =>
       Object.entries(state.view?.nodes ?? {})
@@ -65,20 +70,15 @@ function useStyledEdges(nodes: readonly CanvasNode[], edges: readonly Edge[]): E
   );
   return useMemo(() => {
     const active = new Set(running.split(","));
-    const byId = new Map(nodes.map((node) => [node.id, node]));
     return edges.map((edge) => {
-      const source = byId.get(edge.source);
-      const port =
-        source?.type === "operator"
-          ? source.data.ports.outputs.find((output) => output.name === edge.sourceHandle)
-          : undefined;
+      const type = resolved.get(edge.source)?.outputs[edge.sourceHandle ?? ""];
       return {
         ...edge,
         animated: active.has(edge.target),
-        style: { stroke: port ? portColor(port.type) : undefined, strokeWidth: 2 },
+        style: { stroke: type ? portColor(formatPortType(type)) : undefined, strokeWidth: 2 },
       };
     });
-  }, [nodes, edges, running]);
+  }, [edges, resolved, running]);
 }
 
 /** Pointer position while a connection is being drawn (for the refusal tooltip). */
@@ -103,7 +103,14 @@ export function FlowCanvas() {
   const [hover, setHover] = useState<string | null>(null);
   const lastVerdict = useRef<string | null>(null);
   const pointer = usePointer(connecting);
-  const styledEdges = useStyledEdges(nodes, edges);
+  // Recomputed when ports or connections change, not when a node moves.
+  const shape = JSON.stringify([
+    nodes.map((node) => (node.type === "operator" ? [node.id, node.data.ports] : node.id)),
+    edges.map((edge) => edge.id),
+  ]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `shape` stands for nodes and edges.
+  const resolved = useMemo(() => resolvePortTypes(nodes, edges), [shape]);
+  const styledEdges = useStyledEdges(edges, resolved);
   const [toast, setToast] = useState<string | null>(null);
 
   const isValidConnection = useCallback((connection: Connection | Edge) => {
@@ -141,65 +148,67 @@ export function FlowCanvas() {
   };
 
   return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: the drop target for palette drags; keyboard users add operators by double-click/Enter in the palette.
-    <div
-      className="flow-canvas"
-      data-testid="flow-canvas"
-      onDragOver={(event) => {
-        if (event.dataTransfer.types.includes(OPERATOR_MIME)) {
-          event.preventDefault();
-          event.dataTransfer.dropEffect = "copy";
-        }
-      }}
-      onDrop={onDrop}
-    >
-      <ReactFlow
-        nodes={nodes}
-        edges={styledEdges}
-        nodeTypes={nodeTypes}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onConnect={onConnect}
-        isValidConnection={isValidConnection}
-        onConnectStart={() => setConnecting(true)}
-        onConnectEnd={onConnectEnd}
-        deleteKeyCode={["Delete", "Backspace"]}
-        multiSelectionKeyCode={["Meta", "Control"]}
-        selectionOnDrag={false}
-        colorMode="system"
-        fitView
-        fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
-        minZoom={0.1}
-        proOptions={{ hideAttribution: true }}
+    <ResolvedTypesContext.Provider value={resolved}>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: the drop target for palette drags; keyboard users add operators by double-click/Enter in the palette. */}
+      <div
+        className="flow-canvas"
+        data-testid="flow-canvas"
+        onDragOver={(event) => {
+          if (event.dataTransfer.types.includes(OPERATOR_MIME)) {
+            event.preventDefault();
+            event.dataTransfer.dropEffect = "copy";
+          }
+        }}
+        onDrop={onDrop}
       >
-        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
-        <Controls position="bottom-left" />
-        <MiniMap
-          position="bottom-right"
-          pannable
-          zoomable
-          nodeColor={minimapColor}
-          nodeStrokeWidth={3}
-          style={{ width: 168, height: 112 }}
-          data-testid="minimap"
-        />
-      </ReactFlow>
-      {nodes.length === 0 ? <CanvasEmptyHint /> : null}
-      {connecting && hover ? (
-        <div
-          className="connection-tooltip"
-          role="tooltip"
-          data-testid="connection-refusal"
-          style={{ left: pointer.x + 14, top: pointer.y + 14 }}
+        <ReactFlow
+          nodes={nodes}
+          edges={styledEdges}
+          nodeTypes={nodeTypes}
+          onNodesChange={onNodesChange}
+          onEdgesChange={onEdgesChange}
+          onConnect={onConnect}
+          isValidConnection={isValidConnection}
+          onConnectStart={() => setConnecting(true)}
+          onConnectEnd={onConnectEnd}
+          deleteKeyCode={["Delete", "Backspace"]}
+          multiSelectionKeyCode={["Meta", "Control"]}
+          selectionOnDrag={false}
+          colorMode="system"
+          fitView
+          fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
+          minZoom={0.1}
+          proOptions={{ hideAttribution: true }}
         >
-          {hover}
-        </div>
-      ) : null}
-      {toast ? (
-        <div className="canvas-toast" role="alert" data-testid="connection-refused">
-          Connection refused: {toast}
-        </div>
-      ) : null}
-    </div>
+          <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
+          <Controls position="bottom-left" />
+          <MiniMap
+            position="bottom-right"
+            pannable
+            zoomable
+            nodeColor={minimapColor}
+            nodeStrokeWidth={3}
+            style={{ width: 168, height: 112 }}
+            data-testid="minimap"
+          />
+        </ReactFlow>
+        {nodes.length === 0 ? <CanvasEmptyHint /> : null}
+        {connecting && hover ? (
+          <div
+            className="connection-tooltip"
+            role="tooltip"
+            data-testid="connection-refusal"
+            style={{ left: pointer.x + 14, top: pointer.y + 14 }}
+          >
+            {hover}
+          </div>
+        ) : null}
+        {toast ? (
+          <div className="canvas-toast" role="alert" data-testid="connection-refused">
+            Connection refused: {toast}
+          </div>
+        ) : null}
+      </div>
+    </ResolvedTypesContext.Provider>
   );
 }

@@ -7,13 +7,25 @@ import { useRunStore } from "../runs/run-store";
 import { isError, useCanvasStore } from "./canvas-store";
 import type { OperatorCanvasNode } from "./canvas-types";
 import { isStreamType, portColor } from "./port-colors";
+import { formatPortType, type PortType } from "./port-types";
 import { previewText } from "./preview-text";
+import { useResolvedPorts } from "./resolved-types";
 
-function PortRow({ port, kind }: { readonly port: PortRead; readonly kind: "input" | "output" }) {
-  const color = portColor(port.type);
+function PortRow({
+  port,
+  kind,
+  resolved,
+}: {
+  readonly port: PortRead;
+  readonly kind: "input" | "output";
+  readonly resolved: PortType | undefined;
+}) {
+  // A generic port shows the type inferred from its connections (`T` → `Text`).
+  const shown = resolved && /\b[A-Z]\b/.test(port.type) ? formatPortType(resolved) : port.type;
+  const color = portColor(shown);
   const stream = isStreamType(port.type);
   return (
-    <div className={`op-port op-port--${kind}`} title={`${port.name}: ${port.type}`}>
+    <div className={`op-port op-port--${kind}`} title={`${port.name}: ${shown}`}>
       <Handle
         type={kind === "input" ? "target" : "source"}
         position={kind === "input" ? Position.Left : Position.Right}
@@ -27,7 +39,7 @@ function PortRow({ port, kind }: { readonly port: PortRead; readonly kind: "inpu
         {kind === "input" && port.required ? <span className="op-port__required">*</span> : null}
       </span>
       <span className="op-port__type" style={{ color }}>
-        {port.type}
+        {shown}
       </span>
     </div>
   );
@@ -78,6 +90,7 @@ function OperatorNodeView({ id, data, selected }: NodeProps<OperatorCanvasNode>)
   const { data: catalog } = useOperators();
   const operator = indexCatalog(catalog).get(data.operator);
   const run = useRunStore((state) => state.view?.nodes[id]);
+  const resolved = useResolvedPorts(id);
   const messages = useCanvasStore(
     useShallow((state) =>
       state.diagnostics
@@ -113,10 +126,20 @@ function OperatorNodeView({ id, data, selected }: NodeProps<OperatorCanvasNode>)
       {!operator ? <div className="op-error">Unknown operator {data.operator}</div> : null}
       <div className="op-node__ports">
         {data.ports.inputs.map((port) => (
-          <PortRow key={`in-${port.name}`} port={port} kind="input" />
+          <PortRow
+            key={`in-${port.name}`}
+            port={port}
+            kind="input"
+            resolved={resolved?.inputs[port.name]}
+          />
         ))}
         {data.ports.outputs.map((port) => (
-          <PortRow key={`out-${port.name}`} port={port} kind="output" />
+          <PortRow
+            key={`out-${port.name}`}
+            port={port}
+            kind="output"
+            resolved={resolved?.outputs[port.name]}
+          />
         ))}
       </div>
       {messages.length ? (
