@@ -27,6 +27,12 @@ function ParamsTab({ node }: { readonly node: OperatorCanvasNode }) {
   return (
     <div className="inspector__section">
       {operator ? <p className="inspector__description">{operator.description}</p> : null}
+      {operator?.docs ? (
+        <details className="inspector__docs">
+          <summary>About {operator.title}</summary>
+          <pre>{operator.docs}</pre>
+        </details>
+      ) : null}
       <div className="field">
         <label className="field__label" htmlFor="node-label">
           Label
