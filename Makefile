@@ -40,7 +40,7 @@ frontend/dist/index.html: $(STAMPS)/node $(FRONTEND_SRC)
 chromium: ## Debian's Chromium for the browser tests (Playwright never downloads a browser here)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-check: lint typecheck ## static gates: ruff, pyright strict, biome, tsc
+check: lint typecheck ## static gates: ruff, pyright strict, biome, tsc, generated API types up to date
 lint: python
 	$(BIN)/ruff check backend operators tests bench
 	$(BIN)/ruff format --check backend operators tests bench
@@ -48,6 +48,7 @@ lint: python
 typecheck: python $(STAMPS)/node
 	$(BIN)/pyright
 	cd frontend && npm run --silent typecheck
+	cd frontend && npm run --silent check:api
 
 frontend-test: $(STAMPS)/node
 	cd frontend && npm run --silent test

@@ -3,7 +3,7 @@ export function CanvasEmptyHint() {
   return (
     <div className="canvas-empty-hint">
       <p className="canvas-empty-hint__title">This canvas is empty</p>
-      <p>Operators will be added from the palette. Scroll to zoom, drag to pan.</p>
+      <p>Drag operators from the palette on the left. Scroll to zoom, drag to pan.</p>
     </div>
   );
 }

@@ -29,6 +29,11 @@ import {
 import { defaultParams } from "./param-defaults";
 
 export type Diagnostic = Schemas["Diagnostic"];
+/** The API omits `severity` when it is the default (`error`). */
+export function isError(diagnostic: Diagnostic): boolean {
+  return diagnostic.severity !== "warning" && diagnostic.severity !== "info";
+}
+
 export type OperatorLookup = (operatorId: string) => OperatorRead | undefined;
 
 interface Snapshot {

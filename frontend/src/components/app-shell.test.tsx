@@ -1,6 +1,7 @@
 import { fireEvent, screen, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it } from "vitest";
-import { renderWithClient, stubFetchJson } from "../test/render-with-client";
+import { catalogFixture } from "../test/catalog-fixture";
+import { renderWithClient, stubFetchRoutes } from "../test/render-with-client";
 import { AppShell } from "./app-shell";
 
 function renderAt(path: string) {
@@ -10,7 +11,13 @@ function renderAt(path: string) {
 
 describe("AppShell", () => {
   beforeEach(() => {
-    stubFetchJson({ status: "ok", database: "ok", pgvector: "0.8.0", version: "0.1.0" });
+    stubFetchRoutes({
+      "/api/health": { status: "ok", database: "ok", pgvector: "0.8.0", version: "0.1.0" },
+      "/api/flows": { items: [], limit: 200, offset: 0 },
+      "/api/flows/validate": { ok: true, diagnostics: [] },
+      "/api/operators": catalogFixture,
+      "/api/runs": [],
+    });
   });
 
   it("shows the brand, the main nav and the flows empty state at /", async () => {
@@ -25,15 +32,15 @@ describe("AppShell", () => {
       "aria-current",
       "page",
     );
-    expect(screen.getByRole("heading", { name: "No flows yet" })).toBeInTheDocument();
-    expect(screen.getByRole("button", { name: "New flow" })).toBeDisabled();
+    expect(await screen.findByRole("heading", { name: "No flows yet" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "New flow" })).toHaveAttribute("href", "/flows/new");
     expect(await screen.findByText("Database ok · pgvector 0.8.0")).toBeInTheDocument();
   });
 
-  it("switches pages from the nav", () => {
+  it("switches pages from the nav", async () => {
     renderAt("/");
     fireEvent.click(screen.getByRole("link", { name: "Runs" }));
-    expect(screen.getByRole("heading", { name: "No runs yet" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { name: "No runs yet" })).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Runs" })).toHaveAttribute("aria-current", "page");
   });
 
@@ -46,11 +53,16 @@ describe("AppShell", () => {
     expect(screen.getByRole("heading", { level: 1, name: title })).toBeInTheDocument();
   });
 
-  it("renders the React Flow canvas at /flows/new", async () => {
+  it("renders the editor with its canvas and palette at /flows/new", {
+    timeout: 20_000,
+  }, async () => {
     const { container } = renderAt("/flows/new");
-    expect(await screen.findByTestId("flow-canvas")).toBeInTheDocument();
+    // The editor is a lazily loaded chunk (React Flow, elkjs): give it time to load.
+    expect(await screen.findByTestId("flow-canvas", {}, { timeout: 15_000 })).toBeInTheDocument();
     expect(container.querySelector(".react-flow")).not.toBeNull();
     expect(screen.getByText("This canvas is empty")).toBeInTheDocument();
+    // The palette lists the catalog by category.
+    expect(await screen.findByTestId("palette-item-core.delay")).toBeInTheDocument();
   });
 
   it("renders a not-found page for unknown paths", () => {

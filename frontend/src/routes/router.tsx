@@ -30,7 +30,16 @@ export function usePathname(): string {
   );
 }
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
+/** Asked before an in-app navigation leaves the page; `false` keeps the user where they are. */
+let navigationGuard: (() => boolean) | null = null;
+
+/** Installs (or, with `null`, removes) the guard, e.g. the editor's unsaved-changes prompt. */
+export function setNavigationGuard(guard: (() => boolean) | null): void {
+  navigationGuard = guard;
+}
+
+export function navigate(to: string, options: { replace?: boolean; force?: boolean } = {}): void {
+  if (!options.force && navigationGuard && !navigationGuard()) return;
   if (options.replace) window.history.replaceState(null, "", to);
   else window.history.pushState(null, "", to);
   window.dispatchEvent(new Event(NAVIGATE_EVENT));

@@ -5,11 +5,15 @@ import { RunsPage } from "./runs-page";
 import { SettingsPage } from "./settings-page";
 import { TemplatesPage } from "./templates-page";
 
+/** One component for both editor routes, so saving a new flow keeps the editor mounted. */
+const FlowEditorPage = lazy(() => import("./flow-editor-page"));
+
 /** Every page, first match wins. The canvas is split out: React Flow loads only when opened. */
 export const routes: readonly RouteDefinition[] = [
   { path: "/", component: FlowsPage },
   { path: "/flows", component: FlowsPage },
-  { path: "/flows/new", component: lazy(() => import("./flow-new-page")) },
+  { path: "/flows/new", component: FlowEditorPage },
+  { path: "/flows/:flowId", component: FlowEditorPage },
   { path: "/templates", component: TemplatesPage },
   { path: "/runs", component: RunsPage },
   { path: "/settings", component: SettingsPage },

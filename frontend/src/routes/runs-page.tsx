@@ -1,11 +1,45 @@
+import { useRunList } from "../api/runs";
 import { PageHeader } from "../components/page-header";
 import { RunsEmptyState } from "../runs/runs-empty-state";
+import { Link } from "./router";
 
+function duration(started?: string | null, finished?: string | null): string {
+  if (!started || !finished) return "";
+  const ms = new Date(finished).getTime() - new Date(started).getTime();
+  return ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`;
+}
+
+/** Every run, newest first; opening one shows it in the editor, replayed (and followed if live). */
 export function RunsPage() {
+  const { data: runs, isPending, error } = useRunList(null);
   return (
     <div className="page">
       <PageHeader title="Runs" description="History and live progress of every flow run." />
-      <RunsEmptyState />
+      {error ? <p className="field__error">{error.message}</p> : null}
+      {isPending ? <p className="muted">Loading…</p> : null}
+      {!isPending && !runs?.length ? <RunsEmptyState /> : null}
+      {runs?.length ? (
+        <ul className="flow-list__items" data-testid="runs-list">
+          {runs.map((run) => (
+            <li key={run.id} className="flow-list__item card">
+              <span className={`status-badge status-badge--${run.status}`}>{run.status}</span>
+              <Link to={`/flows/${run.flow_id}?run=${run.id}`} className="flow-list__main">
+                <strong>
+                  {run.flow_id} · v{run.flow_version}
+                </strong>
+                <span className="muted">
+                  {new Date(run.created_at).toLocaleString()} · {run.trigger}
+                  {duration(run.started_at, run.finished_at)
+                    ? ` · ${duration(run.started_at, run.finished_at)}`
+                    : ""}
+                  {run.error ? ` · ${run.error.message}` : ""}
+                </span>
+              </Link>
+              <code className="run-panel__id">{run.id.slice(0, 12)}</code>
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }

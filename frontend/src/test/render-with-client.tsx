@@ -34,3 +34,20 @@ export function stubFetchFailure(message = "Failed to fetch") {
   vi.stubGlobal("fetch", fetchMock);
   return fetchMock;
 }
+
+/** Replaces `fetch` with one answering by path: the longest matching prefix in `routes`, else 404. */
+export function stubFetchRoutes(routes: Readonly<Record<string, unknown>>) {
+  const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
+  const fetchMock = vi.fn(async (request: Request | string) => {
+    const url = new URL(typeof request === "string" ? request : request.url, window.location.href);
+    const prefix = prefixes.find((candidate) => url.pathname.startsWith(candidate));
+    return prefix === undefined
+      ? new Response(JSON.stringify({ detail: "not found" }), { status: 404 })
+      : new Response(JSON.stringify(routes[prefix]), {
+          status: 200,
+          headers: { "content-type": "application/json" },
+        });
+  });
+  vi.stubGlobal("fetch", fetchMock);
+  return fetchMock;
+}

@@ -1,0 +1,40 @@
+import { render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { isChartSpec, isTable, OutputView } from "./output-view";
+
+describe("OutputView", () => {
+  it("renders a Table output as a table", () => {
+    render(
+      <OutputView
+        value={{
+          columns: ["city", "people"],
+          rows: [
+            ["Lyon", 522_000],
+            ["Nice", null],
+          ],
+        }}
+        type="Table"
+      />,
+    );
+    const table = screen.getByTestId("table-view");
+    expect(table.querySelectorAll("th")).toHaveLength(2);
+    expect(table.querySelectorAll("tbody tr")).toHaveLength(2);
+    expect(table).toHaveTextContent("Lyon522000Nice");
+  });
+
+  it("recognises ChartSpec values and renders them with echarts", () => {
+    const chart = { title: "t", option: { series: [{ type: "bar", data: [1, 2] }] } };
+    expect(isChartSpec(chart, "ChartSpec")).toBe(true);
+    expect(isChartSpec({ option: {} }, "Json")).toBe(false);
+    expect(isTable(chart)).toBe(false);
+    render(<OutputView value={chart} type="ChartSpec" />);
+    expect(screen.getByTestId("chart-view")).toBeInTheDocument();
+  });
+
+  it("shows text as is and anything else as JSON", () => {
+    const { rerender } = render(<OutputView value="hello" type="Text" />);
+    expect(screen.getByTestId("output-json")).toHaveTextContent(/^hello$/);
+    rerender(<OutputView value={{ a: 1 }} type="Json" />);
+    expect(screen.getByTestId("output-json").textContent).toBe('{\n  "a": 1\n}');
+  });
+});

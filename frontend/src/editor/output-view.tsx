@@ -1,0 +1,113 @@
+import { useEffect, useRef } from "react";
+
+interface TableValue {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+interface ChartValue {
+  readonly title?: string;
+  readonly option: Readonly<Record<string, unknown>>;
+}
+
+export function isTable(value: unknown): value is TableValue {
+  const table = value as Partial<TableValue> | null;
+  return (
+    typeof table === "object" &&
+    table !== null &&
+    Array.isArray(table.columns) &&
+    Array.isArray(table.rows)
+  );
+}
+
+export function isChartSpec(value: unknown, type: string): value is ChartValue {
+  const chart = value as Partial<ChartValue> | null;
+  return (
+    typeof chart === "object" &&
+    chart !== null &&
+    typeof chart.option === "object" &&
+    chart.option !== null &&
+    (type.includes("ChartSpec") || "series" in chart.option)
+  );
+}
+
+const cell = (value: unknown) =>
+  value === null || value === undefined
+    ? ""
+    : typeof value === "object"
+      ? JSON.stringify(value)
+      : String(value);
+
+/** A `Table` value (columns + rows) as an HTML table; long tables show their first rows. */
+export function TableView({ table }: { readonly table: TableValue }) {
+  const rows = table.rows.slice(0, 200);
+  return (
+    <div className="table-view" data-testid="table-view">
+      <table>
+        <thead>
+          <tr>
+            {table.columns.map((column) => (
+              <th key={column}>{column}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row, index) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity of their own.
+            <tr key={index}>
+              {row.map((value, column) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional.
+                <td key={column}>{cell(value)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {table.rows.length > rows.length ? (
+        <div className="muted">
+          {rows.length} of {table.rows.length} rows
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A `ChartSpec` (an ECharts option) rendered with echarts, loaded on first use. */
+export function ChartView({ chart }: { readonly chart: ChartValue }) {
+  const element = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    let disposed = false;
+    let dispose: () => void = () => undefined;
+    void import("echarts").then((echarts) => {
+      if (disposed || !element.current) return;
+      const instance = echarts.init(element.current, undefined, { renderer: "svg" });
+      instance.setOption({
+        ...(chart.title ? { title: { text: chart.title, left: "center" } } : {}),
+        tooltip: {},
+        ...chart.option,
+      });
+      const observer = new ResizeObserver(() => instance.resize());
+      observer.observe(element.current);
+      dispose = () => {
+        observer.disconnect();
+        instance.dispose();
+      };
+    });
+    return () => {
+      disposed = true;
+      dispose();
+    };
+  }, [chart]);
+  return <div ref={element} className="chart-view" data-testid="chart-view" />;
+}
+
+/** Any output preview: a chart, a table, text, or JSON. */
+export function OutputView({ value, type }: { readonly value: unknown; readonly type: string }) {
+  if (isChartSpec(value, type)) return <ChartView chart={value} />;
+  if (isTable(value)) return <TableView table={value} />;
+  return (
+    <pre className="output-json" data-testid="output-json">
+      {typeof value === "string" ? value : JSON.stringify(value, null, 2)}
+    </pre>
+  );
+}

@@ -1,0 +1,57 @@
+import { fireEvent, screen } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { renderWithClient, stubFetchRoutes } from "../test/render-with-client";
+import { ParamForm } from "./param-form";
+
+const schema = {
+  type: "object",
+  properties: {
+    seconds: { type: "number", minimum: 0, default: 1 },
+    mode: { enum: ["all", "first"], default: "first" },
+    value: { ui: { widget: "json" }, default: null },
+    model: { ui: { widget: "model" }, type: "string" },
+    api_key: { ui: { widget: "secret" }, type: "string" },
+  },
+  required: [],
+};
+
+function renderForm(values: Record<string, unknown>, errors: Record<string, string> = {}) {
+  const onChange = vi.fn();
+  renderWithClient(
+    <ParamForm schema={schema} values={values} errors={errors} onChange={onChange} />,
+  );
+  return onChange;
+}
+
+describe("ParamForm", () => {
+  it("edits numbers, selects and JSON, and refuses invalid JSON", () => {
+    stubFetchRoutes({});
+    const onChange = renderForm({ seconds: 1, mode: "first", value: null });
+    fireEvent.change(screen.getByTestId("param-seconds"), { target: { value: "2.5" } });
+    expect(onChange).toHaveBeenLastCalledWith("seconds", 2.5);
+    fireEvent.change(screen.getByTestId("param-mode"), { target: { value: "all" } });
+    expect(onChange).toHaveBeenLastCalledWith("mode", "all");
+    fireEvent.change(screen.getByTestId("param-value"), { target: { value: '{"a": [1' } });
+    expect(screen.getByText(/Invalid JSON/)).toBeInTheDocument();
+    expect(onChange).toHaveBeenCalledTimes(2);
+    fireEvent.change(screen.getByTestId("param-value"), { target: { value: '{"a": [1]}' } });
+    expect(onChange).toHaveBeenLastCalledWith("value", { a: [1] });
+  });
+
+  it("offers names from /api/models and stays a text input where /api/secrets is missing", async () => {
+    stubFetchRoutes({ "/api/models": { items: [{ name: "default" }, { name: "small" }] } });
+    const onChange = renderForm({});
+    const model = screen.getByTestId("param-model");
+    const list = document.getElementById(model.getAttribute("list") ?? "");
+    await vi.waitFor(() => expect(list?.querySelectorAll("option")).toHaveLength(2));
+    const secret = screen.getByTestId("param-api_key");
+    fireEvent.change(secret, { target: { value: "OPENAI_KEY" } });
+    expect(onChange).toHaveBeenLastCalledWith("api_key", "OPENAI_KEY");
+  });
+
+  it("shows a server diagnostic on its field", () => {
+    stubFetchRoutes({});
+    renderForm({ seconds: -1 }, { seconds: "Expected `float` >= 0" });
+    expect(screen.getByTestId("field-error-seconds")).toHaveTextContent("Expected `float` >= 0");
+  });
+});
