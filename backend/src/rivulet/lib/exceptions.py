@@ -14,6 +14,7 @@ __all__ = (
     "ConfigError",
     "ConflictError",
     "MissingDependencyError",
+    "ModelError",
     "NotFoundError",
     "OperatorError",
     "PermissionDeniedError",
@@ -104,6 +105,13 @@ class OperatorError(AppError):
         super().__init__(detail, extra={"operator_id": operator_id, "node_id": node_id})
         self.operator_id = operator_id
         self.node_id = node_id
+
+
+class ModelError(AppError):
+    """A model call failed (provider error, timeout, every fallback exhausted); ``extra["model"]`` names it."""
+
+    code = "model_error"
+    status_code = 502
 
 
 class MissingDependencyError(AppError):

@@ -71,6 +71,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Comma-separated template sources: directories, ``file://`` or ``https://`` index URLs (docs/templates.md)."""
     builtin_templates: bool = True
     """Offer the built-in gallery (the repository's ``templates/`` directory)."""
+    secret_key: str | None = None
+    """AES-256 key for secrets at rest (32 bytes, url-safe base64); unset: ``<home>/secret.key`` (0600)."""
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from rivulet.runtime.events import ErrorInfo, NodeChunk, NodeFailed, NodeStarted
 from rivulet.runtime.plan import DELIVER_COLLECT
 from rivulet.runtime.preview import preview
 from rivulet.runtime.streams import StreamFanout, join_collected
+from rivulet.sdk.operator import Deferred
 
 if TYPE_CHECKING:
     from rivulet.runtime._scheduler import RunState
@@ -124,11 +125,26 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
             return
         if node.stream_ports and any(port in outputs for port in node.stream_ports):
             await _stream(run, node, state, outputs, started)
-        else:
-            run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
+            return
+        if any(isinstance(value, Deferred) for value in outputs.values()):
+            try:
+                outputs = await _resolve_deferred(outputs)
+            except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
+                error = error_info(exc, node, state.attempts)
+                run.publish(
+                    NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error)
+                )
+                fail_node(run, node, state, error, node.out_edges)
+                return
+        run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
     except asyncio.CancelledError:
         state.status = "cancelled"
         state.finished = time.time()
+
+
+async def _resolve_deferred(outputs: dict[str, Any]) -> dict[str, Any]:
+    """``outputs`` with every ``Deferred`` value awaited."""
+    return {port: await value.resolve() if isinstance(value, Deferred) else value for port, value in outputs.items()}
 
 
 async def _aiter(value: Any) -> AsyncIterator[Any]:
@@ -168,14 +184,20 @@ async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict
         for port in node.stream_ports
         if port in outputs
     }
-    now = [edge for edge in node.out_edges if edge.mode != DELIVER_COLLECT or edge.source_port not in fanouts]
-    later = [edge for edge in node.out_edges if edge.mode == DELIVER_COLLECT and edge.source_port in fanouts]
+    deferred = {port for port, value in outputs.items() if isinstance(value, Deferred)}
+    late = [
+        (edge.mode == DELIVER_COLLECT and edge.source_port in fanouts) or edge.source_port in deferred
+        for edge in node.out_edges
+    ]
+    now = [edge for edge, is_late in zip(node.out_edges, late, strict=True) if not is_late]
+    later = [edge for edge, is_late in zip(node.out_edges, late, strict=True) if is_late]
     for port, value in outputs.items():
-        if port not in fanouts:
+        if port not in fanouts and port not in deferred:
             run.publish_output(node_id, port, value)
     run.settle(node, now, outputs, fanouts)
     try:
         await asyncio.gather(*(fanout.pump() for fanout in fanouts.values()))
+        outputs = await _resolve_deferred(outputs)
     except Exception as exc:  # noqa: BLE001 - a failing stream fails its node like any attempt
         error = error_info(exc, node, state.attempts)
         run.publish(NodeFailed(run_id=run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, error=error))
@@ -184,6 +206,8 @@ async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict
     collected = {port: fanout.items for port, fanout in fanouts.items()}
     for port, items in collected.items():
         run.publish_output(node_id, port, join_collected(items, as_text=all(isinstance(i, str) for i in items)))
+    for port in deferred:
+        run.publish_output(node_id, port, outputs[port])
     run.settle(node, later, outputs, fanouts)
     state.status = "succeeded"
     state.outputs = {**outputs, **collected}

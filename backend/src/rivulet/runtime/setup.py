@@ -13,7 +13,7 @@ from rivulet.runtime.service import RunService, RunServiceConfig
 from rivulet.storage.postgres.runs import PostgresRunStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -38,6 +38,7 @@ async def open_run_service(
     single_process: bool,
     cache_bytes: int = 256 * 1024 * 1024,
     services: Mapping[type, object] | None = None,
+    secrets: Callable[[str], Awaitable[str]] | None = None,
 ) -> RunService:
     """Build and start the run service of a server process.
 
@@ -49,6 +50,7 @@ async def open_run_service(
             interrupted at once instead of after a missed heartbeat.
         cache_bytes: Budget of the node cache.
         services: Shared services operators look up with ``ctx.service(kind)`` (network policy, models, ...).
+        secrets: Resolves ``ctx.secret(name)`` (the secret store).
     """
     store = PostgresRunStore(pool)
     bus = PostgresEventBus(store, pool)
@@ -56,7 +58,7 @@ async def open_run_service(
         flows=flows,
         runs=store,
         bus=bus,
-        executor=Executor(bus, cache=NodeCache(cache_bytes), services=dict(services or {})),
+        executor=Executor(bus, cache=NodeCache(cache_bytes), services=dict(services or {}), secrets=secrets),
         compile_graph=compiler_for(registry),
         config=RunServiceConfig(stale_after_s=0.0 if single_process else 30.0),
     )

@@ -36,6 +36,10 @@ branches, joins with N inputs, a constant of a chosen type) sets ``dynamic_input
   mapping is not produced (downstream is skipped).
 
 The runtime only ever goes through these four methods, so static and dynamic operators look the same to it.
+
+Deferred outputs: a value only known once the node's streams have ended (the whole message after its tokens)
+is returned from ``output_values`` as ``Deferred(awaitable)``. The runtime delivers it after every stream of
+the node is drained; when the awaitable raises, the node fails.
 """
 
 from __future__ import annotations
@@ -49,11 +53,11 @@ from msgspec import Meta
 from rivulet.sdk.ports import PortType, port_type_of
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Mapping
 
     from rivulet.sdk.context import RunContext
 
-__all__ = ("NoInputs", "NoOutputs", "NoParams", "Operator", "OperatorSpec", "PortSpec")
+__all__ = ("Deferred", "NoInputs", "NoOutputs", "NoParams", "Operator", "OperatorSpec", "PortSpec")
 
 
 class OperatorSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,6 +80,18 @@ class OperatorSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """At most this many nodes of this operator run at once in a process."""
     timeout_s: Annotated[float, Meta(gt=0)] | None = None
     """Default per-attempt timeout (a node's policy overrides it)."""
+
+
+class Deferred:
+    """An output value that becomes available after the node's ``Stream`` outputs end."""
+
+    __slots__ = ("awaitable",)
+
+    def __init__(self, awaitable: Awaitable[Any]) -> None:
+        self.awaitable = awaitable
+
+    async def resolve(self) -> Any:
+        return await self.awaitable
 
 
 class PortSpec(msgspec.Struct, frozen=True, kw_only=True):

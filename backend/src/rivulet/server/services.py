@@ -8,11 +8,13 @@ from litestar.di import NamedDependency
 from psycopg_pool import AsyncConnectionPool
 
 from rivulet.lib.settings import Settings
+from rivulet.models.service import ModelService
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.storage.base import FlowStore
+from rivulet.storage.postgres.secrets import PostgresSecretStore
 from rivulet.templates.sources import TemplateSources
 
 __all__ = ("Services", "ServicesDep", "network_policy", "operator_services")
@@ -28,6 +30,10 @@ class Services:
     registry: OperatorRegistry = field(default_factory=default_registry)
     runs: RunService | None = None
     """Runs and their events (``None`` in apps built without the runtime)."""
+    models: ModelService | None = None
+    """Configured models (``/api/models``, ``ctx.service(ModelRegistry)``)."""
+    secrets: PostgresSecretStore | None = None
+    """Encrypted secrets (``/api/secrets``, ``ctx.secret``)."""
     templates: TemplateSources | None = None
     """Template sources and the marketplace catalog."""
 

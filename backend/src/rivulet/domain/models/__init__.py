@@ -1,0 +1,5 @@
+"""``/api/models``."""
+
+from rivulet.domain.models.controller import ModelsController
+
+__all__ = ("ModelsController",)

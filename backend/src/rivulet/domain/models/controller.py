@@ -1,0 +1,90 @@
+"""``/api/models``: configured models (CRUD, default), "test this model", health and the call log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from rivulet.domain.models.schemas import ModelCallList, ModelCreate, ModelList, ModelUpdate
+from rivulet.lib.exceptions import ConfigError, ConflictError
+from rivulet.models.config import ModelConfig
+from rivulet.models.probe import ModelProbe, probe_model
+from rivulet.server.services import ServicesDep
+
+if TYPE_CHECKING:
+    from rivulet.models.service import ModelService
+
+__all__ = ("ModelsController",)
+
+
+def _models(services: ServicesDep) -> ModelService:
+    if services.models is None:
+        raise ConfigError("models are not configured in this process")
+    return services.models
+
+
+class ModelsController(Controller):
+    path = "/api/models"
+    tags = ["models"]
+
+    @get("/", summary="Built-in and configured models (defaults marked)")
+    async def list_models(self, services: ServicesDep) -> ModelList:
+        return ModelList(items=await _models(services).list_models())
+
+    @post("/", summary="Add a model", description="409 when a stored model of that name exists.")
+    async def create(self, services: ServicesDep, data: JSONBody[ModelCreate]) -> ModelConfig:
+        models = _models(services)
+        if await models.store.get_model(data.name) is not None:
+            raise ConflictError(f"model {data.name!r} already exists", extra={"model": data.name})
+        update = msgspec.convert({k: v for k, v in msgspec.structs.asdict(data).items() if k != "name"}, ModelUpdate)
+        return await models.save(update.to_config(data.name))
+
+    @get("/calls", summary="Model calls, newest first (tokens, latency, time to first token)")
+    async def list_calls(
+        self,
+        services: ServicesDep,
+        *,
+        run_id: Annotated[str | None, QueryParameter(required=False, description="calls made by this run")] = None,
+        model: Annotated[str | None, QueryParameter(required=False)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> ModelCallList:
+        calls = await _models(services).store.list_calls(run_id=run_id, model=model, limit=limit)
+        return ModelCallList(
+            items=calls,
+            prompt_tokens=sum(c.prompt_tokens for c in calls),
+            completion_tokens=sum(c.completion_tokens for c in calls),
+            latency_ms=sum(c.latency_ms for c in calls),
+        )
+
+    @get("/{name:str}", summary="One model (default/default-embedding resolve to the default model)")
+    async def get_model(self, services: ServicesDep, name: FromPath[str]) -> ModelConfig:
+        return await _models(services).get(name)
+
+    @put("/{name:str}", summary="Create or replace a model")
+    async def put_model(self, services: ServicesDep, name: FromPath[str], data: JSONBody[ModelUpdate]) -> ModelConfig:
+        return await _models(services).save(data.to_config(name))
+
+    @delete("/{name:str}", summary="Delete a stored model (a built-in of that name comes back)")
+    async def delete_model(self, services: ServicesDep, name: FromPath[str]) -> None:
+        await _models(services).delete(name)
+
+    @post("/{name:str}/default", summary="Make this the default model of its kind", status_code=200)
+    async def set_default(self, services: ServicesDep, name: FromPath[str]) -> ModelConfig:
+        return await _models(services).set_default(name)
+
+    @post(
+        "/{name:str}/test",
+        summary="Test this model",
+        description="One short real call: the answer (or vector size), latency, time to first token and tokens. "
+        "A failing model answers 200 with `ok: false` and the error.",
+        status_code=200,
+    )
+    async def test_model(self, services: ServicesDep, name: FromPath[str]) -> ModelProbe:
+        return await probe_model(_models(services), name)
+
+    @get("/{name:str}/health", summary="Health check: a one-token call")
+    async def health(self, services: ServicesDep, name: FromPath[str]) -> ModelProbe:
+        return await probe_model(_models(services), name, max_tokens=1)

@@ -1,0 +1,5 @@
+"""``/api/secrets``."""
+
+from rivulet.domain.secrets.controller import SecretsController
+
+__all__ = ("SecretsController",)

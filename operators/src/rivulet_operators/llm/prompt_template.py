@@ -1,0 +1,138 @@
+"""Build a prompt from a Jinja2 template; each variable becomes a typed input port.
+
+``Answer {{ question }} using {{ context }}`` has the inputs ``question`` and ``context``; their port types come
+from ``variable_types`` (``{"context": "List[Chunk]"}``; default ``Text``). Rendering runs in Jinja2's sandbox
+with strict undefined values. The result is the prompt text and, for chat models, ``messages`` (the optional
+system prompt, then the prompt as a user message).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from msgspec import Meta
+
+from rivulet.sdk import Operator, OperatorSpec, PortSpec, parse_port_type
+from rivulet.sdk.ports import Message, Messages, Text
+from rivulet.sdk.ui import PromptText, ui_hint
+from rivulet_operators.llm._common import fail
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from jinja2 import Template
+
+    from rivulet.sdk import PortType, RunContext
+
+__all__ = ("SPEC", "Inputs", "Outputs", "Params", "PromptTemplate", "prompt_variables")
+
+SPEC = OperatorSpec(
+    id="llm.prompt_template",
+    category="llm",
+    title="Prompt template",
+    description="Write a prompt with {{ variables }}; each variable becomes a typed input.",
+    icon="file-text",
+    tags=("llm", "prompt", "template", "jinja"),
+)
+
+JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
+MAX_VARIABLES = 32
+_PORT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(source: str) -> tuple[Template, tuple[str, ...]]:
+    try:
+        ast = JINJA.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"template has a syntax error at line {exc.lineno}: {exc.message}") from exc
+    builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    return JINJA.from_string(ast), tuple(sorted(meta.find_undeclared_variables(ast) - builtins))
+
+
+def prompt_variables(source: str) -> tuple[str, ...]:
+    """The variables a template reads (its input ports), sorted. Raises ``ValueError`` naming the problem."""
+    _, names = _compile(source)
+    bad = [n for n in names if not _PORT_NAME.match(n)]
+    if bad:
+        raise ValueError(f"template variables {bad} cannot be ports; use lower_snake_case names")
+    if len(names) > MAX_VARIABLES:
+        raise ValueError(f"template reads {len(names)} variables; at most {MAX_VARIABLES} are allowed")
+    return names
+
+
+class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    template: Annotated[PromptText, Meta(max_length=200_000, description="{{ name }} reads the input 'name'.")] = ""
+    variable_types: Annotated[
+        dict[str, str],
+        Meta(
+            description="Port type per variable (default Text), e.g. List[Chunk].",
+            extra_json_schema=ui_hint("key_value"),
+        ),
+    ] = msgspec.field(default_factory=dict[str, str])
+    system_prompt: Annotated[PromptText, Meta(max_length=100_000, description="First message of 'messages'.")] = ""
+
+    def __post_init__(self) -> None:
+        names = prompt_variables(self.template)
+        unknown = sorted(set(self.variable_types) - set(names))
+        if unknown:
+            raise ValueError(
+                f"variable_types names {unknown}, which the template does not use; variables: {list(names)}"
+            )
+        for name, text in self.variable_types.items():
+            try:
+                parse_port_type(text)
+            except ValueError as exc:
+                raise ValueError(f"variable_types.{name}: {exc}") from exc
+
+
+class Inputs(msgspec.Struct, frozen=True, kw_only=True):
+    values: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+
+
+class Outputs(msgspec.Struct, frozen=True, kw_only=True):
+    prompt: Annotated[Text, Meta(description="The rendered prompt.")]
+    messages: Annotated[Messages, Meta(description="System prompt (if any) and the prompt as a user message.")]
+
+
+def _type_of(params: Params, name: str) -> PortType:
+    return parse_port_type(params.variable_types.get(name, "Text"))
+
+
+def _plain(value: Any) -> Any:
+    """Structs become mappings so templates can read ``{{ chunk.text }}`` and loop over lists."""
+    return msgspec.to_builtins(value) if isinstance(value, msgspec.Struct | list) else value
+
+
+class PromptTemplate(Operator[Params, Inputs, Outputs]):
+    spec = SPEC
+    params_type = Params
+    inputs_type = Inputs
+    outputs_type = Outputs
+    dynamic_inputs = True
+
+    @classmethod
+    def input_ports(cls, params: Params) -> tuple[PortSpec, ...]:
+        return tuple(
+            PortSpec(name=name, type=_type_of(params, name), description=f"Value of {{{{ {name} }}}}.")
+            for name in prompt_variables(params.template)
+        )
+
+    @classmethod
+    def build_inputs(cls, values: Mapping[str, Any]) -> Inputs:
+        return Inputs(values=dict(values))
+
+    async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
+        template, _ = _compile(params.template)
+        try:
+            text = template.render({k: _plain(v) for k, v in inputs.values.items()})
+        except TemplateError as exc:
+            raise fail(SPEC, ctx, f"template failed to render: {exc.message or type(exc).__name__}") from exc
+        messages = [Message(role="system", content=params.system_prompt)] if params.system_prompt.strip() else []
+        messages.append(Message(role="user", content=text))
+        return Outputs(prompt=text, messages=messages)
