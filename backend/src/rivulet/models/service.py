@@ -84,6 +84,7 @@ class ModelService:
         secrets: Resolves secret names (API keys).
         policy: The network policy ``openai_compatible`` base URLs must pass.
         builtins: Models that exist without configuration.
+        provider_factory: ``(config, *, secrets, policy) → provider`` (``build_provider``; fakes in unit tests).
     """
 
     def __init__(
@@ -93,8 +94,10 @@ class ModelService:
         secrets: Callable[[str], Awaitable[str]] | None = None,
         policy: NetworkPolicy | None = None,
         builtins: Sequence[ModelConfig] = BUILTIN_MODELS,
+        provider_factory: Callable[..., Any] = build_provider,
     ) -> None:
         self.store = store
+        self._factory = provider_factory
         self._secrets = secrets
         self._policy = policy
         self._builtins = {m.name: m for m in builtins}
@@ -119,15 +122,17 @@ class ModelService:
                 return model.name
         return DEFAULT_CHAT_MODEL if kind == "chat" else DEFAULT_EMBEDDING_MODEL
 
-    async def get(self, name: str) -> ModelConfig:
+    async def get(self, name: str, *, exact: bool = False) -> ModelConfig:
         """A model by name; ``default``/``default-embedding`` resolve to the default model of their kind.
+
+        With ``exact`` the aliases are not resolved (``default`` is the built-in model of that name).
 
         Raises:
             NotFoundError: No such model (the message lists the configured ones).
         """
         models = await self.list_models()
         by_name = {m.name: m for m in models}
-        if name in _ALIASES:
+        if name in _ALIASES and not exact:
             for model in models:
                 if model.kind == _ALIASES[name] and model.is_default:
                     return model
@@ -160,8 +165,10 @@ class ModelService:
 
     async def set_default(self, name: str) -> ModelConfig:
         """Make ``name`` the default of its kind (a built-in is stored to carry the flag)."""
-        config = await self.get(name)
-        return await self.store.put_model(msgspec.structs.replace(config, is_default=True, builtin=False))
+        config = await self.get(name, exact=True)
+        stored = await self.store.put_model(msgspec.structs.replace(config, is_default=True, builtin=False))
+        await self._drop_provider(name)
+        return stored
 
     # -- providers and limits ----------------------------------------------------------------------------------
 
@@ -169,7 +176,7 @@ class ModelService:
         cached = self._providers.get(config.name)
         if cached is not None and cached[0] == config:
             return cached[1]
-        provider = build_provider(config, secrets=self._secrets, policy=self._policy)
+        provider = self._factory(config, secrets=self._secrets, policy=self._policy)
         self._providers[config.name] = (config, provider)
         return provider
 
