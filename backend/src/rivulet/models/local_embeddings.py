@@ -40,7 +40,11 @@ def load_sentence_transformer(path: str) -> Any:
     """Load a sentence-transformers model from a local directory, offline, on CPU."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     if not os.path.isdir(path):  # noqa: PTH112 - a plain string path from config
         raise ConfigError(f"sentence-transformers model directory {path!r} does not exist")

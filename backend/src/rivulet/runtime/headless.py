@@ -109,6 +109,14 @@ class _Display:
         return table
 
 
+def _headless_services() -> dict[type, object]:
+    """Operator services of a headless run: the built-in models (no database, so nothing configured)."""
+    from rivulet.models import MemoryModelStore, ModelService
+    from rivulet.sdk.models import ModelRegistry
+
+    return {ModelRegistry: ModelService(MemoryModelStore())}
+
+
 async def _follow(service: RunService, run_id: str, *, as_json: bool, console: Console) -> RunFinished:
     events = await service.subscribe(run_id)
     final: RunFinished | None = None
@@ -145,7 +153,7 @@ async def _run(
         flows=MemoryFlowStore(),
         runs=runs,
         bus=bus,
-        executor=Executor(bus, cache=NodeCache()),
+        executor=Executor(bus, cache=NodeCache(), services=_headless_services()),
         compile_graph=compile_graph,
         config=RunServiceConfig(stale_after_s=0),
     )

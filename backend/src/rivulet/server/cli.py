@@ -1,4 +1,4 @@
-"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``template``, ``export-schemas``, ``version``."""
+"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``models``, ``template``, ``export-schemas``, ``version``."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from rivulet import __version__
 from rivulet.lib.exceptions import AppError
 from rivulet.lib.log import configure_logging, get_logger
 from rivulet.lib.settings import load_settings
+from rivulet.server.cli_models import add_models_parser
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from rivulet.lib.settings import Settings
 
-__all__ = ("database", "main")
+__all__ = ("database", "main", "settings_for")
 
 _log = get_logger("rivulet.cli")
 _REPO_SCHEMAS = Path(__file__).resolve().parents[4] / "schemas"
@@ -47,6 +48,11 @@ class _Database:
 def database(settings: Settings) -> _Database:
     """A context manager yielding the database URL (the configured one or a started embedded server)."""
     return _Database(settings)
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Settings for a command's ``--home``, with logging configured."""
+    return _settings(args)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -148,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print events as JSON lines instead of the progress display")
     run.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="fail the run after this long")
     run.set_defaults(handler=_run)
+    add_models_parser(sub, _add_server_args)
     sub.add_parser("version", help="print the version").set_defaults(handler=_version)
     from rivulet.templates.cli import add_template_parser
 
