@@ -16,6 +16,7 @@ export function TopBar() {
         </NavLink>
         <NavLink to="/templates">Templates</NavLink>
         <NavLink to="/runs">Runs</NavLink>
+        <NavLink to="/models">Models</NavLink>
         <NavLink to="/settings">Settings</NavLink>
       </nav>
       <div className="top-bar__status">

@@ -1,4 +1,5 @@
 import { lazy } from "react";
+import { ModelsPage } from "../models/models-page";
 import { FlowsPage } from "./flows-page";
 import type { RouteDefinition } from "./router";
 import { RunsPage } from "./runs-page";
@@ -16,5 +17,6 @@ export const routes: readonly RouteDefinition[] = [
   { path: "/flows/:flowId", component: FlowEditorPage },
   { path: "/templates", component: TemplatesPage },
   { path: "/runs", component: RunsPage },
+  { path: "/models", component: ModelsPage },
   { path: "/settings", component: SettingsPage },
 ];
