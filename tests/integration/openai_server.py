@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from tests.conftest import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 API_KEY = "sk-test-123"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,8 @@ from tests.integration.openai_server import API_KEY, serve_openai
 from tests.integration.runs_support import create_flow, receive, receive_until_finished
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from tests.conftest import LiveServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
@@ -58,7 +59,8 @@ async def test_add_test_default_and_delete_a_remote_model(client: httpx.AsyncCli
         assert probe["ok"] is True, probe
         assert probe["output"] == "Hello from the server"
         assert (probe["prompt_tokens"], probe["completion_tokens"]) == (11, 5)
-        assert probe["latency_ms"] > 0 and probe["ttft_ms"] is not None
+        assert probe["latency_ms"] > 0
+        assert probe["ttft_ms"] is not None
         health = (await client.get("/api/models/remote/health")).json()
         assert health["ok"] is True
 

@@ -43,7 +43,8 @@ async def test_local_model_generates_and_records_tokens(models: ModelService) ->
     [call] = await models.store.list_calls(run_id="local-1")
     assert call.status == "ok"
     assert call.completion_tokens == result.usage.completion_tokens
-    assert call.ttft_ms is not None and 0 < call.ttft_ms <= call.latency_ms
+    assert call.ttft_ms is not None
+    assert 0 < call.ttft_ms <= call.latency_ms
 
 
 async def test_local_generation_is_deterministic_at_temperature_zero(models: ModelService) -> None:
@@ -94,7 +95,8 @@ async def test_local_embeddings_have_384_dimensions_and_rank_similar_sentences(m
     texts = ["A cat sits on the mat.", "A kitten is sitting on a rug.", "Stock markets fell sharply today."]
     result = await models.embed("default-embedding", texts, origin=CallOrigin(run_id="emb-1"))
     assert result.dimensions == 384
-    assert len(result.vectors) == 3 and all(len(v) == 384 for v in result.vectors)
+    assert len(result.vectors) == 3
+    assert all(len(v) == 384 for v in result.vectors)
     cat, kitten, stocks = result.vectors
     assert cosine(cat, kitten) > cosine(cat, stocks) + 0.3
     assert math.isclose(sum(x * x for x in cat), 1.0, rel_tol=1e-4)  # normalised

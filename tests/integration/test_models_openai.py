@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +12,9 @@ from rivulet.sdk.models import CallOrigin, ChatRequest, ToolSpec
 from rivulet.sdk.net import BlockedAddressError
 from rivulet.sdk.ports import Message
 from tests.integration.openai_server import API_KEY, ScriptedOpenAI, serve_openai
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 HELLO = ChatRequest(messages=[Message(role="user", content="Say hello")], temperature=0, max_tokens=16)
 
@@ -98,7 +101,7 @@ async def test_embeddings_keep_the_input_order(server: ScriptedOpenAI) -> None:
 
 async def test_server_errors_become_model_errors_with_the_status(server: ScriptedOpenAI) -> None:
     service = await service_for(server, model="broken")
-    with pytest.raises(ModelError, match="answered HTTP 500: .*model crashed") as info:
+    with pytest.raises(ModelError, match=r"answered HTTP 500: .*model crashed") as info:
         await service.chat("remote", HELLO)
     assert info.value.extra["model"] == "remote"
     [call] = await service.store.list_calls()
@@ -108,7 +111,7 @@ async def test_server_errors_become_model_errors_with_the_status(server: Scripte
 
 async def test_loopback_base_url_is_refused_unless_the_admin_allows_it(server: ScriptedOpenAI) -> None:
     service = await service_for(server, trusted=False)
-    with pytest.raises(BlockedAddressError, match="127.0.0.1 is a loopback address"):
+    with pytest.raises(BlockedAddressError, match=r"127\.0\.0\.1 is a loopback address"):
         await service.chat("remote", HELLO)
     assert server.requests == []
     await service.close()

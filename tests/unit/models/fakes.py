@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import ModelError
 from rivulet.sdk.models import CallOrigin, ChatChunk, ChatRequest, ChatResult, EmbeddingResult, Usage
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
 
 
 @dataclass

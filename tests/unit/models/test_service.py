@@ -66,7 +66,8 @@ async def test_chat_streams_and_records_tokens_and_latency() -> None:
         5,
         2,
     )
-    assert call.ttft_ms is not None and call.latency_ms >= call.ttft_ms
+    assert call.ttft_ms is not None
+    assert call.latency_ms >= call.ttft_ms
 
 
 async def test_fallback_chain_answers_when_the_first_model_fails() -> None:

@@ -90,7 +90,7 @@ def test_prompt_template_variables_become_typed_ports() -> None:
 def test_prompt_template_rejects_types_for_unknown_variables() -> None:
     with pytest.raises(msgspec.ValidationError, match="does not use"):
         params_of(prompt_template.PromptTemplate, {"template": "{{ a }}", "variable_types": {"b": "Text"}})
-    with pytest.raises(msgspec.ValidationError, match="variable_types.a"):
+    with pytest.raises(msgspec.ValidationError, match=r"variable_types\.a"):
         params_of(prompt_template.PromptTemplate, {"template": "{{ a }}", "variable_types": {"a": "Nope"}})
 
 
