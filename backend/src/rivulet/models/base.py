@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from rivulet.sdk.models import ChatResult, ToolCall, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
     from rivulet.sdk.models import ChatChunk, ChatRequest
 
@@ -22,7 +22,7 @@ __all__ = ("ChatProvider", "EmbeddingProvider", "collect_chunks")
 class ChatProvider(Protocol):
     """Generates chat answers."""
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    def stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk]:
         """Stream the answer; the last chunk has ``finish_reason`` and ``usage``. Closing it stops generation."""
         ...
 

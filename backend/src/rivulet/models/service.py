@@ -9,6 +9,7 @@ output was streamed moves on to the next model of the ``fallbacks`` chain. Every
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from rivulet.sdk.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
     from rivulet.models.store import CallStatus, ModelStore
     from rivulet.sdk.net import NetworkPolicy
@@ -220,7 +221,7 @@ class ModelService:
         answered: list[str] = []
         first: list[float] = []
 
-        async def timed() -> AsyncIterator[ChatChunk]:
+        async def timed() -> AsyncGenerator[ChatChunk]:
             async for chunk in self._stream(model, request, origin, answered):
                 if chunk.text and not first:
                     first.append((time.perf_counter() - started) * 1000)
@@ -234,20 +235,22 @@ class ModelService:
             ttft_ms=first[0] if first else None,
         )
 
-    def stream(self, model: str, request: ChatRequest, *, origin: CallOrigin | None = None) -> AsyncIterator[ChatChunk]:
+    def stream(
+        self, model: str, request: ChatRequest, *, origin: CallOrigin | None = None
+    ) -> AsyncGenerator[ChatChunk]:
         return self._stream(model, request, origin, [])
 
     async def _stream(
         self, model: str, request: ChatRequest, origin: CallOrigin | None, answered: list[str]
-    ) -> AsyncIterator[ChatChunk]:
+    ) -> AsyncGenerator[ChatChunk]:
         failures: list[str] = []
         for config in await self._chain(model, "chat"):
             attempt = _Attempt(config, "chat", origin)
             yielded = False
             try:
-                async with self._limit(config):
+                async with self._limit(config), contextlib.aclosing(self._timed(config, attempt, request)) as timed:
                     attempt.started = time.perf_counter()
-                    async for chunk in self._timed(config, attempt, request):
+                    async for chunk in timed:
                         yielded = yielded or bool(chunk.text or chunk.tool_calls)
                         yield chunk
             except _RETRYABLE as exc:
@@ -265,7 +268,7 @@ class ModelService:
             return
         raise _failed(model, failures)
 
-    async def _timed(self, config: ModelConfig, attempt: _Attempt, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    async def _timed(self, config: ModelConfig, attempt: _Attempt, request: ChatRequest) -> AsyncGenerator[ChatChunk]:
         """The provider's stream under the model's deadline (for the whole answer)."""
         deadline = time.monotonic() + config.timeout_s
         chunks = self._provider(config).stream(request)

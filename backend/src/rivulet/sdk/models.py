@@ -22,7 +22,7 @@ from msgspec import Meta
 from rivulet.sdk.ports import Message
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
     from rivulet.sdk.context import RunContext
 
@@ -147,7 +147,9 @@ class ModelRegistry(Protocol):
         """
         ...
 
-    def stream(self, model: str, request: ChatRequest, *, origin: CallOrigin | None = None) -> AsyncIterator[ChatChunk]:
+    def stream(
+        self, model: str, request: ChatRequest, *, origin: CallOrigin | None = None
+    ) -> AsyncGenerator[ChatChunk]:
         """Stream the answer chunk by chunk; closing the iterator early stops generation."""
         ...
 

@@ -8,6 +8,7 @@ once the answer is complete. With a ``session_id`` input the answer is appended 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -84,10 +85,11 @@ class Chat(Operator[Params, Inputs, _Result]):
         async def tokens() -> AsyncIterator[str]:
             parts: list[str] = []
             try:
-                async for chunk in models.stream(params.model, request, origin=origin_of(ctx)):
-                    if chunk.text:
-                        parts.append(chunk.text)
-                        yield chunk.text
+                async with contextlib.aclosing(models.stream(params.model, request, origin=origin_of(ctx))) as chunks:
+                    async for chunk in chunks:
+                        if chunk.text:
+                            parts.append(chunk.text)
+                            yield chunk.text
             except Exception as exc:
                 if not done.done():
                     done.set_exception(exc)
