@@ -103,3 +103,23 @@ async def test_local_embeddings_have_384_dimensions_and_rank_similar_sentences(m
     [call] = await models.store.list_calls(run_id="emb-1")
     assert (call.operation, call.status) == ("embed", "ok")
     assert call.prompt_tokens > 0
+
+
+async def test_structured_output_with_the_local_model_follows_the_schema(models: ModelService) -> None:
+    from rivulet.sdk.models import ModelRegistry
+    from rivulet_operators.llm.structured_output import StructuredOutput
+    from tests.unit.operators.conftest import FakeContext, run_operator
+
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string", "maxLength": 20}, "country": {"type": "string", "maxLength": 20}},
+        "required": ["city", "country"],
+    }
+    out = await run_operator(
+        StructuredOutput,
+        {"json_schema": schema, "max_tokens": 60},
+        {"text": "I live in Paris, which is in France."},
+        FakeContext(services={ModelRegistry: models}),
+    )
+    assert set(out["data"]) == {"city", "country"}  # llama.cpp's grammar keeps the answer inside the schema
+    assert all(isinstance(v, str) for v in out["data"].values())
