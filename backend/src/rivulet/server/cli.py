@@ -1,4 +1,4 @@
-"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``models``, ``template``, ``export-schemas``, ``version``."""
+"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``models``, ``template``, ``export-schemas``."""
 
 from __future__ import annotations
 

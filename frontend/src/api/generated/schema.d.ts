@@ -183,6 +183,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Built-in and configured models (defaults marked) */
+        get: operations["ApiModelsListModels"];
+        put?: never;
+        /**
+         * Add a model
+         * @description 409 when a stored model of that name exists.
+         */
+        post: operations["ApiModelsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Model calls, newest first (tokens, latency, time to first token) */
+        get: operations["ApiModelsCallsListCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model (default/default-embedding resolve to the default model) */
+        get: operations["ApiModelsNameGetModel"];
+        /** Create or replace a model */
+        put: operations["ApiModelsNamePutModel"];
+        post?: never;
+        /** Delete a stored model (a built-in of that name comes back) */
+        delete: operations["ApiModelsNameDeleteModel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make this the default model of its kind */
+        post: operations["ApiModelsNameDefaultSetDefault"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health check: a one-token call */
+        get: operations["ApiModelsNameHealthHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test this model
+         * @description One short real call: the answer (or vector size), latency, time to first token and tokens. A failing model answers 200 with `ok: false` and the error.
+         */
+        post: operations["ApiModelsNameTestTestModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operators": {
         parameters: {
             query?: never;
@@ -318,6 +429,41 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Secret names (values are never returned) */
+        get: operations["ApiSecretsListSecrets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/secrets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a secret (encrypted at rest; the value is write-only) */
+        put: operations["ApiSecretsNameSetSecret"];
+        post?: never;
+        /** Delete a secret */
+        delete: operations["ApiSecretsNameDeleteSecret"];
         options?: never;
         head?: never;
         patch?: never;
@@ -614,6 +760,143 @@ export interface components {
             flow_id?: string | null;
             name: string;
             version?: number | null;
+        };
+        /** ModelCallList */
+        ModelCallList: {
+            /** @default 0 */
+            completion_tokens: number;
+            items: components["schemas"]["ModelCallRecord"][];
+            /** @default 0 */
+            latency_ms: number;
+            /** @default 0 */
+            prompt_tokens: number;
+        };
+        /** ModelCallRecord */
+        ModelCallRecord: {
+            /** @default 0 */
+            completion_tokens: number;
+            created_at?: string | null;
+            error?: string | null;
+            id?: number | null;
+            /** @default 0 */
+            latency_ms: number;
+            model: string;
+            node_id?: string | null;
+            /** @enum {string} */
+            operation: "chat" | "embed";
+            /** @default run */
+            origin: string;
+            /** @default 0 */
+            prompt_tokens: number;
+            provider: string;
+            run_id?: string | null;
+            /** @enum {string} */
+            status: "ok" | "error" | "timeout" | "cancelled";
+            ttft_ms?: number | null;
+        };
+        /** ModelConfig */
+        ModelConfig: {
+            /** @default false */
+            allow_private_network: boolean;
+            /** @default false */
+            builtin: boolean;
+            /** @default 4 */
+            concurrency: number;
+            created_at?: string | null;
+            /** @default  */
+            description: string;
+            fallbacks?: string[];
+            /** @default false */
+            is_default: boolean;
+            /**
+             * @default chat
+             * @enum {string}
+             */
+            kind: "chat" | "embedding";
+            /** @description lower-case name */
+            name: string;
+            params?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            provider: "local_llamacpp" | "openai_compatible" | "vllm" | "local_sentence_transformers";
+            /** @default 120 */
+            timeout_s: number;
+            updated_at?: string | null;
+        };
+        /** ModelCreate */
+        ModelCreate: {
+            /** @default false */
+            allow_private_network: boolean;
+            /** @default 4 */
+            concurrency: number;
+            /** @default  */
+            description: string;
+            fallbacks?: string[];
+            /** @default false */
+            is_default: boolean;
+            /**
+             * @default chat
+             * @enum {string}
+             */
+            kind: "chat" | "embedding";
+            name: string;
+            params?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            provider: "local_llamacpp" | "openai_compatible" | "vllm" | "local_sentence_transformers";
+            /** @default 120 */
+            timeout_s: number;
+        };
+        /** ModelList */
+        ModelList: {
+            items: components["schemas"]["ModelConfig"][];
+        };
+        /** ModelProbe */
+        ModelProbe: {
+            answered_by?: string | null;
+            /** @default 0 */
+            completion_tokens: number;
+            dimensions?: number | null;
+            error?: string | null;
+            error_code?: string | null;
+            /** @default chat */
+            kind: string;
+            /** @default 0 */
+            latency_ms: number;
+            model: string;
+            ok: boolean;
+            /** @default  */
+            output: string;
+            /** @default 0 */
+            prompt_tokens: number;
+            tokens_per_s?: number | null;
+            ttft_ms?: number | null;
+        };
+        /** ModelUpdate */
+        ModelUpdate: {
+            /** @default false */
+            allow_private_network: boolean;
+            /** @default 4 */
+            concurrency: number;
+            /** @default  */
+            description: string;
+            fallbacks?: string[];
+            /** @default false */
+            is_default: boolean;
+            /**
+             * @default chat
+             * @enum {string}
+             */
+            kind: "chat" | "embedding";
+            params?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            provider: "local_llamacpp" | "openai_compatible" | "vllm" | "local_sentence_transformers";
+            /** @default 120 */
+            timeout_s: number;
         };
         /** Node */
         Node: {
@@ -920,6 +1203,22 @@ export interface components {
             ts: number;
             /** @constant */
             type: "run_started";
+        };
+        /** SecretInfo */
+        SecretInfo: {
+            /** Format: date-time */
+            created_at: string;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** SecretList */
+        SecretList: {
+            items: components["schemas"]["SecretInfo"][];
+        };
+        /** SecretSet */
+        SecretSet: {
+            value: string;
         };
         /** TemplateExportCreate */
         TemplateExportCreate: {
@@ -1564,6 +1863,329 @@ export interface operations {
             };
         };
     };
+    ApiModelsListModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+        };
+    };
+    ApiModelsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelConfig"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiModelsCallsListCalls: {
+        parameters: {
+            query?: {
+                /** @description calls made by this run */
+                run_id?: string | null;
+                model?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelCallList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiModelsNameGetModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelConfig"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiModelsNamePutModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelConfig"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiModelsNameDeleteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiModelsNameDefaultSetDefault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelConfig"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiModelsNameHealthHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelProbe"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiModelsNameTestTestModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelProbe"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiOperatorsListOperators: {
         parameters: {
             query?: never;
@@ -1805,6 +2427,102 @@ export interface operations {
                 content: {
                     "application/json": (components["schemas"]["RunStarted"] | components["schemas"]["NodeStarted"] | components["schemas"]["NodeProgress"] | components["schemas"]["NodeChunk"] | components["schemas"]["NodeOutput"] | components["schemas"]["NodeSucceeded"] | components["schemas"]["NodeFailed"] | components["schemas"]["NodeSkipped"] | components["schemas"]["RunFinished"] | components["schemas"]["RunCancelled"])[];
                 };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiSecretsListSecrets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretList"];
+                };
+            };
+        };
+    };
+    ApiSecretsNameSetSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretSet"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretInfo"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiSecretsNameDeleteSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request syntax or unsupported method */
             400: {
