@@ -95,7 +95,9 @@ def _registry_with_stubs() -> OperatorRegistry:
         _stub("sql.run_query", _SqlInputs, _SqlOut),
     ]
     base = list(default_registry().entries())
-    return OperatorRegistry([*base, *(OperatorEntry(operator=s, source="test stub") for s in stubs)])
+    present = {entry.operator.spec.id for entry in base}
+    missing = [s for s in stubs if s.spec.id not in present]  # the real operator wins once it exists
+    return OperatorRegistry([*base, *(OperatorEntry(operator=s, source="test stub") for s in missing)])
 
 
 def test_report_names_every_node_and_keeps_positions_labels() -> None:

@@ -134,7 +134,7 @@ class StructuredOutput(Operator[Params, Inputs, Outputs]):
             ctx.log.info("structured output invalid", extra={"attempt": attempt, "problems": problems[:5]})
             messages = [
                 *messages,
-                Message(role="assistant", content=answer),
+                Message(role="assistant", content=answer[:2000]),  # a runaway answer is not sent back whole
                 Message(
                     role="user",
                     content="That answer is invalid:\n- "
