@@ -18,6 +18,8 @@ __all__ = (
     "NotFoundError",
     "OperatorError",
     "PermissionDeniedError",
+    "RateLimitedError",
+    "RunFailedError",
     "StorageError",
     "ValidationError",
 )
@@ -80,6 +82,29 @@ class PermissionDeniedError(AppError):
 
     code = "permission_denied"
     status_code = 403
+
+
+class RateLimitedError(AppError):
+    """Too many calls (rate limit or concurrency limit); retry after ``retry_after_s`` seconds.
+
+    Args:
+        detail: Which limit was hit.
+        retry_after_s: When a retry can succeed (sent as the ``Retry-After`` header, rounded up).
+    """
+
+    code = "rate_limited"
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after_s: float, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, extra={**(extra or {}), "retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
+class RunFailedError(AppError):
+    """A run started by a published endpoint failed; ``run_id`` and ``error`` say where and why."""
+
+    code = "run_failed"
+    status_code = 500
 
 
 class StorageError(AppError):

@@ -73,6 +73,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Offer the built-in gallery (the repository's ``templates/`` directory)."""
     secret_key: str | None = None
     """AES-256 key for secrets at rest (32 bytes, url-safe base64); unset: ``<home>/secret.key`` (0600)."""
+    admin_user: Annotated[str, Meta(min_length=1, max_length=64)] = "admin"
+    """Name of the administrator account created on first start (when no user exists yet)."""
+    admin_password: str | None = None
+    """Password of that first administrator; when unset a one-time password is generated and printed once."""
+    session_ttl_hours: Annotated[float, Meta(gt=0)] = 168.0
+    """Lifetime of a login session (cookie) or login token."""
+    secure_cookies: bool = False
+    """Mark the session cookie ``Secure`` (set it when the app is served over HTTPS)."""
+    scheduler_enabled: bool = True
+    """Fire published schedules from this process (every replica may; exactly one fires each time)."""
+    scheduler_poll_s: Annotated[float, Meta(gt=0, le=60)] = 0.25
+    """How often the scheduler looks for due schedules."""
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

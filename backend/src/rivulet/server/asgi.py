@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from rivulet import __version__
+from rivulet.domain.auth import AuthController, UsersController
+from rivulet.domain.endpoints import GatewayController, PublishingController
 from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
 from rivulet.domain.models import ModelsController
@@ -19,11 +23,15 @@ from rivulet.domain.operators import OperatorsController
 from rivulet.domain.runs import RunsController, run_socket
 from rivulet.domain.secrets import SecretsController
 from rivulet.domain.templates import TemplatesController
+from rivulet.lib.log import get_logger
 from rivulet.lib.secrets import SecretBox, load_secret_key
 from rivulet.models.service import ModelService
+from rivulet.publishing.registry import EndpointRegistry
+from rivulet.publishing.scheduler import Scheduler
 from rivulet.runtime.setup import open_run_service
 from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
+from rivulet.server.auth import AuthMiddleware
 from rivulet.server.core import exception_handlers, provide_services
 from rivulet.server.frontend import frontend_router
 from rivulet.server.services import Services, operator_services
@@ -42,6 +50,33 @@ if TYPE_CHECKING:
 
 __all__ = ("create_app",)
 
+_log = get_logger("rivulet.server")
+
+
+async def _bootstrap_admin(services: Services) -> None:
+    settings = services.settings
+    generated = await services.auth.ensure_admin(settings.admin_user, settings.admin_password)
+    if generated is not None:
+        _log.warning("created the administrator account with a one-time password", extra={"user": settings.admin_user})
+        sys.stderr.write(
+            f"\n  Rivulet administrator: user {settings.admin_user!r}, one-time password: {generated}\n"
+            "  (shown once; set RIVULET_ADMIN_PASSWORD to choose it instead)\n\n"
+        )
+
+
+async def _start_publishing(services: Services, runs: RunService) -> Scheduler | None:
+    services.published = EndpointRegistry(services.endpoints, services.flows, runs.compile_graph)
+    services.changes.on("endpoints", services.published.invalidate)
+    services.changes.on("auth", services.authenticator.invalidate)
+    await services.changes.start()
+    services.audit.start()
+    await _bootstrap_admin(services)
+    if not services.settings.scheduler_enabled:
+        return None
+    scheduler = Scheduler(services.schedules, runs, poll_s=services.settings.scheduler_poll_s)
+    scheduler.start()
+    return scheduler
+
 
 def _lifespan(settings: Settings, database_url: str | None):
     @asynccontextmanager
@@ -52,6 +87,8 @@ def _lifespan(settings: Settings, database_url: str | None):
         pool = await open_pool(database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         runs: RunService | None = None
         models: ModelService | None = None
+        services: Services | None = None
+        scheduler: Scheduler | None = None
         try:
             await apply_migrations(pool)
             services = Services(settings=settings, pool=pool, flows=PostgresFlowStore(pool))
@@ -75,9 +112,15 @@ def _lifespan(settings: Settings, database_url: str | None):
                 services=shared,
                 secrets=secrets.reveal,
             )
+            scheduler = await _start_publishing(services, runs)
             app.state["services"] = services
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.close()
+            if services is not None:
+                await services.audit.close()
+                await services.changes.close()
             if runs is not None:
                 await runs.close()
             if models is not None:
@@ -97,6 +140,8 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
+            AuthController,
+            UsersController,
             FlowsController,
             OperatorsController,
             RunsController,
@@ -104,10 +149,13 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
             SecretsController,
             run_socket,
             TemplatesController,
+            PublishingController,
+            GatewayController,
             frontend_router(Path(settings.frontend_dir)),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
+        middleware=[DefineMiddleware(AuthMiddleware)],
         lifespan=[_lifespan(settings, database_url)],
         openapi_config=OpenAPIConfig(
             title="Rivulet API",

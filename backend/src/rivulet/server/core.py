@@ -7,12 +7,13 @@ internal message ever reaches a client.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
-from rivulet.lib.exceptions import AppError
+from rivulet.lib.exceptions import AppError, RateLimitedError
 from rivulet.lib.log import get_logger
 from rivulet.server.services import Services  # noqa: TC001 - litestar resolves DI annotations at runtime
 
@@ -22,17 +23,22 @@ PROBLEM_JSON = "application/problem+json"
 _log = get_logger("rivulet.server")
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+def problem(
+    status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
     """Build a problem-details response."""
     standard = {"type": f"urn:rivulet:error:{code}", "title": title, "status": status, "detail": detail, "code": code}
     body: dict[str, Any] = {**extra, **standard}  # context never overrides the standard members
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
     if exc.status_code >= 500:
         _log.error("request failed", extra={"path": request.url.path, "code": exc.code, "detail": exc.detail})
-    return problem(exc.status_code, exc.code, type(exc).__name__, exc.detail, **exc.extra)
+    headers = None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    return problem(exc.status_code, exc.code, type(exc).__name__, exc.detail, headers, **exc.extra)
 
 
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -42,8 +48,10 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    code = "unauthenticated" if isinstance(exc, NotAuthorizedException) else f"http_{exc.status_code}"
-    return problem(exc.status_code, code, type(exc).__name__, exc.detail)
+    if isinstance(exc, NotAuthorizedException):
+        headers = {"WWW-Authenticate": 'Bearer realm="rivulet"'}
+        return problem(401, "unauthenticated", type(exc).__name__, exc.detail, headers)
+    return problem(exc.status_code, f"http_{exc.status_code}", type(exc).__name__, exc.detail)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

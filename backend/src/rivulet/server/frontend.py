@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from rivulet.lib.exceptions import NotFoundError
+from rivulet.server.auth import PUBLIC
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,4 +52,4 @@ def frontend_router(dist: Path) -> Router:
     def asset(path: FromPath[str]) -> Response[str] | File:
         return _serve(path)
 
-    return Router(path="/", route_handlers=[index, asset])
+    return Router(path="/", route_handlers=[index, asset], opt=PUBLIC)

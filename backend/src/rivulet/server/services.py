@@ -9,11 +9,19 @@ from psycopg_pool import AsyncConnectionPool
 
 from rivulet.lib.settings import Settings
 from rivulet.models.service import ModelService
+from rivulet.publishing.audit import AuditLog
+from rivulet.publishing.limits import ConcurrencyLimiter, RateLimiter
+from rivulet.publishing.registry import EndpointRegistry
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
 from rivulet.sdk.net import NetworkPolicy
+from rivulet.server.auth import Authenticator
 from rivulet.storage.base import FlowStore
+from rivulet.storage.postgres.auth import AuthStore
+from rivulet.storage.postgres.changes import ChangeFeed
+from rivulet.storage.postgres.endpoints import EndpointStore
+from rivulet.storage.postgres.schedules import ScheduleStore
 from rivulet.storage.postgres.secrets import PostgresSecretStore
 from rivulet.templates.sources import TemplateSources
 
@@ -34,8 +42,28 @@ class Services:
     """Configured models (``/api/models``, ``ctx.service(ModelRegistry)``)."""
     secrets: PostgresSecretStore | None = None
     """Encrypted secrets (``/api/secrets``, ``ctx.secret``)."""
+    published: EndpointRegistry | None = None
+    """Resolves ``/f/{slug}`` (``None`` in apps built without the runtime)."""
+    auth: AuthStore = field(init=False)
+    """Users, login tokens and API keys."""
+    authenticator: Authenticator = field(init=False)
+    changes: ChangeFeed = field(init=False)
+    """Cross-replica cache invalidation (LISTEN/NOTIFY)."""
+    endpoints: EndpointStore = field(init=False)
+    schedules: ScheduleStore = field(init=False)
+    audit: AuditLog = field(init=False)
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    concurrency: ConcurrencyLimiter = field(default_factory=ConcurrencyLimiter)
     templates: TemplateSources | None = None
     """Template sources and the marketplace catalog."""
+
+    def __post_init__(self) -> None:
+        self.auth = AuthStore(self.pool)
+        self.authenticator = Authenticator(self.auth)
+        self.changes = ChangeFeed(self.pool)
+        self.endpoints = EndpointStore(self.pool)
+        self.schedules = ScheduleStore(self.pool)
+        self.audit = AuditLog(self.endpoints)
 
     def template_sources(self) -> TemplateSources:
         if self.templates is None:

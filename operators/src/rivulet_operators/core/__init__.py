@@ -12,6 +12,7 @@ from rivulet_operators.core import (
     map,  # noqa: A004 - the module is named after the operator id core.map
     merge,
     output,
+    stream_text,
     template,
 )
 
@@ -30,4 +31,5 @@ OPERATORS = (
     convert.Convert,
     delay.Delay,
     http_request.HttpRequestOperator,
+    stream_text.StreamText,
 )

@@ -10,6 +10,7 @@ from litestar.openapi import ResponseSpec
 
 from rivulet import __version__
 from rivulet.lib.exceptions import StorageError
+from rivulet.server.auth import PUBLIC
 from rivulet.server.services import ServicesDep
 from rivulet.storage.postgres.pool import check_database
 
@@ -36,6 +37,7 @@ class HealthController(Controller):
 
     @get(
         "/",
+        opt=PUBLIC,
         summary="Service health",
         description="Database and pgvector status; 503 when degraded.",
         responses={503: ResponseSpec(Health, description="The database is unreachable or pgvector is missing")},

@@ -1,0 +1,50 @@
+"""Request and response bodies of the auth API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from rivulet.storage.postgres.auth import UserRead
+
+__all__ = ("LoginRequest", "LoginResponse", "Me", "UserCreate")
+
+
+class LoginRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Credentials.
+
+    ``mode=cookie`` (the editor) sets an HttpOnly session cookie; ``mode=token`` returns a bearer token in the
+    body instead (scripts, the CLI, tests).
+    """
+
+    username: Annotated[str, Meta(min_length=1, max_length=64)]
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+    mode: Literal["cookie", "token"] = "cookie"
+
+
+class LoginResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """The logged-in user; ``token`` only for ``mode=token``."""
+
+    user: UserRead
+    expires_at: datetime
+    token: str | None = None
+
+
+class Me(msgspec.Struct, frozen=True, kw_only=True):
+    """The caller."""
+
+    kind: Literal["session", "token", "api_key"]
+    user_id: str | None
+    username: str | None
+    is_admin: bool
+
+
+class UserCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new account."""
+
+    username: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    password: Annotated[str, Meta(min_length=8, max_length=1024)]
+    is_admin: bool = False

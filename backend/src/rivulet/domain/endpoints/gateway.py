@@ -1,0 +1,254 @@
+"""``/f``: published flows served as HTTP endpoints, and their OpenAPI document.
+
+A call is authenticated by the middleware before anything here runs; then, in order: route lookup (404), method
+(405), key scope (403), the key's rate limit (429), body validation against the trigger's fields (422, each
+error naming its field), the endpoint's concurrency limit (429), and only then the run. Every call that reaches
+the lookup is audited (who, when, run, status, duration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, route
+from litestar.exceptions import MethodNotAllowedException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from rivulet.domain.auth.controller import principal_of
+from rivulet.domain.endpoints.openapi import endpoints_openapi
+from rivulet.domain.endpoints.schemas import CallAccepted
+from rivulet.lib.exceptions import (
+    AppError,
+    ConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RunFailedError,
+    ValidationError,
+)
+from rivulet.runtime.events import NodeChunk, RunFinished, encoder
+from rivulet.runtime.service import RunDetail, RunRequest
+from rivulet.server.services import ServicesDep
+from rivulet.storage.postgres.endpoints import CallRecord
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from rivulet.publishing.registry import LiveEndpoint
+    from rivulet.runtime.executor import RunResult
+    from rivulet.runtime.service import RunService
+    from rivulet.security import Principal
+    from rivulet.server.services import Services
+
+__all__ = ("GatewayController",)
+
+_LOCATION = re.compile(r" - at `(?P<path>[^`]+)`$")
+_MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
+_UNKNOWN = re.compile(r"unknown field `(?P<field>[^`]+)`")
+
+
+def _body_error(exc: msgspec.ValidationError | msgspec.DecodeError, slug: str) -> ValidationError:
+    message = str(exc)
+    path = "$"
+    if match := _LOCATION.search(message):
+        path = match["path"]
+        message = message[: match.start()]
+    elif match := _MISSING.search(message) or _UNKNOWN.search(message):
+        path = f"$.{match['field']}"
+    field = path[2:].split(".")[0].split("[")[0] if path.startswith("$.") else None
+    return ValidationError(
+        f"invalid request body for /f/{slug}: {message} at {path}",
+        extra={"errors": [{"path": path, "field": field, "message": message}]},
+    )
+
+
+def _decode_body(live: LiveEndpoint, raw: bytes, query: dict[str, str]) -> dict[str, Any]:
+    slug = live.record.slug
+    try:
+        if live.record.method == "GET":
+            body = msgspec.convert(query, live.body_type, strict=False)
+        else:
+            body = msgspec.json.decode(raw or b"{}", type=live.body_type)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise _body_error(exc, slug) from exc
+    values: dict[str, Any] = msgspec.structs.asdict(body)
+    return values
+
+
+def _response_value(live: LiveEndpoint, result: RunResult) -> Any:
+    if result.status != "succeeded":
+        error = msgspec.to_builtins(result.error) if result.error is not None else None
+        raise RunFailedError(
+            f"the run behind /f/{live.record.slug} {result.status}: "
+            + (result.error.message if result.error else "no detail"),
+            extra={"run_id": result.run_id, "run_status": result.status, "error": error},
+        )
+    if len(result.outputs) == 1:
+        return next(iter(result.outputs.values()))
+    return result.outputs
+
+
+def _runs(services: Services) -> RunService:
+    if services.runs is None or services.published is None:
+        raise ConfigError("the runtime is not configured in this process")
+    return services.runs
+
+
+def _admit(services: Services, principal: Principal, live: LiveEndpoint, method: str) -> None:
+    slug = live.record.slug
+    if method != live.record.method:
+        raise MethodNotAllowedException(f"/f/{slug} is published for {live.record.method}, not {method}")
+    if not principal.may_call(slug):
+        raise PermissionDeniedError(f"this API key may not call /f/{slug}", extra={"slug": slug})
+    if principal.rate_limit_per_minute is not None and principal.key_id is not None:
+        wait_s = services.rate_limiter.acquire(principal.key_id, per_minute=principal.rate_limit_per_minute)
+        if wait_s > 0:
+            raise RateLimitedError(
+                f"rate limit of {principal.rate_limit_per_minute} calls per minute reached for this API key",
+                retry_after_s=wait_s,
+            )
+
+
+async def _sse(
+    runs: RunService, live: LiveEndpoint, run_id: str, result: asyncio.Task[RunResult], release: Any
+) -> AsyncGenerator[ServerSentEventMessage]:
+    try:
+        events = await runs.subscribe(run_id, 0)
+        try:
+            async for event in events:
+                if isinstance(event, NodeChunk):
+                    data = encoder.encode({"node_id": event.node_id, "port": event.port, "data": event.data})
+                    yield ServerSentEventMessage(data=data.decode(), event="token", id=str(event.seq))
+                elif isinstance(event, RunFinished):
+                    break
+        finally:
+            await events.aclose()
+        outcome = await result
+        if outcome.status == "succeeded":
+            payload = {"run_id": run_id, "status": outcome.status, "output": _response_value(live, outcome)}
+            yield ServerSentEventMessage(data=encoder.encode(payload).decode(), event="result")
+        else:
+            error = msgspec.to_builtins(outcome.error) if outcome.error is not None else None
+            payload = {"run_id": run_id, "status": outcome.status, "error": error}
+            yield ServerSentEventMessage(data=encoder.encode(payload).decode(), event="error")
+    finally:
+        release()
+
+
+class GatewayController(Controller):
+    path = "/f"
+    tags = ["published endpoints"]
+
+    @get(
+        "/openapi.json",
+        summary="OpenAPI of published endpoints",
+        description="An OpenAPI 3.1 document describing every published endpoint's request and response.",
+    )
+    async def openapi(self, services: ServicesDep) -> dict[str, Any]:
+        assert services.published is not None
+        lives = [await services.published.resolve(r.slug) for r in await services.endpoints.list()]
+        return endpoints_openapi([live for live in lives if live is not None])
+
+    @get(
+        "/{slug:str}/runs/{run_id:str}",
+        summary="A run started by an endpoint",
+        description="Poll a `?wait=false` call with the credentials that started it.",
+    )
+    async def get_run(
+        self, services: ServicesDep, request: Request[Any, Any, Any], slug: FromPath[str], run_id: FromPath[str]
+    ) -> RunDetail:
+        runs = _runs(services)
+        assert services.published is not None
+        live = await services.published.resolve(slug)
+        if live is None or not principal_of(request).may_call(slug):
+            raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
+        detail = await runs.get(run_id)
+        if detail.run.flow_id != live.record.flow_id or detail.run.trigger != "api":
+            raise NotFoundError(f"run {run_id!r} not found for /f/{slug}", extra={"run_id": run_id})
+        return detail
+
+    @route(
+        "/{slug:str}",
+        http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        summary="Call a published flow",
+        description="See `GET /f/openapi.json` for each endpoint's body and response.",
+    )
+    async def call(
+        self,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        wait: Annotated[bool, QueryParameter(description="false: return the run id at once (202)")] = True,
+    ) -> Response[Any] | ServerSentEvent:
+        started = time.perf_counter()
+        principal = principal_of(request)
+        status, run_id = 500, None
+        try:
+            response, run_id = await self._call(services, request, principal, slug, wait)
+            status = response.status_code
+            return response
+        except AppError as exc:
+            status = exc.status_code
+            run_id = exc.extra.get("run_id", run_id)
+            raise
+        except MethodNotAllowedException:
+            status = 405
+            raise
+        finally:
+            if status != 404:
+                services.audit.record(
+                    CallRecord(
+                        slug=slug,
+                        caller=principal.label,
+                        api_key_id=principal.key_id,
+                        user_id=principal.user_id,
+                        run_id=run_id,
+                        status=status,
+                        duration_ms=(time.perf_counter() - started) * 1000,
+                    )
+                )
+
+    async def _call(
+        self, services: Services, request: Request[Any, Any, Any], principal: Principal, slug: str, wait: bool
+    ) -> tuple[Response[Any] | ServerSentEvent, str | None]:
+        runs = _runs(services)
+        assert services.published is not None
+        live = await services.published.resolve(slug)
+        if live is None:
+            raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
+        _admit(services, principal, live, request.method)
+        query = {k: v for k, v in request.query_params.items() if k != "wait"}
+        inputs = _decode_body(live, await request.body(), query)
+        limit = live.record.concurrency_limit
+        if not services.concurrency.try_enter(slug, limit):
+            raise RateLimitedError(f"/f/{slug} is already running {limit} calls", retry_after_s=1.0)
+
+        def release() -> None:
+            services.concurrency.leave(slug)
+
+        try:
+            record = await runs.start_graph(live.graph, RunRequest(inputs=inputs, trigger="api"))
+            headers = {"X-Rivulet-Run-Id": record.id}
+            if not wait:
+                release_after = asyncio.ensure_future(runs.wait(record.id))
+                release_after.add_done_callback(lambda _: release())
+                base = f"/f/{slug}/runs/{record.id}"
+                accepted = CallAccepted(run_id=record.id, status_url=base, events_url=f"/api/runs/{record.id}/events")
+                return Response(accepted, status_code=202, headers=headers), record.id
+            result = asyncio.ensure_future(runs.wait(record.id))
+        except BaseException:
+            release()
+            raise
+        if live.streams:
+            stream = _sse(runs, live, record.id, result, release)
+            return ServerSentEvent(stream, headers=headers), record.id
+        try:
+            value = _response_value(live, await result)
+        finally:
+            release()
+        return Response(value, status_code=200, headers=headers), record.id

@@ -1,0 +1,124 @@
+"""Authentication for everything under ``/api`` and ``/f``: who is calling, checked before any handler runs.
+
+Credentials, in the order they are looked for:
+
+- ``Authorization: Bearer <secret>``: a login token (``rvt_…``) or, on ``/f/*`` only, an API key (``rvk_…``);
+- ``X-API-Key: <key>`` (published endpoints);
+- the ``rivulet_session`` cookie set by ``POST /api/auth/login`` (HttpOnly, SameSite=Strict);
+- ``?token=<secret>`` on the WebSocket ``/api/ws`` only (browsers cannot set headers on a WebSocket).
+
+Cookie-authenticated requests must come from the app's own origin: an ``Origin`` header naming another host is
+refused (CSRF defence in depth on top of SameSite=Strict). Handlers opt out of authentication only with
+``opt={"exclude_from_auth": True}``; ``PUBLIC_ROUTES`` lists every such route and a test keeps it honest.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from rivulet.lib.exceptions import PermissionDeniedError
+from rivulet.security import API_KEY_PREFIX, Principal, hash_token
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+
+    from rivulet.storage.postgres.auth import AuthStore
+
+__all__ = ("PUBLIC", "PUBLIC_ROUTES", "SESSION_COOKIE", "AuthMiddleware", "Authenticator")
+
+SESSION_COOKIE = "rivulet_session"
+PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
+"""``opt`` for the few handlers reachable without credentials."""
+PUBLIC_ROUTES = frozenset({"/api/health", "/api/auth/login", "/", "/{path:path}"})
+"""Every path whose handlers are public: health, login and the editor's static files."""
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Authenticator:
+    """Resolves secrets to principals, with a short cache cleared on every credential change (any replica)."""
+
+    def __init__(self, store: AuthStore, *, ttl_s: float = 5.0) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self._cache: dict[str, tuple[Principal, float]] = {}
+
+    def invalidate(self) -> None:
+        """Forget every cached principal (a token or key was revoked)."""
+        self._cache.clear()
+
+    async def authenticate(self, secret: str) -> Principal | None:
+        """The principal behind ``secret``, or ``None`` when it is unknown, expired or revoked."""
+        key = hash_token(secret)
+        hit = self._cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        if secret.startswith(API_KEY_PREFIX):
+            principal = await self.store.principal_for_key(secret)
+        else:
+            principal = await self.store.principal_for_token(secret)
+        if principal is not None:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (principal, now + self.ttl_s)
+        return principal
+
+
+def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, str]:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), "bearer"
+    api_key = connection.headers.get("x-api-key")
+    if api_key:
+        return api_key.strip(), "api_key"
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return cookie, "cookie"
+    if connection.scope["type"] == "websocket":
+        token = connection.query_params.get("token")
+        if token:
+            return token, "query"
+    return None, "none"
+
+
+def _check_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    origin = connection.headers.get("origin")
+    if not origin:
+        return
+    host = connection.headers.get("host", "")
+    if urlsplit(origin).netloc != host:
+        raise PermissionDeniedError(
+            "cross-origin request with a session cookie refused; use a bearer token from other origins",
+            extra={"origin": origin},
+        )
+
+
+class AuthMiddleware(AbstractAuthenticationMiddleware):
+    """Sets ``request.user`` to the ``Principal``; 401 without valid credentials, before any handler runs."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        services = connection.app.state.get("services")
+        authenticator: Authenticator | None = getattr(services, "authenticator", None)
+        if authenticator is None:
+            raise NotAuthorizedException("authentication is not available in this process")
+        secret, source = _credentials(connection)
+        if secret is None:
+            raise NotAuthorizedException(
+                "authentication required: log in, or send 'Authorization: Bearer <token or API key>'"
+            )
+        principal = await authenticator.authenticate(secret)
+        if principal is None:
+            raise NotAuthorizedException("invalid, expired or revoked credentials")
+        if principal.kind == "api_key" and not connection.scope["path"].startswith("/f/"):
+            raise PermissionDeniedError("API keys may only call published endpoints (/f/...)")
+        if source == "cookie" and (
+            connection.scope["type"] == "websocket" or connection.scope.get("method", "GET") not in _SAFE_METHODS
+        ):
+            _check_origin(connection)
+        return AuthenticationResult(user=principal, auth=source)

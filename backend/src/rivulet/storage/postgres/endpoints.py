@@ -1,0 +1,176 @@
+"""Published endpoints (``METHOD /f/{slug}``) and the audit log of their calls, on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from psycopg.rows import dict_row
+
+from rivulet.lib.exceptions import ConflictError
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
+__all__ = ("CallRecord", "EndpointRecord", "EndpointStats", "EndpointStore")
+
+
+class EndpointRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A published flow version."""
+
+    slug: str
+    method: str
+    flow_id: str
+    flow_version: int
+    trigger_node_id: str
+    concurrency_limit: int | None = None
+    """At most this many calls run at once per replica (429 beyond)."""
+    published_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class CallRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One audited call of an endpoint."""
+
+    slug: str
+    caller: str
+    """``user:<name>`` or ``key:<name>``."""
+    status: int
+    duration_ms: float
+    api_key_id: str | None = None
+    user_id: str | None = None
+    run_id: str | None = None
+    created_at: datetime | None = None
+
+
+class EndpointStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Call statistics of an endpoint (all recorded calls)."""
+
+    calls: int = 0
+    errors: int = 0
+    """Calls answered with a status ≥ 400."""
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    last_call_at: datetime | None = None
+
+
+_COLUMNS = (
+    "slug, method, flow_id, flow_version, trigger_node_id, concurrency_limit, published_by, created_at, updated_at"
+)
+
+_INSERT_CALL = (
+    "INSERT INTO endpoint_calls (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, clock_timestamp()))"
+)
+
+
+def _endpoint(row: dict[str, Any]) -> EndpointRecord:
+    return msgspec.convert(row, EndpointRecord)
+
+
+class EndpointStore:
+    """The ``endpoints`` and ``endpoint_calls`` tables."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def publish(self, record: EndpointRecord) -> EndpointRecord:
+        """Publish (or republish) ``record`` as this flow's only endpoint.
+
+        Raises:
+            ConflictError: The slug is published by another flow.
+        """
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute("SELECT flow_id FROM endpoints WHERE slug = %s FOR UPDATE", (record.slug,))
+            owner = await cur.fetchone()
+            if owner is not None and owner["flow_id"] != record.flow_id:
+                raise ConflictError(
+                    f"/f/{record.slug} is already published by flow {owner['flow_id']!r}",
+                    extra={"slug": record.slug, "flow_id": owner["flow_id"]},
+                )
+            await cur.execute("DELETE FROM endpoints WHERE flow_id = %s AND slug <> %s", (record.flow_id, record.slug))
+            await cur.execute(
+                "INSERT INTO endpoints (slug, method, flow_id, flow_version, trigger_node_id, concurrency_limit,"
+                " published_by) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (slug) DO UPDATE SET method = excluded.method, flow_version = excluded.flow_version,"
+                " trigger_node_id = excluded.trigger_node_id, concurrency_limit = excluded.concurrency_limit,"
+                " published_by = excluded.published_by, updated_at = clock_timestamp()"
+                f" RETURNING {_COLUMNS}",
+                (
+                    record.slug,
+                    record.method,
+                    record.flow_id,
+                    record.flow_version,
+                    record.trigger_node_id,
+                    record.concurrency_limit,
+                    record.published_by,
+                ),
+            )
+            row = await cur.fetchone()
+        assert row is not None
+        return _endpoint(row)
+
+    async def unpublish(self, flow_id: str) -> list[str]:
+        """Remove the flow's endpoints; returns their slugs."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute("DELETE FROM endpoints WHERE flow_id = %s RETURNING slug", (flow_id,))
+            return [row[0] for row in await cur.fetchall()]
+
+    async def get(self, slug: str) -> EndpointRecord | None:
+        """The endpoint at ``/f/{slug}``, if published."""
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(f"SELECT {_COLUMNS} FROM endpoints WHERE slug = %s", (slug,))
+            row = await cur.fetchone()
+        return None if row is None else _endpoint(row)
+
+    async def list(self, flow_id: str | None = None) -> list[EndpointRecord]:
+        """Published endpoints by slug (of one flow when ``flow_id`` is given)."""
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            if flow_id is None:
+                await cur.execute(f"SELECT {_COLUMNS} FROM endpoints ORDER BY slug")
+            else:
+                await cur.execute(f"SELECT {_COLUMNS} FROM endpoints WHERE flow_id = %s ORDER BY slug", (flow_id,))
+            return [_endpoint(row) for row in await cur.fetchall()]
+
+    async def record_calls(self, calls: list[CallRecord]) -> None:
+        """Append audited calls."""
+        if not calls:
+            return
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.executemany(
+                _INSERT_CALL,
+                " (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, clock_timestamp()))",
+                [
+                    (c.slug, c.caller, c.api_key_id, c.user_id, c.run_id, c.status, c.duration_ms, c.created_at)
+                    for c in calls
+                ],
+            )
+
+    async def calls(self, slug: str, limit: int = 100) -> list[CallRecord]:
+        """The latest audited calls of an endpoint, newest first."""
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at"
+                " FROM endpoint_calls WHERE slug = %s ORDER BY id DESC LIMIT %s",
+                (slug, limit),
+            )
+            return [msgspec.convert(row, CallRecord) for row in await cur.fetchall()]
+
+    async def stats(self) -> dict[str, EndpointStats]:
+        """Call statistics per slug."""
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT slug, count(*) AS calls, count(*) FILTER (WHERE status >= 400) AS errors,"
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms,"
+                " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95_ms,"
+                " max(created_at) AS last_call_at FROM endpoint_calls GROUP BY slug"
+            )
+            rows = await cur.fetchall()
+        return {row.pop("slug"): msgspec.convert(row, EndpointStats) for row in rows}
