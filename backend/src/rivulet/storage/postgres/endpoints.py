@@ -144,7 +144,6 @@ class EndpointStore:
         async with self._pool.connection() as conn, conn.cursor() as cur:
             await cur.executemany(
                 _INSERT_CALL,
-                " (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, clock_timestamp()))",
                 [
                     (c.slug, c.caller, c.api_key_id, c.user_id, c.run_id, c.status, c.duration_ms, c.created_at)
                     for c in calls
