@@ -4,6 +4,19 @@
 - ``db_url``: a new database cloned from a migrated template (isolated per test, ~50 ms).
 - ``pool``: an autocommit pool on ``db_url``.
 - ``live_server``: the real app served by uvicorn on 127.0.0.1 (real HTTP/WebSocket over loopback) on ``db_url``.
+
+Auth is on for everything under ``/api`` and ``/f`` (see docs/security.md). ``live_server`` logs in as the
+administrator (``ADMIN_USER``/``ADMIN_PASSWORD``, set through ``test_settings``) and exposes:
+
+- ``live_server.token`` / ``live_server.headers``: a bearer token and ``{"Authorization": "Bearer …"}``;
+- ``live_server.client()``: an ``httpx.AsyncClient`` on ``live_server.url`` sending those headers
+  (``async with live_server.client() as client: await client.get("/api/flows")``);
+- ``live_server.anonymous()``: the same client without credentials (for 401 tests);
+- ``live_server.ws(path="/api/ws")``: ``websockets.connect`` with the bearer header
+  (``async with live_server.ws() as ws: ...``).
+
+Processes started outside the fixture (``rivulet serve`` subprocesses) get ``RIVULET_ADMIN_PASSWORD`` in their
+environment and log in with ``login_token(url)``.
 """
 
 from __future__ import annotations
@@ -13,10 +26,12 @@ import contextlib
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import psycopg
 import pytest
+import websockets
 from litestar import Litestar
 from psycopg.conninfo import make_conninfo
 
@@ -32,6 +47,8 @@ if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
 TEMPLATE_DB = "rivulet_template"
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "test-admin-password"  # noqa: S105 - the test deployment's administrator
 
 
 @pytest.fixture(scope="session")
@@ -90,19 +107,68 @@ def free_port() -> int:
         return port
 
 
+def login_token(url: str, username: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> str:
+    """Log in to the server at ``url`` (blocking) and return a bearer token."""
+    body = {"username": username, "password": password, "mode": "token"}
+    response = httpx.post(f"{url}/api/auth/login", json=body, timeout=10)
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    return token
+
+
+async def alogin_token(url: str, username: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> str:
+    """``login_token`` for async tests."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        body = {"username": username, "password": password, "mode": "token"}
+        response = await client.post("/api/auth/login", json=body)
+        response.raise_for_status()
+        token: str = response.json()["token"]
+        return token
+
+
 @dataclass
 class LiveServer:
-    """A running app: ``url`` is ``http://127.0.0.1:PORT``, ``ws_url`` the same with ``ws://``."""
+    """A running app: ``url`` is ``http://127.0.0.1:PORT``, ``ws_url`` the same with ``ws://``.
+
+    ``token``/``headers`` authenticate as the administrator; ``client()``, ``anonymous()`` and ``ws()`` build
+    clients with and without them.
+    """
 
     url: str
     ws_url: str
     app: Litestar
     settings: Settings
+    token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization: Bearer <token>`` of the logged-in administrator."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An authenticated ``httpx.AsyncClient`` on ``url`` (extra kwargs go to httpx)."""
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, **kwargs)
+
+    def anonymous(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` on ``url`` without credentials."""
+        return httpx.AsyncClient(base_url=self.url, **kwargs)
+
+    def ws(self, path: str = "/api/ws", **kwargs: Any) -> Any:
+        """``websockets.connect`` to ``ws_url + path`` with the bearer header (use with ``async with``)."""
+        headers = {**self.headers, **kwargs.pop("additional_headers", {})}
+        return websockets.connect(f"{self.ws_url}{path}", additional_headers=headers, **kwargs)
 
 
 @pytest.fixture
 def test_settings(tmp_path: Path) -> Settings:
-    return load_settings(environ={}, home=str(tmp_path / "home"), frontend_dir=str(tmp_path / "no-frontend"))
+    return load_settings(
+        environ={},
+        home=str(tmp_path / "home"),
+        frontend_dir=str(tmp_path / "no-frontend"),
+        admin_user=ADMIN_USER,
+        admin_password=ADMIN_PASSWORD,
+    )
 
 
 @pytest.fixture
@@ -123,7 +189,8 @@ async def live_server(db_url: str, test_settings: Settings) -> AsyncIterator[Liv
             raise RuntimeError("server exited during startup")
         await asyncio.sleep(0.01)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, test_settings)
+        url = f"http://127.0.0.1:{port}"
+        yield LiveServer(url, f"ws://127.0.0.1:{port}", app, test_settings, await alogin_token(url))
     finally:
         server.should_exit = True
         await task

@@ -34,7 +34,7 @@ GOOD = {
 
 @pytest.fixture
 async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_server.url) as c:
+    async with live_server.client() as c:
         yield c
 
 

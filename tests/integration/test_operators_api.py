@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 async def test_catalog_is_served_by_the_real_app(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         catalog = await client.get("/api/operators")
         ports = await client.post(
             "/api/operators/core.template/ports", json={"params": {"template": "{{ question }} {{ context }}"}}

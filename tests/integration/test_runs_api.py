@@ -28,7 +28,7 @@ async def wait_finished(client: httpx.AsyncClient, run_id: str) -> dict[str, Any
 async def test_start_read_history_and_events(live_server: LiveServer) -> None:
     use_test_compiler(live_server)
     flow_id = await create_flow(live_server, delay_flow(0.01))
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         created = await client.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"text": "yo"}})
         assert created.status_code == 201, created.text
         run = created.json()
@@ -68,7 +68,7 @@ async def test_start_read_history_and_events(live_server: LiveServer) -> None:
 async def test_cancel_and_errors(live_server: LiveServer) -> None:
     use_test_compiler(live_server)
     flow_id = await create_flow(live_server, delay_flow(30))
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         run = (await client.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"text": "x"}})).json()
         await asyncio.sleep(0.1)
         cancelled = await client.post(f"/api/runs/{run['id']}/cancel")

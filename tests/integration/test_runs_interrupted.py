@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from rivulet.storage.embedded import EmbeddedPostgres
+from tests.conftest import ADMIN_PASSWORD, login_token
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.storage.postgres.pool import open_pool
 from tests.conftest import free_port
@@ -33,9 +34,19 @@ RIVULET = str(Path(sys.executable).with_name("rivulet"))
 
 
 def serve(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "RIVULET_HOME": str(home), "RIVULET_PORT": str(port), "RIVULET_FRONTEND_DIR": str(home)}
+    env = {
+        **os.environ,
+        "RIVULET_HOME": str(home),
+        "RIVULET_PORT": str(port),
+        "RIVULET_FRONTEND_DIR": str(home),
+        "RIVULET_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     env.pop("RIVULET_DATABASE_URL", None)
     return subprocess.Popen([RIVULET, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def auth(url: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login_token(url)}"}
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
@@ -72,7 +83,7 @@ async def create_flow(home: Path) -> str:
 
 
 def events(url: str, run_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{url}/api/runs/{run_id}/events", timeout=5)
+    response = httpx.get(f"{url}/api/runs/{run_id}/events", headers=auth(url), timeout=5)
     assert response.status_code == 200, response.text
     result: list[dict[str, Any]] = response.json()
     return result
@@ -85,7 +96,9 @@ def test_sigkill_mid_run_leaves_an_interrupted_run(home: Path) -> None:
     try:
         wait_healthy(url, first)
         flow_id = asyncio.run(create_flow(home))
-        created = httpx.post(f"{url}/api/flows/{flow_id}/runs", json={"inputs": {"text": "x"}}, timeout=10)
+        created = httpx.post(
+            f"{url}/api/flows/{flow_id}/runs", json={"inputs": {"text": "x"}}, headers=auth(url), timeout=10
+        )
         assert created.status_code == 201, created.text
         run_id = created.json()["id"]
         deadline = time.monotonic() + 10
@@ -100,7 +113,7 @@ def test_sigkill_mid_run_leaves_an_interrupted_run(home: Path) -> None:
     second = serve(home, port)
     try:
         wait_healthy(url, second)
-        run = httpx.get(f"{url}/api/runs/{run_id}", timeout=5).json()["run"]
+        run = httpx.get(f"{url}/api/runs/{run_id}", headers=auth(url), timeout=5).json()["run"]
         assert run["status"] == "interrupted"
         assert run["error"]["code"] == "interrupted"
         after = events(url, run_id)

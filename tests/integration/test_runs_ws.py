@@ -33,7 +33,7 @@ def seqs(events: list[dict[str, Any]]) -> list[int]:
 async def test_start_and_follow_a_run(live_server: LiveServer) -> None:
     use_test_compiler(live_server)
     flow_id = await create_flow(live_server, delay_flow(0.05))
-    async with websockets.connect(f"{live_server.ws_url}/api/ws") as ws:
+    async with live_server.ws() as ws:
         run_id = await start_run(ws, flow_id, request_id="r-1")
         subscribed = await receive(ws)
         assert subscribed == {"type": "subscribed", "run_id": run_id, "after_seq": 0, "request_id": "r-1"}
@@ -46,7 +46,7 @@ async def test_start_and_follow_a_run(live_server: LiveServer) -> None:
     types = [e["type"] for e in events]
     assert types.count("node_succeeded") == 3
     # the history has the same events, persisted
-    async with websockets.connect(f"{live_server.ws_url}/api/ws") as ws:
+    async with live_server.ws() as ws:
         await ws.send(json.dumps({"type": "subscribe", "run_id": run_id, "after_seq": 0}))
         assert (await receive(ws))["type"] == "subscribed"
         replay = await receive_until_finished(ws, run_id)
@@ -57,7 +57,7 @@ async def test_two_observers_see_every_event(live_server: LiveServer) -> None:
     use_test_compiler(live_server)
     flow_id = await create_flow(live_server, delay_flow(0.3))
     url = f"{live_server.ws_url}/api/ws"
-    async with websockets.connect(url) as first, websockets.connect(url) as second:
+    async with websockets.connect(url, additional_headers=live_server.headers) as first, websockets.connect(url, additional_headers=live_server.headers) as second:
         run_id = await start_run(first, flow_id)
         assert (await receive(first))["type"] == "subscribed"
         await second.send(json.dumps({"type": "subscribe", "run_id": run_id, "after_seq": 0}))
@@ -71,12 +71,12 @@ async def test_reconnect_with_after_seq_gets_exactly_the_missed_events(live_serv
     use_test_compiler(live_server)
     flow_id = await create_flow(live_server, delay_flow(0.4))
     url = f"{live_server.ws_url}/api/ws"
-    async with websockets.connect(url) as ws:
+    async with websockets.connect(url, additional_headers=live_server.headers) as ws:
         run_id = await start_run(ws, flow_id)
         assert (await receive(ws))["type"] == "subscribed"
         seen = [await receive(ws) for _ in range(3)]
     assert seqs(seen) == [1, 2, 3]
-    async with websockets.connect(url) as ws:
+    async with websockets.connect(url, additional_headers=live_server.headers) as ws:
         await ws.send(json.dumps({"type": "subscribe", "run_id": run_id, "after_seq": 3}))
         assert (await receive(ws))["after_seq"] == 3
         rest = await receive_until_finished(ws, run_id)
@@ -88,7 +88,7 @@ async def test_reconnect_with_after_seq_gets_exactly_the_missed_events(live_serv
 async def test_cancel_over_the_socket(live_server: LiveServer) -> None:
     use_test_compiler(live_server)
     flow_id = await create_flow(live_server, delay_flow(30))
-    async with websockets.connect(f"{live_server.ws_url}/api/ws") as ws:
+    async with live_server.ws() as ws:
         run_id = await start_run(ws, flow_id)
         assert (await receive(ws))["type"] == "subscribed"
         while (await receive(ws))["type"] != "node_started":
@@ -107,7 +107,7 @@ async def test_cancel_over_the_socket(live_server: LiveServer) -> None:
 
 
 async def test_bad_messages_get_located_errors_and_the_socket_stays_open(live_server: LiveServer) -> None:
-    async with websockets.connect(f"{live_server.ws_url}/api/ws") as ws:
+    async with live_server.ws() as ws:
         await ws.send("{not json")
         error = await receive(ws)
         assert (error["type"], error["code"], error["path"]) == ("error", "invalid_message", "$")

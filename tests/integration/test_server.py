@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 async def test_health_reports_database_and_pgvector(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         response = await client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
@@ -22,7 +22,7 @@ async def test_health_reports_database_and_pgvector(live_server: LiveServer) -> 
 
 
 async def test_unknown_api_route_is_a_problem_document(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         response = await client.get("/api/does-not-exist")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -32,7 +32,7 @@ async def test_unknown_api_route_is_a_problem_document(live_server: LiveServer) 
 
 
 async def test_openapi_docs_are_served(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         page = await client.get("/api/docs")
         spec = await client.get("/api/docs/openapi.json")
     assert page.status_code == 200
@@ -41,7 +41,7 @@ async def test_openapi_docs_are_served(live_server: LiveServer) -> None:
 
 
 async def test_spa_fallback_without_a_build(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         root = await client.get("/")
         deep = await client.get("/flows/123")
     assert root.status_code == 200
@@ -56,7 +56,7 @@ async def test_built_editor_is_served_with_types_and_spa_fallback(live_server: L
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><title>Rivulet</title><div id=root></div>")
     (dist / "assets" / "app-1234.js").write_text("console.log(1)")
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         index = await client.get("/")
         deep = await client.get("/flows/abc/edit")
         script = await client.get("/assets/app-1234.js")
