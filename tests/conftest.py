@@ -12,6 +12,7 @@ administrator (``ADMIN_USER``/``ADMIN_PASSWORD``, set through ``test_settings``)
 - ``live_server.client()``: an ``httpx.AsyncClient`` on ``live_server.url`` sending those headers
   (``async with live_server.client() as client: await client.get("/api/flows")``);
 - ``live_server.anonymous()``: the same client without credentials (for 401 tests);
+- ``serve_app(db_url, settings)``: an async context manager serving one more replica on the same database;
 - ``live_server.ws(path="/api/ws")``: ``websockets.connect`` with the bearer header
   (``async with live_server.ws() as ws: ...``).
 
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 TEMPLATE_DB = "rivulet_template"
 ADMIN_USER = "admin"
-ADMIN_PASSWORD = "test-admin-password"  # noqa: S105 - the test deployment's administrator
+ADMIN_PASSWORD = "test-admin-password"
 
 
 @pytest.fixture(scope="session")
@@ -171,14 +172,15 @@ def test_settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def live_server(db_url: str, test_settings: Settings) -> AsyncIterator[LiveServer]:
+@contextlib.asynccontextmanager
+async def serve_app(database_url: str, settings: Settings) -> AsyncIterator[LiveServer]:
+    """Serve a fresh app on ``database_url`` (another replica when used twice on one database), logged in."""
     import uvicorn
 
     from rivulet.server.asgi import create_app
 
     port = free_port()
-    app = create_app(test_settings, database_url=db_url)
+    app = create_app(settings, database_url=database_url)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # keep pytest's handlers
@@ -190,7 +192,13 @@ async def live_server(db_url: str, test_settings: Settings) -> AsyncIterator[Liv
         await asyncio.sleep(0.01)
     try:
         url = f"http://127.0.0.1:{port}"
-        yield LiveServer(url, f"ws://127.0.0.1:{port}", app, test_settings, await alogin_token(url))
+        yield LiveServer(url, f"ws://127.0.0.1:{port}", app, settings, await alogin_token(url))
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+async def live_server(db_url: str, test_settings: Settings) -> AsyncIterator[LiveServer]:
+    async with serve_app(db_url, test_settings) as server:
+        yield server

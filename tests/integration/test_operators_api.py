@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
-
 from rivulet.registry import default_registry
 
 if TYPE_CHECKING:

@@ -15,10 +15,9 @@ import httpx
 import pytest
 
 from rivulet.storage.embedded import EmbeddedPostgres
-from tests.conftest import ADMIN_PASSWORD, login_token
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.storage.postgres.pool import open_pool
-from tests.conftest import free_port
+from tests.conftest import ADMIN_PASSWORD, free_port, login_token
 from tests.integration.runs_support import delay_flow
 
 if TYPE_CHECKING:

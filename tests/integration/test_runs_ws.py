@@ -57,7 +57,10 @@ async def test_two_observers_see_every_event(live_server: LiveServer) -> None:
     use_test_compiler(live_server)
     flow_id = await create_flow(live_server, delay_flow(0.3))
     url = f"{live_server.ws_url}/api/ws"
-    async with websockets.connect(url, additional_headers=live_server.headers) as first, websockets.connect(url, additional_headers=live_server.headers) as second:
+    async with (
+        websockets.connect(url, additional_headers=live_server.headers) as first,
+        websockets.connect(url, additional_headers=live_server.headers) as second,
+    ):
         run_id = await start_run(first, flow_id)
         assert (await receive(first))["type"] == "subscribed"
         await second.send(json.dumps({"type": "subscribe", "run_id": run_id, "after_seq": 0}))

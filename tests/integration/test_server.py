@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
-
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
 

@@ -27,6 +27,7 @@ class AuditLog:
         self._pending: list[CallRecord] = []
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         """Start the writer task."""
@@ -44,19 +45,21 @@ class AuditLog:
                 return
             try:
                 await self._store.record_calls(batch)
-            except psycopg.Error:
+            except psycopg.OperationalError:
                 _log.warning("writing the call audit failed; will retry", exc_info=True)
                 self._pending[:0] = batch[-10_000:]
+            except psycopg.Error:
+                _log.exception("dropping call audit records the database refused", extra={"count": len(batch)})
 
     async def close(self) -> None:
         """Stop the task and write what is left."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
         await self.flush()
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval_s)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval_s)
             await self.flush()

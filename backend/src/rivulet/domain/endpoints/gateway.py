@@ -80,7 +80,15 @@ def _decode_body(live: LiveEndpoint, raw: bytes, query: dict[str, str]) -> dict[
     return values
 
 
-def _response_value(live: LiveEndpoint, result: RunResult) -> Any:
+async def _stream_items(runs: RunService, run_id: str, node_id: str) -> Any:
+    """The items a ``Stream`` output produced (from the run's ``node_chunk`` events): joined text or a list."""
+    chunks = [e for e in await runs.events(run_id) if isinstance(e, NodeChunk) and e.node_id == node_id]
+    items = [chunk.data for chunk in sorted(chunks, key=lambda c: c.index)]
+    return "".join(items) if all(isinstance(item, str) for item in items) else items
+
+
+async def _response_value(runs: RunService, live: LiveEndpoint, result: RunResult) -> Any:
+    """The output node's value (an object by output name when there are several)."""
     if result.status != "succeeded":
         error = msgspec.to_builtins(result.error) if result.error is not None else None
         raise RunFailedError(
@@ -88,9 +96,14 @@ def _response_value(live: LiveEndpoint, result: RunResult) -> Any:
             + (result.error.message if result.error else "no detail"),
             extra={"run_id": result.run_id, "run_status": result.status, "error": error},
         )
-    if len(result.outputs) == 1:
-        return next(iter(result.outputs.values()))
-    return result.outputs
+    node_of = {str(getattr(live.graph.nodes[n].params, "name", n)): n for n in live.graph.output_nodes}
+    outputs: dict[str, Any] = {}
+    for name, value in result.outputs.items():
+        is_stream = hasattr(value, "__aiter__")
+        outputs[name] = await _stream_items(runs, result.run_id, node_of.get(name, name)) if is_stream else value
+    if len(outputs) == 1:
+        return next(iter(outputs.values()))
+    return outputs
 
 
 def _runs(services: Services) -> RunService:
@@ -121,7 +134,7 @@ async def _sse(
         events = await runs.subscribe(run_id, 0)
         try:
             async for event in events:
-                if isinstance(event, NodeChunk):
+                if isinstance(event, NodeChunk) and event.node_id in live.graph.output_nodes:
                     data = encoder.encode({"node_id": event.node_id, "port": event.port, "data": event.data})
                     yield ServerSentEventMessage(data=data.decode(), event="token", id=str(event.seq))
                 elif isinstance(event, RunFinished):
@@ -130,7 +143,7 @@ async def _sse(
             await events.aclose()
         outcome = await result
         if outcome.status == "succeeded":
-            payload = {"run_id": run_id, "status": outcome.status, "output": _response_value(live, outcome)}
+            payload = {"run_id": run_id, "status": outcome.status, "output": await _response_value(runs, live, outcome)}
             yield ServerSentEventMessage(data=encoder.encode(payload).decode(), event="result")
         else:
             error = msgspec.to_builtins(outcome.error) if outcome.error is not None else None
@@ -175,6 +188,7 @@ class GatewayController(Controller):
     @route(
         "/{slug:str}",
         http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        status_code=200,
         summary="Call a published flow",
         description="See `GET /f/openapi.json` for each endpoint's body and response.",
     )
@@ -190,7 +204,7 @@ class GatewayController(Controller):
         status, run_id = 500, None
         try:
             response, run_id = await self._call(services, request, principal, slug, wait)
-            status = response.status_code
+            status = response.status_code or 200
             return response
         except AppError as exc:
             status = exc.status_code
@@ -248,7 +262,8 @@ class GatewayController(Controller):
             stream = _sse(runs, live, record.id, result, release)
             return ServerSentEvent(stream, headers=headers), record.id
         try:
-            value = _response_value(live, await result)
+            value = await _response_value(runs, live, await result)
         finally:
             release()
-        return Response(value, status_code=200, headers=headers), record.id
+        body = encoder.encode(value)
+        return Response(body, status_code=200, headers=headers, media_type="application/json"), record.id
