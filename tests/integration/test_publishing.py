@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import msgspec
 
 from rivulet.compiler.flow import encode_flow
@@ -14,6 +13,8 @@ from tests.conftest import serve_app
 from tests.integration.publishing_support import greet_flow, slow_flow, stream_flow
 
 if TYPE_CHECKING:
+    import httpx
+
     from rivulet.compiler.flow import FlowDocument
     from tests.conftest import LiveServer
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from tests.integration.runs_support import create_flow, delay_flow, use_test_compiler
 
 if TYPE_CHECKING:
+    import httpx
+
     from tests.conftest import LiveServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
