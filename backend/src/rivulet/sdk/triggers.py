@@ -58,7 +58,7 @@ class HttpTriggerParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     slug: Annotated[str, Meta(pattern=SLUG_PATTERN, description="The endpoint is served at /f/{slug}.")] = "my-flow"
     fields: Annotated[
         list[BodyField], Meta(description="Request body fields; each becomes an output port and a run input.")
-    ] = msgspec.field(default_factory=list)
+    ] = msgspec.field(default_factory=list[BodyField])
     response: Annotated[
         Literal["json", "sse"],
         Meta(description="json: the output node's value; sse: stream tokens as Server-Sent Events, then the result."),
@@ -75,9 +75,10 @@ class HttpTriggerParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 @functools.cache
 def cron_trigger(cron: str, timezone: str) -> Any:
     """The apscheduler ``CronTrigger`` of a crontab expression (``ValueError`` when it does not parse)."""
-    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.cron import CronTrigger  # pyright: ignore[reportMissingTypeStubs]
 
-    return CronTrigger.from_crontab(cron, timezone=zoneinfo.ZoneInfo(timezone))
+    build: Any = CronTrigger.from_crontab  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return build(cron, timezone=zoneinfo.ZoneInfo(timezone))
 
 
 class ScheduleTriggerParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -90,7 +91,7 @@ class ScheduleTriggerParams(msgspec.Struct, frozen=True, kw_only=True, forbid_un
     timezone: Annotated[str, Meta(description="IANA time zone of the cron expression, e.g. Europe/Paris.")] = "UTC"
     inputs: Annotated[
         dict[str, Any], Meta(description="Run inputs of every scheduled run.", extra_json_schema=ui_hint("json"))
-    ] = msgspec.field(default_factory=dict)
+    ] = msgspec.field(default_factory=dict[str, Any])
     missed_policy: Annotated[
         Literal["run_once", "skip"],
         Meta(description="After downtime: run_once fires one catch-up run; skip records the missed fires only."),

@@ -15,7 +15,7 @@ refused (CSRF defence in depth on top of SameSite=Strict). Handlers opt out of a
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from litestar.exceptions import NotAuthorizedException
@@ -117,8 +117,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("invalid, expired or revoked credentials")
         if principal.kind == "api_key" and not connection.scope["path"].startswith("/f/"):
             raise PermissionDeniedError("API keys may only call published endpoints (/f/...)")
-        if source == "cookie" and (
-            connection.scope["type"] == "websocket" or connection.scope.get("method", "GET") not in _SAFE_METHODS
-        ):
+        scope = cast("dict[str, Any]", connection.scope)
+        if source == "cookie" and (scope["type"] == "websocket" or scope.get("method", "GET") not in _SAFE_METHODS):
             _check_origin(connection)
         return AuthenticationResult(user=principal, auth=source)

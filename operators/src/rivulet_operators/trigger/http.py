@@ -34,7 +34,7 @@ SPEC = OperatorSpec(
 
 class Outputs(msgspec.Struct, frozen=True, kw_only=True):
     body: Annotated[Json, Meta(description="The whole request body.")]
-    values: dict[str, Any] = msgspec.field(default_factory=dict)
+    values: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
 
 
 class HttpTrigger(Operator[HttpTriggerParams, NoInputs, Outputs]):

@@ -67,7 +67,9 @@ class ApiKeyCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """A new API key."""
 
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    endpoints: list[Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]] = msgspec.field(default_factory=list)
+    endpoints: list[Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]] = msgspec.field(
+        default_factory=list[str]
+    )
     """Slugs it may call; empty means every endpoint."""
     rate_limit_per_minute: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
 
