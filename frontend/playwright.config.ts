@@ -44,6 +44,16 @@ if (!process.env.RIVULET_E2E_HOME) {
 const port = Number(process.env.RIVULET_E2E_PORT);
 const baseURL = `http://127.0.0.1:${port}`;
 
+/**
+ * Auth: the server's administrator password is fixed for the run; the `setup` project logs in once
+ * through the login page and saves the session cookie to STORAGE_STATE, and every `chromium` test
+ * starts from it (logged in). A test that needs to be logged out uses
+ * `test.use({ storageState: { cookies: [], origins: [] } })`.
+ */
+export const E2E_ADMIN_USER = "admin";
+export const E2E_ADMIN_PASSWORD = process.env.RIVULET_E2E_ADMIN_PASSWORD ?? "e2e-admin-password";
+export const STORAGE_STATE = path.resolve(import.meta.dirname, "test-results/.auth/admin.json");
+
 export default defineConfig({
   testDir: "./e2e",
   globalSetup: "./e2e/global-setup.ts",
@@ -64,9 +74,22 @@ export default defineConfig({
   },
   projects: [
     {
-      name: "chromium",
+      name: "setup",
+      testMatch: /.*\.setup\.ts/,
       use: {
         ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: "/usr/bin/chromium",
+          args: ["--headless", "--no-sandbox", "--disable-gpu"],
+        },
+      },
+    },
+    {
+      name: "chromium",
+      dependencies: ["setup"],
+      use: {
+        ...devices["Desktop Chrome"],
+        storageState: STORAGE_STATE,
         viewport: { width: 1280, height: 800 },
         headless: true,
         launchOptions: {
@@ -87,7 +110,11 @@ export default defineConfig({
   ],
   webServer: {
     command: `../.venv/bin/rivulet serve --host 127.0.0.1 --port ${port}`,
-    env: { RIVULET_HOME: process.env.RIVULET_E2E_HOME ?? "" },
+    env: {
+      RIVULET_HOME: process.env.RIVULET_E2E_HOME ?? "",
+      RIVULET_ADMIN_USER: E2E_ADMIN_USER,
+      RIVULET_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+    },
     url: `${baseURL}/api/health`,
     timeout: 120_000,
     reuseExistingServer: false,

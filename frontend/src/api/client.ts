@@ -16,6 +16,25 @@ export const api = createClient<paths>({
   fetch: (request) => globalThis.fetch(request),
 });
 
+/** Called when the API answers 401 outside the auth endpoints (the session ended); set by the app. */
+let onUnauthenticated: (() => void) | undefined;
+
+export function setUnauthenticatedHandler(handler: (() => void) | undefined): void {
+  onUnauthenticated = handler;
+}
+
+api.use({
+  onResponse({ request, response }) {
+    if (
+      response.status === 401 &&
+      !new URL(request.url, "http://x").pathname.startsWith("/api/auth/")
+    ) {
+      onUnauthenticated?.();
+    }
+    return response;
+  },
+});
+
 /** Thrown by query functions when the API answers with an unexpected status or cannot be reached. */
 export class ApiError extends Error {
   readonly status: number | undefined;

@@ -1,3 +1,4 @@
+import { UserMenu } from "../auth/user-menu";
 import { Link } from "../routes/router";
 import { BrandMark } from "./brand-mark";
 import { HealthPill } from "./health-pill";
@@ -21,6 +22,7 @@ export function TopBar() {
       </nav>
       <div className="top-bar__status">
         <HealthPill />
+        <UserMenu />
       </div>
     </header>
   );

@@ -1,0 +1,26 @@
+import { useLogout, useMe } from "../api/auth";
+import { navigate } from "../routes/router";
+import { LOGIN_PATH } from "./redirect";
+
+/** The signed-in user's name and a logout button (top bar). */
+export function UserMenu() {
+  const { data: me } = useMe();
+  const logout = useLogout();
+  if (!me) return null;
+  return (
+    <div className="user-menu">
+      <span className="user-menu__name" title={me.is_admin ? "Administrator" : "User"}>
+        {me.username}
+      </span>
+      <button
+        type="button"
+        className="button button--ghost"
+        onClick={() =>
+          logout.mutate(undefined, { onSuccess: () => navigate(LOGIN_PATH, { replace: true }) })
+        }
+      >
+        Log out
+      </button>
+    </div>
+  );
+}
