@@ -18,5 +18,6 @@ export const routes: readonly RouteDefinition[] = [
   { path: "/templates", component: TemplatesPage },
   { path: "/runs", component: RunsPage },
   { path: "/models", component: ModelsPage },
+  { path: "/publishing", component: lazy(() => import("../publishing/publishing-page")) },
   { path: "/settings", component: SettingsPage },
 ];

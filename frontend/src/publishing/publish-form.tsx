@@ -1,0 +1,95 @@
+import { type FormEvent, useState } from "react";
+import { useFlowList } from "../api/flows";
+import { usePublish } from "../api/publishing";
+import { SnippetTabs } from "./snippet-tabs";
+
+/** Publish a flow version: its HTTP trigger becomes /f/{slug}, its schedule trigger a schedule. */
+export function PublishForm() {
+  const flows = useFlowList("");
+  const publish = usePublish();
+  const [flowId, setFlowId] = useState("");
+  const [version, setVersion] = useState("");
+  const [limit, setLimit] = useState("");
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    publish.mutate({
+      flowId,
+      version: version ? Number(version) : undefined,
+      concurrencyLimit: limit ? Number(limit) : undefined,
+    });
+  };
+
+  const result = publish.data;
+  return (
+    <section className="card" aria-labelledby="publish-title">
+      <h2 id="publish-title" className="card__title">
+        Publish a flow
+      </h2>
+      <form className="inline-form" onSubmit={submit}>
+        <label className="field">
+          <span className="field__label">Flow</span>
+          <select
+            className="field__input"
+            value={flowId}
+            onChange={(event) => setFlowId(event.target.value)}
+            required
+          >
+            <option value="">Choose a flow…</option>
+            {(flows.data ?? []).map((flow) => (
+              <option key={flow.id} value={flow.id}>
+                {flow.name} (v{flow.version})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span className="field__label">Version</span>
+          <input
+            className="field__input"
+            type="number"
+            min={1}
+            placeholder="latest"
+            value={version}
+            onChange={(event) => setVersion(event.target.value)}
+          />
+        </label>
+        <label className="field">
+          <span className="field__label">Concurrency limit</span>
+          <input
+            className="field__input"
+            type="number"
+            min={1}
+            placeholder="none"
+            value={limit}
+            onChange={(event) => setLimit(event.target.value)}
+          />
+        </label>
+        <button
+          className="button button--primary"
+          type="submit"
+          disabled={!flowId || publish.isPending}
+        >
+          Publish
+        </button>
+      </form>
+      {publish.error ? (
+        <p className="form-error" role="alert">
+          {publish.error.message}
+        </p>
+      ) : null}
+      {result ? (
+        <div className="publish-result" role="status">
+          <p>
+            Published version {result.version}
+            {result.endpoint
+              ? ` at ${result.endpoint.endpoint.method} ${result.endpoint.path}`
+              : ""}
+            {result.schedule ? " with a schedule" : ""}.
+          </p>
+          {result.endpoint ? <SnippetTabs endpoint={result.endpoint} /> : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
