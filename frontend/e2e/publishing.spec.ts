@@ -66,6 +66,10 @@ test("publish a flow, create an API key, call the endpoint, see its stats", asyn
   await expect(row).toContainText("POST /f/e2e-greet");
   await expect(row.getByRole("cell").nth(3)).toHaveText("2");
   await expect(row.getByRole("cell").nth(4)).toHaveText("1");
+  await row.getByRole("button", { name: "Call it" }).click();
+  const audit = page.getByRole("table", { name: "Recent calls of e2e-greet" });
+  await expect(audit).toContainText("key:e2e key");
+  await expect(audit).toContainText("422");
   const keys = page.getByRole("table", { name: "API keys" });
   await expect(keys).toContainText("e2e key");
   await keys.getByRole("button", { name: "Revoke e2e key" }).click();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -33,6 +34,7 @@ def _postgres_running(pgdata: Path) -> bool:
 def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RIVULET_HOME": str(home), "RIVULET_FRONTEND_DIR": str(home / "none")}
     env.pop("RIVULET_DATABASE_URL", None)
+    env.pop("RIVULET_ADMIN_PASSWORD", None)
     home.mkdir(parents=True, exist_ok=True)
     with (home / "server.log").open("ab") as log:
         return subprocess.Popen([RIVULET, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
@@ -69,6 +71,10 @@ def test_serve_sigterm_stops_postgres_and_restart_keeps_data(tmp_path: Path) -> 
         assert health["status"] == "ok"
         assert health["pgvector"]
         _sql(pgdata, "INSERT INTO flows (id, name, version) VALUES ('keep-me', 'kept', 1)")
+        password = re.findall(r"one-time password: (\S+)", (home / "server.log").read_text())
+        assert len(password) == 1, "the first start prints the administrator's one-time password once"
+        body = {"username": "admin", "password": password[0], "mode": "token"}
+        assert httpx.post(f"http://127.0.0.1:{port}/api/auth/login", json=body, timeout=10).status_code == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -79,6 +85,7 @@ def test_serve_sigterm_stops_postgres_and_restart_keeps_data(tmp_path: Path) -> 
     try:
         _wait_healthy(proc, home, port)
         assert _sql(pgdata, "SELECT name FROM flows WHERE id = 'keep-me'") == [("kept",)]
+        assert (home / "server.log").read_text().count("one-time password:") == 1, "no second admin on restart"
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { type EndpointRead, useEndpoints, useUnpublish } from "../api/publishing";
+import { CallAudit } from "./call-audit";
 import { SnippetTabs } from "./snippet-tabs";
 
 function formatMs(value: number | null | undefined): string {
@@ -45,6 +46,7 @@ function EndpointRow({ item }: { readonly item: EndpointRead }) {
         <tr>
           <td colSpan={8}>
             <SnippetTabs endpoint={item} />
+            <CallAudit slug={endpoint.slug} />
           </td>
         </tr>
       ) : null}

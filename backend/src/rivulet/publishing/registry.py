@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ("HTTP_TRIGGER", "SCHEDULE_TRIGGER", "EndpointRegistry", "LiveEndpoint", "find_trigger")
 
+_MAX_CACHED = 10_000
 HTTP_TRIGGER = "trigger.http"
 SCHEDULE_TRIGGER = "trigger.schedule"
 
@@ -84,6 +85,8 @@ class EndpointRegistry:
         generation = self._generation
         live = await self._load(slug)
         if generation == self._generation:  # no change notice arrived while loading
+            if len(self._cache) >= _MAX_CACHED:  # unknown slugs are cached too; keep the map bounded
+                self._cache.clear()
             self._cache[slug] = live
         return live
 

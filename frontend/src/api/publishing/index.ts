@@ -9,13 +9,30 @@ export type ApiKeyCreate = Schemas["ApiKeyCreate"];
 export type ScheduleRead = Schemas["ScheduleRead"];
 export type PublishResult = Schemas["PublishResult"];
 export type BodyField = Schemas["BodyField"];
+export type CallRecord = Schemas["CallRecord"];
 
 export const publishingKeys = {
   all: ["publishing"] as const,
   endpoints: () => [...publishingKeys.all, "endpoints"] as const,
   apiKeys: () => [...publishingKeys.all, "api-keys"] as const,
   schedules: () => [...publishingKeys.all, "schedules"] as const,
+  calls: (slug: string) => [...publishingKeys.all, "calls", slug] as const,
 };
+
+export const callsQueryOptions = (slug: string) =>
+  queryOptions({
+    queryKey: publishingKeys.calls(slug),
+    queryFn: async ({ signal }) => {
+      const { data, error, response } = await api.GET("/api/endpoints/{slug}/calls", {
+        params: { path: { slug }, query: { limit: 10 } },
+        signal,
+      });
+      if (!data) throw apiFailure("Loading the call audit failed", error, response.status);
+      return data;
+    },
+  });
+
+export const useEndpointCalls = (slug: string) => useQuery(callsQueryOptions(slug));
 
 export const endpointsQueryOptions = () =>
   queryOptions({
