@@ -17,8 +17,8 @@ export function CallAudit({ slug }: { readonly slug: string }) {
         </tr>
       </thead>
       <tbody>
-        {data.map((call, index) => (
-          <tr key={`${call.created_at}-${index}`}>
+        {data.map((call) => (
+          <tr key={call.id ?? `${call.created_at}-${call.run_id}`}>
             <td>{call.created_at ? new Date(call.created_at).toLocaleString() : "—"}</td>
             <td>{call.caller}</td>
             <td>{call.status}</td>

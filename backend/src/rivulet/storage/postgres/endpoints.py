@@ -43,6 +43,8 @@ class CallRecord(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str | None = None
     run_id: str | None = None
     created_at: datetime | None = None
+    id: int | None = None
+    """The audit row's id (set when read back)."""
 
 
 class EndpointStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,7 +157,7 @@ class EndpointStore:
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
-                "SELECT slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at"
+                "SELECT id, slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at"
                 " FROM endpoint_calls WHERE slug = %s ORDER BY id DESC LIMIT %s",
                 (slug, limit),
             )
