@@ -110,8 +110,7 @@ class PostgresEventBus(BaseEventBus):
         await self._store.append_events(batch)
         try:
             async with self._pool.connection() as conn:
-                # %b: the binary array dumper (the text one escapes every payload with a regex)
-                await conn.execute("SELECT pg_notify(%s, p) FROM unnest(%b::text[]) AS p", (CHANNEL, payloads))
+                await conn.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", (CHANNEL, payloads))
         except psycopg.Error:
             # The events are committed; remote subscribers catch up on their next notice or reconnect.
             _log.warning("NOTIFY failed", exc_info=True)
