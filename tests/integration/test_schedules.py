@@ -1,22 +1,29 @@
-"""Schedules: a schedule every second fires and records runs; two app instances on one database fire it once."""
+"""Schedules: a schedule every second fires and records runs; two app instances (in one process, and as two
+``rivulet serve`` processes) on one database fire each time once."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import msgspec
 
 from rivulet.compiler.flow import encode_flow
 from rivulet.publishing.scheduler import next_fire_after
 from rivulet.sdk.triggers import ScheduleTriggerParams
 from rivulet.storage.postgres.schedules import ScheduleStore
-from tests.conftest import serve_app
+from tests.conftest import ADMIN_PASSWORD, alogin_token, free_port, serve_app
 from tests.integration.publishing_support import schedule_flow
 
 if TYPE_CHECKING:
-    import httpx
     from psycopg_pool import AsyncConnectionPool
 
     from tests.conftest import LiveServer
@@ -129,3 +136,57 @@ def _record(params: ScheduleTriggerParams) -> Any:
         created_at=now,
         updated_at=now,
     )
+
+
+RIVULET = str(Path(sys.executable).with_name("rivulet"))
+
+
+def _serve(db_url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "RIVULET_DATABASE_URL": db_url,
+        "RIVULET_HOME": str(home),
+        "RIVULET_FRONTEND_DIR": str(home / "none"),
+        "RIVULET_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    return subprocess.Popen(
+        [RIVULET, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+async def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=2) as client:
+        for _ in range(600):
+            assert proc.poll() is None, "rivulet serve exited during startup"
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/api/health")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise AssertionError("rivulet serve did not become healthy")
+
+
+async def test_two_rivulet_serve_processes_fire_each_time_once(db_url: str, tmp_path: Path) -> None:
+    ports = [free_port(), free_port()]
+    procs = [_serve(db_url, tmp_path / f"home{i}", port) for i, port in enumerate(ports)]
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url, proc in zip(urls, procs, strict=True):
+            await _wait_healthy(url, proc)
+        token = await alogin_token(urls[0])
+        async with httpx.AsyncClient(base_url=urls[1], headers={"Authorization": f"Bearer {token}"}) as client:
+            result = await publish_schedule(client, interval_s=1.0)
+            schedule_id = result["schedule"]["schedule"]["id"]
+            await wait_for_runs(client, result["flow_id"], 4)
+            await client.patch(f"/api/schedules/{schedule_id}", json={"enabled": False})
+            await asyncio.sleep(0.5)  # let runs already started finish recording
+            fires = (await client.get(f"/api/schedules/{schedule_id}/fires")).json()
+            runs = (await client.get("/api/runs", params={"flow_id": result["flow_id"]})).json()
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)
+    fired = [f for f in fires if f["status"] == "fired"]
+    assert sorted(f["run_id"] for f in fired) == sorted(r["id"] for r in runs)
+    scheduled_at = [r["inputs"]["scheduled_at"] for r in runs]
+    assert len(scheduled_at) == len(set(scheduled_at)) >= 4
