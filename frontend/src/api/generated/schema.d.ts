@@ -4,6 +4,147 @@
  */
 
 export interface paths {
+    "/api/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * API keys
+         * @description Every key (secrets are never shown again).
+         */
+        get: operations["ApiApiKeysListKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description The secret is in this response only; store it. Scope it to endpoint slugs (empty: all).
+         */
+        post: operations["ApiApiKeysCreateKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key */
+        delete: operations["ApiApiKeysKeyIdRevokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in
+         * @description `mode=cookie` sets the HttpOnly, SameSite=Strict `rivulet_session` cookie (the editor); `mode=token` returns a bearer token for scripts. 401 on a wrong name or password.
+         */
+        post: operations["ApiAuthLoginLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Revokes the presented session or token.
+         */
+        post: operations["ApiAuthLogoutLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who am I
+         * @description The authenticated caller.
+         */
+        get: operations["ApiAuthMeMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published endpoints
+         * @description Every endpoint with its call statistics.
+         */
+        get: operations["ApiEndpointsListEndpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/endpoints/{slug}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Call audit
+         * @description Latest calls: who, when, run, status.
+         */
+        get: operations["ApiEndpointsSlugCallsListCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows": {
         parameters: {
             query?: never;
@@ -70,6 +211,30 @@ export interface paths {
         /** Copy the latest version into a new flow */
         post: operations["ApiFlowsFlowIdDuplicateDuplicate"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a flow version
+         * @description Mounts the version's `trigger.http` node as `METHOD /f/{slug}` on every replica and/or schedules its `trigger.schedule` node. 422 when the flow has no trigger or does not compile, 409 when the slug belongs to another flow.
+         */
+        post: operations["ApiFlowsFlowIdPublishPublish"];
+        /**
+         * Unpublish a flow
+         * @description Removes its endpoint (404 from then on, on every replica) and its schedule.
+         */
+        delete: operations["ApiFlowsFlowIdPublishUnpublish"];
         options?: never;
         head?: never;
         patch?: never;
@@ -434,6 +599,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schedules
+         * @description Published schedules with their next fire times.
+         */
+        get: operations["ApiSchedulesListSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Enable or disable a schedule */
+        patch: operations["ApiSchedulesScheduleIdUpdateSchedule"];
+        trace?: never;
+    };
+    "/api/schedules/{schedule_id}/fires": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schedule fires
+         * @description Fire times, newest first: `fired` (with the run), `missed` (downtime, coalesced) or `failed`.
+         */
+        get: operations["ApiSchedulesScheduleIdFiresListFires"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/secrets": {
         parameters: {
             query?: never;
@@ -573,10 +795,167 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Users
+         * @description Every account (administrators only).
+         */
+        get: operations["ApiUsersListUsers"];
+        put?: never;
+        /**
+         * Create a user
+         * @description Administrators only; 409 when the name is taken.
+         */
+        post: operations["ApiUsersCreateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/f/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenAPI of published endpoints
+         * @description An OpenAPI 3.1 document describing every published endpoint's request and response.
+         */
+        get: operations["FOpenapiJsonOpenapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/f/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Call a published flow
+         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         */
+        get: operations["FSlugGetCall"];
+        /**
+         * Call a published flow
+         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         */
+        put: operations["FSlugPutCall"];
+        /**
+         * Call a published flow
+         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         */
+        post: operations["FSlugPostCall"];
+        /**
+         * Call a published flow
+         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         */
+        delete: operations["FSlugDeleteCall"];
+        options?: never;
+        head?: never;
+        /**
+         * Call a published flow
+         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         */
+        patch: operations["FSlugPatchCall"];
+        trace?: never;
+    };
+    "/f/{slug}/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run started by an endpoint
+         * @description Poll a `?wait=false` call with the credentials that started it.
+         */
+        get: operations["FSlugRunsRunIdGetRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ApiKeyCreate */
+        ApiKeyCreate: {
+            endpoints?: string[];
+            name: string;
+            rate_limit_per_minute?: number | null;
+        };
+        /** ApiKeyCreated */
+        ApiKeyCreated: {
+            key: components["schemas"]["ApiKeyRead"];
+            secret: string;
+        };
+        /** ApiKeyRead */
+        ApiKeyRead: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string | null;
+            endpoints: string[];
+            id: string;
+            name: string;
+            prefix: string;
+            rate_limit_per_minute: number | null;
+            revoked_at?: string | null;
+        };
+        /** BodyField */
+        BodyField: {
+            /** @description Value when an optional field is absent. */
+            default?: unknown;
+            /**
+             * @description Shown in the endpoint's OpenAPI.
+             * @default
+             */
+            description: string;
+            /** @description Field name. */
+            name: string;
+            /**
+             * @description Reject requests without this field (422).
+             * @default true
+             */
+            required: boolean;
+            /**
+             * @description Port type of the value, e.g. Text, Int, Json.
+             * @default Text
+             */
+            type: string;
+        };
+        /** CallRecord */
+        CallRecord: {
+            api_key_id?: string | null;
+            caller: string;
+            created_at?: string | null;
+            duration_ms: number;
+            id?: number | null;
+            run_id?: string | null;
+            slug: string;
+            status: number;
+            user_id?: string | null;
+        };
         /** CategoryRead */
         CategoryRead: {
             /** @default 0 */
@@ -644,6 +1023,39 @@ export interface components {
             target: string;
             target_port: string;
         };
+        /** EndpointRead */
+        EndpointRead: {
+            /** @default  */
+            description: string;
+            endpoint: components["schemas"]["EndpointRecord"];
+            fields: components["schemas"]["BodyField"][];
+            path: string;
+            /** @enum {string} */
+            response: "json" | "sse";
+            stats?: components["schemas"]["EndpointStats"];
+        };
+        /** EndpointRecord */
+        EndpointRecord: {
+            concurrency_limit?: number | null;
+            created_at?: string | null;
+            flow_id: string;
+            flow_version: number;
+            method: string;
+            published_by?: string | null;
+            slug: string;
+            trigger_node_id: string;
+            updated_at?: string | null;
+        };
+        /** EndpointStats */
+        EndpointStats: {
+            /** @default 0 */
+            calls: number;
+            /** @default 0 */
+            errors: number;
+            last_call_at?: string | null;
+            p50_ms?: number | null;
+            p95_ms?: number | null;
+        };
         /** ErrorInfo */
         ErrorInfo: {
             attempt?: number | null;
@@ -654,6 +1066,16 @@ export interface components {
             message: string;
             node_id?: string | null;
             operator_id?: string | null;
+        };
+        /** FireRecord */
+        FireRecord: {
+            error?: string | null;
+            /** Format: date-time */
+            fire_at: string;
+            run_id?: string | null;
+            schedule_id: string;
+            /** @enum {string} */
+            status: "fired" | "missed" | "failed";
         };
         /** FlowCreate */
         FlowCreate: {
@@ -760,6 +1182,31 @@ export interface components {
             flow_id?: string | null;
             name: string;
             version?: number | null;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            /**
+             * @default cookie
+             * @enum {string}
+             */
+            mode: "cookie" | "token";
+            password: string;
+            username: string;
+        };
+        /** LoginResponse */
+        LoginResponse: {
+            /** Format: date-time */
+            expires_at: string;
+            token?: string | null;
+            user: components["schemas"]["UserRead"];
+        };
+        /** Me */
+        Me: {
+            is_admin: boolean;
+            /** @enum {string} */
+            kind: "session" | "token" | "api_key";
+            user_id: string | null;
+            username: string | null;
         };
         /** ModelCallList */
         ModelCallList: {
@@ -1115,6 +1562,18 @@ export interface components {
             /** @default 0 */
             y: number;
         };
+        /** PublishRequest */
+        PublishRequest: {
+            concurrency_limit?: number | null;
+            version?: number | null;
+        };
+        /** PublishResult */
+        PublishResult: {
+            endpoint?: components["schemas"]["EndpointRead"] | null;
+            flow_id: string;
+            schedule?: components["schemas"]["ScheduleRead"] | null;
+            version: number;
+        };
         /** RunCancelled */
         RunCancelled: {
             /** @default cancelled by user */
@@ -1203,6 +1662,39 @@ export interface components {
             ts: number;
             /** @constant */
             type: "run_started";
+        };
+        /** ScheduleRead */
+        ScheduleRead: {
+            /** @default 0 */
+            missed: number;
+            schedule: components["schemas"]["ScheduleRecord"];
+            upcoming: string[];
+        };
+        /** ScheduleRecord */
+        ScheduleRecord: {
+            /** Format: date-time */
+            created_at: string;
+            cron: string | null;
+            enabled: boolean;
+            flow_id: string;
+            flow_version: number;
+            id: string;
+            inputs: {
+                [key: string]: unknown;
+            };
+            interval_s: number | null;
+            last_fire_at: string | null;
+            /** @enum {string} */
+            missed_policy: "run_once" | "skip";
+            next_fire_at: string | null;
+            node_id: string;
+            timezone: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ScheduleUpdate */
+        ScheduleUpdate: {
+            enabled: boolean;
         };
         /** SecretInfo */
         SecretInfo: {
@@ -1338,6 +1830,21 @@ export interface components {
              */
             type: "text" | "int" | "float" | "bool" | "json";
         };
+        /** UserCreate */
+        UserCreate: {
+            /** @default false */
+            is_admin: boolean;
+            password: string;
+            username: string;
+        };
+        /** UserRead */
+        UserRead: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            is_admin: boolean;
+            username: string;
+        };
         /** ValidationReport */
         ValidationReport: {
             diagnostics: components["schemas"]["Diagnostic"][];
@@ -1375,6 +1882,259 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiApiKeysListKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyRead"][];
+                };
+            };
+        };
+    };
+    ApiApiKeysCreateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiApiKeysKeyIdRevokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAuthLoginLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAuthLogoutLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: boolean;
+                    };
+                };
+            };
+        };
+    };
+    ApiAuthMeMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    ApiEndpointsListEndpoints: {
+        parameters: {
+            query?: {
+                flow_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiEndpointsSlugCallsListCalls: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallRecord"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiFlowsListFlows: {
         parameters: {
             query?: {
@@ -1624,6 +2384,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FlowRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdPublishPublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdPublishUnpublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string[];
+                    };
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2445,6 +3285,123 @@ export interface operations {
             };
         };
     };
+    ApiSchedulesListSchedules: {
+        parameters: {
+            query?: {
+                flow_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiSchedulesScheduleIdUpdateSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiSchedulesScheduleIdFiresListFires: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FireRecord"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiSecretsListSecrets: {
         parameters: {
             query?: never;
@@ -2815,6 +3772,325 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TemplateRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiUsersListUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"][];
+                };
+            };
+        };
+    };
+    ApiUsersCreateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    FOpenapiJsonOpenapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    FSlugGetCall: {
+        parameters: {
+            query?: {
+                /** @description false: return the run id at once (202) */
+                wait?: boolean;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    FSlugPutCall: {
+        parameters: {
+            query?: {
+                /** @description false: return the run id at once (202) */
+                wait?: boolean;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    FSlugPostCall: {
+        parameters: {
+            query?: {
+                /** @description false: return the run id at once (202) */
+                wait?: boolean;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    FSlugDeleteCall: {
+        parameters: {
+            query?: {
+                /** @description false: return the run id at once (202) */
+                wait?: boolean;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    FSlugPatchCall: {
+        parameters: {
+            query?: {
+                /** @description false: return the run id at once (202) */
+                wait?: boolean;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    FSlugRunsRunIdGetRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
