@@ -7,9 +7,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-import websockets
 
 from rivulet.compiler.flow import Edge, FlowDocument, Node
 from tests.integration.openai_server import API_KEY, serve_openai
@@ -18,6 +16,8 @@ from tests.integration.runs_support import create_flow, receive, receive_until_f
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    import httpx
+
     from tests.conftest import LiveServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
 @pytest.fixture
 async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=120) as c:
+    async with live_server.client(timeout=120) as c:
         yield c
 
 
@@ -138,7 +138,7 @@ async def test_chat_flow_streams_tokens_from_the_local_model(
     live_server: LiveServer, client: httpx.AsyncClient
 ) -> None:
     flow_id = await create_flow(live_server, chat_flow())
-    async with websockets.connect(f"{live_server.ws_url}/api/ws") as ws:
+    async with live_server.ws() as ws:
         await ws.send(json.dumps({"type": "run_start", "flow_id": flow_id, "inputs": {"text": "What is 2+2?"}}))
         accepted = await receive(ws)
         assert accepted["type"] == "run_accepted", accepted
