@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ("NodeState", "error_info", "run_node")
 
+_YIELD_EVERY = 64
+"""A node task that continues a chain yields to the event loop after this many nodes."""
+
 
 class NodeState:
     """Mutable per-node bookkeeping of a run (turned into ``NodeRunRecord`` at the end)."""
@@ -117,29 +120,49 @@ def fail_node(run: RunState, node: NodePlan, state: NodeState, error: ErrorInfo,
 
 
 async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
-    """The task of one node: produce outputs, then deliver them (streams are pumped here)."""
-    started = time.perf_counter()
-    try:
-        outputs = await _produce(run, node, state)
-        if outputs is None:
-            return
-        if node.stream_ports and any(port in outputs for port in node.stream_ports):
-            await _stream(run, node, state, outputs, started)
-            return
-        if any(isinstance(value, Deferred) for value in outputs.values()):
-            try:
-                outputs = await _resolve_deferred(outputs)
-            except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
-                error = error_info(exc, node, state.attempts)
-                run.publish(
-                    NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error)
-                )
-                fail_node(run, node, state, error, node.out_edges)
+    """The task of one node: produce outputs, then deliver them (streams are pumped here).
+
+    When its outputs make other nodes ready, the task continues with the first of them itself (a chain runs in
+    one task, without a loop turn per node); the others get their own tasks. A streaming node never continues:
+    its consumers must run while it pumps.
+    """
+    handoff: tuple[NodePlan, NodeState] | None = (node, state)
+    turns = 0
+    while handoff is not None:
+        node, state = handoff
+        handoff = None
+        turns += 1
+        if turns % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # a long chain of quick nodes still lets other tasks run
+        started = time.perf_counter()
+        try:
+            outputs = await _produce(run, node, state)
+            if outputs is None:
                 return
-        run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
-    except asyncio.CancelledError:
-        state.status = "cancelled"
-        state.finished = time.time()
+            if node.stream_ports and any(port in outputs for port in node.stream_ports):
+                await _stream(run, node, state, outputs, started)
+                return
+            if any(isinstance(value, Deferred) for value in outputs.values()):
+                try:
+                    outputs = await _resolve_deferred(outputs)
+                except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
+                    error = error_info(exc, node, state.attempts)
+                    run.publish(
+                        NodeFailed(
+                            run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error
+                        )
+                    )
+                    fail_node(run, node, state, error, node.out_edges)
+                    return
+            run.handoff_open = True
+            try:
+                run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
+            finally:
+                handoff = run.take_handoff()
+        except asyncio.CancelledError:
+            state.status = "cancelled"
+            state.finished = time.time()
+            return
 
 
 async def _resolve_deferred(outputs: dict[str, Any]) -> dict[str, Any]:

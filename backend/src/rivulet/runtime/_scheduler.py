@@ -32,8 +32,9 @@ from rivulet.runtime.preview import preview
 from rivulet.runtime.streams import join_collected
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
+    from rivulet.runtime.events import Event
     from rivulet.runtime.executor import ExecutorShared, RunOptions
     from rivulet.runtime.plan import EdgePlan, ExecutionPlan, NodePlan
     from rivulet.runtime.streams import StreamFanout
@@ -44,13 +45,21 @@ __all__ = ("RunState",)
 class RunState:
     """Everything about one run in flight."""
 
-    def __init__(self, plan: ExecutionPlan, run_id: str, options: RunOptions, shared: ExecutorShared) -> None:
+    def __init__(
+        self,
+        plan: ExecutionPlan,
+        run_id: str,
+        options: RunOptions,
+        shared: ExecutorShared,
+        publish: Callable[[Event], None] | None = None,
+    ) -> None:
         count = len(plan.nodes)
         self.plan = plan
         self.run_id = run_id
         self.options = options
         self.shared = shared
-        self.publish = shared.bus.publish
+        self.publish = shared.bus.publish if publish is None else publish
+        """Where events go: the bus, or the caller's sink (switched with ``RunHandle.redirect``)."""
         self.seq = 0
         self.waiting = [node.waits_for for node in plan.nodes]
         self.values: list[dict[str, Any] | None] = [None] * count
@@ -61,6 +70,9 @@ class RunState:
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._stack: list[NodePlan] = []
         self._draining = False
+        self.handoff_open = False
+        """A node task is finishing and may continue with one node that becomes ready (``take_handoff``)."""
+        self._handoff: tuple[NodePlan, NodeState] | None = None
         self.env = RunEnvironment(
             run_id=run_id,
             run_inputs=options.inputs,
@@ -214,10 +226,19 @@ class RunState:
             state.cached = True
             self.succeed(node, state, reused, 0.0)
             return
+        if self.handoff_open and self._handoff is None:
+            self._handoff = (node, state)  # the finishing node task runs it next: no new task, no loop turn
+            return
         task = asyncio.get_running_loop().create_task(run_node(self, node, state))
         tasks = self.scope.tasks
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+    def take_handoff(self) -> tuple[NodePlan, NodeState] | None:
+        """The node handed to the calling node task while ``handoff_open`` was set (then closes the hand-off)."""
+        handoff, self._handoff = self._handoff, None
+        self.handoff_open = False
+        return handoff
 
     def _lookup(self, node: NodePlan, state: NodeState) -> dict[str, Any] | None:
         options = self.options

@@ -28,6 +28,7 @@ from rivulet.storage.base import NodeRunRecord
 
 if TYPE_CHECKING:
     from rivulet.compiler.graph import CompiledGraph
+    from rivulet.runtime.events import Event
 
 __all__ = ("Executor", "ExecutorShared", "RunHandle", "RunOptions", "RunResult")
 
@@ -111,14 +112,30 @@ def _record(node_id: str, state: NodeState, preview_bytes: int) -> NodeRunRecord
 
 
 class RunHandle:
-    """A run in flight: await ``result()``, or ``cancel()`` it."""
+    """A run in flight: await ``result()``, or ``cancel()`` it.
+
+    ``Executor.start`` runs it in a task of its own; ``Executor.open`` leaves it to the caller, who awaits
+    ``execute()`` in the task that ``attach`` named (cancelling that task interrupts the run).
+    """
 
     __slots__ = ("_state", "run_id", "task")
 
-    def __init__(self, state: RunState, task: asyncio.Task[RunResult]) -> None:
+    def __init__(self, state: RunState, task: asyncio.Task[RunResult] | None = None) -> None:
         self._state = state
         self.run_id = state.run_id
+        self.task: asyncio.Task[RunResult] | None = task
+
+    def attach(self, task: asyncio.Task[RunResult]) -> None:
+        """The task that executes the run (and whose result ``result()`` returns)."""
         self.task = task
+
+    async def execute(self) -> RunResult:
+        """Execute the run in the calling task (a handle from ``Executor.open``)."""
+        return await _execute(self._state)
+
+    def redirect(self, publish: Callable[[Event], None]) -> None:
+        """Send the run's next events to ``publish`` (a run recorded at its end going live)."""
+        self._state.publish = publish
 
     def cancel(self, message: str = "cancelled by user") -> bool:
         """Request cancellation; ``False`` when the run already ended or is already being cancelled."""
@@ -141,11 +158,12 @@ class RunHandle:
 
     async def result(self) -> RunResult:
         """Wait for the end of the run."""
+        assert self.task is not None, "the run was opened but never attached to a task"
         return await asyncio.shield(self.task)
 
     def done(self) -> bool:
         """Whether the run has finished."""
-        return self.task.done()
+        return self.task is not None and self.task.done()
 
 
 class Executor:
@@ -188,9 +206,21 @@ class Executor:
 
     def start(self, graph: CompiledGraph, *, run_id: str | None = None, options: RunOptions | None = None) -> RunHandle:
         """Start a run in a new task and return its handle at once."""
-        state = RunState(self.plan(graph), run_id or uuid.uuid4().hex, options or RunOptions(), self.shared)
-        task = asyncio.get_running_loop().create_task(_execute(state), name=f"rivulet-run-{state.run_id}")
-        return RunHandle(state, task)
+        handle = self.open(graph, run_id=run_id, options=options)
+        handle.attach(asyncio.get_running_loop().create_task(handle.execute(), name=f"rivulet-run-{handle.run_id}"))
+        return handle
+
+    def open(
+        self,
+        graph: CompiledGraph,
+        *,
+        run_id: str | None = None,
+        options: RunOptions | None = None,
+        publish: Callable[[Event], None] | None = None,
+    ) -> RunHandle:
+        """Prepare a run without starting it (``RunHandle.execute``); ``publish`` replaces the bus for its events."""
+        state = RunState(self.plan(graph), run_id or uuid.uuid4().hex, options or RunOptions(), self.shared, publish)
+        return RunHandle(state)
 
     async def run(
         self, graph: CompiledGraph, *, run_id: str | None = None, options: RunOptions | None = None
