@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -26,8 +26,9 @@ from rivulet.lib.log import get_logger
 from rivulet.runtime.cache import run_key
 from rivulet.runtime.executor import Executor, RunHandle, RunOptions, RunResult
 from rivulet.runtime.preview import preview
+from rivulet.runtime.recorder import RunRecorder
 from rivulet.runtime.reruns import resolve_variables, select_rerun
-from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord, RunTrigger
+from rivulet.storage.base import FinishedRun, NodeRunRecord, RunQuery, RunRecord, RunTrigger
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from rivulet.compiler.graph import CompiledGraph
     from rivulet.runtime.bus import EventBus
     from rivulet.runtime.events import Event
+    from rivulet.sdk.triggers import RunHistory
     from rivulet.storage.base import FlowStore, RunStore
 
 __all__ = ("RunDetail", "RunRequest", "RunService", "RunServiceConfig")
@@ -79,15 +81,20 @@ class RunServiceConfig:
     """How often the heartbeat of active runs is written."""
     default_deadline_s: float | None = None
     """Deadline for runs that do not ask for one."""
+    live_after_s: float = 0.5
+    """A run of ``RunService.execute`` still going after this long is recorded live from then on."""
 
 
 class _Active:
-    __slots__ = ("handle", "record", "supervisor")
+    __slots__ = ("collected", "going_live", "handle", "record", "supervisor")
 
-    def __init__(self, record: RunRecord, handle: RunHandle) -> None:
+    def __init__(self, record: RunRecord, handle: RunHandle, collected: list[Event] | None = None) -> None:
         self.record = record
         self.handle = handle
         self.supervisor: asyncio.Task[RunResult] | None = None
+        self.collected = collected
+        """The events so far of a run recorded at its end (``None``: the run is recorded live)."""
+        self.going_live: asyncio.Future[None] | None = None
 
 
 class RunService:
@@ -119,6 +126,8 @@ class RunService:
         self.compile_graph = compile_graph
         self.config = config or RunServiceConfig()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.recorder = RunRecorder(runs.record_runs)
+        """Writes runs recorded at their end, in groups."""
         self._active: dict[str, _Active] = {}
         self._heartbeat: asyncio.Task[None] | None = None
 
@@ -141,9 +150,11 @@ class RunService:
                 await self._heartbeat
         supervisors = [a.supervisor for a in self._active.values() if a.supervisor is not None]
         for active in self._active.values():
-            active.handle.task.cancel()
+            if active.handle.task is not None:
+                active.handle.task.cancel()
         if supervisors:
             await asyncio.wait(supervisors, timeout=5)
+        await self.recorder.close()
         await self.bus.close()
 
     async def _beat(self) -> None:
@@ -173,6 +184,48 @@ class RunService:
 
     async def start_graph(self, graph: CompiledGraph, request: RunRequest, *, run_id: str | None = None) -> RunRecord:
         """Start running an already compiled graph (``rivulet run``, tests)."""
+        record, options = await self._prepare(graph, request, run_id)
+        await self.runs.create_run(record)
+        handle = self.executor.start(graph, run_id=record.id, options=options)
+        active = self._active[record.id] = _Active(record, handle)
+        active.supervisor = asyncio.create_task(self._supervise(active), name=f"rivulet-supervise-{record.id}")
+        return record
+
+    async def execute(
+        self, graph: CompiledGraph, request: RunRequest, *, history: RunHistory = "full", durable: bool = True
+    ) -> RunResult:
+        """Run ``graph`` to the end in the calling task (published endpoint calls).
+
+        The run is recorded when it ends, in one write shared with the other runs ending then, instead of as it
+        goes. One still going after ``RunServiceConfig.live_after_s``, or that somebody subscribes to, is
+        recorded live from then on. Cancelling the calling task interrupts the run.
+
+        Args:
+            graph: What to run.
+            request: Inputs and options.
+            history: ``summary`` keeps only the run row and its start and end events of a run that succeeded;
+                ``full`` (and any run that did not succeed) also keeps every node state and event.
+            durable: Return once the run is committed; ``False`` returns at once (``get``/``events`` serve
+                the run from memory until it is written; a crash before that loses its record).
+
+        Raises:
+            Exception: With ``durable``, the run could not be recorded (the store's error, after retries).
+        """
+        record, options = await self._prepare(graph, request, None)
+        collected: list[Event] = []
+        handle = self.executor.open(graph, run_id=record.id, options=options, publish=collected.append)
+        task = asyncio.current_task()
+        assert task is not None
+        handle.attach(cast("asyncio.Task[RunResult]", task))
+        active = self._active[record.id] = _Active(record, handle, collected)
+        try:
+            return await self._execute_and_record(active, history, durable)
+        finally:
+            self._active.pop(record.id, None)
+
+    async def _prepare(
+        self, graph: CompiledGraph, request: RunRequest, run_id: str | None
+    ) -> tuple[RunRecord, RunOptions]:
         options, reuse_from = await self._options(graph, request)
         record = RunRecord(
             id=run_id or uuid.uuid4().hex,
@@ -186,11 +239,51 @@ class RunService:
             created_at=datetime.now(UTC),
             started_at=datetime.now(UTC),
         )
-        await self.runs.create_run(record)
-        handle = self.executor.start(graph, run_id=record.id, options=options)
-        active = self._active[record.id] = _Active(record, handle)
-        active.supervisor = asyncio.create_task(self._supervise(active), name=f"rivulet-supervise-{record.id}")
-        return record
+        return record, options
+
+    async def _execute_and_record(self, active: _Active, history: RunHistory, durable: bool) -> RunResult:
+        timer = asyncio.get_running_loop().call_later(self.config.live_after_s, self._go_live, active)
+        try:
+            result = await active.handle.execute()
+        finally:
+            timer.cancel()
+        if active.going_live is not None:
+            with contextlib.suppress(Exception):  # it did not go live after all: recorded at the end below
+                await active.going_live
+        if active.collected is None:
+            await self._record_end(active.record.id, result)
+            return result
+        record = msgspec.structs.replace(
+            active.record,
+            status=result.status,
+            outputs={name: preview(value, 65_536)[0] for name, value in result.outputs.items()},
+            error=result.error,
+            finished_at=datetime.now(UTC),
+        )
+        events = active.collected
+        if history == "summary" and result.status == "succeeded" and len(events) > 2:
+            finished = FinishedRun(run=record, nodes=[], events=[events[0], msgspec.structs.replace(events[-1], seq=2)])
+        else:
+            finished = FinishedRun(run=record, nodes=result.node_records(), events=events)
+        if durable:
+            await self.recorder.record(finished)
+        else:
+            await self.recorder.submit(finished)
+        return result
+
+    def _go_live(self, active: _Active) -> asyncio.Future[None]:
+        """Start recording a run recorded at its end live (idempotent); the future is done once it is."""
+        if active.going_live is None:
+            active.going_live = asyncio.ensure_future(self._make_live(active))
+        return active.going_live
+
+    async def _make_live(self, active: _Active) -> None:
+        await self.runs.create_run(active.record)
+        collected, active.collected = active.collected, None
+        publish = self.bus.publish
+        for event in collected or ():
+            publish(event)
+        active.handle.redirect(publish)
 
     async def _options(self, graph: CompiledGraph, request: RunRequest) -> tuple[RunOptions, str | None]:
         editor = request.trigger == "editor"
@@ -220,12 +313,7 @@ class RunService:
         run_id = active.record.id
         try:
             result = await active.handle.result()
-            await self.bus.flush()
-            await self.runs.save_node_runs(run_id, result.node_records())
-            outputs = {name: preview(value, 65_536)[0] for name, value in result.outputs.items()}
-            await self.runs.update_run(
-                run_id, status=result.status, outputs=outputs, error=result.error, finished_at=datetime.now(UTC)
-            )
+            await self._record_end(run_id, result)
             return result
         except Exception:
             _log.exception("recording the end of a run failed", extra={"run_id": run_id})
@@ -233,12 +321,25 @@ class RunService:
         finally:
             self._active.pop(run_id, None)
 
+    async def _record_end(self, run_id: str, result: RunResult) -> None:
+        """The end of a live run: its last events, node states and final status."""
+        await self.bus.flush()
+        await self.runs.save_node_runs(run_id, result.node_records())
+        outputs = {name: preview(value, 65_536)[0] for name, value in result.outputs.items()}
+        await self.runs.update_run(
+            run_id, status=result.status, outputs=outputs, error=result.error, finished_at=datetime.now(UTC)
+        )
+
     # -- queries and control ----------------------------------------------------------------------------------
 
     async def get(self, run_id: str) -> RunDetail:
         """A run and its node states (live ones for an active run). Raises ``NotFoundError``."""
-        record = await self.runs.get_run(run_id)
         active = self._active.get(run_id)
+        if active is not None and active.collected is not None:  # not stored yet
+            return RunDetail(run=active.record, nodes=active.handle.node_records(), last_seq=active.handle.last_seq)
+        if (pending := self.recorder.pending(run_id)) is not None:  # ended, being written
+            return RunDetail(run=pending.run, nodes=pending.nodes, last_seq=pending.events[-1].seq)
+        record = await self.runs.get_run(run_id)
         if active is not None:
             return RunDetail(run=record, nodes=active.handle.node_records(), last_seq=active.handle.last_seq)
         nodes = await self.runs.list_node_runs(run_id)
@@ -254,11 +355,22 @@ class RunService:
 
     async def events(self, run_id: str, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         """Events published so far with ``seq > after_seq``. Raises ``NotFoundError``."""
+        active = self._active.get(run_id)
+        pending = self.recorder.pending(run_id)
+        if pending is not None or (active is not None and active.collected is not None):
+            known = pending.events if pending is not None else active.collected if active is not None else None
+            events = [event for event in known or () if event.seq > after_seq]
+            return events if limit is None else events[:limit]
         await self.runs.get_run(run_id)
         return await self.bus.read(run_id, after_seq, limit)
 
     async def subscribe(self, run_id: str, after_seq: int = 0) -> AsyncGenerator[Event]:
         """Check the run exists, then follow it (``EventBus.subscribe``). Raises ``NotFoundError``."""
+        active = self._active.get(run_id)
+        if active is not None and active.collected is not None:
+            await self._go_live(active)  # a watched run is recorded live, so the bus can serve it
+        elif (pending := self.recorder.pending(run_id)) is not None:
+            return _replay([event for event in pending.events if event.seq > after_seq])
         await self.runs.get_run(run_id)
         return self.bus.subscribe(run_id, after_seq)
 
@@ -269,8 +381,14 @@ class RunService:
             NotFoundError: No such run.
             ConflictError: The run already ended, or runs in another process.
         """
-        record = await self.runs.get_run(run_id)
         active = self._active.get(run_id)
+        if active is not None and active.collected is not None:
+            active.handle.cancel(message)
+            return active.record
+        if (pending := self.recorder.pending(run_id)) is not None:
+            extra = {"run_id": run_id, "run_status": pending.run.status}
+            raise ConflictError(f"run {run_id!r} has already ended", extra=extra)
+        record = await self.runs.get_run(run_id)
         if active is None:
             where = "has already ended" if record.status not in ("queued", "running") else "runs in another process"
             raise ConflictError(f"run {run_id!r} {where}", extra={"run_id": run_id, "run_status": record.status})
@@ -288,3 +406,8 @@ class RunService:
     def active_run_ids(self) -> tuple[str, ...]:
         """Runs this process is executing."""
         return tuple(self._active)
+
+
+async def _replay(events: list[Event]) -> AsyncGenerator[Event]:
+    for event in events:
+        yield event

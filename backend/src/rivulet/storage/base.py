@@ -6,20 +6,21 @@ Each store is a Protocol with a memory and a PostgreSQL implementation, and one 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
 from rivulet.compiler.flow import FlowDocument
-from rivulet.runtime.events import ErrorInfo, RunStatus
+from rivulet.runtime.events import ErrorInfo, Event, RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from rivulet.runtime.events import Event
 
 __all__ = (
+    "FinishedRun",
     "FlowRecord",
     "FlowStore",
     "FlowSummary",
@@ -186,6 +187,15 @@ class RunQuery(msgspec.Struct, frozen=True, kw_only=True):
     offset: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FinishedRun:
+    """A whole run recorded at once after it ended: the run row, its node states and every event it published."""
+
+    run: RunRecord
+    nodes: list[NodeRunRecord]
+    events: list[Event]
+
+
 class RunStore(Protocol):
     """Run history: runs, per-node states and the append-only event log (``run_events``)."""
 
@@ -224,6 +234,10 @@ class RunStore(Protocol):
 
     async def append_events(self, events: Sequence[Event]) -> None:
         """Persist events (any runs, any order); an event already stored (same run and seq) is ignored."""
+        ...
+
+    async def record_runs(self, runs: Sequence[FinishedRun]) -> None:
+        """Insert finished runs (never stored before) with their node states and events, in one transaction."""
         ...
 
     async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from rivulet.compiler.flow import FlowDocument
     from rivulet.runtime.events import Event, RunStatus
-    from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
+    from rivulet.storage.base import FinishedRun, NodeRunRecord, RunQuery, RunRecord
 
 __all__ = ("MemoryFlowStore", "MemoryRunStore")
 
@@ -197,6 +197,15 @@ class MemoryRunStore:
             index = bisect.bisect_left(log, event.seq, key=lambda e: e.seq)
             if index == len(log) or log[index].seq != event.seq:
                 log.insert(index, event)
+
+    async def record_runs(self, runs: Sequence[FinishedRun]) -> None:
+        for finished in runs:
+            if finished.run.id in self._runs:
+                raise ConflictError(f"run id {finished.run.id!r} already exists", extra={"run_id": finished.run.id})
+        for finished in runs:
+            self._runs[finished.run.id] = finished.run
+            await self.save_node_runs(finished.run.id, finished.nodes)
+            await self.append_events(finished.events)
 
     async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         log = self._events.get(run_id, [])

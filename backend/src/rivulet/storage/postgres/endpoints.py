@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -62,9 +62,8 @@ _COLUMNS = (
     "slug, method, flow_id, flow_version, trigger_node_id, concurrency_limit, published_by, created_at, updated_at"
 )
 
-_INSERT_CALL = (
-    "INSERT INTO endpoint_calls (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, coalesce(%s, clock_timestamp()))"
+_COPY_CALLS = (
+    "COPY endpoint_calls (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at) FROM STDIN"
 )
 
 
@@ -140,17 +139,14 @@ class EndpointStore:
             return [_endpoint(row) for row in await cur.fetchall()]
 
     async def record_calls(self, calls: list[CallRecord]) -> None:
-        """Append audited calls."""
+        """Append audited calls (one ``COPY``); a call without ``created_at`` is stamped now."""
         if not calls:
             return
-        async with self._pool.connection() as conn, conn.cursor() as cur:
-            await cur.executemany(
-                _INSERT_CALL,
-                [
-                    (c.slug, c.caller, c.api_key_id, c.user_id, c.run_id, c.status, c.duration_ms, c.created_at)
-                    for c in calls
-                ],
-            )
+        now = datetime.now(UTC)
+        async with self._pool.connection() as conn, conn.cursor() as cur, cur.copy(_COPY_CALLS) as copy:
+            for c in calls:
+                who = (c.caller, c.api_key_id, c.user_id)
+                await copy.write_row((c.slug, *who, c.run_id, c.status, c.duration_ms, c.created_at or now))
 
     async def calls(self, slug: str, limit: int = 100) -> list[CallRecord]:
         """The latest audited calls of an endpoint, newest first."""

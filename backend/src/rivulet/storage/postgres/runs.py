@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, LiteralString
 
 import msgspec
 import psycopg
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
     from rivulet.runtime.events import Event
+    from rivulet.storage.base import FinishedRun
 
 __all__ = ("PostgresRunStore", "event_type")
 
@@ -42,6 +43,15 @@ _UPSERT_BATCHES = (
     " ON CONFLICT (run_id, seq_from) DO UPDATE SET seq_to = EXCLUDED.seq_to, payload = EXCLUDED.payload"
     " WHERE EXCLUDED.seq_to > run_event_batches.seq_to"
 )
+_COPY_RUNS = (
+    "COPY runs (id, flow_id, flow_version, status, trigger, inputs, outputs, error, reuse_from, owner, created_at,"
+    " started_at, finished_at) FROM STDIN"
+)
+_COPY_NODE_RUNS = (
+    "COPY node_runs (run_id, node_id, status, attempts, cached, started_at, finished_at, duration_ms, error,"
+    " inputs_preview, outputs_preview) FROM STDIN"
+)
+_COPY_BATCHES = "COPY run_event_batches (run_id, seq_from, seq_to, payload) FROM STDIN"
 _JSON_FIELDS = ("inputs", "outputs", "error", "inputs_preview", "outputs_preview")
 
 
@@ -247,6 +257,66 @@ class PostgresRunStore:
             params = (*params, notify[0], list(notify[1]))
         async with self._pool.connection() as conn:
             await conn.execute(query, params)
+
+    async def record_runs(self, runs: Sequence[FinishedRun]) -> None:
+        """``COPY`` into runs, node states and event batches (one row per run), in one transaction."""
+        if not runs:
+            return
+        run_rows: list[tuple[Any, ...]] = []
+        node_rows: list[tuple[Any, ...]] = []
+        batch_rows: list[tuple[Any, ...]] = []
+        for finished in runs:
+            run = finished.run
+            run_rows.append(
+                (
+                    run.id,
+                    run.flow_id,
+                    run.flow_version,
+                    run.status,
+                    run.trigger,
+                    _json(run.inputs),
+                    _json(run.outputs),
+                    None if run.error is None else _json(run.error),
+                    run.reuse_from,
+                    run.owner,
+                    run.created_at,
+                    run.started_at,
+                    run.finished_at,
+                )
+            )
+            node_rows.extend(
+                (
+                    run.id,
+                    n.node_id,
+                    n.status,
+                    n.attempts,
+                    n.cached,
+                    n.started_at,
+                    n.finished_at,
+                    n.duration_ms,
+                    None if n.error is None else _json(n.error),
+                    _json(n.inputs_preview),
+                    _json(n.outputs_preview),
+                )
+                for n in finished.nodes
+            )
+            if finished.events:
+                events = finished.events
+                batch_rows.append((run.id, events[0].seq, events[-1].seq, encoder.encode(events)))
+        try:
+            async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                copies: tuple[tuple[LiteralString, list[tuple[Any, ...]]], ...] = (
+                    (_COPY_RUNS, run_rows),
+                    (_COPY_NODE_RUNS, node_rows),
+                    (_COPY_BATCHES, batch_rows),
+                )
+                for statement, rows in copies:
+                    if rows:
+                        async with cur.copy(statement) as copy:
+                            for row in rows:
+                                await copy.write_row(row)
+        except psycopg.errors.UniqueViolation as exc:
+            raise ConflictError(f"a run id already exists: {exc.diag.message_detail}") from None
 
     async def list_events(self, run_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         # seqs are gap-free, so the first ``limit`` events lie in batches starting at or before after_seq + limit
