@@ -142,6 +142,8 @@ async def main(args: argparse.Namespace) -> int:
                     "echo behind auth": await drive(url, "/bench/echo-auth", token, args, Path(tmp)),
                     "published 5-node flow": await drive(url, "/f/bench", key, args, Path(tmp)),
                 }
+                recorder = app.state.services.runs.recorder
+                grouping = f"{recorder.recorded} runs recorded in {recorder.groups} group commits"
             finally:
                 server.should_exit = True
                 with contextlib.suppress(asyncio.CancelledError):
@@ -156,6 +158,7 @@ async def main(args: argparse.Namespace) -> int:
     flow, bare = results["published 5-node flow"]["rps"], results["bare echo (no auth)"]["rps"]
     authed = results["echo behind auth"]["rps"]
     print(f"flow / bare echo = {flow / bare:.1%} (target >= 70%); flow / echo behind auth = {flow / authed:.1%}")
+    print(grouping)
     return 0
 
 

@@ -26,12 +26,14 @@ __all__ = (
     "BodyField",
     "HttpMethod",
     "HttpTriggerParams",
+    "RunHistory",
     "ScheduleTriggerParams",
     "body_struct",
     "cron_trigger",
 )
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+RunHistory = Literal["summary", "full"]
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -64,6 +66,14 @@ class HttpTriggerParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
         Meta(description="json: the output node's value; sse: stream tokens as Server-Sent Events, then the result."),
     ] = "json"
     description: Annotated[str, Meta(max_length=2000, description="Shown in the endpoint's OpenAPI.")] = ""
+    history: Annotated[
+        RunHistory,
+        Meta(
+            description="What run history keeps of a successful call. summary: the run (inputs, outputs, status, "
+            "timing), its start and end events; full: also every node's state and every event. Failed calls, and "
+            "calls still running after half a second, are always kept in full."
+        ),
+    ] = "summary"
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]

@@ -51,7 +51,10 @@ def _compile(source: str) -> tuple[Template, tuple[str, ...]]:
         raise ValueError(syntax_message(exc, "template")) from exc
     builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     names = sorted(meta.find_undeclared_variables(ast) - builtins)
-    return JINJA.from_string(ast), tuple(names)
+    template = JINJA.from_string(ast)
+    # the sandbox's globals never change: a plain dict spares jinja a ChainMap walk on every render
+    template.globals = dict(template.globals)
+    return template, tuple(names)
 
 
 def template_variables(source: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -200,6 +201,7 @@ class GatewayController(Controller):
         wait: Annotated[bool, QueryParameter(description="false: return the run id at once (202)")] = True,
     ) -> Response[Any] | ServerSentEvent:
         started = time.perf_counter()
+        called_at = datetime.now(UTC)
         principal = principal_of(request)
         status, run_id = 500, None
         try:
@@ -224,6 +226,7 @@ class GatewayController(Controller):
                         run_id=run_id,
                         status=status,
                         duration_ms=(time.perf_counter() - started) * 1000,
+                        created_at=called_at,
                     )
                 )
 
@@ -245,6 +248,15 @@ class GatewayController(Controller):
         def release() -> None:
             services.concurrency.leave(slug)
 
+        if wait and not live.streams:  # the common case: run in this task, recorded at its end with other calls
+            try:
+                request_ = RunRequest(inputs=inputs, trigger="api")
+                result = await runs.execute(live.graph, request_, history=live.params.history, durable=False)
+            finally:
+                release()
+            value = await _response_value(runs, live, result)
+            headers = {"X-Rivulet-Run-Id": result.run_id}
+            return Response(encoder.encode(value), headers=headers, media_type="application/json"), result.run_id
         try:
             record = await runs.start_graph(live.graph, RunRequest(inputs=inputs, trigger="api"))
             headers = {"X-Rivulet-Run-Id": record.id}
@@ -258,12 +270,4 @@ class GatewayController(Controller):
         except BaseException:
             release()
             raise
-        if live.streams:
-            stream = _sse(runs, live, record.id, result, release)
-            return ServerSentEvent(stream, headers=headers), record.id
-        try:
-            value = await _response_value(runs, live, await result)
-        finally:
-            release()
-        body = encoder.encode(value)
-        return Response(body, status_code=200, headers=headers, media_type="application/json"), record.id
+        return ServerSentEvent(_sse(runs, live, record.id, result, release), headers=headers), record.id
