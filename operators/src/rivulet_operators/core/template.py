@@ -8,23 +8,20 @@ be lower_snake_case (they are port names); loops and ``set`` names stay local to
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from jinja2 import TemplateError, TemplateSyntaxError, meta
+from jinja2 import TemplateError
 from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
 from rivulet.sdk.ports import Text
+from rivulet.sdk.templating import compile_template, template_variables
 from rivulet.sdk.ui import PromptText
-from rivulet_operators.core._common import JINJA, fail, syntax_message
+from rivulet_operators.core._common import fail
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from jinja2 import Template
 
     from rivulet.sdk import RunContext
 
@@ -38,35 +35,6 @@ SPEC = OperatorSpec(
     icon="file-text",
     tags=("text", "prompt", "jinja"),
 )
-
-MAX_VARIABLES = 32
-_PORT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-@functools.lru_cache(maxsize=256)
-def _compile(source: str) -> tuple[Template, tuple[str, ...]]:
-    try:
-        ast = JINJA.parse(source)
-    except TemplateSyntaxError as exc:
-        raise ValueError(syntax_message(exc, "template")) from exc
-    builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    names = sorted(meta.find_undeclared_variables(ast) - builtins)
-    return JINJA.from_string(ast), tuple(names)
-
-
-def template_variables(source: str) -> tuple[str, ...]:
-    """The variables ``source`` reads from its context, sorted (its input port names).
-
-    Raises:
-        ValueError: A syntax error (with its line), an invalid port name or too many variables.
-    """
-    _, names = _compile(source)
-    bad = [n for n in names if not _PORT_NAME.match(n)]
-    if bad:
-        raise ValueError(f"template variables {bad} cannot be ports; use lower_snake_case names")
-    if len(names) > MAX_VARIABLES:
-        raise ValueError(f"template reads {len(names)} variables; at most {MAX_VARIABLES} are allowed")
-    return names
 
 
 class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -109,7 +77,7 @@ class RenderTemplate(Operator[Params, Inputs, Outputs]):
         return Inputs(values=dict(values))
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
-        template, _ = _compile(params.template)
+        template, _ = compile_template(params.template)
         try:
             text = template.render(inputs.values)
         except TemplateError as exc:
