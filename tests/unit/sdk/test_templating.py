@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 import pytest
 from jinja2.exceptions import SecurityError
 
+from rivulet.lib.exceptions import OperatorError
 from rivulet.sdk.templating import JINJA, MAX_VARIABLES, compile_template, template_variables
 from rivulet_operators.core import template as core_template
 from rivulet_operators.llm import prompt_template
+from tests.unit.operators.conftest import FakeContext, run_operator
 
 
 def test_variables_are_the_names_read_from_the_context_sorted() -> None:
@@ -46,3 +49,16 @@ def test_both_template_operators_report_the_same_errors(source: str, message: st
 def test_the_sandbox_refuses_private_attributes() -> None:
     with pytest.raises(SecurityError):
         JINJA.from_string("{{ x.__class__.__mro__ }}").render(x=1)
+
+
+@pytest.mark.parametrize(
+    ("operator", "operator_id"),
+    [(core_template.RenderTemplate, "core.template"), (prompt_template.PromptTemplate, "llm.prompt_template")],
+)
+async def test_both_template_operators_report_render_failures_at_the_node(operator: Any, operator_id: str) -> None:
+    ports = operator.input_ports(msgspec.convert({"template": "{{ doc.title }}"}, operator.params_type))
+    assert [(p.name, p.description) for p in ports] == [("doc", "Value of {{ doc }}.")]
+    with pytest.raises(OperatorError, match=r"^template failed to render: .*has no attribute 'title'") as info:
+        await run_operator(operator, {"template": "{{ doc.title }}"}, {"doc": {"text": "x"}})
+    assert info.value.operator_id == operator_id
+    assert info.value.node_id == FakeContext().node_id

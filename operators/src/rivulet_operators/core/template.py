@@ -11,14 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from jinja2 import TemplateError
 from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
 from rivulet.sdk.ports import Text
-from rivulet.sdk.templating import compile_template, template_variables
+from rivulet.sdk.templating import render_template, template_variables, variable_ports
 from rivulet.sdk.ui import PromptText
-from rivulet_operators.core._common import fail
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -67,19 +65,12 @@ class RenderTemplate(Operator[Params, Inputs, Outputs]):
 
     @classmethod
     def input_ports(cls, params: Params) -> tuple[PortSpec, ...]:
-        return tuple(
-            PortSpec(name=name, type=PortType("Any"), description=f"Value of {{{{ {name} }}}}.")
-            for name in template_variables(params.template)
-        )
+        return variable_ports(params.template, lambda _: PortType("Any"))
 
     @classmethod
     def build_inputs(cls, values: Mapping[str, Any]) -> Inputs:
         return Inputs(values=dict(values))
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
-        template, _ = compile_template(params.template)
-        try:
-            text = template.render(inputs.values)
-        except TemplateError as exc:
-            raise fail(SPEC, ctx, f"template failed to render: {exc.message or type(exc).__name__}") from exc
+        text = render_template(params.template, inputs.values, spec=SPEC, ctx=ctx)
         return Outputs(text=text.strip() if params.trim else text)

@@ -11,14 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from jinja2 import TemplateError
 from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, parse_port_type
 from rivulet.sdk.ports import Message, Messages, Text
-from rivulet.sdk.templating import compile_template, template_variables
+from rivulet.sdk.templating import render_template, template_variables, variable_ports
 from rivulet.sdk.ui import PromptText, ui_hint
-from rivulet_operators.llm._common import fail
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -89,21 +87,15 @@ class PromptTemplate(Operator[Params, Inputs, Outputs]):
 
     @classmethod
     def input_ports(cls, params: Params) -> tuple[PortSpec, ...]:
-        return tuple(
-            PortSpec(name=name, type=_type_of(params, name), description=f"Value of {{{{ {name} }}}}.")
-            for name in template_variables(params.template)
-        )
+        return variable_ports(params.template, lambda name: _type_of(params, name))
 
     @classmethod
     def build_inputs(cls, values: Mapping[str, Any]) -> Inputs:
         return Inputs(values=dict(values))
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
-        template, _ = compile_template(params.template)
-        try:
-            text = template.render({k: _plain(v) for k, v in inputs.values.items()})
-        except TemplateError as exc:
-            raise fail(SPEC, ctx, f"template failed to render: {exc.message or type(exc).__name__}") from exc
+        values = {k: _plain(v) for k, v in inputs.values.items()}
+        text = render_template(params.template, values, spec=SPEC, ctx=ctx)
         messages = [Message(role="system", content=params.system_prompt)] if params.system_prompt.strip() else []
         messages.append(Message(role="user", content=text))
         return Outputs(prompt=text, messages=messages)
