@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useLogin } from "../api/auth";
 import { BrandMark } from "../components/brand-mark";
+import { InputField } from "../components/field";
 import { navigate } from "../routes/router";
 import { nextPath } from "./redirect";
 
@@ -27,29 +28,23 @@ export function LoginPage() {
             Sign in to Rivulet
           </h1>
         </div>
-        <label className="field">
-          <span className="field__label">Username</span>
-          <input
-            className="field__input"
-            name="username"
-            autoComplete="username"
-            value={username}
-            onChange={(event) => setUsername(event.target.value)}
-            required
-          />
-        </label>
-        <label className="field">
-          <span className="field__label">Password</span>
-          <input
-            className="field__input"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-            required
-          />
-        </label>
+        <InputField
+          label="Username"
+          name="username"
+          autoComplete="username"
+          value={username}
+          onValue={setUsername}
+          required
+        />
+        <InputField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+          required
+        />
         {loginMutation.error ? (
           <p className="login__error" role="alert">
             {loginMutation.error.message}

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
 import type { ModelConfig, ModelProvider, ModelUpdate } from "../api/models";
+import { Field, InputField } from "../components/field";
 
 const PROVIDERS: readonly { value: ModelProvider; label: string; kinds: readonly string[] }[] = [
   { value: "openai_compatible", label: "OpenAI-compatible API", kinds: ["chat", "embedding"] },
@@ -91,104 +92,96 @@ export function ModelForm({ initial, busy, error, onSubmit, onCancel }: ModelFor
   return (
     <form className="card model-form" onSubmit={submit} aria-label="Model">
       <h2 className="card__title">{initial ? `Edit ${initial.name}` : "Add a model"}</h2>
-      <label>
-        Name
-        <input
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          required
-          pattern="[a-z0-9][a-z0-9_.:\-]{0,99}"
-          disabled={Boolean(initial)}
-          placeholder="gpt-4o-mini"
-        />
-      </label>
-      <label>
-        Provider
-        <select value={provider} onChange={(e) => setProvider(e.target.value as ModelProvider)}>
+      <InputField
+        label="Name"
+        value={name}
+        onValue={setName}
+        required
+        pattern="[a-z0-9][a-z0-9_.:\-]{0,99}"
+        disabled={Boolean(initial)}
+        placeholder="gpt-4o-mini"
+      />
+      <Field label="Provider">
+        <select
+          className="field__input"
+          value={provider}
+          onChange={(e) => setProvider(e.target.value as ModelProvider)}
+        >
           {PROVIDERS.map((p) => (
             <option key={p.value} value={p.value}>
               {p.label}
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        Kind
-        <select value={kind} onChange={(e) => setKind(e.target.value as ModelConfig["kind"])}>
+      </Field>
+      <Field label="Kind">
+        <select
+          className="field__input"
+          value={kind}
+          onChange={(e) => setKind(e.target.value as ModelConfig["kind"])}
+        >
           {kinds.map((k) => (
             <option key={k} value={k}>
               {k}
             </option>
           ))}
         </select>
-      </label>
+      </Field>
       {remote && (
         <>
-          <label>
-            Base URL
-            <input
-              value={baseUrl}
-              onChange={(e) => setBaseUrl(e.target.value)}
-              required
-              placeholder="https://api.openai.com/v1"
-            />
-          </label>
-          <label>
-            API key secret (name)
-            <input
-              value={apiKeySecret}
-              onChange={(e) => setApiKeySecret(e.target.value)}
-              placeholder="openai"
-            />
-          </label>
+          <InputField
+            label="Base URL"
+            value={baseUrl}
+            onValue={setBaseUrl}
+            required
+            placeholder="https://api.openai.com/v1"
+          />
+          <InputField
+            label="API key secret (name)"
+            value={apiKeySecret}
+            onValue={setApiKeySecret}
+            placeholder="openai"
+          />
         </>
       )}
       {(remote || provider === "vllm") && (
-        <label>
-          Model name on the server
-          <input
-            value={remoteModel}
-            onChange={(e) => setRemoteModel(e.target.value)}
-            required
-            placeholder="gpt-4o-mini"
-          />
-        </label>
+        <InputField
+          label="Model name on the server"
+          value={remoteModel}
+          onValue={setRemoteModel}
+          required
+          placeholder="gpt-4o-mini"
+        />
       )}
-      <label>
-        Other params (JSON)
+      <Field label="Other params (JSON)">
         <textarea
+          className="field__input field__input--code"
           value={extra}
           onChange={(e) => setExtra(e.target.value)}
           rows={3}
           placeholder={provider === "local_llamacpp" ? '{"model_path": "/models/x.gguf"}' : "{}"}
         />
-      </label>
-      <label>
-        Concurrency
-        <input
-          type="number"
-          min={1}
-          value={concurrency}
-          onChange={(e) => setConcurrency(Number(e.target.value))}
-        />
-      </label>
-      <label>
-        Timeout (s)
-        <input
-          type="number"
-          min={1}
-          value={timeout}
-          onChange={(e) => setTimeoutS(Number(e.target.value))}
-        />
-      </label>
-      <label>
-        Fallbacks (comma-separated)
-        <input
-          value={fallbacks}
-          onChange={(e) => setFallbacks(e.target.value)}
-          placeholder="default"
-        />
-      </label>
+      </Field>
+      <InputField
+        label="Concurrency"
+        type="number"
+        min={1}
+        value={concurrency}
+        onValue={(v) => setConcurrency(Number(v))}
+      />
+      <InputField
+        label="Timeout (s)"
+        type="number"
+        min={1}
+        value={timeout}
+        onValue={(v) => setTimeoutS(Number(v))}
+      />
+      <InputField
+        label="Fallbacks (comma-separated)"
+        value={fallbacks}
+        onValue={setFallbacks}
+        placeholder="default"
+      />
       <label className="model-form__check">
         <input
           type="checkbox"

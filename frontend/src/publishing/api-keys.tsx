@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { useApiKeys, useCreateApiKey, useRevokeApiKey } from "../api/publishing";
+import { InputField } from "../components/field";
 import { CopyButton } from "./copy-button";
 
 /** Create (secret shown once), list and revoke API keys for published endpoints. */
@@ -29,34 +30,20 @@ export function ApiKeys() {
         API keys
       </h2>
       <form className="inline-form" onSubmit={submit}>
-        <label className="field">
-          <span className="field__label">Key name</span>
-          <input
-            className="field__input"
-            value={name}
-            onChange={(event) => setName(event.target.value)}
-            required
-          />
-        </label>
-        <label className="field">
-          <span className="field__label">Endpoints (slugs, comma-separated; empty = all)</span>
-          <input
-            className="field__input"
-            value={scope}
-            onChange={(event) => setScope(event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span className="field__label">Calls per minute</span>
-          <input
-            className="field__input"
-            type="number"
-            min={1}
-            placeholder="unlimited"
-            value={rate}
-            onChange={(event) => setRate(event.target.value)}
-          />
-        </label>
+        <InputField label="Key name" value={name} onValue={setName} required />
+        <InputField
+          label="Endpoints (slugs, comma-separated; empty = all)"
+          value={scope}
+          onValue={setScope}
+        />
+        <InputField
+          label="Calls per minute"
+          type="number"
+          min={1}
+          placeholder="unlimited"
+          value={rate}
+          onValue={setRate}
+        />
         <button className="button button--primary" type="submit" disabled={create.isPending}>
           Create key
         </button>

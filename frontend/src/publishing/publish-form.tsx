@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useFlowList } from "../api/flows";
 import { usePublish } from "../api/publishing";
+import { Field, InputField } from "../components/field";
 import { SnippetTabs } from "./snippet-tabs";
 
 /** Publish a flow version: its HTTP trigger becomes /f/{slug}, its schedule trigger a schedule. */
@@ -27,8 +28,7 @@ export function PublishForm() {
         Publish a flow
       </h2>
       <form className="inline-form" onSubmit={submit}>
-        <label className="field">
-          <span className="field__label">Flow</span>
+        <Field label="Flow">
           <select
             className="field__input"
             value={flowId}
@@ -42,29 +42,23 @@ export function PublishForm() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field">
-          <span className="field__label">Version</span>
-          <input
-            className="field__input"
-            type="number"
-            min={1}
-            placeholder="latest"
-            value={version}
-            onChange={(event) => setVersion(event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span className="field__label">Concurrency limit</span>
-          <input
-            className="field__input"
-            type="number"
-            min={1}
-            placeholder="none"
-            value={limit}
-            onChange={(event) => setLimit(event.target.value)}
-          />
-        </label>
+        </Field>
+        <InputField
+          label="Version"
+          type="number"
+          min={1}
+          placeholder="latest"
+          value={version}
+          onValue={setVersion}
+        />
+        <InputField
+          label="Concurrency limit"
+          type="number"
+          min={1}
+          placeholder="none"
+          value={limit}
+          onValue={setLimit}
+        />
         <button
           className="button button--primary"
           type="submit"

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { importTemplate, useTemplate } from "../api/templates";
+import { Field, InputField } from "../components/field";
 import { navigate } from "../routes/router";
 import { FlowPreview } from "./flow-preview";
 
@@ -50,20 +51,19 @@ export function TemplateDetail({ name }: { readonly name: string }) {
         }}
       >
         {variables.map((v) => (
-          <label key={v.name}>
-            {v.name}
-            <input
-              name={v.name}
-              placeholder={v.default == null ? "" : String(v.default)}
-              value={values[v.name] ?? ""}
-              onChange={(event) => setValues({ ...values, [v.name]: event.target.value })}
-            />
-            <small>{v.description}</small>
-          </label>
+          <InputField
+            key={v.name}
+            label={v.name}
+            hint={v.description}
+            name={v.name}
+            placeholder={v.default == null ? "" : String(v.default)}
+            value={values[v.name] ?? ""}
+            onValue={(value) => setValues({ ...values, [v.name]: value })}
+          />
         ))}
-        <label>
-          If it exists
+        <Field label="If it exists">
           <select
+            className="field__input"
             value={conflict}
             onChange={(event) => setConflict(event.target.value as Conflict)}
           >
@@ -72,7 +72,7 @@ export function TemplateDetail({ name }: { readonly name: string }) {
             <option value="skip">skip</option>
             <option value="ask">ask (refuse)</option>
           </select>
-        </label>
+        </Field>
         <button type="submit">Import</button>
       </form>
       {problem && <p role="alert">{problem}</p>}

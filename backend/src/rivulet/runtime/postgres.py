@@ -12,17 +12,16 @@ it reconnects and every local subscriber re-reads storage, so no event is lost a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import psycopg
 
-from rivulet.lib.exceptions import ConfigError
 from rivulet.lib.log import get_logger
 from rivulet.runtime.bus import BaseEventBus
 from rivulet.runtime.events import encoder
+from rivulet.storage.postgres.listen import Listener
 from rivulet.storage.postgres.runs import PostgresRunStore
 
 if TYPE_CHECKING:
@@ -82,21 +81,16 @@ class PostgresEventBus(BaseEventBus):
         super().__init__(store, interval_s=interval_s, max_batch=max_batch)
         self._pool = pool
         self.instance_id = uuid.uuid4().hex
-        self._listener: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()
+        # On (re)connect every local subscriber re-reads storage: anything published while deaf is there.
+        self._listener = Listener(pool, CHANNEL, on_notice=self._handle, on_connect=self._hint_all, what="event bus")
 
     async def start(self) -> None:
-        if self._listener is None:
-            self._listener = asyncio.create_task(self._listen_forever(), name="rivulet-event-listener")
-            await asyncio.wait_for(self._listening.wait(), timeout=15)
+        self._listener.start()
+        await asyncio.wait_for(self._listener.listening.wait(), timeout=15)
 
     async def close(self) -> None:
         await super().close()
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await self._listener.close()
 
     async def _write(self, batch: list[Event]) -> None:
         last_seqs: dict[str, int] = {}
@@ -115,29 +109,6 @@ class PostgresEventBus(BaseEventBus):
             # The events are committed; remote subscribers catch up on their next notice or reconnect.
             _log.warning("NOTIFY failed", exc_info=True)
 
-    async def _listen_forever(self) -> None:
-        delay = 0.1
-        while True:
-            try:
-                await self._listen_once()
-            except (psycopg.Error, OSError) as exc:
-                _log.warning("event listener connection lost; reconnecting", extra={"error": str(exc)})
-            self._listening.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-    async def _listen_once(self) -> None:
-        conninfo = self._pool.conninfo
-        if not isinstance(conninfo, str):
-            raise ConfigError("the event bus needs a pool created from a connection string")
-        conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
-        async with conn:
-            await conn.execute(f"LISTEN {CHANNEL}")
-            self._listening.set()
-            self._hint_all()  # anything published while we were not listening is in storage
-            async for notify in conn.notifies():
-                self._handle(notify.payload)
-
     def _handle(self, payload: str) -> None:
         try:
             notice = _notice_decoder.decode(payload)
@@ -152,4 +123,4 @@ class PostgresEventBus(BaseEventBus):
 
     def listen_state(self) -> dict[str, Any]:
         """Diagnostics: whether the LISTEN connection is up and how many runs have local subscribers."""
-        return {"listening": self._listening.is_set(), "subscribed_runs": len(self._subscribers)}
+        return {"listening": self._listener.listening.is_set(), "subscribed_runs": len(self._subscribers)}

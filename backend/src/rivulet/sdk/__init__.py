@@ -3,7 +3,8 @@
 Key contracts: ``Operator`` (ports from ``Inputs``/``Outputs`` Structs, ``run(ctx, params, inputs)``, dynamic
 ports through ``input_ports``/``output_ports``/``build_inputs``/``output_values``), ``OperatorSpec`` (identity
 and UI metadata), ``RunContext`` (what a running node may use), the port type vocabulary in
-``rivulet.sdk.ports``, UI hints in ``rivulet.sdk.ui`` and the outbound network guard in ``rivulet.sdk.net``.
+``rivulet.sdk.ports``, UI hints in ``rivulet.sdk.ui``, the outbound network guard in ``rivulet.sdk.net`` and the
+Jinja2 sandbox (templates whose variables become input ports) in ``rivulet.sdk.templating``.
 """
 
 from rivulet.lib.exceptions import MissingDependencyError, OperatorError

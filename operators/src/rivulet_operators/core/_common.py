@@ -6,26 +6,17 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateSyntaxError, Undefined
 
 from rivulet.sdk import OperatorError, PortType, parse_port_type, python_type_of
+from rivulet.sdk.templating import JINJA, syntax_message
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rivulet.sdk import OperatorSpec, RunContext
 
-__all__ = ("JINJA", "check_value", "compile_expression", "evaluate", "fail", "parse_value_type", "syntax_message")
-
-JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
-"""The sandbox for every Jinja2 template and expression in core operators: no ``_`` attributes, no mutation
-of inputs, and an undefined name is an error rather than an empty string."""
-
-
-def syntax_message(exc: TemplateSyntaxError, what: str) -> str:
-    """``what`` has a syntax error at line N: message."""
-    return f"{what} has a syntax error at line {exc.lineno}: {exc.message}"
+__all__ = ("check_value", "compile_expression", "evaluate", "fail", "parse_value_type")
 
 
 @functools.lru_cache(maxsize=512)

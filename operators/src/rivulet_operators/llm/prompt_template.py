@@ -8,28 +8,22 @@ system prompt, then the prompt as a user message).
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, parse_port_type
 from rivulet.sdk.ports import Message, Messages, Text
+from rivulet.sdk.templating import render_template, template_variables, variable_ports
 from rivulet.sdk.ui import PromptText, ui_hint
-from rivulet_operators.llm._common import fail
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from jinja2 import Template
-
     from rivulet.sdk import PortType, RunContext
 
-__all__ = ("SPEC", "Inputs", "Outputs", "Params", "PromptTemplate", "prompt_variables")
+__all__ = ("SPEC", "Inputs", "Outputs", "Params", "PromptTemplate")
 
 SPEC = OperatorSpec(
     id="llm.prompt_template",
@@ -39,34 +33,6 @@ SPEC = OperatorSpec(
     icon="file-text",
     tags=("llm", "prompt", "template", "jinja"),
 )
-
-JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
-MAX_VARIABLES = 32
-_PORT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-@functools.lru_cache(maxsize=256)
-def _compile(source: str) -> tuple[Template, tuple[str, ...]]:
-    try:
-        ast = JINJA.parse(source)
-    except TemplateSyntaxError as exc:
-        raise ValueError(f"template has a syntax error at line {exc.lineno}: {exc.message}") from exc
-    builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    template = JINJA.from_string(ast)
-    # the sandbox's globals never change: a plain dict spares jinja a ChainMap walk on every render
-    template.globals = dict(template.globals)
-    return template, tuple(sorted(meta.find_undeclared_variables(ast) - builtins))
-
-
-def prompt_variables(source: str) -> tuple[str, ...]:
-    """The variables a template reads (its input ports), sorted. Raises ``ValueError`` naming the problem."""
-    _, names = _compile(source)
-    bad = [n for n in names if not _PORT_NAME.match(n)]
-    if bad:
-        raise ValueError(f"template variables {bad} cannot be ports; use lower_snake_case names")
-    if len(names) > MAX_VARIABLES:
-        raise ValueError(f"template reads {len(names)} variables; at most {MAX_VARIABLES} are allowed")
-    return names
 
 
 class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -81,7 +47,7 @@ class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     system_prompt: Annotated[PromptText, Meta(max_length=100_000, description="First message of 'messages'.")] = ""
 
     def __post_init__(self) -> None:
-        names = prompt_variables(self.template)
+        names = template_variables(self.template)
         unknown = sorted(set(self.variable_types) - set(names))
         if unknown:
             raise ValueError(
@@ -121,21 +87,15 @@ class PromptTemplate(Operator[Params, Inputs, Outputs]):
 
     @classmethod
     def input_ports(cls, params: Params) -> tuple[PortSpec, ...]:
-        return tuple(
-            PortSpec(name=name, type=_type_of(params, name), description=f"Value of {{{{ {name} }}}}.")
-            for name in prompt_variables(params.template)
-        )
+        return variable_ports(params.template, lambda name: _type_of(params, name))
 
     @classmethod
     def build_inputs(cls, values: Mapping[str, Any]) -> Inputs:
         return Inputs(values=dict(values))
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
-        template, _ = _compile(params.template)
-        try:
-            text = template.render({k: _plain(v) for k, v in inputs.values.items()})
-        except TemplateError as exc:
-            raise fail(SPEC, ctx, f"template failed to render: {exc.message or type(exc).__name__}") from exc
+        values = {k: _plain(v) for k, v in inputs.values.items()}
+        text = render_template(params.template, values, spec=SPEC, ctx=ctx)
         messages = [Message(role="system", content=params.system_prompt)] if params.system_prompt.strip() else []
         messages.append(Message(role="user", content=text))
         return Outputs(prompt=text, messages=messages)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from rivulet.lib.exceptions import ConfigError
 from rivulet.lib.log import get_logger
+from rivulet.storage.postgres.listen import Listener
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,8 +34,8 @@ class ChangeFeed:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
         self._callbacks: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
-        self._task: asyncio.Task[None] | None = None
-        self.listening = asyncio.Event()
+        self._listener = Listener(pool, CHANNEL, on_notice=self._fire, on_connect=self._fire_all, what="change feed")
+        self.listening = self._listener.listening
 
     def on(self, topic: str, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever ``topic`` changes (and after every reconnect)."""
@@ -43,16 +43,13 @@ class ChangeFeed:
 
     async def start(self) -> None:
         """Start listening; returns once the LISTEN is in place (or after 5 s)."""
-        self._task = asyncio.create_task(self._listen_forever(), name="rivulet-change-feed")
+        self._listener.start()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), timeout=5)
 
     async def close(self) -> None:
         """Stop listening."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._listener.close()
 
     async def notify(self, topic: str) -> None:
         """Tell every replica that ``topic`` changed (call after the change is committed)."""
@@ -67,26 +64,6 @@ class ChangeFeed:
         for callback in self._callbacks.get(topic, ()):
             callback()
 
-    async def _listen_forever(self) -> None:
-        delay = 0.1
-        while True:
-            try:
-                await self._listen_once()
-            except (psycopg.Error, OSError) as exc:
-                _log.warning("change feed connection lost; reconnecting", extra={"error": str(exc)})
-            self.listening.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-    async def _listen_once(self) -> None:
-        conninfo = self._pool.conninfo
-        if not isinstance(conninfo, str):
-            raise ConfigError("the change feed needs a pool created from a connection string")
-        conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
-        async with conn:
-            await conn.execute(f"LISTEN {CHANNEL}")
-            for topic in list(self._callbacks):
-                self._fire(topic)  # whatever changed while we were not listening
-            self.listening.set()
-            async for notice in conn.notifies():
-                self._fire(notice.payload)
+    def _fire_all(self) -> None:
+        for topic in list(self._callbacks):
+            self._fire(topic)

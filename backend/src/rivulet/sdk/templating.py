@@ -1,0 +1,114 @@
+"""Jinja2 for operators: one sandboxed environment, and templates whose variables become input ports.
+
+``JINJA`` is the sandbox for every template and expression operators evaluate: no ``_`` attributes, no mutation
+of inputs, and an undefined name is an error rather than an empty string. ``template_variables`` lists the
+variables a template reads from its context (names it sets or loops over stay local), checked to be usable as
+port names; operators with one input port per variable build their ports with ``variable_ports`` and render with
+``render_template``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from rivulet.lib.exceptions import OperatorError
+from rivulet.sdk.operator import PortSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from jinja2 import Template
+
+    from rivulet.sdk.context import RunContext
+    from rivulet.sdk.operator import OperatorSpec
+    from rivulet.sdk.ports import PortType
+
+__all__ = (
+    "JINJA",
+    "MAX_VARIABLES",
+    "compile_template",
+    "render_template",
+    "syntax_message",
+    "template_variables",
+    "variable_ports",
+)
+
+JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
+"""The sandbox for every Jinja2 template and expression in operators: no ``_`` attributes, no mutation of
+inputs, and an undefined name is an error rather than an empty string."""
+
+MAX_VARIABLES = 32
+"""The most variables (input ports) one template may read."""
+
+_PORT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def syntax_message(exc: TemplateSyntaxError, what: str) -> str:
+    """``what`` has a syntax error at line N: message."""
+    return f"{what} has a syntax error at line {exc.lineno}: {exc.message}"
+
+
+@functools.lru_cache(maxsize=512)
+def compile_template(source: str) -> tuple[Template, tuple[str, ...]]:
+    """Compile ``source`` once (cached by source) with the variables it reads, sorted.
+
+    Raises:
+        ValueError: A syntax error, with its line.
+    """
+    try:
+        ast = JINJA.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ValueError(syntax_message(exc, "template")) from exc
+    builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    names = sorted(meta.find_undeclared_variables(ast) - builtins)
+    template = JINJA.from_string(ast)
+    # the sandbox's globals never change: a plain dict spares jinja a ChainMap walk on every render
+    template.globals = dict(template.globals)
+    return template, tuple(names)
+
+
+def template_variables(source: str) -> tuple[str, ...]:
+    """The variables ``source`` reads from its context, sorted (its input port names).
+
+    Raises:
+        ValueError: A syntax error (with its line), an invalid port name or too many variables.
+    """
+    _, names = compile_template(source)
+    bad = [n for n in names if not _PORT_NAME.match(n)]
+    if bad:
+        raise ValueError(f"template variables {bad} cannot be ports; use lower_snake_case names")
+    if len(names) > MAX_VARIABLES:
+        raise ValueError(f"template reads {len(names)} variables; at most {MAX_VARIABLES} are allowed")
+    return names
+
+
+def variable_ports(source: str, type_of: Callable[[str], PortType]) -> tuple[PortSpec, ...]:
+    """One input port per variable of ``source``, typed by ``type_of(name)``.
+
+    Raises:
+        ValueError: As ``template_variables``.
+    """
+    return tuple(
+        PortSpec(name=name, type=type_of(name), description=f"Value of {{{{ {name} }}}}.")
+        for name in template_variables(source)
+    )
+
+
+def render_template(source: str, values: Mapping[str, Any], *, spec: OperatorSpec, ctx: RunContext) -> str:
+    """Render ``source`` with ``values`` in the sandbox.
+
+    Raises:
+        OperatorError: Rendering failed (undefined name or attribute, sandbox violation, ...), located at the
+            operator ``spec`` and the node running it.
+    """
+    template, _ = compile_template(source)
+    try:
+        return template.render(values)
+    except TemplateError as exc:
+        detail = f"template failed to render: {exc.message or type(exc).__name__}"
+        raise OperatorError(detail, operator_id=spec.id, node_id=ctx.node_id) from exc
