@@ -7,7 +7,9 @@ from typing import Any
 from rivulet.compiler.flow import Edge, FlowDocument, Node
 
 
-def greet_flow(slug: str = "greet", *, greeting: str = "Hello", method: str = "POST") -> FlowDocument:
+def greet_flow(
+    slug: str = "greet", *, greeting: str = "Hello", method: str = "POST", history: str = "summary"
+) -> FlowDocument:
     """``trigger.http(name: Text, excited: Bool = false) -> core.template -> core.output(greeting)``."""
     fields: list[dict[str, Any]] = [
         {"name": "name", "type": "Text", "description": "Who to greet"},
@@ -16,7 +18,11 @@ def greet_flow(slug: str = "greet", *, greeting: str = "Hello", method: str = "P
     return FlowDocument(
         name=f"greet {slug}",
         nodes=[
-            Node(id="http", operator="trigger.http", params={"slug": slug, "method": method, "fields": fields}),
+            Node(
+                id="http",
+                operator="trigger.http",
+                params={"slug": slug, "method": method, "fields": fields, "history": history},
+            ),
             Node(id="tpl", operator="core.template", params={"template": greeting + ", {{ name }}!"}),
             Node(id="out", operator="core.output", params={"name": "greeting"}),
         ],

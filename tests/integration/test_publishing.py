@@ -207,3 +207,50 @@ async def test_publish_reaches_every_replica_without_restart(live_server: LiveSe
                 break
             await asyncio.sleep(0.01)
     assert statuses[-1] == 404
+
+
+async def _stored(live_server: LiveServer, run_id: str) -> tuple[str, int, int]:
+    """(status, node rows, events) of a run once the recorder has written it to Postgres."""
+    pool = live_server.app.state["services"].pool
+    for _ in range(200):
+        async with pool.connection() as conn:
+            row = await (await conn.execute("SELECT status FROM runs WHERE id = %s", (run_id,))).fetchone()
+            if row is not None:
+                nodes = await (
+                    await conn.execute("SELECT count(*) FROM node_runs WHERE run_id = %s", (run_id,))
+                ).fetchone()
+                events = await (
+                    await conn.execute("SELECT count(*) FROM run_events WHERE run_id = %s", (run_id,))
+                ).fetchone()
+                assert nodes is not None
+                assert events is not None
+                return str(row[0]), int(nodes[0]), int(events[0])
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"run {run_id} was never recorded")
+
+
+async def test_every_call_is_a_recorded_run_in_summary_or_in_full(live_server: LiveServer) -> None:
+    async with live_server.client() as admin, live_server.anonymous() as anon:
+        await create_and_publish(admin, greet_flow("brief"))
+        await create_and_publish(admin, greet_flow("traced", history="full"))
+        key = await new_key(admin)
+        calls = {
+            slug: await anon.post(f"/f/{slug}", json={"name": "Ada"}, headers=bearer(key))
+            for slug in ("brief", "traced")
+        }
+        polled = {
+            slug: await anon.get(f"/f/{slug}/runs/{call.headers['x-rivulet-run-id']}", headers=bearer(key))
+            for slug, call in calls.items()
+        }
+    for slug, call in calls.items():
+        assert call.status_code == 200, call.text
+        assert call.json() == "Hello, Ada!"
+        assert polled[slug].status_code == 200, polled[slug].text  # readable at once, written or not yet
+        assert polled[slug].json()["run"]["status"] == "succeeded"
+        assert polled[slug].json()["run"]["outputs"] == {"greeting": "Hello, Ada!"}
+    assert polled["brief"].json()["nodes"] == []
+    assert {n["node_id"] for n in polled["traced"].json()["nodes"]} == {"http", "tpl", "out"}
+    assert await _stored(live_server, calls["brief"].headers["x-rivulet-run-id"]) == ("succeeded", 0, 2)
+    status, nodes, events = await _stored(live_server, calls["traced"].headers["x-rivulet-run-id"])
+    assert (status, nodes) == ("succeeded", 3)
+    assert events > 2

@@ -375,3 +375,15 @@ def chain(length: int, op: type[Operator[Any, Any, Any]] = AddOne) -> CompiledGr
     nodes += [(f"n{i}", op) for i in range(1, length)]
     edges = [f"n{i - 1}.value -> n{i}.value" for i in range(1, length)]
     return build_graph(nodes, edges)
+
+
+class WhichTask(Operator[NoParams, ValueIn, ValueOut]):
+    """Records the task it runs in (``log``: node id → task), passes its input on."""
+
+    spec = spec("test.which_task")
+    inputs_type, outputs_type = ValueIn, ValueOut
+    log: ClassVar[dict[str, asyncio.Task[Any] | None]] = {}
+
+    async def run(self, ctx: RunContext, params: NoParams, inputs: ValueIn) -> ValueOut:
+        WhichTask.log[ctx.node_id] = asyncio.current_task()
+        return ValueOut(value=inputs.value)

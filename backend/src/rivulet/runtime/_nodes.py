@@ -70,6 +70,11 @@ async def _attempt(run: RunState, node: NodePlan, values: dict[str, Any]) -> dic
     semaphore = run.shared.semaphores.get(node.operator_id)
     if semaphore is None:
         if node.timeout_s is None:
+            if not node.node.spec.cpu_bound:  # the common case, without one more coroutine
+                operator = node.node.operator
+                ctx = NodeContext(run.env, node.node.id)
+                result = await node.instance.run(ctx, node.node.params, operator.build_inputs(values))
+                return operator.output_values(result)
             return await _call(run, node, values)
         async with asyncio.timeout(node.timeout_s):
             return await _call(run, node, values)

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import os
 import socket
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,11 +83,12 @@ class RunServiceConfig:
     default_deadline_s: float | None = None
     """Deadline for runs that do not ask for one."""
     live_after_s: float = 0.5
-    """A run of ``RunService.execute`` still going after this long is recorded live from then on."""
+    """A run of ``RunService.execute`` still going after this long (checked every half of it) is recorded live
+    from then on."""
 
 
 class _Active:
-    __slots__ = ("collected", "going_live", "handle", "record", "supervisor")
+    __slots__ = ("collected", "going_live", "handle", "record", "since", "supervisor")
 
     def __init__(self, record: RunRecord, handle: RunHandle, collected: list[Event] | None = None) -> None:
         self.record = record
@@ -95,6 +97,7 @@ class _Active:
         self.collected = collected
         """The events so far of a run recorded at its end (``None``: the run is recorded live)."""
         self.going_live: asyncio.Future[None] | None = None
+        self.since = time.monotonic()
 
 
 class RunService:
@@ -130,6 +133,7 @@ class RunService:
         """Writes runs recorded at their end, in groups."""
         self._active: dict[str, _Active] = {}
         self._heartbeat: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> list[str]:
         """Start the bus and the heartbeat; mark orphaned runs ``interrupted``. Returns their ids."""
@@ -140,22 +144,36 @@ class RunService:
         if orphans:
             _log.warning("runs interrupted by a previous process", extra={"run_ids": orphans})
         self._heartbeat = asyncio.create_task(self._beat(), name="rivulet-run-heartbeat")
+        self._sweeper = asyncio.create_task(self._sweep(), name="rivulet-run-sweeper")
         return orphans
 
     async def close(self) -> None:
         """Stop active runs (they end ``interrupted``), record them, flush events, stop the bus."""
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        for task in (self._heartbeat, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         supervisors = [a.supervisor for a in self._active.values() if a.supervisor is not None]
         for active in self._active.values():
             if active.handle.task is not None:
                 active.handle.task.cancel()
         if supervisors:
             await asyncio.wait(supervisors, timeout=5)
+        deadline = time.monotonic() + 5
+        while self._active and time.monotonic() < deadline:  # runs of ``execute`` record themselves
+            await asyncio.sleep(0.01)
         await self.recorder.close()
         await self.bus.close()
+
+    async def _sweep(self) -> None:
+        """Runs recorded at their end that last longer than ``live_after_s`` go live (checked twice a period)."""
+        while True:
+            await asyncio.sleep(self.config.live_after_s / 2)
+            due = time.monotonic() - self.config.live_after_s
+            for active in list(self._active.values()):
+                if active.collected is not None and active.since <= due:
+                    self._go_live(active)
 
     async def _beat(self) -> None:
         while True:
@@ -212,6 +230,8 @@ class RunService:
             Exception: With ``durable``, the run could not be recorded (the store's error, after retries).
         """
         record, options = await self._prepare(graph, request, None)
+        # endpoint calls are not re-run from the editor: keep their node outputs out of the re-run cache
+        options = dataclasses.replace(options, record_outputs=False)
         collected: list[Event] = []
         handle = self.executor.open(graph, run_id=record.id, options=options, publish=collected.append)
         task = asyncio.current_task()
@@ -242,11 +262,7 @@ class RunService:
         return record, options
 
     async def _execute_and_record(self, active: _Active, history: RunHistory, durable: bool) -> RunResult:
-        timer = asyncio.get_running_loop().call_later(self.config.live_after_s, self._go_live, active)
-        try:
-            result = await active.handle.execute()
-        finally:
-            timer.cancel()
+        result = await active.handle.execute()
         if active.going_live is not None:
             with contextlib.suppress(Exception):  # it did not go live after all: recorded at the end below
                 await active.going_live

@@ -239,8 +239,11 @@ class GatewayController(Controller):
         if live is None:
             raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
         _admit(services, principal, live, request.method)
-        query = {k: v for k, v in request.query_params.items() if k != "wait"}
-        inputs = _decode_body(live, await request.body(), query)
+        if live.record.method == "GET":
+            query = {k: v for k, v in request.query_params.items() if k != "wait"}
+            inputs = _decode_body(live, b"", query)
+        else:
+            inputs = _decode_body(live, await request.body(), {})
         limit = live.record.concurrency_limit
         if not services.concurrency.try_enter(slug, limit):
             raise RateLimitedError(f"/f/{slug} is already running {limit} calls", retry_after_s=1.0)
