@@ -134,6 +134,8 @@ class RunService:
         self._active: dict[str, _Active] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._executing: set[asyncio.Future[None]] = set()
+        """One future per run of ``execute`` in flight, done once it is recorded."""
 
     async def start(self) -> list[str]:
         """Start the bus and the heartbeat; mark orphaned runs ``interrupted``. Returns their ids."""
@@ -160,9 +162,8 @@ class RunService:
                 active.handle.task.cancel()
         if supervisors:
             await asyncio.wait(supervisors, timeout=5)
-        deadline = time.monotonic() + 5
-        while self._active and time.monotonic() < deadline:  # runs of ``execute`` record themselves
-            await asyncio.sleep(0.01)
+        if self._executing:  # runs of ``execute`` record themselves
+            await asyncio.wait(self._executing, timeout=5)
         await self.recorder.close()
         await self.bus.close()
 
@@ -238,10 +239,14 @@ class RunService:
         assert task is not None
         handle.attach(cast("asyncio.Task[RunResult]", task))
         active = self._active[record.id] = _Active(record, handle, collected)
+        recorded = asyncio.get_running_loop().create_future()
+        self._executing.add(recorded)
         try:
             return await self._execute_and_record(active, history, durable)
         finally:
             self._active.pop(record.id, None)
+            self._executing.discard(recorded)
+            recorded.set_result(None)
 
     async def _prepare(
         self, graph: CompiledGraph, request: RunRequest, run_id: str | None
