@@ -26,6 +26,54 @@ test.describe("logged out", () => {
   });
 });
 
+test.describe("a user changes their password", () => {
+  test.use({ storageState: { cookies: [], origins: [] } });
+
+  test("with the dialog in the top bar, then signs in with the new one", async ({
+    page,
+    playwright,
+    baseURL,
+  }) => {
+    const admin = await playwright.request.newContext({ baseURL });
+    const login = await admin.post("/api/auth/login", {
+      data: { username: "admin", password: E2E_ADMIN_PASSWORD, mode: "token" },
+    });
+    const { token } = (await login.json()) as { token: string };
+    const username = `dana-${Date.now()}`;
+    const created = await admin.post("/api/users", {
+      data: { username, password: "first-password" },
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(created.status()).toBe(201);
+    await admin.dispose();
+
+    await page.goto("/login");
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill("first-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.locator(".user-menu")).toContainText(username);
+
+    await page.getByRole("button", { name: "Password" }).click();
+    const dialog = page.getByRole("dialog", { name: "Change password" });
+    await dialog.getByLabel("Current password").fill("first-password");
+    await dialog.getByLabel(/^New password/).fill("second-password");
+    await dialog.getByLabel("Repeat new password").fill("second-password");
+    await dialog.getByRole("button", { name: "Change password" }).click();
+    await expect(dialog.getByRole("status")).toContainText("Password changed");
+    await dialog.getByRole("button", { name: "Close" }).click();
+
+    await page.getByRole("button", { name: "Log out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill("first-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("wrong username or password");
+    await page.getByLabel("Password").fill("second-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.locator(".user-menu")).toContainText(username);
+  });
+});
+
 test("logged in: the top bar names the user", async ({ page }) => {
   await page.goto("/");
   await expect(page.locator(".user-menu")).toContainText("admin");

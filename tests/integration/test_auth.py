@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
@@ -9,7 +10,7 @@ import websockets
 
 from rivulet.server.auth import PUBLIC_ROUTES
 from rivulet.storage.postgres.auth import AuthStore
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, alogin_token
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -146,3 +147,60 @@ async def test_first_start_creates_one_admin_with_a_one_time_password(pool: Asyn
     assert await store.ensure_admin("root", None) is None
     assert await store.check_password("root", generated) is not None
     assert await store.check_password("root", "wrong") is None
+
+
+async def test_failed_logins_are_throttled_per_username(live_server: LiveServer) -> None:
+    async with live_server.client() as admin:
+        created = await admin.post("/api/users", json={"username": "mallory-target", "password": "right-password"})
+        assert created.status_code == 201, created.text
+    async with live_server.anonymous() as anon:
+        wrong = [
+            await anon.post("/api/auth/login", json={"username": "mallory-target", "password": f"guess-{i}"})
+            for i in range(5)
+        ]
+        blocked = await anon.post(
+            "/api/auth/login", json={"username": "mallory-target", "password": "right-password", "mode": "token"}
+        )
+        other = await anon.post(
+            "/api/auth/login", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD, "mode": "token"}
+        )
+    assert [r.status_code for r in wrong] == [401] * 5
+    assert blocked.status_code == 429  # even the right password: the password is not even checked
+    assert int(blocked.headers["retry-after"]) > 0
+    assert other.status_code == 200  # another account from the same address is not locked out
+
+
+async def test_changing_the_password_revokes_the_other_sessions(live_server: LiveServer) -> None:
+    async with live_server.client() as admin:
+        created = await admin.post("/api/users", json={"username": "carol", "password": "first-password"})
+        assert created.status_code == 201, created.text
+    kept = await alogin_token(live_server.url, "carol", "first-password")
+    other = await alogin_token(live_server.url, "carol", "first-password")
+    async with live_server.anonymous() as anon:
+        headers = {"Authorization": f"Bearer {kept}"}
+        wrong = await anon.post(
+            "/api/auth/password",
+            json={"current_password": "nope", "new_password": "second-password"},
+            headers=headers,
+        )
+        changed = await anon.post(
+            "/api/auth/password",
+            json={"current_password": "first-password", "new_password": "second-password"},
+            headers=headers,
+        )
+        still = await anon.get("/api/auth/me", headers=headers)
+        for _ in range(100):  # every replica's credential cache is cleared by a NOTIFY
+            revoked = await anon.get("/api/auth/me", headers={"Authorization": f"Bearer {other}"})
+            if revoked.status_code == 401:
+                break
+            await asyncio.sleep(0.05)
+        old = await anon.post("/api/auth/login", json={"username": "carol", "password": "first-password"})
+        new = await anon.post("/api/auth/login", json={"username": "carol", "password": "second-password"})
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "current_password"
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {"revoked_sessions": 1}
+    assert still.status_code == 200
+    assert revoked.status_code == 401
+    assert old.status_code == 401
+    assert new.status_code == 200

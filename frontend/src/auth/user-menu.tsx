@@ -1,17 +1,26 @@
+import { useState } from "react";
 import { useLogout, useMe } from "../api/auth";
 import { navigate } from "../routes/router";
+import { PasswordDialog } from "./password-dialog";
 import { LOGIN_PATH } from "./redirect";
 
 /** The signed-in user's name and a logout button (top bar). */
 export function UserMenu() {
   const { data: me } = useMe();
   const logout = useLogout();
+  const [changing, setChanging] = useState(false);
   if (!me) return null;
   return (
     <div className="user-menu">
       <span className="user-menu__name" title={me.is_admin ? "Administrator" : "User"}>
         {me.username}
       </span>
+      {me.kind === "api_key" ? null : (
+        <button type="button" className="button button--ghost" onClick={() => setChanging(true)}>
+          Password
+        </button>
+      )}
+      {changing ? <PasswordDialog onClose={() => setChanging(false)} /> : null}
       <button
         type="button"
         className="button button--ghost"

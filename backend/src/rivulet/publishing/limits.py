@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-__all__ = ("ConcurrencyLimiter", "RateLimiter")
+__all__ = ("ConcurrencyLimiter", "LoginThrottle", "RateLimiter")
 
 
 class RateLimiter:
@@ -57,3 +57,54 @@ class ConcurrencyLimiter:
     def inflight(self, slug: str) -> int:
         """Calls of ``slug`` running now."""
         return self._inflight.get(slug, 0)
+
+
+class LoginThrottle:
+    """Failed logins in a sliding window, per username and per client address; checked before the password.
+
+    After ``per_user`` failures for one username (from anywhere) or ``per_address`` failures from one address
+    (any usernames) within ``window_s``, further attempts are refused until the oldest failure leaves the
+    window. A successful login clears the username's failures.
+
+    Example:
+        >>> throttle = LoginThrottle(per_user=2, per_address=10, window_s=60)
+        >>> throttle.fail("ada", "10.0.0.1", now=0.0); throttle.fail("ada", "10.0.0.2", now=1.0)
+        >>> throttle.wait_s("ada", "10.0.0.3", now=2.0)
+        58.0
+    """
+
+    def __init__(self, *, per_user: int = 5, per_address: int = 20, window_s: float = 300.0) -> None:
+        self.per_user = per_user
+        self.per_address = per_address
+        self.window_s = window_s
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, ()) if t > now - self.window_s]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def wait_s(self, username: str, address: str, *, now: float | None = None) -> float:
+        """0.0 when an attempt may proceed, else the seconds until one may."""
+        now = time.monotonic() if now is None else now
+        waits = [0.0]
+        for key, limit in ((f"user:{username.lower()}", self.per_user), (f"addr:{address}", self.per_address)):
+            times = self._recent(key, now)
+            if len(times) >= limit:
+                waits.append(times[-limit] + self.window_s - now)
+        return max(waits)
+
+    def fail(self, username: str, address: str, *, now: float | None = None) -> None:
+        """Count a failed attempt."""
+        now = time.monotonic() if now is None else now
+        if len(self._failures) > 100_000:  # bounded memory under a spray of names
+            self._failures.clear()
+        for key in (f"user:{username.lower()}", f"addr:{address}"):
+            self._failures.setdefault(key, []).append(now)
+
+    def succeed(self, username: str) -> None:
+        """Forget the username's failures."""
+        self._failures.pop(f"user:{username.lower()}", None)

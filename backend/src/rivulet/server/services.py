@@ -10,7 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from rivulet.lib.settings import Settings
 from rivulet.models.service import ModelService
 from rivulet.publishing.audit import AuditLog
-from rivulet.publishing.limits import ConcurrencyLimiter, RateLimiter
+from rivulet.publishing.limits import ConcurrencyLimiter, LoginThrottle, RateLimiter
 from rivulet.publishing.registry import EndpointRegistry
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
@@ -54,6 +54,8 @@ class Services:
     audit: AuditLog = field(init=False)
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     concurrency: ConcurrencyLimiter = field(default_factory=ConcurrencyLimiter)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    """Failed logins per username and address (per replica)."""
     templates: TemplateSources | None = None
     """Template sources and the marketplace catalog."""
 

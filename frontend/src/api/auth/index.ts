@@ -57,3 +57,26 @@ export function useLogout() {
     },
   });
 }
+
+/** Changes the caller's password (`POST /api/auth/password`); other sessions are revoked. */
+export async function changePassword(
+  currentPassword: string,
+  newPassword: string,
+): Promise<number> {
+  const { data, error, response } = await api.POST("/api/auth/password", {
+    body: { current_password: currentPassword, new_password: newPassword },
+  });
+  if (!data) {
+    const detail =
+      (error as { detail?: string } | undefined)?.detail ?? `answered ${response.status}`;
+    throw new ApiError(detail, response.status);
+  }
+  return data.revoked_sessions;
+}
+
+export function useChangePassword() {
+  return useMutation({
+    mutationFn: ({ current, next }: { current: string; next: string }) =>
+      changePassword(current, next),
+  });
+}

@@ -9,11 +9,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
-from rivulet.domain.auth.schemas import LoginRequest, LoginResponse, Me, UserCreate
-from rivulet.lib.exceptions import AuthenticationError, PermissionDeniedError
+from rivulet.domain.auth.schemas import LoginRequest, LoginResponse, Me, PasswordChange, PasswordChanged, UserCreate
+from rivulet.lib.exceptions import AuthenticationError, PermissionDeniedError, RateLimitedError, ValidationError
 from rivulet.security import Principal
 from rivulet.server.auth import PUBLIC, SESSION_COOKIE
-from rivulet.server.services import ServicesDep
+from rivulet.server.services import Services, ServicesDep
 from rivulet.storage.postgres.auth import UserRead
 
 __all__ = ("AuthController", "UsersController", "require_admin")
@@ -35,6 +35,20 @@ def require_admin(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
+def _presented_secret(request: Request[Any, Any, Any]) -> str | None:
+    """The session cookie or bearer token the request was authenticated with."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def _throttle(services: Services, username: str, address: str) -> None:
+    wait_s = services.login_throttle.wait_s(username, address)
+    if wait_s > 0:
+        raise RateLimitedError("too many failed logins; try again later", retry_after_s=wait_s)
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
@@ -47,10 +61,16 @@ class AuthController(Controller):
         description="`mode=cookie` sets the HttpOnly, SameSite=Strict `rivulet_session` cookie (the editor); "
         "`mode=token` returns a bearer token for scripts. 401 on a wrong name or password.",
     )
-    async def login(self, services: ServicesDep, data: JSONBody[LoginRequest]) -> Response[LoginResponse]:
+    async def login(
+        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
+    ) -> Response[LoginResponse]:
+        address = request.client.host if request.client else "unknown"
+        _throttle(services, data.username, address)
         user = await services.auth.check_password(data.username, data.password)
         if user is None:
+            services.login_throttle.fail(data.username, address)
             raise AuthenticationError("wrong username or password")
+        services.login_throttle.succeed(data.username)
         ttl = timedelta(hours=services.settings.session_ttl_hours)
         kind = "session" if data.mode == "cookie" else "token"
         secret, expires = await services.auth.issue_token(user.id, kind, ttl)
@@ -69,16 +89,40 @@ class AuthController(Controller):
 
     @post("/logout", status_code=200, summary="Log out", description="Revokes the presented session or token.")
     async def logout(self, services: ServicesDep, request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
-        secret = request.cookies.get(SESSION_COOKIE)
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            secret = header[7:].strip()
+        secret = _presented_secret(request)
         if secret:
             await services.auth.revoke_token(secret)
             await services.changes.notify("auth")
         response: Response[dict[str, bool]] = Response({"ok": True})
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    @post(
+        "/password",
+        status_code=200,
+        summary="Change my password",
+        description="Proven by the current password (422 naming `current_password` when wrong; throttled like "
+        "logins). Every other session and token of the user is revoked; the one presented stays valid.",
+    )
+    async def change_password(
+        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[PasswordChange]
+    ) -> PasswordChanged:
+        principal = principal_of(request)
+        if principal.user_id is None or principal.username is None:
+            raise PermissionDeniedError("only a logged-in user has a password to change")
+        address = request.client.host if request.client else "unknown"
+        _throttle(services, principal.username, address)
+        if await services.auth.check_password(principal.username, data.current_password) is None:
+            services.login_throttle.fail(principal.username, address)
+            raise ValidationError(
+                "the current password is wrong",
+                extra={"errors": [{"path": "$.current_password", "field": "current_password", "message": "wrong"}]},
+            )
+        revoked = await services.auth.change_password(
+            principal.user_id, data.new_password, keep_token=_presented_secret(request)
+        )
+        await services.changes.notify("auth")
+        return PasswordChanged(revoked_sessions=revoked)
 
     @get("/me", summary="Who am I", description="The authenticated caller.")
     async def me(self, request: Request[Any, Any, Any]) -> Me:

@@ -10,7 +10,7 @@ from msgspec import Meta
 
 from rivulet.storage.postgres.auth import UserRead
 
-__all__ = ("LoginRequest", "LoginResponse", "Me", "UserCreate")
+__all__ = ("LoginRequest", "LoginResponse", "Me", "PasswordChange", "PasswordChanged", "UserCreate")
 
 
 class LoginRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -48,3 +48,16 @@ class UserCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     username: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
     password: Annotated[str, Meta(min_length=8, max_length=1024)]
     is_admin: bool = False
+
+
+class PasswordChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new password for the caller, proven by the current one."""
+
+    current_password: Annotated[str, Meta(min_length=1, max_length=1024)]
+    new_password: Annotated[str, Meta(min_length=8, max_length=1024, description="At least 8 characters.")]
+
+
+class PasswordChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """The password is changed; every other session and token of the user was revoked."""
+
+    revoked_sessions: int

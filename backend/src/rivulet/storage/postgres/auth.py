@@ -130,6 +130,21 @@ class AuthStore:
             )
         return secret, expires
 
+    async def change_password(self, user_id: str, password: str, *, keep_token: str | None) -> int:
+        """Set a new password and revoke every session and token of the user except ``keep_token``.
+
+        Returns:
+            How many sessions/tokens were revoked.
+        """
+        keep = None if keep_token is None else hash_token(keep_token)
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", (hash_password(password), user_id))
+            cur = await conn.execute(
+                "DELETE FROM auth_tokens WHERE user_id = %s AND (%s::text IS NULL OR token_hash <> %s)",
+                (user_id, keep, keep),
+            )
+            return cur.rowcount
+
     async def revoke_token(self, secret: str) -> None:
         """Forget a session/token (logout)."""
         async with self._pool.connection() as conn:
