@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rivulet.runtime._nodes import NodeState, run_node
 from rivulet.runtime.cache import node_key, run_key
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from rivulet.runtime.streams import StreamFanout
 
 __all__ = ("RunState",)
+
+_SHUTDOWN = "the server shut down while the run was executing"
 
 
 class RunState:
@@ -129,17 +131,39 @@ class RunState:
         if self.options.deadline_s is not None:
             self.scope.set_deadline(self.options.deadline_s, self._deadline_expired)
         self._stack.extend(node for node in self.plan.nodes if node.waits_for == 0)
+        self.handoff_open = True  # this task runs the first root itself (and the chain it starts)
         self._drain()
+        first = self.take_handoff()
+        if first is not None:
+            await self._run_inline(*first)
         if self.remaining == 0 and not self.done.done():
             self.done.set_result(None)
-        try:
-            await asyncio.shield(self.done)
-        except asyncio.CancelledError:
-            self.scope.cancel("shutdown", "the server shut down while the run was executing")
+        if not self.done.done():
+            try:
+                await asyncio.shield(self.done)
+            except asyncio.CancelledError:
+                self.scope.cancel("shutdown", _SHUTDOWN)
         self.scope.clear_deadline()
         if self.scope.cancelled:
             await self.scope.drain()
         return (time.perf_counter() - started) * 1000
+
+    async def _run_inline(self, node: NodePlan, state: NodeState) -> None:
+        """Run a node in the run's own task, cancellable like a node task while it runs."""
+        task = cast("asyncio.Task[None]", asyncio.current_task())
+        tasks = self.scope.tasks
+        tasks.add(task)
+        try:
+            await run_node(self, node, state)
+        finally:
+            tasks.discard(task)
+        if self.scope.cancelled:
+            if task.cancelling():  # the run's own cancellation reached the node through this task: handled
+                task.uncancel()
+        elif task.cancelling():  # cancelled from outside while running the node: the process is stopping
+            self.scope.cancel("shutdown", _SHUTDOWN)
+            if not self.done.done():
+                self.done.set_result(None)
 
     def _deadline_expired(self) -> None:
         seconds = self.options.deadline_s

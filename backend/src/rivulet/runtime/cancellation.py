@@ -44,8 +44,10 @@ class CancelScope:
         self.reason = reason
         self.message = message
         self.event.set()
+        current = asyncio.current_task()
         for task in self.tasks:
-            task.cancel()
+            if task is not current:  # a node cancelling its own run (on_error: fail) just returns
+                task.cancel()
         self.clear_deadline()
         return True
 
