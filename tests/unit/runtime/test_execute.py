@@ -161,3 +161,16 @@ async def test_shutdown_interrupts_a_running_call_and_records_it() -> None:
     result = await call
     assert result.status == "interrupted"
     assert (await runs.get_run(result.run_id)).status == "interrupted"
+
+
+async def test_a_run_being_written_never_goes_live_as_well(service: RunService) -> None:
+    store = service.runs
+    assert isinstance(store, GatedRunStore)
+    store.gate.clear()  # the write takes longer than live_after_s (0.1 s)
+    call = asyncio.create_task(service.execute(CHAIN, RunRequest(inputs={}), history="summary", durable=True))
+    await asyncio.sleep(0.4)
+    assert not call.done()
+    assert service.active_run_ids == ()  # ended: only the recorder holds it, the sweeper leaves it alone
+    store.gate.set()
+    result = await asyncio.wait_for(call, 5)  # a second insert (going live) would be a ConflictError here
+    assert (await store.get_run(result.run_id)).status == "succeeded"

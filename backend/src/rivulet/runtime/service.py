@@ -274,6 +274,8 @@ class RunService:
         if active.collected is None:
             await self._record_end(active.record.id, result)
             return result
+        # it ends recorded at its end: from here on only the recorder knows it (no going live any more)
+        self._active.pop(active.record.id, None)
         record = msgspec.structs.replace(
             active.record,
             status=result.status,
