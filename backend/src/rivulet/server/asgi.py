@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -114,6 +115,9 @@ def _lifespan(settings: Settings, database_url: str | None):
             )
             scheduler = await _start_publishing(services, runs)
             app.state["services"] = services
+            # everything alive now (modules, registry, compiled templates) lives as long as the process: keep it
+            # out of the cyclic garbage collector's full passes, which would otherwise walk it again and again
+            gc.freeze()
             yield
         finally:
             if scheduler is not None:
