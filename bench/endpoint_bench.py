@@ -3,12 +3,14 @@
 One app (uvicorn, one process, the real middleware stack) serves both on 127.0.0.1 over an embedded PostgreSQL:
 
 - ``POST /f/bench`` — ``trigger.http(text) → core.template x3 → core.output``: auth (an API key), body
-  validation, a full run (run row, events through the Postgres bus, node states), the audit log;
+  validation, the run (recorded at its end with ``history: summary``, group-committed), the audit log;
 - ``POST /bench/echo`` — a bare Litestar handler returning its JSON body (public: no auth, no database);
 - ``POST /bench/echo-auth`` — the same echo behind the auth middleware (a login token; isolates the run cost).
 
-Each is driven by ``wrk`` (Debian package) for ``--seconds`` at ``--connections`` connections; the script prints
-requests/s, p50 and p99 latency, and the flow's requests/s as a share of the bare route's. Target: ≥ 70 %.
+Each is driven by ``wrk`` (Debian package) for ``--seconds`` at ``--connections`` connections, in ``--rounds``
+interleaved rounds; the script prints requests/s, p50 and p99 latency per round, the flow's requests/s as a share
+of the bare route's (per round, median and best), and how many runs were recorded in how many group commits.
+Target: ≥ 70 %.
 
 Usage: ``.venv/bin/python bench/endpoint_bench.py [--seconds 10] [--connections 64] [--threads 2]``
 """
@@ -137,11 +139,16 @@ async def main(args: argparse.Namespace) -> int:
             url = f"http://127.0.0.1:{port}"
             try:
                 key, token = await prepare(url)
-                results = {
-                    "bare echo (no auth)": await drive(url, "/bench/echo", None, args, Path(tmp)),
-                    "echo behind auth": await drive(url, "/bench/echo-auth", token, args, Path(tmp)),
-                    "published 5-node flow": await drive(url, "/f/bench", key, args, Path(tmp)),
+                routes = {
+                    "bare echo (no auth)": ("/bench/echo", None),
+                    "echo behind auth": ("/bench/echo-auth", token),
+                    "published 5-node flow": ("/f/bench", key),
                 }
+                # interleaved rounds, so load from elsewhere on the machine hits every route alike
+                rounds = [
+                    {name: await drive(url, path, secret, args, Path(tmp)) for name, (path, secret) in routes.items()}
+                    for _ in range(args.rounds)
+                ]
                 recorder = app.state.services.runs.recorder
                 grouping = f"{recorder.recorded} runs recorded in {recorder.groups} group commits"
             finally:
@@ -151,13 +158,20 @@ async def main(args: argparse.Namespace) -> int:
         finally:
             pg.stop()
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, POST {{'text': 'hi'}}, one uvicorn process")
-    print(f"{'route':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
-    for name, r in results.items():
-        line = f"{r['rps']:>10.0f}{r.get('p50_ms', 0):>10.2f}{r.get('p99_ms', 0):>10.2f}{r['non_2xx']:>10.0f}"
-        print(f"{name:<24}{line}")
-    flow, bare = results["published 5-node flow"]["rps"], results["bare echo (no auth)"]["rps"]
-    authed = results["echo behind auth"]["rps"]
-    print(f"flow / bare echo = {flow / bare:.1%} (target >= 70%); flow / echo behind auth = {flow / authed:.1%}")
+    ratios: list[float] = []
+    for number, results in enumerate(rounds, 1):
+        print(f"round {number}")
+        print(f"  {'route':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+        for name, r in results.items():
+            line = f"{r['rps']:>10.0f}{r.get('p50_ms', 0):>10.2f}{r.get('p99_ms', 0):>10.2f}{r['non_2xx']:>10.0f}"
+            print(f"  {name:<24}{line}")
+        flow, bare = results["published 5-node flow"]["rps"], results["bare echo (no auth)"]["rps"]
+        authed = results["echo behind auth"]["rps"]
+        ratios.append(flow / bare)
+        print(f"  flow / bare echo = {flow / bare:.1%}; flow / echo behind auth = {flow / authed:.1%}")
+    ratios.sort()
+    print(f"flow / bare echo over {len(ratios)} rounds: median {ratios[len(ratios) // 2]:.1%}, best {ratios[-1]:.1%}")
+    print("target >= 70%")
     print(grouping)
     return 0
 
@@ -167,5 +181,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the three routes")
     parser.add_argument("--pool", type=int, default=20, help="database pool size of the server")
     sys.exit(asyncio.run(main(parser.parse_args())))
