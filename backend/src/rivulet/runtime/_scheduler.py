@@ -3,8 +3,13 @@
 Each node waits for its incoming edges to *settle*: an edge settles when its source delivers a value (or a live
 stream) on it, or when it is known that the source will not (an untaken branch, a skipped or failed source).
 When the last edge settles the node is *decided*: it is skipped when a required input is missing (or nothing at
-all arrived), served from the reuse map or the cache, or started as its own task. Decisions run off an explicit
-work stack, never by recursion, so a chain of any length runs in constant stack depth.
+all arrived), served from the reuse map or the cache, or started. Decisions run off an explicit work stack, never
+by recursion, so a chain of any length runs in constant stack depth.
+
+Where a node runs: the run's own task runs the first root; a node task that finishes continues with the first
+node its outputs made ready (a *hand-off*); every other ready node gets a task of its own. So a chain runs in one
+task without a loop turn per node, while the branches of a fan-out still overlap. A task that runs nodes is in
+``scope.tasks`` while it does, so cancellation reaches it like any node task.
 """
 
 from __future__ import annotations
