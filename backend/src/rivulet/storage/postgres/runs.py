@@ -88,6 +88,24 @@ def _merge(batches: list[list[Event]], after_seq: int, limit: int | None) -> lis
     return events if limit is None else events[:limit]
 
 
+def _run_row(run: RunRecord) -> tuple[Any, ...]:
+    """The ``runs`` columns of ``run``, in ``INSERT``/``COPY`` order."""
+    error = None if run.error is None else _json(run.error)
+    return (
+        run.id, run.flow_id, run.flow_version, run.status, run.trigger, _json(run.inputs), _json(run.outputs), error,
+        run.reuse_from, run.owner, run.created_at, run.started_at, run.finished_at,
+    )  # fmt: skip
+
+
+def _node_row(run_id: str, n: NodeRunRecord) -> tuple[Any, ...]:
+    """The ``node_runs`` columns of one node state, in ``INSERT``/``COPY`` order."""
+    error = None if n.error is None else _json(n.error)
+    return (
+        run_id, n.node_id, n.status, n.attempts, n.cached, n.started_at, n.finished_at, n.duration_ms, error,
+        _json(n.inputs_preview), _json(n.outputs_preview),
+    )  # fmt: skip
+
+
 def _run_not_found(run_id: str) -> NotFoundError:
     return NotFoundError(f"run {run_id!r} not found", extra={"run_id": run_id})
 
@@ -105,21 +123,7 @@ class PostgresRunStore:
                     "INSERT INTO runs (id, flow_id, flow_version, status, trigger, inputs, outputs, error, reuse_from,"
                     " owner, created_at, started_at, finished_at)"
                     " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s)",
-                    (
-                        run.id,
-                        run.flow_id,
-                        run.flow_version,
-                        run.status,
-                        run.trigger,
-                        _json(run.inputs),
-                        _json(run.outputs),
-                        None if run.error is None else _json(run.error),
-                        run.reuse_from,
-                        run.owner,
-                        run.created_at,
-                        run.started_at,
-                        run.finished_at,
-                    ),
+                    _run_row(run),
                 )
             except psycopg.errors.UniqueViolation:
                 raise ConflictError(f"run id {run.id!r} already exists", extra={"run_id": run.id}) from None
@@ -185,22 +189,7 @@ class PostgresRunStore:
     async def save_node_runs(self, run_id: str, nodes: Sequence[NodeRunRecord]) -> None:
         if not nodes:
             return
-        rows = [
-            (
-                run_id,
-                n.node_id,
-                n.status,
-                n.attempts,
-                n.cached,
-                n.started_at,
-                n.finished_at,
-                n.duration_ms,
-                None if n.error is None else _json(n.error),
-                _json(n.inputs_preview),
-                _json(n.outputs_preview),
-            )
-            for n in nodes
-        ]
+        rows = [_node_row(run_id, n) for n in nodes]
         async with self._pool.connection() as conn, conn.cursor() as cur:
             await cur.executemany(
                 "INSERT INTO node_runs (run_id, node_id, status, attempts, cached, started_at, finished_at,"
@@ -267,39 +256,8 @@ class PostgresRunStore:
         batch_rows: list[tuple[Any, ...]] = []
         for finished in runs:
             run = finished.run
-            run_rows.append(
-                (
-                    run.id,
-                    run.flow_id,
-                    run.flow_version,
-                    run.status,
-                    run.trigger,
-                    _json(run.inputs),
-                    _json(run.outputs),
-                    None if run.error is None else _json(run.error),
-                    run.reuse_from,
-                    run.owner,
-                    run.created_at,
-                    run.started_at,
-                    run.finished_at,
-                )
-            )
-            node_rows.extend(
-                (
-                    run.id,
-                    n.node_id,
-                    n.status,
-                    n.attempts,
-                    n.cached,
-                    n.started_at,
-                    n.finished_at,
-                    n.duration_ms,
-                    None if n.error is None else _json(n.error),
-                    _json(n.inputs_preview),
-                    _json(n.outputs_preview),
-                )
-                for n in finished.nodes
-            )
+            run_rows.append(_run_row(run))
+            node_rows.extend(_node_row(run.id, n) for n in finished.nodes)
             if finished.events:
                 events = finished.events
                 batch_rows.append((run.id, events[0].seq, events[-1].seq, encoder.encode(events)))
