@@ -43,10 +43,25 @@ def _presented_secret(request: Request[Any, Any, Any]) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def _throttle(services: Services, username: str, address: str) -> None:
-    wait_s = services.login_throttle.wait_s(username, address)
+async def _checked_password(
+    services: Services, request: Request[Any, Any, Any], username: str, password: str
+) -> UserRead | None:
+    """The user when ``password`` is right; a failure counts against the login throttle.
+
+    Raises:
+        RateLimitedError: Too many recent failures for this username or address (the password is not checked).
+    """
+    throttle = services.login_throttle
+    address = request.client.host if request.client else "unknown"
+    wait_s = throttle.wait_s(username, address)
     if wait_s > 0:
         raise RateLimitedError("too many failed logins; try again later", retry_after_s=wait_s)
+    user = await services.auth.check_password(username, password)
+    if user is None:
+        throttle.fail(username, address)
+    else:
+        throttle.succeed(username)
+    return user
 
 
 class AuthController(Controller):
@@ -64,13 +79,9 @@ class AuthController(Controller):
     async def login(
         self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
     ) -> Response[LoginResponse]:
-        address = request.client.host if request.client else "unknown"
-        _throttle(services, data.username, address)
-        user = await services.auth.check_password(data.username, data.password)
+        user = await _checked_password(services, request, data.username, data.password)
         if user is None:
-            services.login_throttle.fail(data.username, address)
             raise AuthenticationError("wrong username or password")
-        services.login_throttle.succeed(data.username)
         ttl = timedelta(hours=services.settings.session_ttl_hours)
         kind = "session" if data.mode == "cookie" else "token"
         secret, expires = await services.auth.issue_token(user.id, kind, ttl)
@@ -110,10 +121,7 @@ class AuthController(Controller):
         principal = principal_of(request)
         if principal.user_id is None or principal.username is None:
             raise PermissionDeniedError("only a logged-in user has a password to change")
-        address = request.client.host if request.client else "unknown"
-        _throttle(services, principal.username, address)
-        if await services.auth.check_password(principal.username, data.current_password) is None:
-            services.login_throttle.fail(principal.username, address)
+        if await _checked_password(services, request, principal.username, data.current_password) is None:
             raise ValidationError(
                 "the current password is wrong",
                 extra={"errors": [{"path": "$.current_password", "field": "current_password", "message": "wrong"}]},
