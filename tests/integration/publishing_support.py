@@ -33,13 +33,13 @@ def greet_flow(
     )
 
 
-def stream_flow(slug: str = "tokens", delay_s: float = 0.3) -> FlowDocument:
+def stream_flow(slug: str = "tokens", delay_s: float = 0.3, response: str = "sse") -> FlowDocument:
     """``trigger.http(text, response=sse) -> core.stream_text(words) -> core.output(text)``."""
     fields = [{"name": "text", "type": "Text"}]
     return FlowDocument(
         name="stream",
         nodes=[
-            Node(id="http", operator="trigger.http", params={"slug": slug, "response": "sse", "fields": fields}),
+            Node(id="http", operator="trigger.http", params={"slug": slug, "response": response, "fields": fields}),
             Node(id="tokens", operator="core.stream_text", params={"delay_s": delay_s}),
             Node(id="out", operator="core.output", params={"name": "text"}),
         ],

@@ -254,3 +254,12 @@ async def test_every_call_is_a_recorded_run_in_summary_or_in_full(live_server: L
     status, nodes, events = await _stored(live_server, calls["traced"].headers["x-rivulet-run-id"])
     assert (status, nodes) == ("succeeded", 3)
     assert events > 2
+
+
+async def test_a_streamed_output_answers_json_with_the_whole_text(live_server: LiveServer) -> None:
+    async with live_server.client() as admin, live_server.anonymous() as anon:
+        await create_and_publish(admin, stream_flow("joined", delay_s=0.01, response="json"))
+        key = await new_key(admin)
+        called = await anon.post("/f/joined", json={"text": "one two three"}, headers=bearer(key))
+    assert called.status_code == 200, called.text
+    assert called.json() == "one two three"

@@ -284,7 +284,9 @@ class RunService:
             finished_at=datetime.now(UTC),
         )
         events = active.collected
-        if history == "summary" and result.status == "succeeded" and len(events) > 2:
+        # a summary drops node events, but the chunks of a streamed output are its value: keep those runs whole
+        streamed = any(hasattr(value, "__aiter__") for value in result.outputs.values())
+        if history == "summary" and result.status == "succeeded" and not streamed and len(events) > 2:
             finished = FinishedRun(run=record, nodes=[], events=[events[0], msgspec.structs.replace(events[-1], seq=2)])
         else:
             finished = FinishedRun(run=record, nodes=result.node_records(), events=events)
