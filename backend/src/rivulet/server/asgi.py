@@ -117,6 +117,8 @@ def _lifespan(settings: Settings, database_url: str | None):
             app.state["services"] = services
             # everything alive now (modules, registry, compiled templates) lives as long as the process: keep it
             # out of the cyclic garbage collector's full passes, which would otherwise walk it again and again
+            # (garbage is collected first, so none of it is kept forever)
+            gc.collect()
             gc.freeze()
             yield
         finally:
