@@ -177,3 +177,14 @@ async def test_close_interrupts_active_runs(service: RunService) -> None:
     await service.close()
     assert (await service.runs.get_run(record.id)).status == "interrupted"
     await service.bus.start()
+
+
+async def test_wait_after_a_quick_run_has_ended_returns_its_result(service: RunService) -> None:
+    graph = build_graph([("in", ReadInput, {"name": "q"}), ("c", Counted, {"value": 1})], ["in.value -> c.value"])
+    flow_id = await make_flow(service, "quick", graph)
+    record = await service.start_flow_run(flow_id, RunRequest(inputs={"q": "hi"}))
+    while record.id in service.active_run_ids:  # the run ends and leaves the active set before anyone waits
+        await asyncio.sleep(0.01)
+    result = await asyncio.wait_for(service.wait(record.id), 5)
+    assert result.status == "succeeded"
+    assert result.run_id == record.id

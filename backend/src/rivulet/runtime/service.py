@@ -15,6 +15,7 @@ import os
 import socket
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ("RunDetail", "RunRequest", "RunService", "RunServiceConfig")
 
 _log = get_logger(__name__)
+_KEEP_ENDED = 1024
 INTERRUPTED_REASON = "the process executing this run stopped before it finished (crash, kill or restart)"
 
 
@@ -134,6 +136,8 @@ class RunService:
         self._active: dict[str, _Active] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._ended: OrderedDict[str, asyncio.Task[RunResult]] = OrderedDict()
+        """The supervisors of the latest runs that ended (``wait`` after a quick run's end)."""
         self._executing: set[asyncio.Future[None]] = set()
         """One future per run of ``execute`` in flight, done once it is recorded."""
 
@@ -345,6 +349,10 @@ class RunService:
             raise
         finally:
             self._active.pop(run_id, None)
+            if active.supervisor is not None:  # ``wait`` may come after the end of a quick run
+                self._ended[run_id] = active.supervisor
+                if len(self._ended) > _KEEP_ENDED:
+                    self._ended.popitem(last=False)
 
     async def _record_end(self, run_id: str, result: RunResult) -> None:
         """The end of a live run: its last events, node states and final status."""
@@ -421,11 +429,12 @@ class RunService:
         return record
 
     async def wait(self, run_id: str) -> RunResult:
-        """Wait until an active run of this process is finished and recorded."""
+        """Wait until a run started in this process is finished and recorded (at once for one that just ended)."""
         active = self._active.get(run_id)
-        if active is None or active.supervisor is None:
+        supervisor = active.supervisor if active is not None else self._ended.get(run_id)
+        if supervisor is None:
             raise NotFoundError(f"run {run_id!r} is not active in this process", extra={"run_id": run_id})
-        return await asyncio.shield(active.supervisor)
+        return await asyncio.shield(supervisor)
 
     @property
     def active_run_ids(self) -> tuple[str, ...]:
