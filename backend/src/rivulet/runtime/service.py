@@ -234,9 +234,8 @@ class RunService:
         Raises:
             Exception: With ``durable``, the run could not be recorded (the store's error, after retries).
         """
-        record, options = await self._prepare(graph, request, None)
         # endpoint calls are not re-run from the editor: keep their node outputs out of the re-run cache
-        options = dataclasses.replace(options, record_outputs=False)
+        record, options = await self._prepare(graph, request, None, keep_outputs=False)
         collected: list[Event] = []
         handle = self.executor.open(graph, run_id=record.id, options=options, publish=collected.append)
         task = asyncio.current_task()
@@ -253,16 +252,16 @@ class RunService:
             recorded.set_result(None)
 
     async def _prepare(
-        self, graph: CompiledGraph, request: RunRequest, run_id: str | None
+        self, graph: CompiledGraph, request: RunRequest, run_id: str | None, *, keep_outputs: bool = True
     ) -> tuple[RunRecord, RunOptions]:
-        options, reuse_from = await self._options(graph, request)
+        options, reuse_from = await self._options(graph, request, keep_outputs=keep_outputs)
         record = RunRecord(
             id=run_id or uuid.uuid4().hex,
             flow_id=graph.flow_id,
             flow_version=graph.flow_version,
             status="running",
             trigger=request.trigger,
-            inputs={name: preview(value, 65_536)[0] for name, value in request.inputs.items()},
+            inputs=_previews(request.inputs),
             reuse_from=reuse_from,
             owner=self.owner,
             created_at=datetime.now(UTC),
@@ -283,7 +282,7 @@ class RunService:
         record = msgspec.structs.replace(
             active.record,
             status=result.status,
-            outputs={name: preview(value, 65_536)[0] for name, value in result.outputs.items()},
+            outputs=_previews(result.outputs),
             error=result.error,
             finished_at=datetime.now(UTC),
         )
@@ -314,7 +313,9 @@ class RunService:
             publish(event)
         active.handle.redirect(publish)
 
-    async def _options(self, graph: CompiledGraph, request: RunRequest) -> tuple[RunOptions, str | None]:
+    async def _options(
+        self, graph: CompiledGraph, request: RunRequest, *, keep_outputs: bool
+    ) -> tuple[RunOptions, str | None]:
         editor = request.trigger == "editor"
         cache = self.executor.shared.cache
         base = RunOptions(
@@ -323,7 +324,7 @@ class RunService:
             trigger=request.trigger,
             deadline_s=request.deadline_s or self.config.default_deadline_s,
             use_cache=editor,
-            record_outputs=cache is not None,
+            record_outputs=keep_outputs and cache is not None,
         )
         if request.from_node is None and request.only_nodes is None:
             return base, None
@@ -358,9 +359,12 @@ class RunService:
         """The end of a live run: its last events, node states and final status."""
         await self.bus.flush()
         await self.runs.save_node_runs(run_id, result.node_records())
-        outputs = {name: preview(value, 65_536)[0] for name, value in result.outputs.items()}
         await self.runs.update_run(
-            run_id, status=result.status, outputs=outputs, error=result.error, finished_at=datetime.now(UTC)
+            run_id,
+            status=result.status,
+            outputs=_previews(result.outputs),
+            error=result.error,
+            finished_at=datetime.now(UTC),
         )
 
     # -- queries and control ----------------------------------------------------------------------------------
@@ -440,6 +444,11 @@ class RunService:
     def active_run_ids(self) -> tuple[str, ...]:
         """Runs this process is executing."""
         return tuple(self._active)
+
+
+def _previews(values: dict[str, Any]) -> dict[str, Any]:
+    """What run history keeps of inputs or outputs: a preview of each value, up to 64 KB each."""
+    return {name: preview(value, 65_536)[0] for name, value in values.items()}
 
 
 async def _replay(events: list[Event]) -> AsyncGenerator[Event]:
