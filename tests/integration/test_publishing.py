@@ -75,6 +75,23 @@ async def test_bad_body_is_a_422_naming_the_field(live_server: LiveServer) -> No
     assert not_json.status_code == 422
 
 
+async def test_a_get_endpoint_takes_its_fields_from_the_query(live_server: LiveServer) -> None:
+    async with live_server.client() as client:
+        await create_and_publish(client, greet_flow("hello", method="GET"))
+        called = await client.get("/f/hello", params={"name": "Ada", "excited": "true", "wait": "true"})
+        missing = await client.get("/f/hello")
+        bad_wait = await client.get("/f/hello", params={"name": "Ada", "wait": "maybe"})
+        posted = await client.post("/f/hello", json={"name": "Ada"})
+    assert called.status_code == 200, called.text
+    assert called.json() == "Hello, Ada!"
+    assert called.headers["content-type"] == "application/json"
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "name"
+    assert bad_wait.status_code == 422
+    assert bad_wait.json()["errors"] == [{"path": "$.wait", "field": "wait", "message": "expected true or false"}]
+    assert posted.status_code == 405
+
+
 async def test_key_scope_revocation_and_method(live_server: LiveServer) -> None:
     async with live_server.client() as admin, live_server.anonymous() as anon:
         await create_and_publish(admin, greet_flow())

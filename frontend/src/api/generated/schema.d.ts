@@ -868,29 +868,29 @@ export interface paths {
         };
         /**
          * Call a published flow
-         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         * @description See `GET /f/openapi.json` for each endpoint's body, response and `?wait=false`.
          */
         get: operations["FSlugGetCall"];
         /**
          * Call a published flow
-         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         * @description See `GET /f/openapi.json` for each endpoint's body, response and `?wait=false`.
          */
         put: operations["FSlugPutCall"];
         /**
          * Call a published flow
-         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         * @description See `GET /f/openapi.json` for each endpoint's body, response and `?wait=false`.
          */
         post: operations["FSlugPostCall"];
         /**
          * Call a published flow
-         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         * @description See `GET /f/openapi.json` for each endpoint's body, response and `?wait=false`.
          */
         delete: operations["FSlugDeleteCall"];
         options?: never;
         head?: never;
         /**
          * Call a published flow
-         * @description See `GET /f/openapi.json` for each endpoint's body and response.
+         * @description See `GET /f/openapi.json` for each endpoint's body, response and `?wait=false`.
          */
         patch: operations["FSlugPatchCall"];
         trace?: never;
@@ -3943,10 +3943,7 @@ export interface operations {
     };
     FSlugGetCall: {
         parameters: {
-            query?: {
-                /** @description false: return the run id at once (202) */
-                wait?: boolean;
-            };
+            query?: never;
             header?: never;
             path: {
                 slug: string;
@@ -3983,10 +3980,7 @@ export interface operations {
     };
     FSlugPutCall: {
         parameters: {
-            query?: {
-                /** @description false: return the run id at once (202) */
-                wait?: boolean;
-            };
+            query?: never;
             header?: never;
             path: {
                 slug: string;
@@ -4023,10 +4017,7 @@ export interface operations {
     };
     FSlugPostCall: {
         parameters: {
-            query?: {
-                /** @description false: return the run id at once (202) */
-                wait?: boolean;
-            };
+            query?: never;
             header?: never;
             path: {
                 slug: string;
@@ -4063,10 +4054,7 @@ export interface operations {
     };
     FSlugDeleteCall: {
         parameters: {
-            query?: {
-                /** @description false: return the run id at once (202) */
-                wait?: boolean;
-            };
+            query?: never;
             header?: never;
             path: {
                 slug: string;
@@ -4103,10 +4091,7 @@ export interface operations {
     };
     FSlugPatchCall: {
         parameters: {
-            query?: {
-                /** @description false: return the run id at once (202) */
-                wait?: boolean;
-            };
+            query?: never;
             header?: never;
             path: {
                 slug: string;

@@ -12,13 +12,15 @@ import asyncio
 import re
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Controller, Request, Response, get, route
 from litestar.exceptions import MethodNotAllowedException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.types import ASGIApp
 
 from rivulet.domain.auth.controller import principal_of
 from rivulet.domain.endpoints.openapi import endpoints_openapi
@@ -39,6 +41,8 @@ from rivulet.storage.postgres.endpoints import CallRecord
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
+
+    from litestar.types import Receive, Scope, Send
 
     from rivulet.publishing.registry import LiveEndpoint
     from rivulet.runtime.executor import RunResult
@@ -69,6 +73,7 @@ def _body_error(exc: msgspec.ValidationError | msgspec.DecodeError, slug: str) -
 
 
 def _decode_body(live: LiveEndpoint, raw: bytes, query: dict[str, str]) -> dict[str, Any]:
+    """The body of a call (its query parameters for a GET endpoint) as the trigger's declared fields."""
     slug = live.record.slug
     try:
         if live.record.method == "GET":
@@ -191,23 +196,21 @@ class GatewayController(Controller):
         http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
         status_code=200,
         summary="Call a published flow",
-        description="See `GET /f/openapi.json` for each endpoint's body and response.",
+        description="See `GET /f/openapi.json` for each endpoint's body, response and `?wait=false`.",
     )
-    async def call(
-        self,
-        services: ServicesDep,
-        request: Request[Any, Any, Any],
-        slug: FromPath[str],
-        wait: Annotated[bool, QueryParameter(description="false: return the run id at once (202)")] = True,
-    ) -> Response[Any] | ServerSentEvent:
+    async def call(self, request: Request[Any, Any, Any]) -> ASGIApp:
+        """The hot path of every endpoint call: no parameters to parse or inject and an ASGI app for an answer.
+
+        Authentication, routing and the problem+json error mapping still run around it, as for any handler.
+        """
         started = time.perf_counter()
         called_at = datetime.now(UTC)
         principal = principal_of(request)
+        services: Services = request.app.state["services"]
+        slug = str(request.path_params["slug"])
         status, run_id = 500, None
         try:
-            response, run_id = await self._call(services, request, principal, slug, wait)
-            status = response.status_code or 200
-            return response
+            status, run_id, response = await _call(services, request, principal, slug)
         except AppError as exc:
             status = exc.status_code
             run_id = exc.extra.get("run_id", run_id)
@@ -229,48 +232,88 @@ class GatewayController(Controller):
                         created_at=called_at,
                     )
                 )
+        return response
 
-    async def _call(
-        self, services: Services, request: Request[Any, Any, Any], principal: Principal, slug: str, wait: bool
-    ) -> tuple[Response[Any] | ServerSentEvent, str | None]:
-        runs = _runs(services)
-        assert services.published is not None
-        live = await services.published.resolve(slug)
-        if live is None:
-            raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
-        _admit(services, principal, live, request.method)
-        if live.record.method == "GET":
-            query = {k: v for k, v in request.query_params.items() if k != "wait"}
-            inputs = _decode_body(live, b"", query)
-        else:
-            inputs = _decode_body(live, await request.body(), {})
-        limit = live.record.concurrency_limit
-        if not services.concurrency.try_enter(slug, limit):
-            raise RateLimitedError(f"/f/{slug} is already running {limit} calls", retry_after_s=1.0)
 
-        def release() -> None:
-            services.concurrency.leave(slug)
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
 
-        if wait and not live.streams:  # the common case: run in this task, recorded at its end with other calls
-            try:
-                request_ = RunRequest(inputs=inputs, trigger="api")
-                result = await runs.execute(live.graph, request_, history=live.params.history, durable=False)
-            finally:
-                release()
-            value = await _response_value(runs, live, result)
-            headers = {"X-Rivulet-Run-Id": result.run_id}
-            return Response(encoder.encode(value), headers=headers, media_type="application/json"), result.run_id
+
+def _query(request: Request[Any, Any, Any]) -> tuple[bool, dict[str, str]]:
+    """``?wait`` and the other query parameters (the body of a GET endpoint)."""
+    raw: bytes = request.scope["query_string"]
+    if not raw:
+        return True, {}
+    query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    wait = query.pop("wait", "true").lower()
+    if wait not in _TRUE and wait not in _FALSE:
+        raise ValidationError(
+            f"query parameter wait must be true or false, not {wait!r}",
+            extra={"errors": [{"path": "$.wait", "field": "wait", "message": "expected true or false"}]},
+        )
+    return wait in _TRUE, query
+
+
+class _JSONReply:
+    """A 200 JSON answer with the run id header (what Litestar's ``ASGIResponse`` does, minus its generality)."""
+
+    __slots__ = ("body", "run_id")
+
+    def __init__(self, body: bytes, run_id: str) -> None:
+        self.body = body
+        self.run_id = run_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self.body)).encode()),
+            (b"x-rivulet-run-id", self.run_id.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+async def _call(
+    services: Services, request: Request[Any, Any, Any], principal: Principal, slug: str
+) -> tuple[int, str | None, ASGIApp]:
+    """Admit, validate and run one call; returns the status, the run id and the answer."""
+    runs = _runs(services)
+    assert services.published is not None
+    live = await services.published.resolve(slug)
+    if live is None:
+        raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
+    _admit(services, principal, live, request.method)
+    wait, query = _query(request)
+    inputs = _decode_body(live, b"" if live.record.method == "GET" else await request.body(), query)
+    limit = live.record.concurrency_limit
+    if not services.concurrency.try_enter(slug, limit):
+        raise RateLimitedError(f"/f/{slug} is already running {limit} calls", retry_after_s=1.0)
+
+    def release() -> None:
+        services.concurrency.leave(slug)
+
+    if wait and not live.streams:  # the common case: run in this task, recorded at its end with other calls
         try:
-            record = await runs.start_graph(live.graph, RunRequest(inputs=inputs, trigger="api"))
-            headers = {"X-Rivulet-Run-Id": record.id}
-            if not wait:
-                release_after = asyncio.ensure_future(runs.wait(record.id))
-                release_after.add_done_callback(lambda _: release())
-                base = f"/f/{slug}/runs/{record.id}"
-                accepted = CallAccepted(run_id=record.id, status_url=base, events_url=f"/api/runs/{record.id}/events")
-                return Response(accepted, status_code=202, headers=headers), record.id
-            result = asyncio.ensure_future(runs.wait(record.id))
-        except BaseException:
+            run_request = RunRequest(inputs=inputs, trigger="api")
+            result = await runs.execute(live.graph, run_request, history=live.params.history, durable=False)
+        finally:
             release()
-            raise
-        return ServerSentEvent(_sse(runs, live, record.id, result, release), headers=headers), record.id
+        body = encoder.encode(await _response_value(runs, live, result))
+        return 200, result.run_id, _JSONReply(body, result.run_id)
+    response: Response[Any]
+    try:
+        record = await runs.start_graph(live.graph, RunRequest(inputs=inputs, trigger="api"))
+        headers = {"X-Rivulet-Run-Id": record.id}
+        if not wait:
+            release_after = asyncio.ensure_future(runs.wait(record.id))
+            release_after.add_done_callback(lambda _: release())
+            base = f"/f/{slug}/runs/{record.id}"
+            accepted = CallAccepted(run_id=record.id, status_url=base, events_url=f"/api/runs/{record.id}/events")
+            response = Response(accepted, status_code=202, headers=headers)
+        else:
+            result = asyncio.ensure_future(runs.wait(record.id))
+            response = ServerSentEvent(_sse(runs, live, record.id, result, release), headers=headers)
+    except BaseException:
+        release()
+        raise
+    return response.status_code or 200, record.id, response.to_asgi_response(None, request)  # pyright: ignore[reportUnknownMemberType]
