@@ -82,3 +82,22 @@ async def test_a_long_chain_of_quick_nodes_lets_other_tasks_run(executor: Execut
     background.cancel()
     assert result.status == "succeeded"
     assert ticks - before >= 3  # the chain yielded to the loop at least once per _YIELD_EVERY nodes
+
+
+async def test_a_finished_run_is_freed_without_the_cycle_collector(executor: Executor) -> None:
+    # a run left in a reference cycle is only freed by a full GC pass: on a busy endpoint that is most of the
+    # cycle collector's work (its state, values and events all wait for it)
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        handle = executor.start(chain(4))
+        assert (await handle.result()).status == "succeeded"
+        state = weakref.ref(handle._state)  # pyright: ignore[reportPrivateUsage]
+        del handle
+        await asyncio.sleep(0)
+        assert state() is None
+    finally:
+        gc.enable()

@@ -49,6 +49,10 @@ __all__ = ("RunState",)
 _SHUTDOWN = "the server shut down while the run was executing"
 
 
+def _dropped_progress(node_id: str, value: float, maximum: float | None) -> None:
+    """``node_progress`` reported after the end of its run: dropped."""
+
+
 class RunState:
     """Everything about one run in flight."""
 
@@ -194,7 +198,12 @@ class RunState:
             self.done.set_result(None)
 
     def finish(self, status: str, outputs: dict[str, Any], duration_ms: float) -> None:
-        """Emit the final ``run_finished``."""
+        """Emit the final ``run_finished``.
+
+        Also unlinks the run's environment from this state (progress after the end is dropped anyway): without
+        that reference cycle the run is freed as soon as the last reference goes, not by the cycle collector.
+        """
+        self.env.progress = _dropped_progress
         previews = {name: preview(value, 16_384)[0] for name, value in outputs.items()}
         self.publish(
             RunFinished(
