@@ -10,13 +10,13 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from rivulet.lib.ids import random_id
 from rivulet.runtime._nodes import NodeState
 from rivulet.runtime._scheduler import RunState
 from rivulet.runtime.bus import EventBus
@@ -219,7 +219,7 @@ class Executor:
         publish: Callable[[Event], None] | None = None,
     ) -> RunHandle:
         """Prepare a run without starting it (``RunHandle.execute``); ``publish`` replaces the bus for its events."""
-        state = RunState(self.plan(graph), run_id or uuid.uuid4().hex, options or RunOptions(), self.shared, publish)
+        state = RunState(self.plan(graph), run_id or random_id(), options or RunOptions(), self.shared, publish)
         return RunHandle(state)
 
     async def run(

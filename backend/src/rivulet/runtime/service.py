@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
+from rivulet.lib.ids import random_id
 from rivulet.lib.log import get_logger
 from rivulet.runtime.cache import run_key
 from rivulet.runtime.executor import Executor, RunHandle, RunOptions, RunResult
@@ -256,7 +257,7 @@ class RunService:
     ) -> tuple[RunRecord, RunOptions]:
         options, reuse_from = await self._options(graph, request, keep_outputs=keep_outputs)
         record = RunRecord(
-            id=run_id or uuid.uuid4().hex,
+            id=run_id or random_id(),
             flow_id=graph.flow_id,
             flow_version=graph.flow_version,
             status="running",
