@@ -28,7 +28,20 @@ _YIELD_EVERY = 64
 class NodeState:
     """Mutable per-node bookkeeping of a run (turned into ``NodeRunRecord`` at the end)."""
 
-    __slots__ = ("attempts", "cached", "error", "finished", "inputs", "key", "outputs", "started", "status")
+    __slots__ = (
+        "attempts",
+        "cached",
+        "duration_ms",
+        "error",
+        "finished",
+        "inputs",
+        "key",
+        "outputs",
+        "seq_done",
+        "seq_started",
+        "started",
+        "status",
+    )
 
     def __init__(self, status: str, inputs: dict[str, Any] | None = None) -> None:
         self.status = status
@@ -41,6 +54,11 @@ class NodeState:
         self.finished: float | None = None
         self.key: str | None = None
         """The content address used for the cache (when cacheable)."""
+        self.seq_started: int | None = None
+        """The seq reserved for a deferred ``node_started`` (``RunState.quiet``)."""
+        self.seq_done: int | None = None
+        """The first seq reserved for the deferred ``node_output`` events and ``node_succeeded``."""
+        self.duration_ms = 0.0
 
 
 def error_info(exc: BaseException, node: NodePlan, attempt: int) -> ErrorInfo:
@@ -90,9 +108,13 @@ async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str,
     node_id = node.node.id
     for attempt in range(1, attempts + 1):
         state.attempts = attempt
-        run.publish(
-            NodeStarted(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, attempt=attempt)
-        )
+        if run.quiet:  # the first attempt's event is built only if somebody asks for it
+            run.seq += 1
+            state.seq_started = run.seq
+        else:
+            run.publish(
+                NodeStarted(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, attempt=attempt)
+            )
         try:
             return await _attempt(run, node, state.inputs or {})
         except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error

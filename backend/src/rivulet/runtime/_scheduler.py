@@ -27,6 +27,7 @@ from rivulet.runtime.events import (
     NodeOutput,
     NodeProgress,
     NodeSkipped,
+    NodeStarted,
     NodeSucceeded,
     RunCancelled,
     RunFinished,
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
 __all__ = ("RunState",)
 
 _SHUTDOWN = "the server shut down while the run was executing"
+
+
+def _seq(event: Event) -> int:
+    return event.seq
 
 
 def _dropped_progress(node_id: str, value: float, maximum: float | None) -> None:
@@ -71,6 +76,12 @@ class RunState:
         self.shared = shared
         self.publish = shared.bus.publish if publish is None else publish
         """Where events go: the bus, or the caller's sink (switched with ``RunHandle.redirect``)."""
+        self.quiet = False
+        """Node events of successful nodes are deferred (``RunOptions.defer_node_events``): only their seqs are
+        reserved; ``materialize`` builds them, and any other event published meanwhile calls it first."""
+        self._sink = self.publish
+        self._sealed = False
+        self._defer = options.defer_node_events
         self.seq = 0
         self.waiting = [node.waits_for for node in plan.nodes]
         self.values: list[dict[str, Any] | None] = [None] * count
@@ -137,6 +148,10 @@ class RunState:
                 trigger=self.options.trigger,
             )
         )
+        if self._defer:
+            self.quiet = True
+            self._sink = self.publish
+            self.publish = self._wake
         if self.options.deadline_s is not None:
             self.scope.set_deadline(self.options.deadline_s, self._deadline_expired)
         self._stack.extend(node for node in self.plan.nodes if node.waits_for == 0)
@@ -197,6 +212,47 @@ class RunState:
         if not self.done.done():
             self.done.set_result(None)
 
+    def _wake(self, event: Event) -> None:
+        """An event while node events are deferred: the deferred ones go first."""
+        self.materialize()
+        self.publish(event)
+
+    def materialize(self) -> None:
+        """Publish the deferred node events (in seq order) and publish every later event as it comes."""
+        self._defer = False  # called before the run started: it never defers
+        if not self.quiet:
+            return
+        self.quiet = False
+        self.publish = sink = self._sink
+        if self._sealed:  # the run ended quietly: its history keeps only its start and end
+            return
+        run_id = self.run_id
+        events: list[Event] = []
+        for plan, state in zip(self.plan.nodes, self.states, strict=True):
+            if state is None:
+                continue
+            node_id = plan.node.id
+            if state.seq_started is not None:
+                ts = state.started or 0.0
+                events.append(NodeStarted(run_id=run_id, seq=state.seq_started, ts=ts, node_id=node_id, attempt=1))
+            if state.seq_done is not None:
+                seq, ts = state.seq_done, state.finished or 0.0
+                for port, value in (state.outputs or {}).items():
+                    shown, cut = preview(value)
+                    events.append(
+                        NodeOutput(
+                            run_id=run_id, seq=seq, ts=ts, node_id=node_id, port=port, preview=shown, truncated=cut
+                        )
+                    )
+                    seq += 1
+                duration, cached = state.duration_ms, state.cached
+                events.append(
+                    NodeSucceeded(run_id=run_id, seq=seq, ts=ts, node_id=node_id, duration_ms=duration, cached=cached)
+                )
+        events.sort(key=_seq)
+        for event in events:
+            sink(event)
+
     def finish(self, status: str, outputs: dict[str, Any], duration_ms: float) -> None:
         """Emit the final ``run_finished``.
 
@@ -204,6 +260,10 @@ class RunState:
         that reference cycle the run is freed as soon as the last reference goes, not by the cycle collector.
         """
         self.env.progress = _dropped_progress
+        if self.quiet:
+            if status == "succeeded":  # nothing but successes: the deferred node events are never needed
+                self._sealed = True
+            self.materialize()
         previews = {name: preview(value, 16_384)[0] for name, value in outputs.items()}
         self.publish(
             RunFinished(
@@ -325,18 +385,26 @@ class RunState:
         state.status = "succeeded"
         state.outputs = outputs
         state.finished = time.time()
-        node_id = node.node.id
-        run_id = self.run_id
-        publish = self.publish
-        for port, value in outputs.items():
-            self.publish_output(node_id, port, value)
-        self.settle(node, node.out_edges, outputs, None)
-        seq = self.next_seq()
-        publish(
-            NodeSucceeded(
-                run_id=run_id, seq=seq, ts=time.time(), node_id=node_id, duration_ms=duration_ms, cached=state.cached
+        if self.quiet:  # seqs for its node_output events and node_succeeded, built only if asked for
+            state.seq_done = self.seq + 1
+            state.duration_ms = duration_ms
+            self.seq += len(outputs) + 1
+            self.settle(node, node.out_edges, outputs, None)
+        else:
+            node_id = node.node.id
+            for port, value in outputs.items():
+                self.publish_output(node_id, port, value)
+            self.settle(node, node.out_edges, outputs, None)
+            self.publish(
+                NodeSucceeded(
+                    run_id=self.run_id,
+                    seq=self.next_seq(),
+                    ts=time.time(),
+                    node_id=node_id,
+                    duration_ms=duration_ms,
+                    cached=state.cached,
+                )
             )
-        )
         self.remember(node, state, outputs)
         self.node_done()
 

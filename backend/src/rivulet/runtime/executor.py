@@ -56,6 +56,10 @@ class RunOptions:
     """Outputs to reuse by node id (from an earlier run) instead of running those nodes."""
     rerun: frozenset[str] | None = None
     """Nodes that must execute even when reusable or cached (a partial re-run's selection)."""
+    defer_node_events: bool = False
+    """Build the ``node_started``/``node_output``/``node_succeeded`` events of nodes that succeed only when asked
+    for (``RunHandle.materialize``), or never when the run succeeds without any other event: for runs whose
+    history keeps only their start and end. Any other event builds them first, so the events seen are the same."""
 
 
 @dataclass(slots=True)
@@ -135,7 +139,12 @@ class RunHandle:
 
     def redirect(self, publish: Callable[[Event], None]) -> None:
         """Send the run's next events to ``publish`` (a run recorded at its end going live)."""
+        self._state.materialize()
         self._state.publish = publish
+
+    def materialize(self) -> None:
+        """Publish the node events deferred so far (``RunOptions.defer_node_events``) and stop deferring."""
+        self._state.materialize()
 
     def cancel(self, message: str = "cancelled by user") -> bool:
         """Request cancellation; ``False`` when the run already ended or is already being cancelled."""

@@ -236,7 +236,10 @@ class RunService:
             Exception: With ``durable``, the run could not be recorded (the store's error, after retries).
         """
         # endpoint calls are not re-run from the editor: keep their node outputs out of the re-run cache
-        record, options = await self._prepare(graph, request, None, keep_outputs=False)
+        # a summary drops node events from the history, unless something happens that keeps the run whole
+        record, options = await self._prepare(
+            graph, request, None, keep_outputs=False, defer_node_events=history == "summary"
+        )
         collected: list[Event] = []
         handle = self.executor.open(graph, run_id=record.id, options=options, publish=collected.append)
         task = asyncio.current_task()
@@ -253,9 +256,17 @@ class RunService:
             recorded.set_result(None)
 
     async def _prepare(
-        self, graph: CompiledGraph, request: RunRequest, run_id: str | None, *, keep_outputs: bool = True
+        self,
+        graph: CompiledGraph,
+        request: RunRequest,
+        run_id: str | None,
+        *,
+        keep_outputs: bool = True,
+        defer_node_events: bool = False,
     ) -> tuple[RunRecord, RunOptions]:
-        options, reuse_from = await self._options(graph, request, keep_outputs=keep_outputs)
+        options, reuse_from = await self._options(
+            graph, request, keep_outputs=keep_outputs, defer_node_events=defer_node_events
+        )
         record = RunRecord(
             id=run_id or random_id(),
             flow_id=graph.flow_id,
@@ -290,7 +301,7 @@ class RunService:
         events = active.collected
         # a summary drops node events, but the chunks of a streamed output are its value: keep those runs whole
         streamed = any(hasattr(value, "__aiter__") for value in result.outputs.values())
-        if history == "summary" and result.status == "succeeded" and not streamed and len(events) > 2:
+        if history == "summary" and result.status == "succeeded" and not streamed:
             finished = FinishedRun(run=record, nodes=[], events=[events[0], msgspec.structs.replace(events[-1], seq=2)])
         else:
             finished = FinishedRun(run=record, nodes=result.node_records(), events=events)
@@ -303,6 +314,7 @@ class RunService:
     def _go_live(self, active: _Active) -> asyncio.Future[None]:
         """Start recording a run recorded at its end live (idempotent); the future is done once it is."""
         if active.going_live is None:
+            active.handle.materialize()  # its deferred node events first, then every event as it comes
             active.going_live = asyncio.ensure_future(self._make_live(active))
         return active.going_live
 
@@ -315,7 +327,7 @@ class RunService:
         active.handle.redirect(publish)
 
     async def _options(
-        self, graph: CompiledGraph, request: RunRequest, *, keep_outputs: bool
+        self, graph: CompiledGraph, request: RunRequest, *, keep_outputs: bool, defer_node_events: bool
     ) -> tuple[RunOptions, str | None]:
         editor = request.trigger == "editor"
         cache = self.executor.shared.cache
@@ -326,6 +338,7 @@ class RunService:
             deadline_s=request.deadline_s or self.config.default_deadline_s,
             use_cache=editor,
             record_outputs=keep_outputs and cache is not None,
+            defer_node_events=defer_node_events,
         )
         if request.from_node is None and request.only_nodes is None:
             return base, None
@@ -396,6 +409,8 @@ class RunService:
         active = self._active.get(run_id)
         pending = self.recorder.pending(run_id)
         if pending is not None or (active is not None and active.collected is not None):
+            if active is not None and pending is None:
+                active.handle.materialize()
             known = pending.events if pending is not None else active.collected if active is not None else None
             events = [event for event in known or () if event.seq > after_seq]
             return events if limit is None else events[:limit]
