@@ -75,6 +75,17 @@ async def test_bad_body_is_a_422_naming_the_field(live_server: LiveServer) -> No
     assert not_json.status_code == 422
 
 
+async def test_every_method_reaches_the_gateway_and_a_huge_body_is_a_413(live_server: LiveServer) -> None:
+    async with live_server.client() as client:
+        await create_and_publish(client, greet_flow())
+        others = {m: await client.request(m, "/f/greet", json={"name": "x"}) for m in ("PUT", "PATCH", "DELETE", "GET")}
+        huge = await client.post("/f/greet", content=b"{" + b" " * 11_000_000 + b"}")
+    assert {m: r.status_code for m, r in others.items()} == dict.fromkeys(others, 405)
+    assert all(r.json()["code"] == "http_405" for r in others.values())
+    assert huge.status_code == 413
+    assert huge.json()["code"] == "http_413"
+
+
 async def test_a_get_endpoint_takes_its_fields_from_the_query(live_server: LiveServer) -> None:
     async with live_server.client() as client:
         await create_and_publish(client, greet_flow("hello", method="GET"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from litestar import Litestar
+from litestar._asgi.routing_trie.types import PathParameterSentinel
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -143,7 +144,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
         settings: Process settings.
         database_url: The PostgreSQL to use; ``None`` builds an app without storage (schema export only).
     """
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             AuthController,
@@ -172,3 +173,19 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    _route_asgi_path_parameters(app)
+    return app
+
+
+def _route_asgi_path_parameters(app: Litestar) -> None:
+    """Let the ASGI route ``/f/{slug}`` (``GatewayController.call``) be reached by every HTTP method.
+
+    Litestar 2.25 stores an ASGI route's path parameter definitions under the key ``"asgi"`` but looks them up
+    under the request's method, so a request to an ASGI route with a path parameter fails with a KeyError.
+    Copying the definitions under each method's key is what the lookup expects (a test calls the route with
+    each method, so a Litestar release that changes this is caught).
+    """
+    node = app.asgi_router.root_route_map_node.children["f"].children[PathParameterSentinel]
+    parameters = node.path_parameters["asgi"]
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"):
+        node.path_parameters.setdefault(method, parameters)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar import Controller, Request, Response, get, route
-from litestar.exceptions import MethodNotAllowedException
+from litestar import Controller, Request, Response, asgi, get
+from litestar.exceptions import ClientException, HTTPException, MethodNotAllowedException
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Receive, Scope, Send  # noqa: TC002 - litestar reads handler annotations at runtime
 
 from rivulet.domain.auth.controller import principal_of
 from rivulet.domain.endpoints.openapi import endpoints_openapi
@@ -41,8 +41,6 @@ from rivulet.storage.postgres.endpoints import CallRecord
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
-
-    from litestar.types import Receive, Scope, Send
 
     from rivulet.publishing.registry import LiveEndpoint
     from rivulet.runtime.executor import RunResult
@@ -191,18 +189,15 @@ class GatewayController(Controller):
             raise NotFoundError(f"run {run_id!r} not found for /f/{slug}", extra={"run_id": run_id})
         return detail
 
-    @route(
-        "/{slug:str}",
-        http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        status_code=200,
-        summary="Call a published flow",
-        description="See `GET /f/openapi.json` for each endpoint's body, response and `?wait=false`.",
-    )
-    async def call(self, request: Request[Any, Any, Any]) -> ASGIApp:
-        """The hot path of every endpoint call: no parameters to parse or inject and an ASGI app for an answer.
+    @asgi("/{slug:str}", copy_scope=False)
+    async def call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Call a published flow (any method; each endpoint's body, response and ``?wait`` are in /f/openapi.json).
 
-        Authentication, routing and the problem+json error mapping still run around it, as for any handler.
+        The hot path of every endpoint call is a plain ASGI handler: no signature model, parameter parsing,
+        dependency injection or response conversion. Authentication, routing and the problem+json error mapping
+        still run around it, as for any handler.
         """
+        request = Request[Any, Any, Any](scope, receive, send)
         started = time.perf_counter()
         called_at = datetime.now(UTC)
         principal = principal_of(request)
@@ -232,7 +227,7 @@ class GatewayController(Controller):
                         created_at=called_at,
                     )
                 )
-        return response
+        await response(scope, receive, send)
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
@@ -252,6 +247,23 @@ def _query(request: Request[Any, Any, Any]) -> tuple[bool, dict[str, str]]:
             extra={"errors": [{"path": "$.wait", "field": "wait", "message": "expected true or false"}]},
         )
     return wait in _TRUE, query
+
+
+async def _body(receive: Receive, slug: str, limit: int | None) -> bytes:
+    """The request body (an ASGI handler reads its own), refused past the app's ``request_max_body_size``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientException(f"the client disconnected before sending the body of /f/{slug}")
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise HTTPException(status_code=413, detail=f"the request body of /f/{slug} exceeds {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class _JSONReply:
@@ -284,7 +296,13 @@ async def _call(
         raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
     _admit(services, principal, live, request.method)
     wait, query = _query(request)
-    inputs = _decode_body(live, b"" if live.record.method == "GET" else await request.body(), query)
+    limit = request.app.request_max_body_size
+    raw = (
+        b""
+        if live.record.method == "GET"
+        else await _body(request.receive, slug, limit if isinstance(limit, int) else None)
+    )
+    inputs = _decode_body(live, raw, query)
     limit = live.record.concurrency_limit
     if not services.concurrency.try_enter(slug, limit):
         raise RateLimitedError(f"/f/{slug} is already running {limit} calls", retry_after_s=1.0)
