@@ -88,11 +88,6 @@ async def _attempt(run: RunState, node: NodePlan, values: dict[str, Any]) -> dic
     semaphore = run.shared.semaphores.get(node.operator_id)
     if semaphore is None:
         if node.timeout_s is None:
-            if not node.node.spec.cpu_bound:  # the common case, without one more coroutine
-                operator = node.node.operator
-                ctx = NodeContext(run.env, node.node.id)
-                result = await node.instance.run(ctx, node.node.params, operator.build_inputs(values))
-                return operator.output_values(result)
             return await _call(run, node, values)
         async with asyncio.timeout(node.timeout_s):
             return await _call(run, node, values)
@@ -116,6 +111,11 @@ async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str,
                 NodeStarted(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, attempt=attempt)
             )
         try:
+            if node.direct:  # the common case, without a coroutine per layer
+                operator = node.node.operator
+                ctx = NodeContext(run.env, node_id)
+                result = await node.instance.run(ctx, node.node.params, operator.build_inputs(state.inputs or {}))
+                return operator.output_values(result)
             return await _attempt(run, node, state.inputs or {})
         except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
             error = error_info(exc, node, attempt)
@@ -169,7 +169,7 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
             if node.stream_ports and any(port in outputs for port in node.stream_ports):
                 await _stream(run, node, state, outputs, started)
                 return
-            if any(isinstance(value, Deferred) for value in outputs.values()):
+            if _has_deferred(outputs):
                 try:
                     outputs = await _resolve_deferred(outputs)
                 except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
@@ -190,6 +190,13 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
             state.status = "cancelled"
             state.finished = time.time()
             return
+
+
+def _has_deferred(outputs: dict[str, Any]) -> bool:
+    for value in outputs.values():  # noqa: SIM110 - a loop, not any(genexpr): this runs for every node
+        if isinstance(value, Deferred):
+            return True
+    return False
 
 
 async def _resolve_deferred(outputs: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class NodePlan:
 
     __slots__ = (
         "cacheable",
+        "direct",
         "has_inputs",
         "index",
         "instance",
@@ -60,6 +61,8 @@ class NodePlan:
         self.operator_id = node.spec.id
         self.instance: Operator[Any, Any, Any] = node.operator()
         self.timeout_s = node.policy.timeout_s if node.policy.timeout_s is not None else node.spec.timeout_s
+        self.direct = node.spec.concurrency is None and self.timeout_s is None and not node.spec.cpu_bound
+        """An attempt is a plain await of the operator in the node's task (no limit, timeout or thread)."""
         self.required = tuple(port.name for port in node.inputs if port.required)
         self.stream_ports = frozenset(port.name for port in node.outputs if port.type.name == "Stream")
         self.cacheable = node.spec.cacheable and node.policy.cache and not self.stream_ports
