@@ -118,3 +118,17 @@ async def test_submit_waits_while_max_pending_runs_are_queued() -> None:
     await asyncio.wait_for(third, 5)
     await recorder.close()
     assert sorted(run_id for write in store.writes for run_id in write) == ["a", "b", "c"]
+
+
+async def test_a_refused_submitted_run_is_logged_once_by_id(caplog: pytest.LogCaptureFixture) -> None:
+    store = Store(bad=frozenset({"bad"}))
+    recorder = RunRecorder(store.write, retries=0)
+    store.gate.clear()
+    for run_id in ("a", "bad", "b"):
+        await recorder.submit(finished(run_id))
+    store.gate.set()
+    await recorder.close()
+    assert sorted(run_id for write in store.writes for run_id in write) == ["a", "b"]
+    refused = [r for r in caplog.records if r.getMessage() == "a submitted run could not be recorded"]
+    assert [getattr(r, "run_id", None) for r in refused] == ["bad"]
+    assert recorder.pending("bad") is None

@@ -51,7 +51,7 @@ def _empty() -> dict[str, Any]:
     return {}
 
 
-class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A located, client-safe description of a failure."""
 
     code: str
@@ -68,7 +68,10 @@ class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Structured context (expected values, limits)."""
 
 
-class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
+    # gc=False (inherited): events are plain data that never reference back to anything holding them, so the
+    # cycle collector need not track them (a busy endpoint keeps thousands queued for the next group write)
+
     run_id: str
     """The run the event belongs to."""
     seq: int

@@ -28,13 +28,9 @@ if TYPE_CHECKING:
 __all__ = ("RunRecorder",)
 
 
-def _log_failure(future: asyncio.Future[None]) -> None:
-    if not future.cancelled() and (error := future.exception()) is not None:
-        _log.error("a submitted run could not be recorded", extra={"error": repr(error)})
-
-
-def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
-    if future.done():
+def _settle(future: asyncio.Future[None] | None, error: Exception | None) -> None:
+    """Tell the caller of ``record`` (a submitted run has no future: its failure is logged with its group)."""
+    if future is None or future.done():
         return
     if error is None:
         future.set_result(None)
@@ -72,7 +68,7 @@ class RunRecorder:
         self._room.set()
         self._retries = retries
         self._retry_delay_s = retry_delay_s
-        self._waiting: list[tuple[FinishedRun, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[FinishedRun, asyncio.Future[None] | None]] = []
         self._task: asyncio.Task[None] | None = None
         self.groups = 0
         """Writes done so far (a run count divided by this is the mean group size)."""
@@ -85,26 +81,26 @@ class RunRecorder:
         Raises:
             Exception: The store refused the group after every retry (nothing of the group is stored).
         """
-        await asyncio.shield(self._queue(run))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue(run, future)
+        await asyncio.shield(future)
 
     async def submit(self, run: FinishedRun) -> None:
         """Queue ``run`` and return at once, or once there is room when ``max_pending`` runs are queued."""
         while len(self._by_id) >= self._max_pending:
             self._room.clear()
             await self._room.wait()
-        self._queue(run).add_done_callback(_log_failure)
+        self._queue(run, None)
 
     def pending(self, run_id: str) -> FinishedRun | None:
         """A run queued or being written (not yet readable from the store)."""
         return self._by_id.get(run_id)
 
-    def _queue(self, run: FinishedRun) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _queue(self, run: FinishedRun, future: asyncio.Future[None] | None) -> None:
         self._waiting.append((run, future))
         self._by_id[run.run.id] = run
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="rivulet-run-recorder")
-        return future
 
     async def _drain(self) -> None:
         while self._waiting:
@@ -113,14 +109,17 @@ class RunRecorder:
             if error is not None and len(group) > 1:
                 # one bad run must not fail the others: write each alone, once
                 for run, future in group:
-                    _settle(future, await self._write_once([run]))
+                    alone = await self._write_once([run])
+                    if alone is not None and future is None:
+                        _log.error("a submitted run could not be recorded", extra={"run_id": run.run.id})
+                    _settle(future, alone)
                 self._forget(group)
                 continue
             for _, future in group:
                 _settle(future, error)
             self._forget(group)
 
-    def _forget(self, group: list[tuple[FinishedRun, asyncio.Future[None]]]) -> None:
+    def _forget(self, group: list[tuple[FinishedRun, asyncio.Future[None] | None]]) -> None:
         for run, _ in group:
             self._by_id.pop(run.run.id, None)
         if len(self._by_id) < self._max_pending:

@@ -302,7 +302,8 @@ class RunService:
         # a summary drops node events, but the chunks of a streamed output are its value: keep those runs whole
         streamed = any(hasattr(value, "__aiter__") for value in result.outputs.values())
         if history == "summary" and result.status == "succeeded" and not streamed:
-            finished = FinishedRun(run=record, nodes=[], events=[events[0], msgspec.structs.replace(events[-1], seq=2)])
+            summary = (events[0], msgspec.structs.replace(events[-1], seq=2))
+            finished = FinishedRun(run=record, nodes=(), events=summary)
         else:
             finished = FinishedRun(run=record, nodes=result.node_records(), events=events)
         if durable:
@@ -389,7 +390,7 @@ class RunService:
         if active is not None and active.collected is not None:  # not stored yet
             return RunDetail(run=active.record, nodes=active.handle.node_records(), last_seq=active.handle.last_seq)
         if (pending := self.recorder.pending(run_id)) is not None:  # ended, being written
-            return RunDetail(run=pending.run, nodes=pending.nodes, last_seq=pending.events[-1].seq)
+            return RunDetail(run=pending.run, nodes=list(pending.nodes), last_seq=pending.events[-1].seq)
         record = await self.runs.get_run(run_id)
         if active is not None:
             return RunDetail(run=record, nodes=active.handle.node_records(), last_seq=active.handle.last_seq)

@@ -70,13 +70,20 @@ class Authenticator:
 
 
 def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, str]:
-    header = connection.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip(), "bearer"
-    api_key = connection.headers.get("x-api-key")
+    # the raw header list, not ``connection.headers``: every request comes through here, and building the
+    # header mapping costs more than the whole scan
+    authorization = api_key = None
+    for name, value in connection.scope["headers"]:
+        if name == b"authorization":
+            authorization = value if authorization is None else authorization
+        elif name == b"x-api-key":
+            api_key = value if api_key is None else api_key
+    if authorization is not None:
+        scheme, _, secret = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() == "bearer" and secret.strip():
+            return secret.strip(), "bearer"
     if api_key:
-        return api_key.strip(), "api_key"
+        return api_key.decode("latin-1").strip(), "api_key"
     cookie = connection.cookies.get(SESSION_COOKIE)
     if cookie:
         return cookie, "cookie"

@@ -6,18 +6,14 @@ Each store is a Protocol with a memory and a PostgreSQL implementation, and one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
 from rivulet.compiler.flow import FlowDocument
 from rivulet.runtime.events import ErrorInfo, Event, RunStatus
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
 
 __all__ = (
     "FinishedRun",
@@ -139,8 +135,8 @@ RunTrigger = Literal["editor", "api", "schedule", "cli"]
 NodeStatus = Literal["pending", "running", "succeeded", "failed", "skipped", "cancelled"]
 
 
-class RunRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One execution of a flow version."""
+class RunRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One execution of a flow version (plain data: not tracked by the cycle collector)."""
 
     id: str
     flow_id: str
@@ -159,7 +155,7 @@ class RunRecord(msgspec.Struct, frozen=True, kw_only=True):
     finished_at: datetime | None = None
 
 
-class NodeRunRecord(msgspec.Struct, frozen=True, kw_only=True):
+class NodeRunRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The state of one node in one run; previews are bounded to a few KB."""
 
     node_id: str
@@ -187,13 +183,15 @@ class RunQuery(msgspec.Struct, frozen=True, kw_only=True):
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FinishedRun:
-    """A whole run recorded at once after it ended: the run row, its node states and every event it published."""
+class FinishedRun(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A whole run recorded at once after it ended: the run row, its node states and every event it published.
+
+    Plain data, not tracked by the cycle collector (a busy endpoint keeps thousands queued for a group write).
+    """
 
     run: RunRecord
-    nodes: list[NodeRunRecord]
-    events: list[Event]
+    nodes: Sequence[NodeRunRecord]
+    events: Sequence[Event]
 
 
 class RunStore(Protocol):

@@ -197,7 +197,7 @@ class GatewayController(Controller):
         dependency injection or response conversion. Authentication, routing and the problem+json error mapping
         still run around it, as for any handler.
         """
-        request = Request[Any, Any, Any](scope, receive, send)
+        request: Request[Any, Any, Any] = Request(scope, receive, send)
         started = time.perf_counter()
         called_at = datetime.now(UTC)
         principal = principal_of(request)

@@ -31,7 +31,7 @@ class EndpointRecord(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime | None = None
 
 
-class CallRecord(msgspec.Struct, frozen=True, kw_only=True):
+class CallRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One audited call of an endpoint."""
 
     slug: str
