@@ -10,7 +10,7 @@ import pytest
 from jinja2.exceptions import SecurityError
 
 from rivulet.lib.exceptions import OperatorError
-from rivulet.sdk.templating import JINJA, MAX_VARIABLES, compile_template, template_variables
+from rivulet.sdk.templating import JINJA, MAX_VARIABLES, compile_template, render_template, template_variables
 from rivulet_operators.core import template as core_template
 from rivulet_operators.llm import prompt_template
 from tests.unit.operators.conftest import FakeContext, run_operator
@@ -62,3 +62,40 @@ async def test_both_template_operators_report_render_failures_at_the_node(operat
         await run_operator(operator, {"template": "{{ doc.title }}"}, {"doc": {"text": "x"}})
     assert info.value.operator_id == operator_id
     assert info.value.node_id == FakeContext().node_id
+
+
+class _Shouty:
+    def __str__(self) -> str:
+        return "LOUD"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "plain text",
+        "{{ a }}",
+        "{{ a }}.",
+        "Hello, {{ a }} and {{ b }}!\n",
+        "{{ a }}{{ a }}{{ b }}",
+        "  {{- a -}}  \n {{ b }}",
+        "{{ a|upper }} {{ b }}",  # not a plain substitution: rendered by jinja
+        "{% if a %}{{ b }}{% endif %}",
+        "{{ a.real }}",
+    ],
+)
+@pytest.mark.parametrize("a", ["x", 3, 2.5, None, True, [1, "2"], {"k": "v"}, _Shouty()])
+def test_a_substitution_renders_exactly_what_jinja_renders(source: str, a: Any) -> None:
+    values = {"a": a, "b": "<b>&"}
+    template, _ = compile_template(source)
+    try:
+        expected = template.render(values)
+    except Exception:  # noqa: BLE001 - the same failure must surface as an OperatorError
+        with pytest.raises(OperatorError):
+            render_template(source, values, spec=core_template.SPEC, ctx=FakeContext())
+        return
+    assert render_template(source, values, spec=core_template.SPEC, ctx=FakeContext()) == expected
+
+
+def test_a_missing_variable_still_fails_like_jinja() -> None:
+    with pytest.raises(OperatorError, match="'b' is undefined"):
+        render_template("{{ a }} {{ b }}", {"a": 1}, spec=core_template.SPEC, ctx=FakeContext())

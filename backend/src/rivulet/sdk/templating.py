@@ -13,7 +13,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rivulet.lib.exceptions import OperatorError
@@ -53,23 +53,49 @@ def syntax_message(exc: TemplateSyntaxError, what: str) -> str:
     return f"{what} has a syntax error at line {exc.lineno}: {exc.message}"
 
 
-@functools.lru_cache(maxsize=512)
+_Parts = tuple[tuple[bool, str], ...]
+"""A substitution-only template: ``(is_variable, text or name)`` in order."""
+
+
+def _substitution_parts(ast: nodes.Template) -> _Parts | None:
+    """The parts of a template made only of text and plain ``{{ name }}`` outputs, else ``None``."""
+    parts: list[tuple[bool, str]] = []
+    for statement in ast.body:
+        if not isinstance(statement, nodes.Output):
+            return None
+        for item in statement.nodes:
+            if isinstance(item, nodes.TemplateData):
+                parts.append((False, item.data))
+            elif isinstance(item, nodes.Name) and item.ctx == "load":
+                parts.append((True, item.name))
+            else:
+                return None
+    return tuple(parts)
+
+
 def compile_template(source: str) -> tuple[Template, tuple[str, ...]]:
     """Compile ``source`` once (cached by source) with the variables it reads, sorted.
 
     Raises:
         ValueError: A syntax error, with its line.
     """
+    template, names, _ = _compile(source)
+    return template, names
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(source: str) -> tuple[Template, tuple[str, ...], _Parts | None]:
     try:
         ast = JINJA.parse(source)
     except TemplateSyntaxError as exc:
         raise ValueError(syntax_message(exc, "template")) from exc
     builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     names = sorted(meta.find_undeclared_variables(ast) - builtins)
+    parts = _substitution_parts(ast)  # before compiling: jinja's optimizer may rewrite the tree
     template = JINJA.from_string(ast)
     # the sandbox's globals never change: a plain dict spares jinja a ChainMap walk on every render
     template.globals = dict(template.globals)
-    return template, tuple(names)
+    return template, tuple(names), parts
 
 
 def template_variables(source: str) -> tuple[str, ...]:
@@ -106,7 +132,10 @@ def render_template(source: str, values: Mapping[str, Any], *, spec: OperatorSpe
         OperatorError: Rendering failed (undefined name or attribute, sandbox violation, ...), located at the
             operator ``spec`` and the node running it.
     """
-    template, _ = compile_template(source)
+    template, _, parts = _compile(source)
+    if parts is not None and all(name in values for variable, name in parts if variable):
+        # text and plain {{ name }} only: what jinja renders (str of each value), without a render context
+        return "".join([str(values[text]) if variable else text for variable, text in parts])
     try:
         return template.render(values)
     except TemplateError as exc:
