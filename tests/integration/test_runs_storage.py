@@ -12,7 +12,7 @@ import pytest
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.runtime.events import ErrorInfo, NodeOutput, NodeStarted, RunFinished, RunStarted
 from rivulet.runtime.postgres import PostgresEventBus
-from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
+from rivulet.storage.base import FinishedRun, NodeRunRecord, RunQuery, RunRecord
 from rivulet.storage.memory import MemoryRunStore
 from rivulet.storage.postgres.runs import PostgresRunStore
 
@@ -142,3 +142,42 @@ async def test_event_payloads_with_escapes_round_trip(store: RunStore) -> None:
     event = NodeOutput(run_id="esc", seq=1, ts=time.time(), node_id="n\t1", port="p", preview={"k\n": [tricky]})
     await store.append_events([event])
     assert await store.list_events("esc") == [event]
+
+
+async def test_record_runs_stores_whole_finished_runs_in_one_go(store: RunStore) -> None:
+    now = datetime.now(UTC)
+    tricky = 'back\\slash\ttab\nnewline "quote" \\N ünïcode \u2028'
+    error = ErrorInfo(code="operator_error", message=tricky, node_id="n1", operator_id="core.x", attempt=2)
+    failed = RunRecord(
+        id="rec-failed", flow_id="f", flow_version=3, status="failed", trigger="api", inputs={"q": tricky},
+        outputs={}, error=error, owner="me", created_at=now, started_at=now, finished_at=now,
+    )  # fmt: skip
+    quiet = RunRecord(
+        id="rec-ok", flow_id="f", flow_version=3, status="succeeded", trigger="schedule", inputs={},
+        outputs={"text": [1, {"a": None}]}, reuse_from="rec-failed", created_at=now, started_at=now, finished_at=now,
+    )  # fmt: skip
+    node = NodeRunRecord(node_id="n1", status="failed", attempts=2, error=error, inputs_preview={"x": tricky})
+    failed_events = [
+        RunStarted(run_id="rec-failed", seq=1, ts=1.0, flow_id="f", flow_version=3, node_ids=("n1",), trigger="api"),
+        NodeStarted(run_id="rec-failed", seq=2, ts=2.0, node_id="n1", attempt=1),
+        RunFinished(run_id="rec-failed", seq=3, ts=3.0, status="failed", outputs={}, error=error, duration_ms=5.0),
+    ]
+    quiet_events = [
+        RunStarted(run_id="rec-ok", seq=1, ts=1.0, flow_id="f", flow_version=3, node_ids=("n1",), trigger="schedule"),
+        RunFinished(run_id="rec-ok", seq=2, ts=2.0, status="succeeded", outputs={"text": "x"}, duration_ms=1.5),
+    ]
+    await store.record_runs(
+        [
+            FinishedRun(run=failed, nodes=[node], events=failed_events),
+            FinishedRun(run=quiet, nodes=(), events=quiet_events),
+        ]
+    )
+    assert await store.get_run("rec-failed") == failed
+    assert await store.get_run("rec-ok") == quiet
+    assert await store.list_node_runs("rec-failed") == [node]
+    assert await store.list_node_runs("rec-ok") == []
+    assert await store.list_events("rec-failed") == failed_events
+    assert await store.list_events("rec-ok", after_seq=1) == quiet_events[1:]
+    with pytest.raises(ConflictError):
+        await store.record_runs([FinishedRun(run=quiet, nodes=(), events=quiet_events)])
+    assert await store.list_events("rec-ok") == quiet_events  # the refused group changed nothing

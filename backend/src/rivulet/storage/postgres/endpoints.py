@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, LiteralString
 
 import msgspec
 from psycopg.rows import dict_row
@@ -62,8 +62,11 @@ _COLUMNS = (
     "slug, method, flow_id, flow_version, trigger_node_id, concurrency_limit, published_by, created_at, updated_at"
 )
 
-_COPY_CALLS = (
-    "COPY endpoint_calls (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at) FROM STDIN"
+_encoder = msgspec.json.Encoder()
+_INSERT_CALLS: LiteralString = (
+    "INSERT INTO endpoint_calls (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at)"
+    " SELECT slug, caller, api_key_id, user_id, run_id, status, duration_ms, coalesce(created_at, clock_timestamp())"
+    " FROM json_populate_recordset(NULL::endpoint_calls, %s::json)"
 )
 
 
@@ -139,14 +142,11 @@ class EndpointStore:
             return [_endpoint(row) for row in await cur.fetchall()]
 
     async def record_calls(self, calls: list[CallRecord]) -> None:
-        """Append audited calls (one ``COPY``); a call without ``created_at`` is stamped now."""
+        """Append audited calls (one JSON document expanded into rows by PostgreSQL); unstamped ones get now."""
         if not calls:
             return
-        now = datetime.now(UTC)
-        async with self._pool.connection() as conn, conn.cursor() as cur, cur.copy(_COPY_CALLS) as copy:
-            for c in calls:
-                who = (c.caller, c.api_key_id, c.user_id)
-                await copy.write_row((c.slug, *who, c.run_id, c.status, c.duration_ms, c.created_at or now))
+        async with self._pool.connection() as conn:
+            await conn.execute(_INSERT_CALLS, (_encoder.encode(calls).decode(),))
 
     async def calls(self, slug: str, limit: int = 100) -> list[CallRecord]:
         """The latest audited calls of an endpoint, newest first."""

@@ -43,15 +43,32 @@ _UPSERT_BATCHES = (
     " ON CONFLICT (run_id, seq_from) DO UPDATE SET seq_to = EXCLUDED.seq_to, payload = EXCLUDED.payload"
     " WHERE EXCLUDED.seq_to > run_event_batches.seq_to"
 )
-_COPY_RUNS = (
-    "COPY runs (id, flow_id, flow_version, status, trigger, inputs, outputs, error, reuse_from, owner, created_at,"
-    " started_at, finished_at) FROM STDIN"
-)
 _COPY_NODE_RUNS = (
     "COPY node_runs (run_id, node_id, status, attempts, cached, started_at, finished_at, duration_ms, error,"
     " inputs_preview, outputs_preview) FROM STDIN"
 )
-_COPY_BATCHES = "COPY run_event_batches (run_id, seq_from, seq_to, payload) FROM STDIN"
+_INSERT_RUNS: LiteralString = (
+    "INSERT INTO runs (id, flow_id, flow_version, status, trigger, inputs, outputs, error, reuse_from, owner,"
+    " created_at, started_at, finished_at)"
+    " SELECT id, flow_id, flow_version, status, trigger, inputs, outputs, error, reuse_from, owner, created_at,"
+    " started_at, finished_at FROM json_populate_recordset(NULL::runs, %s::json)"
+)
+_INSERT_BATCHES: LiteralString = (
+    "INSERT INTO run_event_batches (run_id, seq_from, seq_to, payload)"
+    " SELECT run_id, seq_from, seq_to, convert_to(payload::text, 'UTF8')"
+    " FROM json_to_recordset(%s::json) AS b(run_id text, seq_from integer, seq_to integer, payload json)"
+)
+
+
+class _BatchRow(msgspec.Struct, frozen=True, gc=False):
+    """One ``run_event_batches`` row of a group write (the events embedded as the JSON they are stored as)."""
+
+    run_id: str
+    seq_from: int
+    seq_to: int
+    payload: msgspec.Raw
+
+
 _JSON_FIELDS = ("inputs", "outputs", "error", "inputs_preview", "outputs_preview")
 
 
@@ -89,7 +106,7 @@ def _merge(batches: list[list[Event]], after_seq: int, limit: int | None) -> lis
 
 
 def _run_row(run: RunRecord) -> tuple[Any, ...]:
-    """The ``runs`` columns of ``run``, in ``INSERT``/``COPY`` order."""
+    """The ``runs`` columns of ``run``, in ``INSERT`` order."""
     error = None if run.error is None else _json(run.error)
     return (
         run.id, run.flow_id, run.flow_version, run.status, run.trigger, _json(run.inputs), _json(run.outputs), error,
@@ -248,31 +265,29 @@ class PostgresRunStore:
             await conn.execute(query, params)
 
     async def record_runs(self, runs: Sequence[FinishedRun]) -> None:
-        """``COPY`` into runs, node states and event batches (one row per run), in one transaction."""
+        """Insert runs, node states and event batches (one row per run) in one transaction.
+
+        Runs and event batches go as one JSON document each, expanded into rows by PostgreSQL: encoding a
+        group is one ``msgspec`` call, and the per-row work happens in the database process, not here.
+        """
         if not runs:
             return
-        run_rows: list[tuple[Any, ...]] = []
-        node_rows: list[tuple[Any, ...]] = []
-        batch_rows: list[tuple[Any, ...]] = []
-        for finished in runs:
-            run = finished.run
-            run_rows.append(_run_row(run))
-            node_rows.extend(_node_row(run.id, n) for n in finished.nodes)
-            if finished.events:
-                events = finished.events
-                batch_rows.append((run.id, events[0].seq, events[-1].seq, encoder.encode(events)))
+        records = [finished.run for finished in runs]
+        node_rows = [_node_row(f.run.id, n) for f in runs for n in f.nodes]
+        batches = [
+            _BatchRow(f.run.id, f.events[0].seq, f.events[-1].seq, msgspec.Raw(encoder.encode(f.events)))
+            for f in runs
+            if f.events
+        ]
         try:
             async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                copies: tuple[tuple[LiteralString, list[tuple[Any, ...]]], ...] = (
-                    (_COPY_RUNS, run_rows),
-                    (_COPY_NODE_RUNS, node_rows),
-                    (_COPY_BATCHES, batch_rows),
-                )
-                for statement, rows in copies:
-                    if rows:
-                        async with cur.copy(statement) as copy:
-                            for row in rows:
-                                await copy.write_row(row)
+                await cur.execute(_INSERT_RUNS, (encoder.encode(records).decode(),))
+                if node_rows:
+                    async with cur.copy(_COPY_NODE_RUNS) as copy:
+                        for row in node_rows:
+                            await copy.write_row(row)
+                if batches:
+                    await cur.execute(_INSERT_BATCHES, (encoder.encode(batches).decode(),))
         except psycopg.errors.UniqueViolation as exc:
             raise ConflictError(f"a run id already exists: {exc.diag.message_detail}") from None
 
