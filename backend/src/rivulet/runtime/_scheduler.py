@@ -82,8 +82,10 @@ class RunState:
         self._sink = self.publish
         self._sealed = False
         self._defer = options.defer_node_events
+        self._may_reuse = bool(options.reuse) or (shared.cache is not None and options.use_cache)
+        """Whether ``_lookup`` can find anything for this run (reused outputs or the cache)."""
         self.seq = 0
-        self.waiting = [node.waits_for for node in plan.nodes]
+        self.waiting = list(plan.waits)
         self.values: list[dict[str, Any] | None] = [None] * count
         self.states: list[NodeState | None] = [None] * count
         self.remaining = count
@@ -319,7 +321,7 @@ class RunState:
             return
         state = NodeState("running", values)
         self.states[node.index] = state
-        reused = self._lookup(node, state)
+        reused = self._lookup(node, state) if self._may_reuse else None
         if reused is not None:
             state.cached = True
             self.succeed(node, state, reused, 0.0)
@@ -405,7 +407,8 @@ class RunState:
                     cached=state.cached,
                 )
             )
-        self.remember(node, state, outputs)
+        if self.shared.cache is not None:
+            self.remember(node, state, outputs)
         self.node_done()
 
     def remember(self, node: NodePlan, state: NodeState, outputs: dict[str, Any]) -> None:

@@ -92,7 +92,7 @@ def _mode(edge: CompiledEdge, source: CompiledNode, target: CompiledNode) -> tup
 class ExecutionPlan:
     """Every node of a graph as a ``NodePlan`` in topological order, with edges resolved to plans."""
 
-    __slots__ = ("by_id", "graph", "nodes", "output_ids")
+    __slots__ = ("by_id", "graph", "nodes", "output_ids", "waits")
 
     def __init__(self, graph: CompiledGraph) -> None:
         self.graph = graph
@@ -103,6 +103,8 @@ class ExecutionPlan:
             for index, node_id in enumerate(graph.order)
         ]
         self.by_id = {plan.node.id: plan for plan in self.nodes}
+        self.waits = tuple(plan.waits_for for plan in self.nodes)
+        """Each node's ``waits_for``, in order (copied into every run)."""
         for plan in self.nodes:
             for edge_id in plan.node.outgoing:
                 edge = graph.edges[edge_id]

@@ -55,9 +55,11 @@ def syntax_message(exc: TemplateSyntaxError, what: str) -> str:
 
 _Parts = tuple[tuple[bool, str], ...]
 """A substitution-only template: ``(is_variable, text or name)`` in order."""
+_Substitution = tuple[_Parts, frozenset[str]]
+"""Its parts and the names it needs."""
 
 
-def _substitution_parts(ast: nodes.Template) -> _Parts | None:
+def _substitution(ast: nodes.Template) -> _Substitution | None:
     """The parts of a template made only of text and plain ``{{ name }}`` outputs, else ``None``."""
     parts: list[tuple[bool, str]] = []
     for statement in ast.body:
@@ -70,7 +72,7 @@ def _substitution_parts(ast: nodes.Template) -> _Parts | None:
                 parts.append((True, item.name))
             else:
                 return None
-    return tuple(parts)
+    return tuple(parts), frozenset(name for variable, name in parts if variable)
 
 
 def compile_template(source: str) -> tuple[Template, tuple[str, ...]]:
@@ -84,18 +86,18 @@ def compile_template(source: str) -> tuple[Template, tuple[str, ...]]:
 
 
 @functools.lru_cache(maxsize=512)
-def _compile(source: str) -> tuple[Template, tuple[str, ...], _Parts | None]:
+def _compile(source: str) -> tuple[Template, tuple[str, ...], _Substitution | None]:
     try:
         ast = JINJA.parse(source)
     except TemplateSyntaxError as exc:
         raise ValueError(syntax_message(exc, "template")) from exc
     builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     names = sorted(meta.find_undeclared_variables(ast) - builtins)
-    parts = _substitution_parts(ast)  # before compiling: jinja's optimizer may rewrite the tree
+    substitution = _substitution(ast)  # before compiling: jinja's optimizer may rewrite the tree
     template = JINJA.from_string(ast)
     # the sandbox's globals never change: a plain dict spares jinja a ChainMap walk on every render
     template.globals = dict(template.globals)
-    return template, tuple(names), parts
+    return template, tuple(names), substitution
 
 
 def template_variables(source: str) -> tuple[str, ...]:
@@ -132,10 +134,10 @@ def render_template(source: str, values: Mapping[str, Any], *, spec: OperatorSpe
         OperatorError: Rendering failed (undefined name or attribute, sandbox violation, ...), located at the
             operator ``spec`` and the node running it.
     """
-    template, _, parts = _compile(source)
-    if parts is not None and all(name in values for variable, name in parts if variable):
+    template, _, substitution = _compile(source)
+    if substitution is not None and substitution[1] <= values.keys():
         # text and plain {{ name }} only: what jinja renders (str of each value), without a render context
-        return "".join([str(values[text]) if variable else text for variable, text in parts])
+        return "".join([str(values[text]) if variable else text for variable, text in substitution[0]])
     try:
         return template.render(values)
     except TemplateError as exc:
