@@ -12,7 +12,10 @@ interleaved rounds; the script prints requests/s, p50 and p99 latency per round,
 of the bare route's (per round, median and best), and how many runs were recorded in how many group commits.
 Target: ≥ 70 %.
 
-Usage: ``.venv/bin/python bench/endpoint_bench.py [--seconds 10] [--connections 64] [--threads 2]``
+The server runs on the event loop ``rivulet serve`` runs on (uvicorn's ``loop="auto"``: uvloop, which
+``uvicorn[standard]`` installs); ``--loop asyncio`` measures on the pure-Python loop instead.
+
+Usage: ``.venv/bin/python bench/endpoint_bench.py [--seconds 10] [--connections 64] [--threads 2] [--loop auto]``
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 import httpx
 import msgspec
 import psycopg
+import uvicorn
 from litestar import post
 from litestar.params import JSONBody
 
@@ -116,7 +120,6 @@ async def main(args: argparse.Namespace) -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
-    import uvicorn
 
     with tempfile.TemporaryDirectory(prefix="rivulet-bench-") as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "home")
@@ -157,7 +160,9 @@ async def main(args: argparse.Namespace) -> int:
                     await task
         finally:
             pg.stop()
-    print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, POST {{'text': 'hi'}}, one uvicorn process")
+    loop = type(asyncio.get_running_loop()).__module__
+    load = f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, POST {{'text': 'hi'}}"
+    print(f"{load}, one uvicorn process on {loop}")
     ratios: list[float] = []
     for number, results in enumerate(rounds, 1):
         print(f"round {number}")
@@ -183,4 +188,11 @@ if __name__ == "__main__":
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the three routes")
     parser.add_argument("--pool", type=int, default=20, help="database pool size of the server")
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument(
+        "--loop", default="auto", help="uvicorn's event loop: auto (what `rivulet serve` uses), asyncio, uvloop"
+    )
+    arguments = parser.parse_args()
+    # the event loop `rivulet serve` runs on (uvicorn's choice: uvloop when installed, as it is by default)
+    factory = uvicorn.Config("bench:app", loop=arguments.loop).get_loop_factory()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        sys.exit(runner.run(main(arguments)))
