@@ -50,6 +50,12 @@ __all__ = ("RunState",)
 _SHUTDOWN = "the server shut down while the run was executing"
 
 
+def _output_event(run_id: str, seq: int, ts: float, node_id: str, *, port: str, value: Any) -> NodeOutput:
+    """``node_output`` with a bounded preview of ``value``."""
+    shown, cut = preview(value)
+    return NodeOutput(run_id=run_id, seq=seq, ts=ts, node_id=node_id, port=port, preview=shown, truncated=cut)
+
+
 def _seq(event: Event) -> int:
     return event.seq
 
@@ -109,18 +115,7 @@ class RunState:
 
     def publish_output(self, node_id: str, port: str, value: Any) -> None:
         """Emit ``node_output`` with a bounded preview of ``value``."""
-        shown, cut = preview(value)
-        self.publish(
-            NodeOutput(
-                run_id=self.run_id,
-                seq=self.next_seq(),
-                ts=time.time(),
-                node_id=node_id,
-                port=port,
-                preview=shown,
-                truncated=cut,
-            )
-        )
+        self.publish(_output_event(self.run_id, self.next_seq(), time.time(), node_id, port=port, value=value))
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -240,12 +235,7 @@ class RunState:
             if state.seq_done is not None:
                 seq, ts = state.seq_done, state.finished or 0.0
                 for port, value in (state.outputs or {}).items():
-                    shown, cut = preview(value)
-                    events.append(
-                        NodeOutput(
-                            run_id=run_id, seq=seq, ts=ts, node_id=node_id, port=port, preview=shown, truncated=cut
-                        )
-                    )
+                    events.append(_output_event(run_id, seq, ts, node_id, port=port, value=value))
                     seq += 1
                 duration, cached = state.duration_ms, state.cached
                 events.append(
