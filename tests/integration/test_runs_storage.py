@@ -160,7 +160,8 @@ async def test_record_runs_stores_whole_finished_runs_in_one_go(store: RunStore)
     failed_events = [
         RunStarted(run_id="rec-failed", seq=1, ts=1.0, flow_id="f", flow_version=3, node_ids=("n1",), trigger="api"),
         NodeStarted(run_id="rec-failed", seq=2, ts=2.0, node_id="n1", attempt=1),
-        RunFinished(run_id="rec-failed", seq=3, ts=3.0, status="failed", outputs={}, error=error, duration_ms=5.0),
+        NodeOutput(run_id="rec-failed", seq=3, ts=2.5, node_id="n1", port="p", preview={"nul": "a\x00b", "t": tricky}),
+        RunFinished(run_id="rec-failed", seq=4, ts=3.0, status="failed", outputs={}, error=error, duration_ms=5.0),
     ]
     quiet_events = [
         RunStarted(run_id="rec-ok", seq=1, ts=1.0, flow_id="f", flow_version=3, node_ids=("n1",), trigger="schedule"),

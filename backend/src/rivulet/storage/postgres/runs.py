@@ -55,18 +55,8 @@ _INSERT_RUNS: LiteralString = (
 )
 _INSERT_BATCHES: LiteralString = (
     "INSERT INTO run_event_batches (run_id, seq_from, seq_to, payload)"
-    " SELECT run_id, seq_from, seq_to, convert_to(payload::text, 'UTF8')"
-    " FROM json_to_recordset(%s::json) AS b(run_id text, seq_from integer, seq_to integer, payload json)"
+    " SELECT * FROM unnest(%s::text[], %s::int[], %s::int[], %b::bytea[])"
 )
-
-
-class _BatchRow(msgspec.Struct, frozen=True, gc=False):
-    """One ``run_event_batches`` row of a group write (the events embedded as the JSON they are stored as)."""
-
-    run_id: str
-    seq_from: int
-    seq_to: int
-    payload: msgspec.Raw
 
 
 _JSON_FIELDS = ("inputs", "outputs", "error", "inputs_preview", "outputs_preview")
@@ -267,18 +257,21 @@ class PostgresRunStore:
     async def record_runs(self, runs: Sequence[FinishedRun]) -> None:
         """Insert runs, node states and event batches (one row per run) in one transaction.
 
-        Runs and event batches go as one JSON document each, expanded into rows by PostgreSQL: encoding a
-        group is one ``msgspec`` call, and the per-row work happens in the database process, not here.
+        The run rows go as one JSON document expanded into rows by PostgreSQL (encoding a group is one ``msgspec``
+        call, and the per-row work happens in the database process, not here), the event batches as arrays.
         """
         if not runs:
             return
         records = [finished.run for finished in runs]
         node_rows = [_node_row(f.run.id, n) for f in runs for n in f.nodes]
-        batches = [
-            _BatchRow(f.run.id, f.events[0].seq, f.events[-1].seq, msgspec.Raw(encoder.encode(f.events)))
-            for f in runs
-            if f.events
-        ]
+        # event batches as binary arrays, not JSON: a payload is stored byte for byte (a NUL in a string included)
+        logged = [f for f in runs if f.events]
+        batches = (
+            [f.run.id for f in logged],
+            [f.events[0].seq for f in logged],
+            [f.events[-1].seq for f in logged],
+            [encoder.encode(f.events) for f in logged],
+        )
         try:
             async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 await cur.execute(_INSERT_RUNS, (encoder.encode(records).decode(),))
@@ -286,8 +279,8 @@ class PostgresRunStore:
                     async with cur.copy(_COPY_NODE_RUNS) as copy:
                         for row in node_rows:
                             await copy.write_row(row)
-                if batches:
-                    await cur.execute(_INSERT_BATCHES, (encoder.encode(batches).decode(),))
+                if logged:
+                    await cur.execute(_INSERT_BATCHES, batches)
         except psycopg.errors.UniqueViolation as exc:
             raise ConflictError(f"a run id already exists: {exc.diag.message_detail}") from None
 
