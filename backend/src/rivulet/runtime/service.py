@@ -267,6 +267,7 @@ class RunService:
         options, reuse_from = await self._options(
             graph, request, keep_outputs=keep_outputs, defer_node_events=defer_node_events
         )
+        now = datetime.now(UTC)
         record = RunRecord(
             id=run_id or random_id(),
             flow_id=graph.flow_id,
@@ -276,8 +277,8 @@ class RunService:
             inputs=_previews(request.inputs),
             reuse_from=reuse_from,
             owner=self.owner,
-            created_at=datetime.now(UTC),
-            started_at=datetime.now(UTC),
+            created_at=now,
+            started_at=now,
         )
         return record, options
 

@@ -296,12 +296,9 @@ async def _call(
         raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
     _admit(services, principal, live, request.method)
     wait, query = _query(request)
-    limit = request.app.request_max_body_size
-    raw = (
-        b""
-        if live.record.method == "GET"
-        else await _body(request.receive, slug, limit if isinstance(limit, int) else None)
-    )
+    max_body = request.app.request_max_body_size
+    max_body = max_body if isinstance(max_body, int) else None
+    raw = b"" if live.record.method == "GET" else await _body(request.receive, slug, max_body)
     inputs = _decode_body(live, raw, query)
     limit = live.record.concurrency_limit
     if not services.concurrency.try_enter(slug, limit):
