@@ -19,7 +19,7 @@ from rivulet.runtime.events import ErrorInfo, RunFinished, RunStatus, decode_eve
 from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
 
     from psycopg_pool import AsyncConnectionPool
@@ -52,10 +52,6 @@ _INSERT_RUNS: LiteralString = (
     " created_at, started_at, finished_at)"
     " SELECT id, flow_id, flow_version, status, trigger, inputs, outputs, error, reuse_from, owner, created_at,"
     " started_at, finished_at FROM json_populate_recordset(NULL::runs, %s::json)"
-)
-_INSERT_BATCHES: LiteralString = (
-    "INSERT INTO run_event_batches (run_id, seq_from, seq_to, payload)"
-    " SELECT * FROM unnest(%s::text[], %s::int[], %s::int[], %b::bytea[])"
 )
 
 
@@ -93,6 +89,23 @@ def _merge(batches: list[list[Event]], after_seq: int, limit: int | None) -> lis
             unique.setdefault(event.seq, event)
         events = [unique[seq] for seq in sorted(unique)]
     return events if limit is None else events[:limit]
+
+
+def _batch_params(
+    groups: Iterable[tuple[str, Sequence[Event]]],
+) -> tuple[list[str], list[int], list[int], list[bytes]]:
+    """The ``_UPSERT_BATCHES`` arrays for one batch per ``(run_id, events)``: first and last seq, payload."""
+    run_ids: list[str] = []
+    firsts: list[int] = []
+    lasts: list[int] = []
+    payloads: list[bytes] = []
+    for run_id, group in groups:
+        seqs = [e.seq for e in group]
+        run_ids.append(run_id)
+        firsts.append(min(seqs))
+        lasts.append(max(seqs))
+        payloads.append(encoder.encode(group))
+    return run_ids, firsts, lasts, payloads
 
 
 def _run_row(run: RunRecord) -> tuple[Any, ...]:
@@ -236,17 +249,7 @@ class PostgresRunStore:
                 by_run[event.run_id] = [event]
             else:
                 group.append(event)
-        run_ids: list[str] = []
-        firsts: list[int] = []
-        lasts: list[int] = []
-        payloads: list[bytes] = []
-        for run_id, group in by_run.items():
-            seqs = [e.seq for e in group]
-            run_ids.append(run_id)
-            firsts.append(min(seqs))
-            lasts.append(max(seqs))
-            payloads.append(encoder.encode(group))
-        params: tuple[object, ...] = (run_ids, firsts, lasts, payloads)
+        params: tuple[object, ...] = _batch_params(by_run.items())
         query = _UPSERT_BATCHES
         if notify is not None:
             query = f"WITH stored AS ({query}) SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p"
@@ -265,13 +268,7 @@ class PostgresRunStore:
         records = [finished.run for finished in runs]
         node_rows = [_node_row(f.run.id, n) for f in runs for n in f.nodes]
         # event batches as binary arrays, not JSON: a payload is stored byte for byte (a NUL in a string included)
-        logged = [f for f in runs if f.events]
-        batches = (
-            [f.run.id for f in logged],
-            [f.events[0].seq for f in logged],
-            [f.events[-1].seq for f in logged],
-            [encoder.encode(f.events) for f in logged],
-        )
+        logged = [(f.run.id, f.events) for f in runs if f.events]
         try:
             async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 await cur.execute(_INSERT_RUNS, (encoder.encode(records).decode(),))
@@ -280,7 +277,7 @@ class PostgresRunStore:
                         for row in node_rows:
                             await copy.write_row(row)
                 if logged:
-                    await cur.execute(_INSERT_BATCHES, batches)
+                    await cur.execute(_UPSERT_BATCHES, _batch_params(logged))
         except psycopg.errors.UniqueViolation as exc:
             raise ConflictError(f"a run id already exists: {exc.diag.message_detail}") from None
 
