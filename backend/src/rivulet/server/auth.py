@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from rivulet.storage.postgres.auth import AuthStore
 
-__all__ = ("PUBLIC", "PUBLIC_ROUTES", "SESSION_COOKIE", "AuthMiddleware", "Authenticator")
+__all__ = ("PUBLIC", "PUBLIC_ROUTES", "SESSION_COOKIE", "AuthMiddleware", "Authenticator", "presented_secret")
 
 SESSION_COOKIE = "rivulet_session"
 PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
@@ -92,6 +92,11 @@ def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | 
         if token:
             return token, "query"
     return None, "none"
+
+
+def presented_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The token, key or session cookie a request authenticates with (``None`` without credentials)."""
+    return _credentials(connection)[0]
 
 
 def _check_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

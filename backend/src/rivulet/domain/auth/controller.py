@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from rivulet.domain.auth.schemas import LoginRequest, LoginResponse, Me, PasswordChange, PasswordChanged, UserCreate
 from rivulet.lib.exceptions import AuthenticationError, PermissionDeniedError, RateLimitedError, ValidationError
 from rivulet.security import Principal
-from rivulet.server.auth import PUBLIC, SESSION_COOKIE
+from rivulet.server.auth import PUBLIC, SESSION_COOKIE, presented_secret
 from rivulet.server.services import Services, ServicesDep
 from rivulet.storage.postgres.auth import UserRead
 
@@ -33,14 +33,6 @@ def require_admin(request: Request[Any, Any, Any]) -> Principal:
     if not principal.is_admin:
         raise PermissionDeniedError("administrators only")
     return principal
-
-
-def _presented_secret(request: Request[Any, Any, Any]) -> str | None:
-    """The session cookie or bearer token the request was authenticated with."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return request.cookies.get(SESSION_COOKIE)
 
 
 async def _checked_password(
@@ -100,7 +92,7 @@ class AuthController(Controller):
 
     @post("/logout", status_code=200, summary="Log out", description="Revokes the presented session or token.")
     async def logout(self, services: ServicesDep, request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
-        secret = _presented_secret(request)
+        secret = presented_secret(request)
         if secret:
             await services.auth.revoke_token(secret)
             await services.changes.notify("auth")
@@ -127,7 +119,7 @@ class AuthController(Controller):
                 extra={"errors": [{"path": "$.current_password", "field": "current_password", "message": "wrong"}]},
             )
         revoked = await services.auth.change_password(
-            principal.user_id, data.new_password, keep_token=_presented_secret(request)
+            principal.user_id, data.new_password, keep_token=presented_secret(request)
         )
         await services.changes.notify("auth")
         return PasswordChanged(revoked_sessions=revoked)
