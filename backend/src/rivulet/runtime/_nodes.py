@@ -111,11 +111,8 @@ async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str,
                 NodeStarted(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, attempt=attempt)
             )
         try:
-            if node.direct:  # the common case, without a coroutine per layer
-                operator = node.node.operator
-                ctx = NodeContext(run.env, node_id)
-                result = await node.instance.run(ctx, node.node.params, operator.build_inputs(state.inputs or {}))
-                return operator.output_values(result)
+            if node.direct:  # the common case: no limit, timeout or thread to set up
+                return await _call(run, node, state.inputs or {})
             return await _attempt(run, node, state.inputs or {})
         except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
             error = error_info(exc, node, attempt)
