@@ -22,16 +22,20 @@ export const meQueryOptions = () =>
 
 export const useMe = () => useQuery(meQueryOptions());
 
+/** The problem document's `detail` as is (the auth forms show it to the user), or the status. */
+function refused(error: unknown, status: number): ApiError {
+  return new ApiError(
+    (error as { detail?: string } | undefined)?.detail ?? `answered ${status}`,
+    status,
+  );
+}
+
 /** Logs in with the HttpOnly session cookie (the editor never sees the secret). */
 export async function login(username: string, password: string): Promise<Me> {
   const { data, error, response } = await api.POST("/api/auth/login", {
     body: { username, password, mode: "cookie" },
   });
-  if (!data) {
-    const detail =
-      (error as { detail?: string } | undefined)?.detail ?? `answered ${response.status}`;
-    throw new ApiError(detail, response.status);
-  }
+  if (!data) throw refused(error, response.status);
   const { user } = data;
   return { kind: "session", user_id: user.id, username: user.username, is_admin: user.is_admin };
 }
@@ -66,11 +70,7 @@ export async function changePassword(
   const { data, error, response } = await api.POST("/api/auth/password", {
     body: { current_password: currentPassword, new_password: newPassword },
   });
-  if (!data) {
-    const detail =
-      (error as { detail?: string } | undefined)?.detail ?? `answered ${response.status}`;
-    throw new ApiError(detail, response.status);
-  }
+  if (!data) throw refused(error, response.status);
   return data.revoked_sessions;
 }
 
