@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from rivulet.compiler.flow import encode_flow
-from tests.conftest import serve_app
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, serve_app
 from tests.integration.publishing_support import greet_flow, slow_flow, stream_flow
 
 if TYPE_CHECKING:
@@ -291,3 +291,37 @@ async def test_a_streamed_output_answers_json_with_the_whole_text(live_server: L
         called = await anon.post("/f/joined", json={"text": "one two three"}, headers=bearer(key))
     assert called.status_code == 200, called.text
     assert called.json() == "one two three"
+
+
+async def test_endpoint_calls_by_cookie_keep_the_origin_check(live_server: LiveServer) -> None:
+    # header credentials are served by the fast path; a session cookie goes through AuthMiddleware's origin check
+    async with live_server.client() as admin:
+        await create_and_publish(admin, greet_flow(slug="cookie-greet"))
+    async with live_server.anonymous() as browser:
+        login = await browser.post("/api/auth/login", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD})
+        assert login.status_code == 200, login.text
+        host = live_server.url.removeprefix("http://")
+        evil = await browser.post("/f/cookie-greet", json={"name": "Ada"}, headers={"Origin": "https://evil.example"})
+        same = await browser.post("/f/cookie-greet", json={"name": "Ada"}, headers={"Origin": f"http://{host}"})
+    assert evil.status_code == 403
+    assert evil.json()["code"] == "permission_denied"
+    assert same.status_code == 200, same.text
+    assert same.json() == "Hello, Ada!"
+
+
+async def test_refusals_on_the_fast_path_are_problem_json(live_server: LiveServer) -> None:
+    async with live_server.client() as admin, live_server.anonymous() as anon:
+        await create_and_publish(admin, greet_flow(slug="problem-greet"))
+        key = await new_key(admin, endpoints=["problem-greet"])
+        missing = await anon.post("/f/problem-greet", json={}, headers=bearer(key))
+        nowhere = await anon.post("/f/no-such-endpoint", json={}, headers=bearer(key))
+        openapi = await anon.get("/f/openapi.json", headers=bearer(key))
+    assert missing.status_code == 422
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.json()["code"] == "validation_error"
+    assert missing.json()["errors"][0]["field"] == "name"
+    assert nowhere.status_code == 404
+    assert nowhere.headers["content-type"].startswith("application/problem+json")
+    assert nowhere.json()["slug"] == "no-such-endpoint"
+    assert openapi.status_code == 200  # not an endpoint: the ordinary route serves the document
+    assert "/f/problem-greet" in openapi.json()["paths"]

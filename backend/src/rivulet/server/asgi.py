@@ -35,6 +35,7 @@ from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.server.auth import AuthMiddleware
 from rivulet.server.core import exception_handlers, provide_services
+from rivulet.server.fastpath import EndpointFastPath
 from rivulet.server.frontend import frontend_router
 from rivulet.server.services import Services, operator_services
 from rivulet.storage.postgres.conversations import PostgresConversationStore
@@ -174,6 +175,8 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
         debug=False,
     )
     _route_asgi_path_parameters(app)
+    # endpoint calls with header credentials skip the router and middleware (authenticated the same way)
+    app.asgi_handler = EndpointFastPath(app.asgi_handler)
     return app
 
 

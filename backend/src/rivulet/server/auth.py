@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
     from rivulet.storage.postgres.auth import AuthStore
 
-__all__ = ("PUBLIC", "PUBLIC_ROUTES", "SESSION_COOKIE", "AuthMiddleware", "Authenticator", "presented_secret")
+__all__ = (
+    "PUBLIC",
+    "PUBLIC_ROUTES",
+    "SESSION_COOKIE",
+    "AuthMiddleware",
+    "Authenticator",
+    "presented_credentials",
+    "presented_secret",
+)
 
 SESSION_COOKIE = "rivulet_session"
 PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
@@ -69,7 +77,11 @@ class Authenticator:
         return principal
 
 
-def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, str]:
+def presented_credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, str]:
+    """The secret a request authenticates with, and where it came from.
+
+    The source is ``bearer``, ``api_key``, ``cookie`` or ``query`` (websocket only); ``(None, "none")`` without any.
+    """
     # the raw header list, not ``connection.headers``: every request comes through here, and building the
     # header mapping costs more than the whole scan
     authorization = api_key = None
@@ -96,7 +108,7 @@ def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | 
 
 def presented_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The token, key or session cookie a request authenticates with (``None`` without credentials)."""
-    return _credentials(connection)[0]
+    return presented_credentials(connection)[0]
 
 
 def _check_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
@@ -119,7 +131,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         authenticator: Authenticator | None = getattr(services, "authenticator", None)
         if authenticator is None:
             raise NotAuthorizedException("authentication is not available in this process")
-        secret, source = _credentials(connection)
+        secret, source = presented_credentials(connection)
         if secret is None:
             raise NotAuthorizedException(
                 "authentication required: log in, or send 'Authorization: Bearer <token or API key>'"

@@ -17,7 +17,7 @@ from rivulet.lib.exceptions import AppError, RateLimitedError
 from rivulet.lib.log import get_logger
 from rivulet.server.services import Services  # noqa: TC001 - litestar resolves DI annotations at runtime
 
-__all__ = ("exception_handlers", "problem", "provide_services")
+__all__ = ("error_response", "exception_handlers", "problem", "provide_services")
 
 PROBLEM_JSON = "application/problem+json"
 _log = get_logger("rivulet.server")
@@ -59,14 +59,24 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return problem(500, "internal_error", "InternalError", "an internal error occurred; see the server log")
 
 
+_HANDLERS: dict[int | type[Exception], Any] = {
+    AppError: _app_error,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}
+
+
 def exception_handlers() -> dict[int | type[Exception], Any]:
     """The handler map for ``Litestar(exception_handlers=...)``."""
-    return {
-        AppError: _app_error,
-        ValidationException: _validation,
-        HTTPException: _http,
-        Exception: _unexpected,
-    }
+    return dict(_HANDLERS)
+
+
+def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """The problem+json answer to ``exc``, chosen as Litestar chooses from ``exception_handlers()`` (nearest class)."""
+    handler = next(_HANDLERS[cls] for cls in type(exc).__mro__ if cls in _HANDLERS)
+    response: Response[dict[str, Any]] = handler(request, exc)
+    return response
 
 
 def provide_services(request: Request[Any, Any, Any]) -> Services:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from rivulet.security import Principal
     from rivulet.server.services import Services
 
-__all__ = ("GatewayController",)
+__all__ = ("GatewayController", "call_endpoint")
 
 _LOCATION = re.compile(r" - at `(?P<path>[^`]+)`$")
 _MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
@@ -195,39 +195,49 @@ class GatewayController(Controller):
 
         The hot path of every endpoint call is a plain ASGI handler: no signature model, parameter parsing,
         dependency injection or response conversion. Authentication, routing and the problem+json error mapping
-        still run around it, as for any handler.
+        still run around it, as for any handler (``rivulet.server.fastpath`` serves most calls without them).
         """
-        request: Request[Any, Any, Any] = Request(scope, receive, send)
-        started = time.perf_counter()
-        called_at = datetime.now(UTC)
-        principal = principal_of(request)
-        services: Services = request.app.state["services"]
-        slug = str(request.path_params["slug"])
-        status, run_id = 500, None
-        try:
-            status, run_id, response = await _call(services, request, principal, slug)
-        except AppError as exc:
-            status = exc.status_code
-            run_id = exc.extra.get("run_id", run_id)
-            raise
-        except MethodNotAllowedException:
-            status = 405
-            raise
-        finally:
-            if status != 404:
-                services.audit.record(
-                    CallRecord(
-                        slug=slug,
-                        caller=principal.label,
-                        api_key_id=principal.key_id,
-                        user_id=principal.user_id,
-                        run_id=run_id,
-                        status=status,
-                        duration_ms=(time.perf_counter() - started) * 1000,
-                        created_at=called_at,
-                    )
+        answer = await call_endpoint(scope, receive, send)
+        await answer(scope, receive, send)
+
+
+async def call_endpoint(scope: Scope, receive: Receive, send: Send) -> ASGIApp:
+    """Admit, run and audit one call of ``/f/{slug}`` whose caller is authenticated; returns the answer to send.
+
+    ``scope`` carries the caller (``user``) and the slug (``path_params``). Refusals are raised (``AppError`` and
+    Litestar's HTTP exceptions) for the app's problem+json mapping.
+    """
+    request: Request[Any, Any, Any] = Request(scope, receive, send)
+    started = time.perf_counter()
+    called_at = datetime.now(UTC)
+    principal = principal_of(request)
+    services: Services = request.app.state["services"]
+    slug = str(request.path_params["slug"])
+    status, run_id = 500, None
+    try:
+        status, run_id, response = await _call(services, request, principal, slug)
+    except AppError as exc:
+        status = exc.status_code
+        run_id = exc.extra.get("run_id", run_id)
+        raise
+    except MethodNotAllowedException:
+        status = 405
+        raise
+    finally:
+        if status != 404:
+            services.audit.record(
+                CallRecord(
+                    slug=slug,
+                    caller=principal.label,
+                    api_key_id=principal.key_id,
+                    user_id=principal.user_id,
+                    run_id=run_id,
+                    status=status,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    created_at=called_at,
                 )
-        await response(scope, receive, send)
+            )
+    return response
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
