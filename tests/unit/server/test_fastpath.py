@@ -10,7 +10,7 @@ import pytest
 
 from rivulet.security import Principal
 from rivulet.server import fastpath
-from rivulet.server.fastpath import EndpointFastPath, endpoint_slug
+from rivulet.server.fastpath import EndpointFastPath, endpoint_slug, reserved_names
 
 KEY = "rvk_valid"
 
@@ -28,7 +28,12 @@ KEY = "rvk_valid"
     ],
 )
 def test_endpoint_slug(path: str, slug: str | None) -> None:
-    assert endpoint_slug(path) == slug
+    assert endpoint_slug(path, frozenset({"openapi.json"})) == slug
+
+
+def test_literal_f_routes_are_reserved() -> None:
+    paths = ["/f/openapi.json", "/f/{slug:str}", "/f/{slug:str}/runs/{run_id:str}", "/api/flows", "/f/a/b"]
+    assert reserved_names(paths) == {"openapi.json"}
 
 
 class _Authenticator:
@@ -56,7 +61,7 @@ async def _serve(scope: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return answer
 
     monkeypatch.setattr(fastpath, "call_endpoint", call_endpoint)
-    await EndpointFastPath(routed)(scope, None, None)  # type: ignore[arg-type]
+    await EndpointFastPath(routed, ["/f/openapi.json", "/f/{slug:str}"])(scope, None, None)  # type: ignore[arg-type]
     return taken
 
 

@@ -176,7 +176,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
     )
     _route_asgi_path_parameters(app)
     # endpoint calls with header credentials skip the router and middleware (authenticated the same way)
-    app.asgi_handler = EndpointFastPath(app.asgi_handler)
+    app.asgi_handler = EndpointFastPath(app.asgi_handler, (route.path for route in app.routes))
     return app
 
 

@@ -20,22 +20,26 @@ from rivulet.server.auth import presented_credentials
 from rivulet.server.core import error_response
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from litestar.types import ASGIApp, Receive, Scope, Send
 
     from rivulet.server.services import Services
 
-__all__ = ("EndpointFastPath", "endpoint_slug")
-
-_RESERVED = frozenset({"openapi.json"})
-"""``/f/<name>`` paths that are Litestar routes, not endpoints."""
+__all__ = ("EndpointFastPath", "endpoint_slug", "reserved_names")
 
 
-def endpoint_slug(path: str) -> str | None:
-    """The slug of an endpoint call path (``/f/{slug}``), or ``None`` for any other path."""
+def reserved_names(paths: Iterable[str]) -> frozenset[str]:
+    """The ``<name>`` of every literal route path ``/f/<name>`` (``/f/openapi.json``): routes, not endpoints."""
+    return frozenset(p[3:] for p in paths if p.startswith("/f/") and p.count("/") == 2 and "{" not in p)
+
+
+def endpoint_slug(path: str, reserved: frozenset[str]) -> str | None:
+    """The slug of an endpoint call path (``/f/{slug}``), or ``None`` for any other path or a ``reserved`` name."""
     if not path.startswith("/f/"):
         return None
     slug = path[3:]
-    if not slug or "/" in slug or slug in _RESERVED:
+    if not slug or "/" in slug or slug in reserved:
         return None
     return slug
 
@@ -45,15 +49,18 @@ class EndpointFastPath:
 
     Args:
         routed: What Litestar would run (its exception middleware around its router).
+        route_paths: The app's route paths (its literal ``/f/<name>`` routes keep going through ``routed``).
     """
 
-    __slots__ = ("routed",)
+    __slots__ = ("reserved", "routed")
 
-    def __init__(self, routed: ASGIApp) -> None:
+    def __init__(self, routed: ASGIApp, route_paths: Iterable[str]) -> None:
         self.routed = routed
+        self.reserved = reserved_names(route_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        slug = endpoint_slug(scope["path"]) if scope["type"] == "http" and scope["method"] != "OPTIONS" else None
+        http = scope["type"] == "http" and scope["method"] != "OPTIONS"
+        slug = endpoint_slug(scope["path"], self.reserved) if http else None
         if slug is not None and await self._authenticate(scope):
             scope["path_params"] = {"slug": slug}
             try:
