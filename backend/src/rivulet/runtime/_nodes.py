@@ -155,6 +155,9 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
     while handoff is not None:
         node, state = handoff
         handoff = None
+        if node.plain and run.quiet and run.tight:
+            handoff = await _run_plain(run, node, state)
+            continue
         turns += 1
         if turns % _YIELD_EVERY == 0:
             await asyncio.sleep(0)  # a long chain of quick nodes still lets other tasks run
@@ -166,27 +169,90 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
             if node.stream_ports and any(port in outputs for port in node.stream_ports):
                 await _stream(run, node, state, outputs, started)
                 return
-            if _has_deferred(outputs):
-                try:
-                    outputs = await _resolve_deferred(outputs)
-                except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
-                    error = error_info(exc, node, state.attempts)
-                    run.publish(
-                        NodeFailed(
-                            run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error
-                        )
-                    )
-                    fail_node(run, node, state, error, node.out_edges)
-                    return
-            run.handoff_open = True
-            try:
-                run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
-            finally:
-                handoff = run.take_handoff()
+            handoff = await _finish(run, node, state, outputs, started)
         except asyncio.CancelledError:
             state.status = "cancelled"
             state.finished = time.time()
             return
+
+
+async def _run_plain(run: RunState, node: NodePlan, state: NodeState) -> tuple[NodePlan, NodeState] | None:
+    """Run plain nodes of a quiet run in a tight loop (what ``run_node`` does for them, with less machinery).
+
+    Continues down a chain (``NodePlan.chain``) while its nodes are plain and the run stays quiet, deciding each
+    next node in place; returns the node to continue with the ordinary way (or ``None``). Anything else (a
+    failure, a deferred output, a fan-out, a node to skip) goes through the scheduler exactly as in ``run_node``.
+    """
+    turns = 0
+    try:
+        while True:
+            turns += 1
+            if turns % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long chain of quick nodes still lets other tasks run
+            started = time.perf_counter()
+            compiled = node.node
+            operator = compiled.operator
+            state.attempts = 1
+            run.seq += 1
+            state.seq_started = run.seq
+            try:
+                inputs = operator.build_inputs(state.inputs or {})
+                result = await node.instance.run(NodeContext(run.env, compiled.id), compiled.params, inputs)
+                outputs = operator.output_values(result)
+            except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
+                error = error_info(exc, node, 1)
+                run.publish(
+                    NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=compiled.id, error=error)
+                )
+                fail_node(run, node, state, error, node.out_edges)
+                return None
+            edge = node.chain
+            if edge is None or not run.quiet or _has_deferred(outputs):
+                return await _finish(run, node, state, outputs, started)
+            # succeeded, quietly: seqs reserved for its events (RunState.succeed), its value handed down the chain
+            state.status = "succeeded"
+            state.outputs = outputs
+            state.finished = time.time()
+            state.seq_done = run.seq + 1
+            state.duration_ms = (time.perf_counter() - started) * 1000
+            run.seq += len(outputs) + 1
+            run.remaining -= 1  # never the last node: the next one is still to run
+            if run.scope.cancelled:
+                return None
+            target = edge.target
+            values = {edge.target_port: outputs[edge.source_port]} if edge.source_port in outputs else {}
+            run.values[target.index] = values
+            run.waiting[target.index] = 0
+            if not target.plain or run.skip_reason(target, values) is not None:
+                return run.decide_next(target)
+            node, state = target, NodeState("running", values)
+            run.states[target.index] = state
+    except asyncio.CancelledError:
+        state.status = "cancelled"
+        state.finished = time.time()
+        return None
+
+
+async def _finish(
+    run: RunState, node: NodePlan, state: NodeState, outputs: dict[str, Any], started: float
+) -> tuple[NodePlan, NodeState] | None:
+    """The end of a node that produced ``outputs`` (no streams): deferred values resolved, then ``succeed``."""
+    if _has_deferred(outputs):
+        try:
+            outputs = await _resolve_deferred(outputs)
+        except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
+            error = error_info(exc, node, state.attempts)
+            run.publish(
+                NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error)
+            )
+            fail_node(run, node, state, error, node.out_edges)
+            return None
+    run.handoff_open = True
+    try:
+        run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
+    finally:
+        handoff = run.take_handoff()
+    return handoff
 
 
 def _has_deferred(outputs: dict[str, Any]) -> bool:

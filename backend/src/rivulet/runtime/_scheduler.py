@@ -90,6 +90,9 @@ class RunState:
         self._defer = options.defer_node_events
         self._may_reuse = bool(options.reuse) or (shared.cache is not None and options.use_cache)
         """Whether ``_lookup`` can find anything for this run (reused outputs or the cache)."""
+        self.tight = not self._may_reuse and not (shared.cache is not None and options.record_outputs)
+        """Nothing is looked up or stored in the cache: a quiet run may run its plain nodes in a tight loop
+        (``_nodes._run_plain``)."""
         self.seq = 0
         self.waiting = list(plan.waits)
         self.values: list[dict[str, Any] | None] = [None] * count
@@ -287,7 +290,7 @@ class RunState:
         finally:
             self._draining = False
 
-    def _skip_reason(self, node: NodePlan, values: dict[str, Any]) -> str | None:
+    def skip_reason(self, node: NodePlan, values: dict[str, Any]) -> str | None:
         if node.node.disabled:
             return "the node is disabled"
         for port in node.required:
@@ -301,7 +304,7 @@ class RunState:
         if self.scope.cancelled:
             return
         values = self.values[node.index] or {}
-        reason = self._skip_reason(node, values)
+        reason = self.skip_reason(node, values)
         if reason is not None:
             self.states[node.index] = NodeState("skipped")
             seq = self.next_seq()
@@ -323,6 +326,16 @@ class RunState:
         tasks = self.scope.tasks
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+    def decide_next(self, node: NodePlan) -> tuple[NodePlan, NodeState] | None:
+        """Decide ``node`` (its inputs have all settled) for the calling node task.
+
+        Returns the node and its state when that task should run it next, else ``None`` (skipped, served from
+        the cache or reused outputs, or given a task of its own).
+        """
+        self.handoff_open = True
+        self._decide(node)
+        return self.take_handoff()
 
     def take_handoff(self) -> tuple[NodePlan, NodeState] | None:
         """The node handed to the calling node task while ``handoff_open`` was set (then closes the hand-off)."""

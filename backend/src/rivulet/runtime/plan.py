@@ -41,6 +41,7 @@ class NodePlan:
 
     __slots__ = (
         "cacheable",
+        "chain",
         "direct",
         "has_inputs",
         "index",
@@ -49,6 +50,7 @@ class NodePlan:
         "node",
         "operator_id",
         "out_edges",
+        "plain",
         "required",
         "stream_ports",
         "timeout_s",
@@ -71,6 +73,11 @@ class NodePlan:
         self.has_inputs = bool(node.incoming)
         self.out_edges: list[EdgePlan] = []
         self.is_output = is_output
+        self.plain = self.direct and not self.stream_ports and node.policy.retries == 0
+        """One attempt, a plain await and value outputs: what a quiet run executes in its tight loop."""
+        self.chain: EdgePlan | None = None
+        """The only outgoing edge, when it delivers a value to a node that waits for nothing else (the next node
+        of a chain: it is decided as soon as this one succeeds)."""
 
 
 def _is_text(port_type: PortType) -> bool:
@@ -111,6 +118,11 @@ class ExecutionPlan:
                 target = self.by_id[edge.target]
                 mode, as_text = _mode(edge, plan.node, target.node)
                 plan.out_edges.append(EdgePlan(edge, target, mode, as_text=as_text))
+        for plan in self.nodes:
+            if len(plan.out_edges) == 1:
+                edge = plan.out_edges[0]
+                if edge.mode == DELIVER_VALUE and edge.target.waits_for == 1:
+                    plan.chain = edge
 
     def descendants(self, roots: set[str]) -> set[str]:
         """``roots`` and every node downstream of them."""
