@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from rivulet.lib.ids import random_id
 from rivulet.runtime._nodes import NodeState
 from rivulet.runtime._scheduler import RunState
@@ -37,13 +39,12 @@ def _empty() -> dict[str, Any]:
     return {}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunOptions:
-    """How one run executes."""
+class RunOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How one run executes (a Struct: one is built per run, at a tenth of a frozen dataclass's cost)."""
 
-    inputs: Mapping[str, Any] = field(default_factory=_empty)
+    inputs: Mapping[str, Any] = msgspec.field(default_factory=_empty)
     """Run inputs by name (``RunContext.run_inputs``)."""
-    variables: Mapping[str, Any] = field(default_factory=_empty)
+    variables: Mapping[str, Any] = msgspec.field(default_factory=_empty)
     """Resolved flow variables."""
     trigger: str = "api"
     deadline_s: float | None = None
@@ -73,8 +74,7 @@ class ExecutorShared:
     semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict[str, asyncio.Semaphore])
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(msgspec.Struct, frozen=True):
     """The outcome of a run."""
 
     run_id: str

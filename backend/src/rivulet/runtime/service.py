@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import socket
 import time
@@ -59,8 +58,7 @@ class RunDetail(msgspec.Struct, frozen=True, kw_only=True):
     """The seq of the latest event (subscribe with ``after_seq`` = this to get only new ones)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunRequest:
+class RunRequest(msgspec.Struct, frozen=True, kw_only=True):
     """What to run and how."""
 
     inputs: dict[str, Any]
@@ -353,7 +351,7 @@ class RunService:
                 outputs = None if node_id in rerun else cache.get(run_key(reuse_from, node_id))
                 if outputs is not None:
                     reuse[node_id] = outputs
-        return dataclasses.replace(base, reuse=reuse, rerun=frozenset(rerun)), reuse_from
+        return msgspec.structs.replace(base, reuse=reuse, rerun=frozenset(rerun)), reuse_from
 
     async def _supervise(self, active: _Active) -> RunResult:
         run_id = active.record.id
