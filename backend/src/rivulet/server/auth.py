@@ -26,6 +26,7 @@ from rivulet.security import API_KEY_PREFIX, Principal, hash_token
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
+    from litestar.types import Scope
 
     from rivulet.storage.postgres.auth import AuthStore
 
@@ -35,6 +36,7 @@ __all__ = (
     "SESSION_COOKIE",
     "AuthMiddleware",
     "Authenticator",
+    "header_credentials",
     "presented_credentials",
     "presented_secret",
 )
@@ -77,15 +79,15 @@ class Authenticator:
         return principal
 
 
-def presented_credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, str]:
-    """The secret a request authenticates with, and where it came from.
+def header_credentials(scope: Scope) -> tuple[str | None, str]:
+    """The token or key in a request's headers, and which header: ``bearer`` or ``api_key``.
 
-    The source is ``bearer``, ``api_key``, ``cookie`` or ``query`` (websocket only); ``(None, "none")`` without any.
+    ``(None, "none")`` without either (a session cookie is not looked at: ``presented_credentials``).
     """
     # the raw header list, not ``connection.headers``: every request comes through here, and building the
     # header mapping costs more than the whole scan
     authorization = api_key = None
-    for name, value in connection.scope["headers"]:
+    for name, value in scope["headers"]:
         if name == b"authorization":
             authorization = value if authorization is None else authorization
         elif name == b"x-api-key":
@@ -96,6 +98,17 @@ def presented_credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tup
             return secret.strip(), "bearer"
     if api_key:
         return api_key.decode("latin-1").strip(), "api_key"
+    return None, "none"
+
+
+def presented_credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, str]:
+    """The secret a request authenticates with, and where it came from.
+
+    The source is ``bearer``, ``api_key``, ``cookie`` or ``query`` (websocket only); ``(None, "none")`` without any.
+    """
+    found = header_credentials(connection.scope)
+    if found[0] is not None:
+        return found
     cookie = connection.cookies.get(SESSION_COOKIE)
     if cookie:
         return cookie, "cookie"

@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Request
-from litestar.connection import ASGIConnection
 
 from rivulet.domain.endpoints.gateway import call_endpoint
-from rivulet.server.auth import presented_credentials
+from rivulet.server.auth import header_credentials
 from rivulet.server.core import error_response
 
 if TYPE_CHECKING:
@@ -78,8 +77,8 @@ class EndpointFastPath:
         services = cast("Services | None", scope["app"].state.get("services"))
         if services is None:
             return False
-        secret, source = presented_credentials(ASGIConnection(scope))
-        if secret is None or source not in ("bearer", "api_key"):
+        secret, source = header_credentials(scope)
+        if secret is None:
             return False
         principal = await services.authenticator.authenticate(secret)
         if principal is None:

@@ -12,7 +12,7 @@ import asyncio
 import re
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -27,6 +27,7 @@ from rivulet.domain.endpoints.openapi import endpoints_openapi
 from rivulet.domain.endpoints.schemas import CallAccepted
 from rivulet.lib.exceptions import (
     AppError,
+    AuthenticationError,
     ConfigError,
     NotFoundError,
     PermissionDeniedError,
@@ -36,16 +37,18 @@ from rivulet.lib.exceptions import (
 )
 from rivulet.runtime.events import NodeChunk, RunFinished, encoder
 from rivulet.runtime.service import RunDetail, RunRequest
+from rivulet.security import Principal
 from rivulet.server.services import ServicesDep
 from rivulet.storage.postgres.endpoints import CallRecord
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
+    from litestar.types import HTTPScope
+
     from rivulet.publishing.registry import LiveEndpoint
     from rivulet.runtime.executor import RunResult
     from rivulet.runtime.service import RunService
-    from rivulet.security import Principal
     from rivulet.server.services import Services
 
 __all__ = ("GatewayController", "call_endpoint")
@@ -100,11 +103,12 @@ async def _response_value(runs: RunService, live: LiveEndpoint, result: RunResul
             + (result.error.message if result.error else "no detail"),
             extra={"run_id": result.run_id, "run_status": result.status, "error": error},
         )
-    node_of = {str(getattr(live.graph.nodes[n].params, "name", n)): n for n in live.graph.output_nodes}
     outputs: dict[str, Any] = {}
     for name, value in result.outputs.items():
-        is_stream = hasattr(value, "__aiter__")
-        outputs[name] = await _stream_items(runs, result.run_id, node_of.get(name, name)) if is_stream else value
+        if hasattr(value, "__aiter__"):  # a stream: its items, from the node's chunk events
+            node_of = {str(getattr(live.graph.nodes[n].params, "name", n)): n for n in live.graph.output_nodes}
+            value = await _stream_items(runs, result.run_id, node_of.get(name, name))  # noqa: PLW2901
+        outputs[name] = value
     if len(outputs) == 1:
         return next(iter(outputs.values()))
     return outputs
@@ -207,15 +211,17 @@ async def call_endpoint(scope: Scope, receive: Receive, send: Send) -> ASGIApp:
     ``scope`` carries the caller (``user``) and the slug (``path_params``). Refusals are raised (``AppError`` and
     Litestar's HTTP exceptions) for the app's problem+json mapping.
     """
-    request: Request[Any, Any, Any] = Request(scope, receive, send)
     started = time.perf_counter()
     called_at = datetime.now(UTC)
-    principal = principal_of(request)
-    services: Services = request.app.state["services"]
-    slug = str(request.path_params["slug"])
+    principal: object = cast("dict[str, Any]", scope).get("user")  # the scope, not a Request: every call
+    if not isinstance(principal, Principal):
+        raise AuthenticationError("authentication required")
+    app = scope["app"]
+    services: Services = app.state["services"]
+    slug = str(scope["path_params"]["slug"])
     status, run_id = 500, None
     try:
-        status, run_id, response = await _call(services, request, principal, slug)
+        status, run_id, response = await _call(services, cast("HTTPScope", scope), receive, principal, slug)
     except AppError as exc:
         status = exc.status_code
         run_id = exc.extra.get("run_id", run_id)
@@ -244,9 +250,9 @@ _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
 
-def _query(request: Request[Any, Any, Any]) -> tuple[bool, dict[str, str]]:
+def _query(scope: HTTPScope) -> tuple[bool, dict[str, str]]:
     """``?wait`` and the other query parameters (the body of a GET endpoint)."""
-    raw: bytes = request.scope["query_string"]
+    raw: bytes = scope["query_string"]
     if not raw:
         return True, {}
     query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
@@ -296,7 +302,7 @@ class _JSONReply:
 
 
 async def _call(
-    services: Services, request: Request[Any, Any, Any], principal: Principal, slug: str
+    services: Services, scope: HTTPScope, receive: Receive, principal: Principal, slug: str
 ) -> tuple[int, str | None, ASGIApp]:
     """Admit, validate and run one call; returns the status, the run id and the answer."""
     runs = _runs(services)
@@ -304,11 +310,11 @@ async def _call(
     live = await services.published.resolve(slug)
     if live is None:
         raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
-    _admit(services, principal, live, request.method)
-    wait, query = _query(request)
-    max_body = request.app.request_max_body_size
+    _admit(services, principal, live, scope["method"])
+    wait, query = _query(scope)
+    max_body = scope["app"].request_max_body_size
     max_body = max_body if isinstance(max_body, int) else None
-    raw = b"" if live.record.method == "GET" else await _body(request.receive, slug, max_body)
+    raw = b"" if live.record.method == "GET" else await _body(receive, slug, max_body)
     inputs = _decode_body(live, raw, query)
     limit = live.record.concurrency_limit
     if not services.concurrency.try_enter(slug, limit):
@@ -341,4 +347,5 @@ async def _call(
     except BaseException:
         release()
         raise
+    request: Request[Any, Any, Any] = Request(scope, receive)
     return response.status_code or 200, record.id, response.to_asgi_response(None, request)  # pyright: ignore[reportUnknownMemberType]
