@@ -156,6 +156,20 @@ def executor() -> Executor:
     return Executor(MemoryEventBus(MemoryRunStore()), cache=NodeCache())
 
 
+@pytest.fixture
+def entered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The node ids the tight loop is entered at, in order."""
+    nodes: list[str] = []
+    original = _nodes._run_plain  # pyright: ignore[reportPrivateUsage]
+
+    async def spy(run: Any, node: Any, state: Any) -> Any:
+        nodes.append(node.node.id)
+        return await original(run, node, state)
+
+    monkeypatch.setattr(_nodes, "_run_plain", spy)
+    return nodes
+
+
 @pytest.mark.parametrize("name", list(GRAPHS))
 async def test_a_quiet_run_ends_as_a_plain_run(name: str, executor: Executor) -> None:
     graph = GRAPHS[name]
@@ -182,15 +196,7 @@ async def test_the_events_of_a_quiet_chain_built_on_demand_are_those_of_a_plain_
     assert _shape(events) == _shape(plain_events)
 
 
-async def test_a_chain_of_plain_nodes_runs_in_the_tight_loop(executor: Executor, monkeypatch: Any) -> None:
-    entered: list[str] = []
-    original = _nodes._run_plain  # pyright: ignore[reportPrivateUsage]
-
-    async def spy(run: Any, node: Any, state: Any) -> Any:
-        entered.append(node.node.id)
-        return await original(run, node, state)
-
-    monkeypatch.setattr(_nodes, "_run_plain", spy)
+async def test_a_chain_of_plain_nodes_runs_in_the_tight_loop(executor: Executor, entered: list[str]) -> None:
     result, _ = await _run(GRAPHS["chain"], quiet=True, executor=executor)
     assert result.outputs == {"n5": 5}
     assert entered == ["n0"]  # entered once, at the root: the rest of the chain ran inside it
@@ -217,15 +223,7 @@ async def test_cancelling_a_quiet_chain_stops_it_where_a_plain_run_stops(executo
     assert outcomes[0] == outcomes[1] == {"src": "succeeded", "a": "succeeded", "s": "cancelled"}
 
 
-async def test_runs_that_use_the_cache_take_the_ordinary_path(executor: Executor, monkeypatch: Any) -> None:
-    entered: list[str] = []
-    original = _nodes._run_plain  # pyright: ignore[reportPrivateUsage]
-
-    async def spy(run: Any, node: Any, state: Any) -> Any:
-        entered.append(node.node.id)
-        return await original(run, node, state)
-
-    monkeypatch.setattr(_nodes, "_run_plain", spy)
+async def test_runs_that_use_the_cache_take_the_ordinary_path(executor: Executor, entered: list[str]) -> None:
     first = await executor.run(GRAPHS["chain"], options=RunOptions(defer_node_events=True, use_cache=True))
     again = await executor.run(GRAPHS["chain"], options=RunOptions(defer_node_events=True, use_cache=True))
     assert entered == []
