@@ -162,9 +162,9 @@ def entered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     nodes: list[str] = []
     original = _nodes._run_plain  # pyright: ignore[reportPrivateUsage]
 
-    async def spy(run: Any, node: Any, state: Any) -> Any:
+    async def spy(run: Any, node: Any, state: Any, turns: int) -> Any:
         nodes.append(node.node.id)
-        return await original(run, node, state)
+        return await original(run, node, state, turns)
 
     monkeypatch.setattr(_nodes, "_run_plain", spy)
     return nodes

@@ -129,6 +129,12 @@ async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str,
     return None
 
 
+def _fail(run: RunState, node: NodePlan, state: NodeState, error: ErrorInfo, edges: Iterable[Any]) -> None:
+    """The node failed for good (no retry left): ``node_failed``, then its ``on_error`` policy (``fail_node``)."""
+    run.publish(NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error))
+    fail_node(run, node, state, error, edges)
+
+
 def fail_node(run: RunState, node: NodePlan, state: NodeState, error: ErrorInfo, edges: Iterable[Any]) -> None:
     """Apply the node's ``on_error`` policy to the edges that have not settled yet."""
     state.status = "failed"
@@ -156,7 +162,7 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
         node, state = handoff
         handoff = None
         if node.plain and run.quiet and run.tight:
-            handoff = await _run_plain(run, node, state)
+            handoff, turns = await _run_plain(run, node, state, turns)
             continue
         turns += 1
         if turns % _YIELD_EVERY == 0:
@@ -176,14 +182,17 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
             return
 
 
-async def _run_plain(run: RunState, node: NodePlan, state: NodeState) -> tuple[NodePlan, NodeState] | None:
+async def _run_plain(
+    run: RunState, node: NodePlan, state: NodeState, turns: int
+) -> tuple[tuple[NodePlan, NodeState] | None, int]:
     """Run plain nodes of a quiet run in a tight loop (what ``run_node`` does for them, with less machinery).
 
     Continues down a chain (``NodePlan.chain``) while its nodes are plain and the run stays quiet, deciding each
-    next node in place; returns the node to continue with the ordinary way (or ``None``). Anything else (a
-    failure, a deferred output, a fan-out, a node to skip) goes through the scheduler exactly as in ``run_node``.
+    next node in place; returns the node to continue with the ordinary way (or ``None``), and ``turns`` (the
+    nodes the task has run, shared with ``run_node`` so that it yields every ``_YIELD_EVERY`` nodes whichever way
+    they ran). Anything else (a failure, a deferred output, a fan-out, a node to skip) goes through the scheduler
+    exactly as in ``run_node``.
     """
-    turns = 0
     try:
         while True:
             turns += 1
@@ -200,37 +209,28 @@ async def _run_plain(run: RunState, node: NodePlan, state: NodeState) -> tuple[N
                 result = await node.instance.run(NodeContext(run.env, compiled.id), compiled.params, inputs)
                 outputs = operator.output_values(result)
             except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
-                error = error_info(exc, node, 1)
-                run.publish(
-                    NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=compiled.id, error=error)
-                )
-                fail_node(run, node, state, error, node.out_edges)
-                return None
+                _fail(run, node, state, error_info(exc, node, 1), node.out_edges)
+                return None, turns
             edge = node.chain
             if edge is None or not run.quiet or _has_deferred(outputs):
-                return await _finish(run, node, state, outputs, started)
-            # succeeded, quietly: seqs reserved for its events (RunState.succeed), its value handed down the chain
-            state.status = "succeeded"
-            state.outputs = outputs
-            state.finished = time.time()
-            state.seq_done = run.seq + 1
-            state.duration_ms = (time.perf_counter() - started) * 1000
-            run.seq += len(outputs) + 1
+                return await _finish(run, node, state, outputs, started), turns
+            # succeeded, quietly: seqs reserved for its events, its value handed down the chain
+            run.succeed_quietly(state, outputs, (time.perf_counter() - started) * 1000)
             run.remaining -= 1  # never the last node: the next one is still to run
             if run.scope.cancelled:
-                return None
+                return None, turns
             target = edge.target
             values = {edge.target_port: outputs[edge.source_port]} if edge.source_port in outputs else {}
             run.values[target.index] = values
             run.waiting[target.index] = 0
             if not target.plain or run.skip_reason(target, values) is not None:
-                return run.decide_next(target)
+                return run.decide_next(target), turns
             node, state = target, NodeState("running", values)
             run.states[target.index] = state
     except asyncio.CancelledError:
         state.status = "cancelled"
         state.finished = time.time()
-        return None
+        return None, turns
 
 
 async def _finish(
@@ -241,11 +241,7 @@ async def _finish(
         try:
             outputs = await _resolve_deferred(outputs)
         except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
-            error = error_info(exc, node, state.attempts)
-            run.publish(
-                NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error)
-            )
-            fail_node(run, node, state, error, node.out_edges)
+            _fail(run, node, state, error_info(exc, node, state.attempts), node.out_edges)
             return None
     run.handoff_open = True
     try:
@@ -319,9 +315,7 @@ async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict
         await asyncio.gather(*(fanout.pump() for fanout in fanouts.values()))
         outputs = await _resolve_deferred(outputs)
     except Exception as exc:  # noqa: BLE001 - a failing stream fails its node like any attempt
-        error = error_info(exc, node, state.attempts)
-        run.publish(NodeFailed(run_id=run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, error=error))
-        fail_node(run, node, state, error, later)
+        _fail(run, node, state, error_info(exc, node, state.attempts), later)
         return
     collected = {port: fanout.items for port, fanout in fanouts.items()}
     for port, items in collected.items():

@@ -387,15 +387,13 @@ class RunState:
 
     def succeed(self, node: NodePlan, state: NodeState, outputs: dict[str, Any], duration_ms: float) -> None:
         """A non-streaming success (or a cache hit): outputs, edges, ``node_succeeded``."""
-        state.status = "succeeded"
-        state.outputs = outputs
-        state.finished = time.time()
-        if self.quiet:  # seqs for its node_output events and node_succeeded, built only if asked for
-            state.seq_done = self.seq + 1
-            state.duration_ms = duration_ms
-            self.seq += len(outputs) + 1
+        if self.quiet:
+            self.succeed_quietly(state, outputs, duration_ms)
             self.settle(node, node.out_edges, outputs, None)
         else:
+            state.status = "succeeded"
+            state.outputs = outputs
+            state.finished = time.time()
             node_id = node.node.id
             for port, value in outputs.items():
                 self.publish_output(node_id, port, value)
@@ -413,6 +411,19 @@ class RunState:
         if self.shared.cache is not None:
             self.remember(node, state, outputs)
         self.node_done()
+
+    def succeed_quietly(self, state: NodeState, outputs: dict[str, Any], duration_ms: float) -> None:
+        """Record a success while node events are deferred.
+
+        Sets the node's state and reserves the seqs of its ``node_output`` events and ``node_succeeded`` (built by
+        ``materialize`` only if asked for). Delivering the outputs is the caller's.
+        """
+        state.status = "succeeded"
+        state.outputs = outputs
+        state.finished = time.time()
+        state.seq_done = self.seq + 1
+        state.duration_ms = duration_ms
+        self.seq += len(outputs) + 1
 
     def remember(self, node: NodePlan, state: NodeState, outputs: dict[str, Any]) -> None:
         cache = self.shared.cache
