@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
+from rivulet.compiler.flow import NodePolicy
 from rivulet.runtime import _nodes
 from rivulet.runtime.executor import Executor, RunOptions
 from rivulet.runtime.memory import MemoryEventBus
+from rivulet.sdk import NoParams, Operator, RunContext
 from rivulet.storage.memory import MemoryRunStore
-from tests.unit.runtime.fakes import Sleep, Source, WhichTask, build_graph, chain
+from tests.unit.runtime.fakes import IntIn, IntOut, NodeSpec, Sleep, Source, WhichTask, build_graph, chain, spec
+
+if TYPE_CHECKING:
+    from rivulet.compiler.graph import CompiledGraph
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -66,22 +72,57 @@ async def test_cancelling_a_chain_stops_the_node_running_and_runs_nothing_after_
     assert WhichTask.log == {}
 
 
-async def test_a_long_chain_of_quick_nodes_lets_other_tasks_run(executor: Executor) -> None:
-    ticks = 0
+class SeeTicks(Operator[NoParams, IntIn, IntOut]):
+    """``AddOne`` that notes how often the background ticker has run so far (``TICKS``) when it runs."""
+
+    spec = spec("test.see_ticks")
+    inputs_type, outputs_type = IntIn, IntOut
+    seen: ClassVar[list[int]] = []
+
+    async def run(self, ctx: RunContext, params: NoParams, inputs: IntIn) -> IntOut:
+        SeeTicks.seen.append(TICKS[0])
+        return IntOut(value=inputs.value + 1)
+
+
+TICKS = [0]
+
+
+def _ticking_chain(length: int, *, retry_every: int | None = None) -> CompiledGraph:
+    """``Source`` then ``SeeTicks`` nodes; every ``retry_every``-th one may retry (not plain: a quiet run goes in
+    and out of its tight loop there)."""
+    nodes: list[NodeSpec] = [("n0", Source, {"value": 0}), *((f"n{i}", SeeTicks) for i in range(1, length))]
+    edges = [f"n{i - 1}.value -> n{i}.value" for i in range(1, length)]
+    retrying = range(retry_every, length, retry_every) if retry_every else ()
+    return build_graph(nodes, edges, policies={f"n{i}": NodePolicy(retries=1) for i in retrying})
+
+
+@pytest.mark.parametrize(
+    ("retry_every", "quiet"),
+    [(None, False), (None, True), (16, True)],
+    ids=["eager", "quiet", "quiet, in and out of the tight loop"],
+)
+async def test_a_long_chain_of_quick_nodes_lets_other_tasks_run(
+    executor: Executor, retry_every: int | None, quiet: bool
+) -> None:
+    length = _nodes._YIELD_EVERY * 4  # pyright: ignore[reportPrivateUsage]
 
     async def ticker() -> None:
-        nonlocal ticks
         while True:
-            ticks += 1
+            TICKS[0] += 1
             await asyncio.sleep(0)
 
+    SeeTicks.seen.clear()
     background = asyncio.create_task(ticker())
     await asyncio.sleep(0)
-    before = ticks
-    result = await executor.run(chain(_nodes._YIELD_EVERY * 4), options=RunOptions())
+    result = await executor.run(
+        _ticking_chain(length, retry_every=retry_every), options=RunOptions(defer_node_events=quiet)
+    )
     background.cancel()
     assert result.status == "succeeded"
-    assert ticks - before >= 3  # the chain yielded to the loop at least once per _YIELD_EVERY nodes
+    assert len(SeeTicks.seen) == length - 1
+    # the ticker ran between the chain's nodes at least once per _YIELD_EVERY nodes (without yielding, every node
+    # would see the same count)
+    assert len(set(SeeTicks.seen)) >= length // _nodes._YIELD_EVERY  # pyright: ignore[reportPrivateUsage]
 
 
 async def test_a_finished_run_is_freed_without_the_cycle_collector(executor: Executor) -> None:
