@@ -29,6 +29,8 @@ class DiagnosticCode(StrEnum):
     UNKNOWN_PORT = "unknown_port"
     MISSING_REQUIRED_INPUT = "missing_required_input"
     MULTIPLE_WRITERS = "multiple_writers"
+    REQUIRED_INPUT_GROUP_MISSING = "required_input_group_missing"
+    CONFLICTING_INPUTS = "conflicting_inputs"
     SELF_LOOP = "self_loop"
     TYPE_MISMATCH = "type_mismatch"
     UNRESOLVED_GENERIC = "unresolved_generic"

@@ -2,8 +2,9 @@
 
 ``build_catalog(registry)`` describes every operator (latest version first, older versions marked) with its
 params JSON Schema (constraints, descriptions and ``ui`` hints from ``Annotated[..., Meta(...)]``), its ports
-with type strings, and whether ports depend on params (then the editor asks ``resolve_ports`` through
-``POST /api/operators/{id}/ports``). ``GET /api/operators`` serves it.
+with type strings, its input rules (``rivulet.sdk.rules``: "connect one of these inputs", "this input or that
+param", "not both"; the compiler enforces them), and whether ports depend on params (then the editor asks
+``resolve_ports`` through ``POST /api/operators/{id}/ports``). ``GET /api/operators`` serves it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from rivulet.sdk.ports import type_rules_document
+from rivulet.sdk.rules import InputRule
 
 if TYPE_CHECKING:
     from rivulet.registry.registry import OperatorClass, OperatorRegistry
@@ -73,6 +75,8 @@ class OperatorRead(msgspec.Struct, frozen=True, kw_only=True):
     inputs: tuple[PortRead, ...]
     """Input ports for the default params (the ``Inputs`` fields when params have required fields)."""
     outputs: tuple[PortRead, ...]
+    input_rules: tuple[InputRule, ...] = ()
+    """Rules over groups of optional inputs, for the default params (checked by the compiler)."""
     dynamic_inputs: bool = False
     """Input ports depend on the params: ask ``POST /api/operators/{id}/ports``."""
     dynamic_outputs: bool = False
@@ -108,6 +112,8 @@ class OperatorPorts(msgspec.Struct, frozen=True, kw_only=True):
 
     inputs: tuple[PortRead, ...]
     outputs: tuple[PortRead, ...]
+    input_rules: tuple[InputRule, ...] = ()
+    """The input rules for these params."""
 
 
 def params_schema(operator: OperatorClass) -> dict[str, Any]:
@@ -137,7 +143,9 @@ def _default_params(operator: OperatorClass) -> Any:
 def resolve_ports(operator: OperatorClass, params: Any) -> OperatorPorts:
     """Ports for validated ``params`` (an instance of ``operator.params_type``)."""
     return OperatorPorts(
-        inputs=_port_reads(operator.input_ports(params)), outputs=_port_reads(operator.output_ports(params))
+        inputs=_port_reads(operator.input_ports(params)),
+        outputs=_port_reads(operator.output_ports(params)),
+        input_rules=operator.input_rules(params),
     )
 
 
@@ -149,6 +157,13 @@ def _palette_ports(operator: OperatorClass, dynamic: bool, kind: str) -> tuple[P
     if params is not None:
         return _port_reads(method(params))
     return ()
+
+
+def _palette_rules(operator: OperatorClass) -> tuple[InputRule, ...]:
+    if not operator.dynamic_inputs:
+        return operator.input_rules(None)
+    params = _default_params(operator)
+    return operator.input_rules(params) if params is not None else operator.spec.input_rules
 
 
 def describe_operator(operator: OperatorClass, *, latest: bool = True, source: str = "") -> OperatorRead:
@@ -168,6 +183,7 @@ def describe_operator(operator: OperatorClass, *, latest: bool = True, source: s
         params_schema=params_schema(operator),
         inputs=_palette_ports(operator, operator.dynamic_inputs, "inputs"),
         outputs=_palette_ports(operator, operator.dynamic_outputs, "outputs"),
+        input_rules=_palette_rules(operator),
         dynamic_inputs=operator.dynamic_inputs,
         dynamic_outputs=operator.dynamic_outputs,
         docs=((module.__doc__ if module else None) or "").strip(),

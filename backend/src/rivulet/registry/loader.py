@@ -7,7 +7,8 @@ third-party pack declares an entry point whose object is a tuple of ``Operator``
     acme = "acme_rivulet.operators:OPERATORS"
 
 Every operator is validated on load (id prefix equals the category, Structs, known port types, a ``run``
-implementation, a JSON Schema for the params); all problems are reported together in one ``OperatorLoadError``.
+implementation, a JSON Schema for the params, input rules naming optional ports and existing params); all
+problems are reported together in one ``OperatorLoadError``.
 """
 
 from __future__ import annotations
@@ -147,6 +148,24 @@ def _check_dynamic(cls: type[Operator[Any, Any, Any]], where: str) -> list[str]:
     return problems
 
 
+def _check_rules(cls: type[Operator[Any, Any, Any]], where: str) -> list[str]:
+    """Static input rules name optional input ports and existing params (dynamic ones are checked per node)."""
+    problems: list[str] = []
+    fields = set(cls.params_type.__struct_fields__)
+    ports = {} if cls.dynamic_inputs else {p.name: p for p in cls.input_ports(None)}
+    for index, rule in enumerate(cls.spec.input_rules):
+        at = f"{where}: input_rules[{index}]"
+        problems.extend(f"{at}: no param {name!r}" for name in rule.params if name not in fields)
+        if cls.dynamic_inputs:
+            continue
+        for name in rule.inputs:
+            if name not in ports:
+                problems.append(f"{at}: no input port {name!r} (ports: {sorted(ports)})")
+            elif ports[name].required:
+                problems.append(f"{at}: input {name!r} is required; a rule groups optional inputs")
+    return problems
+
+
 def validate_operator(cls: Any, *, builtin: bool = False) -> list[str]:
     """Check one operator class against the contract.
 
@@ -174,6 +193,8 @@ def _validate_class(cls: type[Operator[Any, Any, Any]], *, builtin: bool) -> lis
         problems.append(f"{where}: does not implement run()")
     problems.extend(_check_types(cls, where))
     problems.extend(_check_dynamic(cls, where))
+    if not problems:
+        problems.extend(_check_rules(cls, where))
     return problems
 
 

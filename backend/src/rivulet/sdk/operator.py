@@ -40,6 +40,10 @@ The runtime only ever goes through these four methods, so static and dynamic ope
 Deferred outputs: a value only known once the node's streams have ended (the whole message after its tokens)
 is returned from ``output_values`` as ``Deferred(awaitable)``. The runtime delivers it after every stream of
 the node is drained; when the awaitable raises, the node fails.
+
+Input rules (``rivulet.sdk.rules``): "one of these inputs", "this input or that param", "not both" are declared
+in ``OperatorSpec.input_rules`` and checked by the compiler, so a flow that could only fail at run time for a
+missing input does not compile. An operator with dynamic inputs may derive them in ``input_rules(params)``.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ import msgspec
 from msgspec import Meta
 
 from rivulet.sdk.ports import PortType, port_type_of
+from rivulet.sdk.rules import InputRule
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
@@ -80,6 +85,8 @@ class OperatorSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """At most this many nodes of this operator run at once in a process."""
     timeout_s: Annotated[float, Meta(gt=0)] | None = None
     """Default per-attempt timeout (a node's policy overrides it)."""
+    input_rules: tuple[InputRule, ...] = ()
+    """Rules over groups of optional inputs (one of several, input or param, exclusive); see ``rivulet.sdk.rules``."""
 
 
 class Deferred:
@@ -176,6 +183,11 @@ class Operator(Generic[P, I, O]):
     def output_ports(cls, params: Any) -> tuple[PortSpec, ...]:
         """Output ports for these params (default: the ``Outputs`` fields)."""
         return _ports(cls.outputs_type)
+
+    @classmethod
+    def input_rules(cls, params: Any) -> tuple[InputRule, ...]:
+        """Input rules for these params (default: ``spec.input_rules``; dynamic inputs may derive them)."""
+        return cls.spec.input_rules
 
     @classmethod
     def build_inputs(cls, values: Mapping[str, Any]) -> Any:

@@ -18,6 +18,7 @@ from msgspec import Meta
 from rivulet.sdk import MissingDependencyError, Operator, OperatorSpec, ui_hint
 from rivulet.sdk.net import BlockedAddressError, NetworkPolicy, resolve_allowed
 from rivulet.sdk.ports import HttpResponse, Int, Json, Text
+from rivulet.sdk.rules import requires_one_of
 from rivulet_operators.core._common import fail
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ SPEC = OperatorSpec(
     icon="globe",
     tags=("http", "api", "rest", "webhook"),
     cacheable=False,
+    input_rules=(requires_one_of("url", params=("url",)),),
 )
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -2,8 +2,8 @@
 
 Objects merge left to right (``in_2`` wins over ``in_1``); with ``deep`` nested objects merge too, otherwise
 a later value replaces the whole key. Lists are concatenated in port order. Inputs are optional: a skipped or
-unconnected input is left out, and a merge with no values fails. Mixing objects and lists is an error naming
-the ports.
+unconnected input is left out; at least one must be connected (a compile error otherwise), and a merge whose
+inputs were all skipped fails. Mixing objects and lists is an error naming the ports.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
 from rivulet.sdk.ports import Json
+from rivulet.sdk.rules import InputRule, requires_one_of
 from rivulet_operators.core._common import fail
 from rivulet_operators.core._numbered import NumberedInputs, numbered_ports, port_names
 
@@ -72,6 +73,10 @@ class Merge(Operator[Params, NumberedInputs, Outputs]):
     @classmethod
     def input_ports(cls, params: Params) -> tuple[PortSpec, ...]:
         return numbered_ports(params.count, PortType("Json"), required=False)
+
+    @classmethod
+    def input_rules(cls, params: Params) -> tuple[InputRule, ...]:
+        return (requires_one_of(*port_names(params.count), hint="a merge needs a value"),)
 
     @classmethod
     def build_inputs(cls, values: Mapping[str, Any]) -> NumberedInputs:

@@ -18,6 +18,7 @@ from rivulet.sdk import Operator, OperatorSpec
 from rivulet.sdk.models import ChatRequest, ConversationStore, origin_of
 from rivulet.sdk.operator import Deferred
 from rivulet.sdk.ports import Message, Messages, Stream, Text
+from rivulet.sdk.rules import requires_one_of
 from rivulet.sdk.ui import ModelRef, PromptText
 from rivulet_operators.llm._common import build_messages, fail, models_of
 
@@ -36,6 +37,7 @@ SPEC = OperatorSpec(
     icon="message-circle",
     tags=("llm", "chat", "stream", "ai"),
     cacheable=False,
+    input_rules=(requires_one_of("messages", "prompt", hint="the model needs something to answer"),),
 )
 
 

@@ -14,6 +14,7 @@ from msgspec import Meta
 from rivulet.sdk import MissingDependencyError, Operator, OperatorSpec
 from rivulet.sdk.models import ConversationStore
 from rivulet.sdk.ports import Message, Messages, Text
+from rivulet.sdk.rules import requires_one_of
 from rivulet.sdk.ui import PromptText
 from rivulet_operators.llm._common import fail
 
@@ -30,6 +31,7 @@ SPEC = OperatorSpec(
     icon="history",
     tags=("llm", "chat", "memory", "session"),
     cacheable=False,
+    input_rules=(requires_one_of("session_id", params=("session_id",), hint="the conversation to keep"),),
 )
 
 

@@ -10,6 +10,7 @@ from msgspec import Meta
 from rivulet.sdk import Operator, OperatorSpec
 from rivulet.sdk.models import origin_of
 from rivulet.sdk.ports import Embedding, Int, Text
+from rivulet.sdk.rules import requires_one_of
 from rivulet.sdk.ui import ModelRef, ui_hint
 from rivulet_operators.llm._common import fail, models_of
 
@@ -25,6 +26,7 @@ SPEC = OperatorSpec(
     description="Turn texts into vectors with an embedding model.",
     icon="hash",
     tags=("llm", "embedding", "vector", "rag"),
+    input_rules=(requires_one_of("texts", "text"),),
 )
 
 

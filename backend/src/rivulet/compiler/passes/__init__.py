@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rivulet.compiler.passes.check_input_rules import check_input_rules
 from rivulet.compiler.passes.check_ports import check_ports
 from rivulet.compiler.passes.check_types import check_types
 from rivulet.compiler.passes.detect_cycles import detect_cycles
@@ -23,6 +24,7 @@ PASSES: tuple[Callable[[CompileState], None], ...] = (
     resolve_operators,
     validate_params,
     check_ports,
+    check_input_rules,
     check_types,
     detect_cycles,
     resolve_variables,

@@ -1,4 +1,4 @@
-"""Pass 4: connected ports have compatible types; generic ports (``T``) get their concrete types inferred.
+"""Pass 5: connected ports have compatible types; generic ports (``T``) get their concrete types inferred.
 
 A type variable binds to the type of the first connection into it (in topological, then document order) and
 the binding flows to the node's outputs. ``Stream[T]`` into a ``T`` port is accepted through a collect step,

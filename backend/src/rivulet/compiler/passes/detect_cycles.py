@@ -1,4 +1,4 @@
-"""Pass 5: the graph is acyclic. Each cycle is reported once with its nodes in order."""
+"""Pass 6: the graph is acyclic. Each cycle is reported once with its nodes in order."""
 
 from __future__ import annotations
 

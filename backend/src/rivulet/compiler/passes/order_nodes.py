@@ -1,4 +1,4 @@
-"""Pass 7: a stable topological order (ties broken by position in the document)."""
+"""Pass 8: a stable topological order (ties broken by position in the document)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pass 6: flow variables are unique, and run input names / output names do not collide."""
+"""Pass 7: flow variables are unique, and run input names / output names do not collide."""
 
 from __future__ import annotations
 
