@@ -64,6 +64,7 @@ class _ChatOut(msgspec.Struct, frozen=True, kw_only=True):
 
 class _PromptOut(msgspec.Struct, frozen=True, kw_only=True):
     prompt: Text
+    messages: Json
 
 
 class _SqlOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,17 +123,17 @@ def test_report_names_every_node_and_keeps_positions_labels() -> None:
     assert retriever.params == {"datasource": "sales_db"}
     edges = {(e.source, e.source_port, e.target, e.target_port) for e in doc.edges}
     assert edges == {
-        # the prompt resource's |parameters| edge becomes a port edge into the chat's prompt
-        ("common_chat_prompt_template_0", "prompt", "higher_order_streaming_llm_operator_0", "prompt"),
+        # the prompt resource's |parameters| edge becomes a port edge into the chat's messages (system message too)
+        ("common_chat_prompt_template_0", "messages", "higher_order_streaming_llm_operator_0", "messages"),
         ("higher_order_streaming_llm_operator_0", "message", "openai_streaming_output_operator_0", "value"),
         ("common_llm_http_trigger_0", "user_input", "higher_order_datasource_retriever_operator_0", "question"),
-        # DB-GPT fills {{ user_input }} from the request: wired to the trigger's field
+        # the trigger→LLM request edge: the user's message goes to the LLM's prompt template
         ("common_llm_http_trigger_0", "user_input", "common_chat_prompt_template_0", "user_input"),
     }
     assert doc.viewport is not None
     assert doc.viewport.zoom == 0.75
-    # trigger→llm (whole request body), retriever→llm (extra context) and trigger→code map are left out
-    assert len(result.dropped_edges) == 3
+    # retriever→llm (extra context the template does not read) and trigger→code map are left out
+    assert len(result.dropped_edges) == 2
 
 
 def test_mapped_flow_compiles_with_the_mapped_operators() -> None:

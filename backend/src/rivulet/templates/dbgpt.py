@@ -5,126 +5,41 @@ flow record with ``flow_data``, and the bare canvas ``{"nodes", "edges", "viewpo
 ``operator_<name>___$$___<category>___$$___<version>_<n>`` and ``resource_<type_cls>_<n>``; edge handles like
 ``<node>|outputs|<i>``, ``<node>|inputs|<i>`` and ``<node>|parameters|<i>``.
 
-Operators and resources are matched by their class name (``data.type_name``, e.g. ``HOStreamingLLMOperator``)
-or their flow name (``data.name``). A match whose Rivulet operator is not installed, and every node without a
-match, is reported (with its DB-GPT class) and left out with its edges; resources that only configure another
-node (a datasource, an LLM client) are folded into that node's params.
+Nodes are matched by class name or flow name (``rivulet.templates.dbgpt_mappings``). A match whose Rivulet
+operator is not installed, every node without a match, and a node whose id repeats an earlier node's, is reported
+(with its DB-GPT class) and left out with its edges; resources that only configure another node (a datasource, an
+LLM client, a prompt template formatted by its consumer) are folded into that node's params; nodes that only
+repackage their input are contracted (their upstream is wired to their downstream).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
-from rivulet.compiler.flow import Edge, FlowDocument, FlowMetadata, Node, Position, Viewport
+from rivulet.compiler.flow import Edge, FlowDocument, FlowMetadata, Viewport
 from rivulet.lib.exceptions import ValidationError
-from rivulet.registry.registry import OperatorRegistry
+from rivulet.templates._dbgpt_convert import Converter, DbgptNodeReport, Link, class_of, wire_user_input
+from rivulet.templates.dbgpt_mappings import DBGPT_MAPPINGS, USER_INPUT, DbgptMapping
 
-__all__ = ("DBGPT_MAPPINGS", "DbgptImport", "DbgptMapping", "DbgptNodeReport", "convert_dbgpt_flow")
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
-_OPERATOR_ID = re.compile(r"^operator_(?P<name>.+?)___\$\$___(?P<category>.+?)___\$\$___(?P<version>.+)_(?P<n>\d+)$")
-_RESOURCE_ID = re.compile(r"^resource_(?P<cls>.+)_(?P<n>\d+)$")
-_HANDLE = re.compile(r"^(?P<node>.+)\|(?P<kind>inputs|outputs|parameters)\|(?P<index>\d+)$")
+    from rivulet.registry.registry import OperatorRegistry
 
-
-@dataclass(frozen=True, slots=True)
-class DbgptMapping:
-    """How one DB-GPT class becomes a Rivulet node (or a param of the node it configures)."""
-
-    operator: str
-    """Target Rivulet operator id."""
-    inputs: tuple[str | None, ...] = ()
-    """Rivulet input port for DB-GPT input index ``i`` (``None``: the input is dropped)."""
-    outputs: tuple[str | None, ...] = ()
-    """Rivulet output port for DB-GPT output index ``i``."""
-    params: dict[str, str] = field(default_factory=dict[str, str])
-    """DB-GPT parameter name → Rivulet param name."""
-    fixed: dict[str, Any] = field(default_factory=dict[str, Any])
-    """Params always set on the Rivulet node."""
-    as_input: str | None = None
-    """A resource that becomes a node: the input port of the consumer its ``parameters`` edge feeds."""
-    fold_into: str | None = None
-    """A resource that is not a node: the consumer param that receives its label/name instead."""
-
-
-USER_INPUT = "user_input"
-"""DB-GPT fills a prompt template's ``{{ user_input }}`` from the request; Rivulet wires it to the trigger's field."""
-
-_LLM = DbgptMapping(
-    # input 0 is DB-GPT's whole request body (the prompt comes from the prompt template resource instead);
-    # input 1 is extra context (knowledge, schema), which Rivulet feeds through the prompt template's variables
-    operator="llm.chat",
-    inputs=(None, None),
-    outputs=("message",),
-    params={"model": "model"},
-)
-_TRIGGER = DbgptMapping(
-    operator="trigger.http",
-    outputs=(None, USER_INPUT),
-    params={"methods": "method"},
-    fixed={"fields": [{"name": USER_INPUT, "type": "Text", "description": "The user's message."}]},
+__all__ = (
+    "DBGPT_MAPPINGS",
+    "MAX_DEPTH",
+    "USER_INPUT",
+    "DbgptImport",
+    "DbgptMapping",
+    "DbgptNodeReport",
+    "convert_dbgpt_flow",
 )
 
-DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
-    # triggers
-    "CommonLLMHttpTrigger": _TRIGGER,
-    "DictHttpTrigger": DbgptMapping(operator="trigger.http", outputs=("body",)),
-    "RequestHttpTrigger": DbgptMapping(operator="trigger.http", outputs=("body",)),
-    # LLM chat (streaming or not: Rivulet streams tokens from llm.chat either way)
-    "HOStreamingLLMOperator": _LLM,
-    "HOLLMOperator": _LLM,
-    "StreamingLLMOperator": _LLM,
-    "LLMOperator": _LLM,
-    # prompt templates
-    "CommonChatPromptTemplate": DbgptMapping(
-        operator="llm.prompt_template",
-        outputs=("prompt",),
-        params={"human_message": "template", "system_message": "system_prompt"},
-        as_input="prompt",
-    ),
-    "PromptBuilderOperator": DbgptMapping(operator="llm.prompt_template", outputs=("prompt",)),
-    # knowledge retrieval
-    "HOKnowledgeOperator": DbgptMapping(
-        operator="rag.retrieve",
-        inputs=("query",),
-        outputs=("context",),
-        params={"knowledge_space": "collection", "top_k": "top_k"},
-    ),
-    # datasource / SQL
-    "HODatasourceRetrieverOperator": DbgptMapping(
-        operator="sql.schema_context", inputs=("question",), outputs=("context",)
-    ),
-    "HODatasourceExecutorOperator": DbgptMapping(operator="sql.run_query", inputs=("sql",), outputs=("table",)),
-    "DatasourceResource": DbgptMapping(operator="", fold_into="datasource"),
-    "OpenAILLMClient": DbgptMapping(operator="", fold_into="model"),
-    "DefaultLLMClient": DbgptMapping(operator="", fold_into="model"),
-    # outputs
-    "OpenAIStreamingOutputOperator": DbgptMapping(
-        operator="core.output", inputs=("value",), outputs=("value",), fixed={"name": "answer"}
-    ),
-    "StringToInteger": DbgptMapping(
-        operator="core.convert", inputs=("value",), outputs=("value",), fixed={"to": "int"}
-    ),
-}
-"""DB-GPT class name → mapping. ``CodeMapOperator`` is deliberately absent: Rivulet runs no user code."""
-
-
-class DbgptNodeReport(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """What became of one DB-GPT node."""
-
-    dbgpt_id: str
-    dbgpt_class: str
-    """``type_cls`` (e.g. ``dbgpt.app.operators.llm.HOStreamingLLMOperator``)."""
-    label: str
-    status: Literal["mapped", "folded", "unmapped"]
-    node_id: str | None = None
-    """The Rivulet node id (mapped nodes)."""
-    operator: str | None = None
-    """The Rivulet operator it maps (or would map) to."""
-    reason: str | None = None
+MAX_DEPTH = 64
+"""The deepest JSON nesting accepted (real exports nest about 10 levels)."""
 
 
 class DbgptImport(msgspec.Struct, frozen=True, kw_only=True):
@@ -197,6 +112,36 @@ class _Record(_Loose, frozen=True, kw_only=True):
     description: str | None = None
 
 
+def _check_depth(raw: object) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH``, naming where (iteratively: no recursion to exhaust)."""
+    stack: list[tuple[object, str, int]] = [(raw, "$", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict):
+            children = [(v, f"{path}.{k}") for k, v in cast("dict[str, object]", value).items()]
+        elif isinstance(value, list):
+            children = [(v, f"{path}[{i}]") for i, v in enumerate(cast("list[object]", value))]
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise _invalid(f"JSON nested deeper than {MAX_DEPTH} levels at {path}", path)
+        stack.extend((v, p, depth + 1) for v, p in children)
+
+
+def _decode(data: bytes | str | dict[str, Any]) -> object:
+    if isinstance(data, dict):
+        _check_depth(data)
+        return data
+    try:
+        raw: object = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise _invalid(f"malformed JSON: {exc}", "$") from exc
+    except RecursionError as exc:  # msgspec's decoder stops at its own depth limit
+        raise _invalid(f"JSON nested deeper than {MAX_DEPTH} levels", "$") from exc
+    _check_depth(raw)
+    return raw
+
+
 def _unwrap(raw: object) -> tuple[_Record, _Canvas]:
     if not isinstance(raw, dict):
         raise _invalid("a DB-GPT flow export must be a JSON object", "$")
@@ -217,173 +162,63 @@ def _unwrap(raw: object) -> tuple[_Record, _Canvas]:
         raise _invalid(f"invalid DB-GPT flow at {located}: {message}", located) from exc
 
 
-def _class_of(node: _Node) -> tuple[str, str]:
-    """``(type_cls, short class name)`` from the node data, falling back on the id."""
-    type_cls = node.data.type_cls or ""
-    if not type_cls and (m := _RESOURCE_ID.match(node.id)):
-        type_cls = m.group("cls")
-    short = node.data.type_name or type_cls.rsplit(".", 1)[-1]
-    if not short and (m := _OPERATOR_ID.match(node.id)):
-        short = m.group("name")
-    return type_cls or short, short
-
-
-def _params(data: _Data, mapping: DbgptMapping) -> dict[str, Any]:
-    params: dict[str, Any] = dict(mapping.fixed)
-    for param in data.parameters or []:
-        if param.name in mapping.params and param.value is not None and param.category != "resource":
-            params[mapping.params[param.name]] = param.value
-    return params
-
-
-def _node_id(dbgpt_id: str, short: str, used: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "_", short.lower()).strip("_") or "node"
-    m = _OPERATOR_ID.match(dbgpt_id) or _RESOURCE_ID.match(dbgpt_id)
-    candidate = f"{base}_{m.group('n')}" if m else base
-    while candidate in used:
-        candidate += "_"
-    used.add(candidate)
-    return candidate
-
-
-def _folded_value(data: _Data, fallback: str) -> str:
-    for param in data.parameters or []:
-        if param.name in ("name", "model", "datasource", "db_name") and param.value:
-            return str(param.value)
-    return fallback
-
-
-@dataclass(slots=True)
-class _Converter:
-    registry: OperatorRegistry
-    nodes: dict[str, Node] = field(default_factory=dict[str, Node])
-    mappings: dict[str, DbgptMapping] = field(default_factory=dict[str, DbgptMapping])
-    reports: list[DbgptNodeReport] = field(default_factory=list[DbgptNodeReport])
-    folded: dict[str, tuple[DbgptMapping, str]] = field(default_factory=dict[str, tuple[DbgptMapping, str]])
-    used: set[str] = field(default_factory=set[str])
-
-    def node(self, raw: _Node) -> None:
-        data = raw.data
-        type_cls, short = _class_of(raw)
-        label = data.custom_label or data.label or short
-        mapping = DBGPT_MAPPINGS.get(short) or DBGPT_MAPPINGS.get(data.name or "")
-        report = DbgptNodeReport(dbgpt_id=raw.id, dbgpt_class=type_cls, label=label, status="unmapped")
-        if mapping is None:
-            self.reports.append(msgspec.structs.replace(report, reason="no Rivulet equivalent"))
-            return
-        if mapping.fold_into is not None:
-            self.folded[raw.id] = (mapping, _folded_value(data, label))
-            self.reports.append(
-                msgspec.structs.replace(report, status="folded", reason=f"param {mapping.fold_into} of its consumers")
-            )
-            return
-        if mapping.operator not in self.registry:
-            reason = f"maps to {mapping.operator}, which is not installed"
-            self.reports.append(msgspec.structs.replace(report, operator=mapping.operator, reason=reason))
-            return
-        position = raw.position or _Point()
-        node_id = _node_id(raw.id, data.name or short, self.used)
-        self.nodes[raw.id] = Node(
-            id=node_id,
-            operator=mapping.operator,
-            label=label,
-            params=_params(data, mapping),
-            position=Position(x=position.x, y=position.y),
+def _links(canvas: _Canvas) -> list[Link]:
+    links: list[Link] = []
+    for raw in canvas.edges:
+        link = Link.of(
+            edge_id=raw.id or f"{raw.source}|{raw.target}",
+            source=raw.source,
+            target=raw.target,
+            src=raw.source_handle,
+            dst=raw.target_handle,
+            src_order=raw.source_order,
+            dst_order=raw.target_order,
         )
-        self.mappings[raw.id] = mapping
-        self.reports.append(
-            msgspec.structs.replace(report, status="mapped", node_id=node_id, operator=mapping.operator)
-        )
-
-    def fold(self, raw: _Edge) -> bool:
-        """Apply a resource edge to its consumer's params; ``True`` when the edge was a folded resource."""
-        if raw.source not in self.folded or raw.target not in self.nodes:
-            return False
-        mapping, value = self.folded[raw.source]
-        assert mapping.fold_into is not None
-        node = self.nodes[raw.target]
-        self.nodes[raw.target] = msgspec.structs.replace(node, params={**node.params, mapping.fold_into: value})
-        return True
-
-    def edge(self, raw: _Edge, index: int) -> Edge | None:
-        if raw.source not in self.nodes or raw.target not in self.nodes:
-            return None
-        src = _HANDLE.match(raw.source_handle or "")
-        dst = _HANDLE.match(raw.target_handle or "")
-        src_index = int(src.group("index")) if src else raw.source_order
-        dst_index = int(dst.group("index")) if dst else raw.target_order
-        outputs, target = self.mappings[raw.source].outputs, self.mappings[raw.target]
-        source_port = outputs[src_index] if src_index < len(outputs) else None
-        if dst is not None and dst.group("kind") == "parameters":
-            target_port = self.mappings[raw.source].as_input
-        else:
-            target_port = target.inputs[dst_index] if dst_index < len(target.inputs) else None
-        if source_port is None or target_port is None:
-            return None
-        return Edge(
-            id=f"e{index + 1}",
-            source=self.nodes[raw.source].id,
-            source_port=source_port,
-            target=self.nodes[raw.target].id,
-            target_port=target_port,
-        )
+        links.append(link)
+    return links
 
 
-def _wire_user_input(nodes: list[Node], edges: list[Edge]) -> list[Edge]:
-    """Connect the HTTP trigger's ``user_input`` to every prompt template that reads ``{{ user_input }}``."""
-    triggers = [n for n in nodes if n.operator == "trigger.http" and USER_INPUT in str(n.params.get("fields"))]
-    if len(triggers) != 1:
-        return []
-    fed = {(e.target, e.target_port) for e in edges}
-    wired: list[Edge] = []
-    for node in nodes:
-        template = str(node.params.get("template", ""))
-        uses = re.search(r"\{\{\s*" + USER_INPUT + r"\b", template) is not None
-        if node.operator == "llm.prompt_template" and uses and (node.id, USER_INPUT) not in fed:
-            wired.append(
-                Edge(
-                    id=f"user_input_{len(wired) + 1}",
-                    source=triggers[0].id,
-                    source_port=USER_INPUT,
-                    target=node.id,
-                    target_port=USER_INPUT,
-                )
-            )
-    return wired
-
-
-def convert_dbgpt_flow(data: bytes | str | dict[str, Any], registry: OperatorRegistry) -> DbgptImport:
+def convert_dbgpt_flow(
+    data: bytes | str | dict[str, Any], registry: OperatorRegistry, *, models: Collection[str] | None = None
+) -> DbgptImport:
     """Convert a DB-GPT AWEL flow export into a ``rivulet.flow/v1`` document (nothing is stored or run).
 
+    Args:
+        data: The export (JSON text or decoded).
+        registry: Installed operators; a mapping target missing here is reported.
+        models: Configured model names; an explicit DB-GPT model name outside them becomes ``default`` (with a
+            note in the report). ``None`` keeps explicit names as they are.
+
     Raises:
-        ValidationError: The input is not JSON or not a DB-GPT flow; the message locates the problem.
+        ValidationError: The input is not JSON, nests deeper than ``MAX_DEPTH``, or is not a DB-GPT flow; the
+            message locates the problem.
     """
-    try:
-        raw: object = data if isinstance(data, dict) else msgspec.json.decode(data)
-    except msgspec.DecodeError as exc:
-        raise _invalid(f"malformed JSON: {exc}", "$") from exc
-    record, canvas = _unwrap(raw)
-    converter = _Converter(registry=registry)
-    for node in canvas.nodes:
-        converter.node(node)
-    edges: list[Edge] = []
-    dropped: list[str] = []
-    for index, raw_edge in enumerate(canvas.edges):
-        if converter.fold(raw_edge):
-            continue
-        converted = converter.edge(raw_edge, index)
-        if converted is None:
-            dropped.append(raw_edge.id or f"{raw_edge.source}|{raw_edge.target}")
-        else:
-            edges.append(converted)
-    edges += _wire_user_input(list(converter.nodes.values()), edges)
+    record, canvas = _unwrap(_decode(data))
+    converter = Converter(registry=registry, models=frozenset(models) if models is not None else None)
+    for index, node in enumerate(canvas.nodes):
+        data_ = node.data
+        position = node.position or _Point()
+        converter.add_node(
+            index=index,
+            dbgpt_id=node.id,
+            names=class_of(node.id, data_.type_cls, data_.type_name, data_.name),
+            label=data_.custom_label or data_.label,
+            params={p.name: p.value for p in data_.parameters or [] if p.category != "resource"},
+            position=(position.x, position.y),
+        )
+    edges, dropped = converter.convert(_links(canvas))
+    edges += wire_user_input(converter.document_nodes(), edges)
     view = canvas.viewport
     document = FlowDocument(
         name=(record.label or record.name or "Imported DB-GPT flow")[:200],
         description=record.description or "",
-        nodes=list(converter.nodes.values()),
-        edges=edges,
+        nodes=converter.document_nodes(),
+        edges=_numbered(edges),
         metadata=FlowMetadata(tags=["dbgpt"], source="dbgpt"),
         viewport=Viewport(x=view.x, y=view.y, zoom=view.zoom if view.zoom > 0 else 1.0) if view else None,
     )
-    return DbgptImport(document=document, nodes=converter.reports, dropped_edges=dropped)
+    return DbgptImport(document=document, nodes=converter.outcomes, dropped_edges=dropped)
+
+
+def _numbered(edges: list[Edge]) -> list[Edge]:
+    return [msgspec.structs.replace(e, id=f"e{i + 1}") for i, e in enumerate(edges)]
