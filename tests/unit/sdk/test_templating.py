@@ -84,18 +84,18 @@ class _Shouty:
     ],
 )
 @pytest.mark.parametrize("a", ["x", 3, 2.5, None, True, [1, "2"], {"k": "v"}, _Shouty()])
-def test_a_substitution_renders_exactly_what_jinja_renders(source: str, a: Any) -> None:
+async def test_a_substitution_renders_exactly_what_jinja_renders(source: str, a: Any) -> None:
     values = {"a": a, "b": "<b>&"}
     template, _ = compile_template(source)
     try:
         expected = template.render(values)
     except Exception:  # noqa: BLE001 - the same failure must surface as an OperatorError
         with pytest.raises(OperatorError):
-            render_template(source, values, spec=core_template.SPEC, ctx=FakeContext())
+            await render_template(source, values, spec=core_template.SPEC, ctx=FakeContext())
         return
-    assert render_template(source, values, spec=core_template.SPEC, ctx=FakeContext()) == expected
+    assert await render_template(source, values, spec=core_template.SPEC, ctx=FakeContext()) == expected
 
 
-def test_a_missing_variable_still_fails_like_jinja() -> None:
+async def test_a_missing_variable_still_fails_like_jinja() -> None:
     with pytest.raises(OperatorError, match="'b' is undefined"):
-        render_template("{{ a }} {{ b }}", {"a": 1}, spec=core_template.SPEC, ctx=FakeContext())
+        await render_template("{{ a }} {{ b }}", {"a": 1}, spec=core_template.SPEC, ctx=FakeContext())

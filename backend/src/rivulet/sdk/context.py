@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -9,9 +10,14 @@ if TYPE_CHECKING:
     import logging
     from collections.abc import Mapping
 
-__all__ = ("RunContext",)
+__all__ = ("RunContext", "node_deadline")
 
 S = TypeVar("S")
+
+node_deadline: ContextVar[float | None] = ContextVar("rivulet_node_deadline", default=None)
+"""When the running node's timeout ends (``time.monotonic()``), or ``None`` without a timeout. Set by the runtime
+around each attempt; CPU-bound work in a worker thread (template rendering) stops by it instead of running on
+after the node has already failed."""
 
 
 class RunContext(Protocol):

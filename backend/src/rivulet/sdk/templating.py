@@ -5,18 +5,28 @@ of inputs, and an undefined name is an error rather than an empty string. ``temp
 variables a template reads from its context (names it sets or loops over stay local), checked to be usable as
 port names; operators with one input port per variable build their ports with ``variable_ports`` and render with
 ``render_template``.
+
+CPU-heavy templates cannot stall the event loop: the sandbox (``rivulet.sdk._sandbox``) bounds every value a
+template builds (``**``, repetition, ``range``, padding, output size...), and a render gets a real deadline, checked
+inside the sandbox on every hook, loop iteration and piece of output. ``render_template`` first gives a render a
+slice of ``INLINE_SLICE_S`` on the caller's thread; one that needs longer starts over in a worker thread, under
+the node's timeout (``rivulet.sdk.context.node_deadline``) or ``RENDER_TIME_LIMIT_S``, whichever ends first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rivulet.lib.exceptions import OperatorError
+from rivulet.sdk._sandbox import LimitedEnvironment, TemplateTimeoutError, limits
+from rivulet.sdk.context import node_deadline
 from rivulet.sdk.operator import PortSpec
 
 if TYPE_CHECKING:
@@ -29,8 +39,11 @@ if TYPE_CHECKING:
     from rivulet.sdk.ports import PortType
 
 __all__ = (
+    "COMPILE_TIME_LIMIT_S",
+    "INLINE_SLICE_S",
     "JINJA",
     "MAX_VARIABLES",
+    "RENDER_TIME_LIMIT_S",
     "compile_template",
     "render_template",
     "syntax_message",
@@ -38,9 +51,19 @@ __all__ = (
     "variable_ports",
 )
 
-JINJA = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
+JINJA = LimitedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
 """The sandbox for every Jinja2 template and expression in operators: no ``_`` attributes, no mutation of
-inputs, and an undefined name is an error rather than an empty string."""
+inputs, bounded value sizes, and an undefined name is an error rather than an empty string."""
+
+RENDER_TIME_LIMIT_S = 10.0
+"""The longest a render may take when its node has no shorter timeout."""
+COMPILE_TIME_LIMIT_S = 10.0
+"""The longest constant folding may take while a template compiles."""
+INLINE_SLICE_S = 0.002
+"""How long a render may run on the caller's thread (the event loop) before it starts over in a worker thread."""
+
+_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rivulet-template")
+"""Renders that need more than ``INLINE_SLICE_S``: their own threads, so they never queue behind other work."""
 
 MAX_VARIABLES = 32
 """The most variables (input ports) one template may read."""
@@ -88,13 +111,18 @@ def compile_template(source: str) -> tuple[Template, tuple[str, ...]]:
 @functools.lru_cache(maxsize=512)
 def _compile(source: str) -> tuple[Template, tuple[str, ...], _Substitution | None]:
     try:
-        ast = JINJA.parse(source)
+        with limits(time.monotonic() + COMPILE_TIME_LIMIT_S):  # constant folding runs sandboxed filters
+            ast = JINJA.parse(source)
+            builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+            names = sorted(meta.find_undeclared_variables(ast) - builtins)
+            substitution = _substitution(ast)  # before compiling: jinja's optimizer may rewrite the tree
+            template = JINJA.from_string(ast)
     except TemplateSyntaxError as exc:
         raise ValueError(syntax_message(exc, "template")) from exc
-    builtins: set[str] = set(JINJA.globals)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    names = sorted(meta.find_undeclared_variables(ast) - builtins)
-    substitution = _substitution(ast)  # before compiling: jinja's optimizer may rewrite the tree
-    template = JINJA.from_string(ast)
+    except TemplateError as exc:
+        raise ValueError(f"template does not compile: {exc.message or type(exc).__name__}") from exc
+    except RecursionError as exc:
+        raise ValueError("template is nested too deeply to compile") from exc
     # the sandbox's globals never change: a plain dict spares jinja a ChainMap walk on every render
     template.globals = dict(template.globals)
     return template, tuple(names), substitution
@@ -127,19 +155,43 @@ def variable_ports(source: str, type_of: Callable[[str], PortType]) -> tuple[Por
     )
 
 
-def render_template(source: str, values: Mapping[str, Any], *, spec: OperatorSpec, ctx: RunContext) -> str:
-    """Render ``source`` with ``values`` in the sandbox.
+async def render_template(source: str, values: Mapping[str, Any], *, spec: OperatorSpec, ctx: RunContext) -> str:
+    """Render ``source`` with ``values`` in the sandbox, off the event loop when it takes more than a moment.
 
     Raises:
-        OperatorError: Rendering failed (undefined name or attribute, sandbox violation, ...), located at the
-            operator ``spec`` and the node running it.
+        OperatorError: Rendering failed (undefined name or attribute, sandbox violation, a size or time limit...),
+            located at the operator ``spec`` and the node running it.
+        TimeoutError: The node's timeout ended the render.
     """
     template, _, substitution = _compile(source)
     if substitution is not None and substitution[1] <= values.keys():
         # text and plain {{ name }} only: what jinja renders (str of each value), without a render context
         return "".join([str(values[text]) if variable else text for variable, text in substitution[0]])
+    node = node_deadline.get()
+    deadline = time.monotonic() + RENDER_TIME_LIMIT_S
+    if node is not None and node < deadline:
+        deadline = node
     try:
-        return template.render(values)
+        try:
+            return _render(template, values, min(deadline, time.monotonic() + INLINE_SLICE_S))
+        except TemplateTimeoutError:
+            if time.monotonic() >= deadline:
+                raise
+        # longer than a slice: start over in a worker thread (a render has no side effects)
+        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, _render, template, values, deadline)
+    except TemplateTimeoutError as exc:
+        if node is not None and node <= deadline:
+            raise TimeoutError from exc  # the node's timeout, reported as such
+        raise _render_error(exc, spec, ctx) from exc
     except TemplateError as exc:
-        detail = f"template failed to render: {exc.message or type(exc).__name__}"
-        raise OperatorError(detail, operator_id=spec.id, node_id=ctx.node_id) from exc
+        raise _render_error(exc, spec, ctx) from exc
+
+
+def _render(template: Template, values: Mapping[str, Any], deadline: float) -> str:
+    with limits(deadline):
+        return template.render(values)
+
+
+def _render_error(exc: TemplateError, spec: OperatorSpec, ctx: RunContext) -> OperatorError:
+    detail = f"template failed to render: {exc.message or type(exc).__name__}"
+    return OperatorError(detail, operator_id=spec.id, node_id=ctx.node_id)

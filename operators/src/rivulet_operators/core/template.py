@@ -72,5 +72,5 @@ class RenderTemplate(Operator[Params, Inputs, Outputs]):
         return Inputs(values=dict(values))
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
-        text = render_template(params.template, inputs.values, spec=SPEC, ctx=ctx)
+        text = await render_template(params.template, inputs.values, spec=SPEC, ctx=ctx)
         return Outputs(text=text.strip() if params.trim else text)

@@ -95,7 +95,7 @@ class PromptTemplate(Operator[Params, Inputs, Outputs]):
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
         values = {k: _plain(v) for k, v in inputs.values.items()}
-        text = render_template(params.template, values, spec=SPEC, ctx=ctx)
+        text = await render_template(params.template, values, spec=SPEC, ctx=ctx)
         messages = [Message(role="system", content=params.system_prompt)] if params.system_prompt.strip() else []
         messages.append(Message(role="user", content=text))
         return Outputs(prompt=text, messages=messages)
