@@ -87,7 +87,7 @@ async def test_missing_gguf_file_is_a_clear_error(models: ModelService) -> None:
     await models.save(
         ModelConfig(name="ghost", provider="local_llamacpp", params={"model_path": "/nonexistent/x.gguf"})
     )
-    with pytest.raises(ModelError, match=r"GGUF file '/nonexistent/x.gguf' does not exist"):
+    with pytest.raises(ModelError, match=r"model_path '/nonexistent/x.gguf' is not a readable model file inside"):
         await models.chat("ghost", QUESTION)
 
 

@@ -1,4 +1,9 @@
-"""Structured logging on the standard library: key/value context on every record, console or JSON lines."""
+"""Structured logging on the standard library: key/value context on every record, console or JSON lines.
+
+Every line is redacted before it is written (``rivulet.lib.redact``): known secret values in any encoding,
+``Authorization``/``X-API-Key`` values, ``?token=``/``?key=`` query values (the WebSocket's ``?token=`` in
+uvicorn's connection lines) and Rivulet tokens and keys never reach the log.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from typing import Any, Literal
 
 import msgspec
 
-__all__ = ("configure_logging", "get_logger")
+from rivulet.lib.redact import redact
+
+__all__ = ("ConsoleFormatter", "JsonFormatter", "configure_logging", "get_logger")
 
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 _encoder = msgspec.json.Encoder()
@@ -32,7 +39,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return _encoder.encode(payload).decode()
+        return redact(_encoder.encode(payload).decode())
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -44,7 +51,7 @@ class ConsoleFormatter(logging.Formatter):
         line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}" + (f"  {ctx}" if ctx else "")
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact(line)
 
 
 def configure_logging(level: str = "info", fmt: Literal["console", "json"] = "console") -> None:

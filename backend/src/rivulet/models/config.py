@@ -7,14 +7,19 @@ replaces a built-in one; the stored model flagged ``is_default`` answers to ``de
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
-from rivulet.lib.exceptions import ValidationError
+from rivulet.lib.exceptions import ConfigError, ValidationError
 from rivulet.sdk.models import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = (
     "BUILTIN_MODELS",
@@ -26,6 +31,8 @@ __all__ = (
     "ProviderName",
     "SentenceTransformersParams",
     "VllmParams",
+    "checked_model_path",
+    "model_dirs",
     "provider_params",
     "validate_config",
 )
@@ -165,3 +172,60 @@ def validate_config(config: ModelConfig) -> ModelConfig:
         )
     params = provider_params(config)
     return msgspec.structs.replace(config, params=msgspec.to_builtins(params))
+
+
+def model_dirs(setting: str, home: str) -> tuple[str, ...]:
+    """The model directories from the ``model_dirs`` setting (comma-separated), else ``<home>/models``."""
+    dirs = tuple(part.strip() for part in setting.split(",") if part.strip())
+    return dirs or (str(Path(home).expanduser() / "models"),)
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def checked_model_path(
+    raw: str,
+    dirs: Sequence[str | Path],
+    *,
+    model: str,
+    directory: bool = False,
+    magic: bytes | None = None,
+) -> Path:
+    """A ``model_path`` that names a readable file (or ``directory``) inside one of the model directories ``dirs``.
+
+    Whether the path is missing, outside the directories (symbolic links resolved), unreadable, of the wrong kind
+    or not starting with ``magic``, the error is the same: it must not tell a caller which files exist on the
+    server. Paths outside the directories are refused before the file system is asked anything about them.
+
+    Raises:
+        ConfigError: The path is not usable (one message, located at ``$.params.model_path``).
+    """
+    what = "model directory" if directory else "model file"
+    roots = [Path(os.path.abspath(Path(d).expanduser())) for d in dirs]  # noqa: PTH100 - lexical, no file access
+    refused = ConfigError(
+        f"model {model!r}: model_path {raw!r} is not a readable {what} inside the model directories"
+        " (RIVULET_MODEL_DIRS)",
+        extra={"model": model, "errors": [{"key": "params", "path": "$.params.model_path", "message": "not usable"}]},
+    )
+    lexical = Path(os.path.abspath(Path(raw).expanduser()))  # noqa: PTH100 - lexical, no file access
+    if not _inside(lexical, roots):
+        raise refused
+    try:
+        path = lexical.resolve(strict=True)
+        real_roots = [root.resolve() for root in roots]
+        if not _inside(path, real_roots):
+            raise refused
+        if directory:
+            if not path.is_dir() or not os.access(path, os.R_OK | os.X_OK):
+                raise refused
+        else:
+            if not path.is_file():
+                raise refused
+            with path.open("rb") as handle:
+                head = handle.read(len(magic or b""))
+            if magic is not None and head != magic:
+                raise refused
+    except (OSError, RuntimeError, ValueError):
+        raise refused from None
+    return path

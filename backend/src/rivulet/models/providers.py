@@ -13,7 +13,7 @@ from rivulet.models.config import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
 
     from rivulet.models.config import ModelConfig
     from rivulet.sdk.net import NetworkPolicy
@@ -26,8 +26,11 @@ def build_provider(
     *,
     secrets: Callable[[str], Awaitable[str]] | None = None,
     policy: NetworkPolicy | None = None,
+    model_dirs: Sequence[str] = (),
 ) -> Any:
     """A ``ChatProvider`` or ``EmbeddingProvider`` for ``config``.
+
+    ``model_dirs``: where local providers may load a configured ``model_path`` from.
 
     Raises:
         ValidationError: Bad params.
@@ -37,7 +40,7 @@ def build_provider(
     if isinstance(params, LlamaCppParams):
         from rivulet.models.local_llamacpp import LlamaCppProvider
 
-        return LlamaCppProvider(params, name=config.name)
+        return LlamaCppProvider(params, name=config.name, model_dirs=model_dirs)
     if isinstance(params, OpenAICompatibleParams):
         from rivulet.models.openai_compatible import OpenAICompatibleProvider
 
@@ -51,7 +54,7 @@ def build_provider(
     if isinstance(params, SentenceTransformersParams):
         from rivulet.models.local_embeddings import SentenceTransformersProvider
 
-        return SentenceTransformersProvider(params, name=config.name)
+        return SentenceTransformersProvider(params, name=config.name, model_dirs=model_dirs)
     if isinstance(params, VllmParams):
         from rivulet.models.vllm_engine import VllmProvider
 

@@ -4,6 +4,8 @@ It resolves a name (``default`` → the default chat model) to a ``ModelConfig``
 and wraps every call in the model's concurrency limit and timeout. A call that fails or times out before any
 output was streamed moves on to the next model of the ``fallbacks`` chain. Every attempt is recorded
 (``ModelCallRecord``: tokens, latency, time to first token, status) against the calling run and node.
+
+Error texts are redacted (``rivulet.lib.redact``) before they are recorded or raised, whatever the provider.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import msgspec
 
 from rivulet.lib.exceptions import AppError, ConfigError, ModelError, ValidationError
 from rivulet.lib.log import get_logger
+from rivulet.lib.redact import redact
 from rivulet.models.base import collect_chunks
 from rivulet.models.config import BUILTIN_MODELS, ModelConfig, validate_config
 from rivulet.models.providers import build_provider
@@ -73,7 +76,7 @@ class _Attempt:
             completion_tokens=self.usage.completion_tokens,
             latency_ms=self.elapsed_ms,
             ttft_ms=self.ttft_ms,
-            error=None if error is None else (str(error) or type(error).__name__)[:2000],
+            error=None if error is None else redact(str(error) or type(error).__name__)[:2000],
         )
 
 
@@ -85,7 +88,9 @@ class ModelService:
         secrets: Resolves secret names (API keys).
         policy: The network policy ``openai_compatible`` base URLs must pass.
         builtins: Models that exist without configuration.
-        provider_factory: ``(config, *, secrets, policy) → provider`` (``build_provider``; fakes in unit tests).
+        provider_factory: ``(config, *, secrets, policy, model_dirs) → provider`` (``build_provider``; fakes in
+            unit tests).
+        model_dirs: Directories local models may be loaded from (``model_path``; the bundled models always).
     """
 
     def __init__(
@@ -96,8 +101,10 @@ class ModelService:
         policy: NetworkPolicy | None = None,
         builtins: Sequence[ModelConfig] = BUILTIN_MODELS,
         provider_factory: Callable[..., Any] = build_provider,
+        model_dirs: Sequence[str] = (),
     ) -> None:
         self.store = store
+        self._model_dirs = tuple(model_dirs)
         self._factory = provider_factory
         self._secrets = secrets
         self._policy = policy
@@ -177,7 +184,7 @@ class ModelService:
         cached = self._providers.get(config.name)
         if cached is not None and cached[0] == config:
             return cached[1]
-        provider = self._factory(config, secrets=self._secrets, policy=self._policy)
+        provider = self._factory(config, secrets=self._secrets, policy=self._policy, model_dirs=self._model_dirs)
         self._providers[config.name] = (config, provider)
         return provider
 
@@ -317,7 +324,7 @@ class ModelService:
 def _describe(exc: BaseException, config: ModelConfig) -> str:
     if isinstance(exc, TimeoutError):
         return f"timed out after {config.timeout_s:g} s"
-    return str(exc)
+    return redact(str(exc))
 
 
 def _failed(model: str, failures: list[str]) -> ModelError:

@@ -2,7 +2,8 @@
 
 Every error response is an RFC 9457 problem document: ``{"type", "title", "status", "detail", "code", ...}``.
 Unexpected exceptions are logged with their trace and answered with a generic 500: no stack trace, no
-internal message ever reaches a client.
+internal message ever reaches a client. Known secret values and credential-looking text are redacted from every
+problem document (``rivulet.lib.redact``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 
 from rivulet.lib.exceptions import AppError, RateLimitedError
 from rivulet.lib.log import get_logger
+from rivulet.lib.redact import redact, redact_value
 from rivulet.server.services import Services  # noqa: TC001 - litestar resolves DI annotations at runtime
 
 __all__ = ("error_response", "exception_handlers", "problem", "provide_services")
@@ -27,8 +29,14 @@ def problem(
     status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response[dict[str, Any]]:
     """Build a problem-details response."""
-    standard = {"type": f"urn:rivulet:error:{code}", "title": title, "status": status, "detail": detail, "code": code}
-    body: dict[str, Any] = {**extra, **standard}  # context never overrides the standard members
+    standard = {
+        "type": f"urn:rivulet:error:{code}",
+        "title": title,
+        "status": status,
+        "detail": redact(detail),
+        "code": code,
+    }
+    body: dict[str, Any] = {**redact_value(extra), **standard}  # context never overrides the standard members
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

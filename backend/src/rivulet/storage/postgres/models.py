@@ -9,6 +9,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from rivulet.lib.redact import redact
 from rivulet.models.config import ModelConfig
 from rivulet.models.store import ModelCallRecord
 
@@ -90,6 +91,8 @@ class PostgresModelStore:
         values = msgspec.structs.asdict(record)
         values.pop("id")
         values.pop("created_at")
+        if record.error is not None:  # providers redact already; the stored log is one more surface to guard
+            values["error"] = redact(record.error)
         statement = sql.SQL("INSERT INTO model_calls ({columns}) VALUES ({placeholders})").format(
             columns=sql.SQL(", ").join(map(sql.Identifier, values)),
             placeholders=sql.SQL(", ").join(map(sql.Placeholder, values)),

@@ -9,6 +9,7 @@ import msgspec
 from psycopg.rows import dict_row
 
 from rivulet.lib.exceptions import NotFoundError
+from rivulet.lib.redact import secret_redactor
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -61,10 +62,15 @@ class PostgresSecretStore:
                 raise NotFoundError(f"secret {name!r} not found", extra={"secret": name})
 
     async def reveal(self, name: str) -> str:
-        """The decrypted value (``ctx.secret``, model API keys). Raises ``NotFoundError``."""
+        """The decrypted value (``ctx.secret``, model API keys). Raises ``NotFoundError``.
+
+        The value is registered with the process's redactor: from now on it is blanked in errors and logs.
+        """
         async with self._pool.connection() as conn:
             cur = await conn.execute("SELECT ciphertext FROM secrets WHERE name = %s", (name,))
             row = await cur.fetchone()
         if row is None:
             raise NotFoundError(f"secret {name!r} not found", extra={"secret": name})
-        return self._box.decrypt(name, bytes(row[0]))
+        value = self._box.decrypt(name, bytes(row[0]))
+        secret_redactor().add(value)
+        return value
