@@ -38,6 +38,9 @@ class LiveEndpoint:
     graph: CompiledGraph
     params: HttpTriggerParams
     body_type: type[msgspec.Struct]
+    owner_id: str | None = None
+    """The published flow's owner (users other than the owner, its workspace and admins may not call it)."""
+    workspace_id: str | None = None
 
     @property
     def streams(self) -> bool:
@@ -99,7 +102,15 @@ class EndpointRegistry:
         node = graph.nodes.get(record.trigger_node_id)
         if node is None or not isinstance(node.params, HttpTriggerParams):
             return None
-        return LiveEndpoint(record=record, graph=graph, params=node.params, body_type=body_struct(node.params))
+        summary = (await self._flows.get(record.flow_id)).summary
+        return LiveEndpoint(
+            record=record,
+            graph=graph,
+            params=node.params,
+            body_type=body_struct(node.params),
+            owner_id=summary.owner_id,
+            workspace_id=summary.workspace_id,
+        )
 
 
 def schedule_params(graph: CompiledGraph) -> tuple[str, ScheduleTriggerParams] | None:

@@ -12,11 +12,8 @@ from litestar import Litestar
 from litestar._asgi.routing_trie.types import PathParameterSentinel
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
-from rivulet import __version__
-from rivulet.domain.auth import AuthController, UsersController
+from rivulet.domain.auth import AuthController, UsersController, WorkspacesController
 from rivulet.domain.endpoints import GatewayController, PublishingController
 from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
@@ -27,6 +24,7 @@ from rivulet.domain.secrets import SecretsController
 from rivulet.domain.templates import TemplatesController
 from rivulet.lib.log import get_logger
 from rivulet.lib.secrets import SecretBox, load_secret_key
+from rivulet.models.config import model_dirs
 from rivulet.models.service import ModelService
 from rivulet.publishing.registry import EndpointRegistry
 from rivulet.publishing.scheduler import Scheduler
@@ -35,8 +33,12 @@ from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.server.auth import AuthMiddleware
 from rivulet.server.core import exception_handlers, provide_services
+from rivulet.server.docs import docs_asset, openapi_config
 from rivulet.server.fastpath import EndpointFastPath
 from rivulet.server.frontend import frontend_router
+from rivulet.server.guard import InputGuard
+from rivulet.server.inputs import RivuletRequest
+from rivulet.server.permissions import declare_generated_permissions, permission_guard
 from rivulet.server.services import Services, operator_services
 from rivulet.storage.postgres.conversations import PostgresConversationStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
@@ -104,6 +106,7 @@ def _lifespan(settings: Settings, database_url: str | None):
                 PostgresModelStore(pool),
                 secrets=secrets.reveal,
                 policy=policy if isinstance(policy, NetworkPolicy) else None,
+                model_dirs=model_dirs(settings.model_dirs, settings.home),
             )
             shared[ModelRegistry] = models
             shared[ConversationStore] = PostgresConversationStore(pool)
@@ -150,6 +153,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
             HealthController,
             AuthController,
             UsersController,
+            WorkspacesController,
             FlowsController,
             OperatorsController,
             RunsController,
@@ -159,24 +163,26 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
             TemplatesController,
             PublishingController,
             GatewayController,
+            docs_asset,
             frontend_router(Path(settings.frontend_dir)),
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
         middleware=[DefineMiddleware(AuthMiddleware)],
+        guards=[permission_guard],
         lifespan=[_lifespan(settings, database_url)],
-        openapi_config=OpenAPIConfig(
-            title="Rivulet API",
-            version=__version__,
-            path="/api/docs",
-            render_plugins=[ScalarRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
+        request_class=RivuletRequest,
+        request_max_body_size=settings.max_request_body_bytes,
         logging_config=None,
         debug=False,
     )
     _route_asgi_path_parameters(app)
+    declare_generated_permissions(app, "/api/docs")
     # endpoint calls with header credentials skip the router and middleware (authenticated the same way)
     app.asgi_handler = EndpointFastPath(app.asgi_handler, (route.path for route in app.routes))
+    # outermost: a NUL in a path or an /api query is refused before routing, authentication or any handler
+    app.asgi_handler = InputGuard(app.asgi_handler)
     return app
 
 

@@ -14,6 +14,8 @@ refused (CSRF defence in depth on top of SameSite=Strict). Handlers opt out of a
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -22,9 +24,13 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from rivulet.lib.exceptions import PermissionDeniedError
+from rivulet.lib.log import get_logger
 from rivulet.security import API_KEY_PREFIX, Principal, hash_token
+from rivulet.security.permissions import Permission, requires
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from litestar.connection import ASGIConnection
     from litestar.types import Scope
 
@@ -41,8 +47,9 @@ __all__ = (
     "presented_secret",
 )
 
+_log = get_logger(__name__)
 SESSION_COOKIE = "rivulet_session"
-PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
+PUBLIC: dict[str, Any] = requires(Permission.PUBLIC)
 """``opt`` for the few handlers reachable without credentials."""
 PUBLIC_ROUTES = frozenset({"/api/health", "/api/auth/login", "/", "/{path:path}"})
 """Every path whose handlers are public: health, login and the editor's static files."""
@@ -50,16 +57,54 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Authenticator:
-    """Resolves secrets to principals, with a short cache cleared on every credential change (any replica)."""
+    """Resolves secrets to principals, with a short cache cleared on every credential change (any replica).
 
-    def __init__(self, store: AuthStore, *, ttl_s: float = 5.0) -> None:
+    Long-lived connections (the WebSocket) ``watch`` their credential: after every credential change
+    (``invalidate``, run on every replica by the ``auth`` change notice) and at least every ``recheck_s`` seconds,
+    each watched secret is resolved again and the watcher is told when it no longer resolves to the same principal
+    (logged out, revoked, expired, user deleted or changed).
+    """
+
+    def __init__(self, store: AuthStore, *, ttl_s: float = 5.0, recheck_s: float = 30.0) -> None:
         self.store = store
         self.ttl_s = ttl_s
+        self.recheck_s = recheck_s
         self._cache: dict[str, tuple[Principal, float]] = {}
+        self._watches: dict[int, tuple[str, Principal, Callable[[], None]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ids = itertools.count()
 
     def invalidate(self) -> None:
-        """Forget every cached principal (a token or key was revoked)."""
+        """Forget every cached principal (a token or key was revoked) and re-check the watched credentials."""
         self._cache.clear()
+        if self._watches:
+            try:
+                task = asyncio.get_running_loop().create_task(self.recheck(), name="rivulet-auth-recheck")
+            except RuntimeError:  # no loop (a synchronous caller): the periodic re-check catches up
+                return
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def watch(self, secret: str, principal: Principal, on_revoked: Callable[[], None]) -> Callable[[], None]:
+        """Call ``on_revoked`` once ``secret`` stops resolving to ``principal``; returns the function that unwatches."""
+        token = next(self._ids)
+        self._watches[token] = (secret, principal, on_revoked)
+
+        def unwatch() -> None:
+            self._watches.pop(token, None)
+
+        return unwatch
+
+    async def recheck(self) -> None:
+        """Resolve every watched credential again; tell the watchers whose credential is gone."""
+        for token, (secret, principal, on_revoked) in list(self._watches.items()):
+            try:
+                current = await self.authenticate(secret)
+            except Exception:  # noqa: BLE001 - a database hiccup is not a revocation; the next check retries
+                _log.warning("re-checking a watched credential failed", exc_info=True)
+                continue
+            if current != principal and self._watches.pop(token, None) is not None:
+                on_revoked()
 
     async def authenticate(self, secret: str) -> Principal | None:
         """The principal behind ``secret``, or ``None`` when it is unknown, expired or revoked."""

@@ -18,6 +18,7 @@ from rivulet.runtime.events import ErrorInfo, Event, RunStatus
 __all__ = (
     "FinishedRun",
     "FlowRecord",
+    "FlowScope",
     "FlowStore",
     "FlowSummary",
     "FlowVersionInfo",
@@ -43,6 +44,17 @@ class FlowSummary(msgspec.Struct, frozen=True, kw_only=True):
     node_count: int
     created_at: datetime
     updated_at: datetime
+    owner_id: str | None = None
+    """The user who owns the flow (``None``: nobody; only administrators reach it)."""
+    workspace_id: str | None = None
+    """The shared workspace whose members may reach the flow."""
+
+
+class FlowScope(msgspec.Struct, frozen=True, kw_only=True):
+    """Which flows a non-administrator may see: their own and those of their workspaces."""
+
+    user_id: str
+    workspace_ids: tuple[str, ...] = ()
 
 
 class FlowRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,8 +83,10 @@ class FlowVersionRecord(msgspec.Struct, frozen=True, kw_only=True):
 class FlowStore(Protocol):
     """Flows and their immutable versions. Every save appends a version; nothing is overwritten."""
 
-    async def create(self, document: FlowDocument, *, message: str = "") -> FlowRecord:
-        """Store a new flow as version 1; a fresh id is assigned when ``document.id`` is empty.
+    async def create(
+        self, document: FlowDocument, *, message: str = "", owner_id: str | None = None, workspace_id: str | None = None
+    ) -> FlowRecord:
+        """Store a new flow as version 1, owned by ``owner_id``; a fresh id is assigned when ``document.id`` is empty.
 
         Raises:
             ConflictError: ``document.id`` is already taken.
@@ -83,8 +97,17 @@ class FlowStore(Protocol):
         """The latest version. Raises ``NotFoundError``."""
         ...
 
-    async def list(self, *, search: str | None = None, limit: int = 50, offset: int = 0) -> list[FlowSummary]:
-        """Flows ordered by last update (newest first), optionally filtered by a case-insensitive name match."""
+    async def list(
+        self, *, search: str | None = None, limit: int = 50, offset: int = 0, scope: FlowScope | None = None
+    ) -> list[FlowSummary]:
+        """Flows ordered by last update (newest first), optionally filtered by a case-insensitive name match.
+
+        With ``scope``, only the flows it covers (owned by the user or in one of the workspaces).
+        """
+        ...
+
+    async def set_workspace(self, flow_id: str, workspace_id: str | None) -> FlowSummary:
+        """Share a flow with a workspace (``None``: unshare). Raises ``NotFoundError``."""
         ...
 
     async def save(
@@ -107,8 +130,9 @@ class FlowStore(Protocol):
         updates: Sequence[tuple[str, FlowDocument]] = (),
         *,
         message: str = "",
+        owner_id: str | None = None,
     ) -> list[FlowRecord]:
-        """Create flows and append versions to others, all or nothing (one transaction).
+        """Create flows (owned by ``owner_id``) and append versions to others, all or nothing (one transaction).
 
         Returns the records of ``creates`` then ``updates``, in order.
 
@@ -174,6 +198,8 @@ class RunQuery(msgspec.Struct, frozen=True, kw_only=True):
     """Filters of the run list (newest first)."""
 
     flow_id: str | None = None
+    flow_ids: tuple[str, ...] | None = None
+    """Only runs of these flows (what a non-administrator may see); ``None``: every flow."""
     status: RunStatus | None = None
     since: datetime | None = None
     """Runs created at or after this instant."""

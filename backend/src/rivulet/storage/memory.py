@@ -12,7 +12,7 @@ import msgspec
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.runtime.events import ErrorInfo, RunFinished
-from rivulet.storage.base import FlowRecord, FlowSummary, FlowVersionInfo, FlowVersionRecord
+from rivulet.storage.base import FlowRecord, FlowScope, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,6 +30,7 @@ class MemoryFlowStore:
     def __init__(self) -> None:
         self._versions: dict[str, list[FlowVersionRecord]] = {}
         self._created: dict[str, datetime] = {}
+        self._owners: dict[str, tuple[str | None, str | None]] = {}
 
     def _require(self, flow_id: str) -> list[FlowVersionRecord]:
         try:
@@ -49,6 +50,8 @@ class MemoryFlowStore:
             node_count=len(doc.nodes),
             created_at=self._created[flow_id],
             updated_at=latest.info.created_at,
+            owner_id=self._owners[flow_id][0],
+            workspace_id=self._owners[flow_id][1],
         )
         return FlowRecord(summary=summary, document=doc)
 
@@ -60,18 +63,29 @@ class MemoryFlowStore:
         versions.append(FlowVersionRecord(info=info, document=doc))
         return self._record(flow_id)
 
-    async def create(self, document: FlowDocument, *, message: str = "") -> FlowRecord:
+    async def create(
+        self, document: FlowDocument, *, message: str = "", owner_id: str | None = None, workspace_id: str | None = None
+    ) -> FlowRecord:
         flow_id = document.id or str(uuid.uuid4())
         if flow_id in self._versions:
             raise ConflictError(f"flow id {flow_id!r} already exists", extra={"flow_id": flow_id})
         self._created[flow_id] = datetime.now(UTC)
+        self._owners[flow_id] = (owner_id, workspace_id)
         return self._append(flow_id, document, message)
 
     async def get(self, flow_id: str) -> FlowRecord:
         return self._record(flow_id)
 
-    async def list(self, *, search: str | None = None, limit: int = 50, offset: int = 0) -> list[FlowSummary]:
+    async def list(
+        self, *, search: str | None = None, limit: int = 50, offset: int = 0, scope: FlowScope | None = None
+    ) -> list[FlowSummary]:
         rows = [self._record(fid).summary for fid in self._versions]
+        if scope is not None:
+            rows = [
+                r
+                for r in rows
+                if (r.owner_id is not None and r.owner_id == scope.user_id) or r.workspace_id in scope.workspace_ids
+            ]
         if search:
             rows = [r for r in rows if search.lower() in r.name.lower()]
         rows.sort(key=lambda r: (r.updated_at, r.id), reverse=True)
@@ -94,6 +108,7 @@ class MemoryFlowStore:
         updates: Sequence[tuple[str, FlowDocument]] = (),
         *,
         message: str = "",
+        owner_id: str | None = None,
     ) -> list[FlowRecord]:
         ids = [d.id for d in creates if d.id]
         if any(i in self._versions for i in ids) or len(set(ids)) != len(ids):
@@ -101,7 +116,7 @@ class MemoryFlowStore:
             raise ConflictError(f"flow id {taken!r} already exists", extra={"flow_id": taken})
         for flow_id, _ in updates:
             self._require(flow_id)
-        records = [await self.create(d, message=message) for d in creates]
+        records = [await self.create(d, message=message, owner_id=owner_id) for d in creates]
         records += [self._append(flow_id, d, message) for flow_id, d in updates]
         return records
 
@@ -109,6 +124,12 @@ class MemoryFlowStore:
         self._require(flow_id)
         del self._versions[flow_id]
         del self._created[flow_id]
+        del self._owners[flow_id]
+
+    async def set_workspace(self, flow_id: str, workspace_id: str | None) -> FlowSummary:
+        self._require(flow_id)
+        self._owners[flow_id] = (self._owners[flow_id][0], workspace_id)
+        return self._record(flow_id).summary
 
     async def list_versions(self, flow_id: str) -> list[FlowVersionInfo]:
         return [v.info for v in reversed(self._require(flow_id))]
@@ -155,6 +176,7 @@ class MemoryRunStore:
             r
             for r in self._runs.values()
             if (query.flow_id is None or r.flow_id == query.flow_id)
+            and (query.flow_ids is None or r.flow_id in query.flow_ids)
             and (query.status is None or r.status == query.status)
             and (query.since is None or r.created_at >= query.since)
             and (query.until is None or r.created_at < query.until)

@@ -1,5 +1,5 @@
-"""``/api/auth`` (login, logout, who am I) and ``/api/users`` (accounts, admins only)."""
+"""``/api/auth`` (login, logout, who am I), ``/api/users`` and ``/api/workspaces`` (admin-managed)."""
 
-from rivulet.domain.auth.controller import AuthController, UsersController
+from rivulet.domain.auth.controller import AuthController, UsersController, WorkspacesController
 
-__all__ = ("AuthController", "UsersController")
+__all__ = ("AuthController", "UsersController", "WorkspacesController")

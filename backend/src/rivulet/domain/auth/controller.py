@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import Cookie
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
-from rivulet.domain.auth.schemas import LoginRequest, LoginResponse, Me, PasswordChange, PasswordChanged, UserCreate
+from rivulet.domain.access import principal_of
+from rivulet.domain.auth.schemas import (
+    LoginRequest,
+    LoginResponse,
+    Me,
+    MemberSet,
+    PasswordChange,
+    PasswordChanged,
+    UserCreate,
+    UserUpdate,
+    WorkspaceCreate,
+)
 from rivulet.lib.exceptions import AuthenticationError, PermissionDeniedError, RateLimitedError, ValidationError
-from rivulet.security import Principal
+from rivulet.security.permissions import Permission, requires
 from rivulet.server.auth import PUBLIC, SESSION_COOKIE, presented_secret
 from rivulet.server.services import Services, ServicesDep
-from rivulet.storage.postgres.auth import UserRead
+from rivulet.storage.postgres.auth import UserRead, WorkspaceRead
 
-__all__ = ("AuthController", "UsersController", "require_admin")
+__all__ = ("AuthController", "UsersController", "WorkspacesController")
 
-
-def principal_of(request: Request[Any, Any, Any]) -> Principal:
-    """The authenticated caller (set by ``AuthMiddleware``)."""
-    user = request.user
-    if not isinstance(user, Principal):
-        raise AuthenticationError("authentication required")
-    return user
-
-
-def require_admin(request: Request[Any, Any, Any]) -> Principal:
-    """The caller, who must be an administrator. Raises ``PermissionDeniedError``."""
-    principal = principal_of(request)
-    if not principal.is_admin:
-        raise PermissionDeniedError("administrators only")
-    return principal
+_SIGNED_IN = requires(Permission.SIGNED_IN)
+_ADMIN = requires(Permission.ADMIN)
 
 
 async def _checked_password(
@@ -45,14 +44,14 @@ async def _checked_password(
     """
     throttle = services.login_throttle
     address = request.client.host if request.client else "unknown"
-    wait_s = throttle.wait_s(username, address)
+    started = time.monotonic()
+    # checked and counted in one step, before the first await: parallel attempts cannot all pass the check
+    wait_s = throttle.begin(username, address, now=started)
     if wait_s > 0:
         raise RateLimitedError("too many failed logins; try again later", retry_after_s=wait_s)
     user = await services.auth.check_password(username, password)
-    if user is None:
-        throttle.fail(username, address)
-    else:
-        throttle.succeed(username)
+    if user is not None:
+        throttle.succeed(username, address, started)
     return user
 
 
@@ -90,7 +89,13 @@ class AuthController(Controller):
         )
         return Response(LoginResponse(user=user, expires_at=expires), cookies=[cookie])
 
-    @post("/logout", status_code=200, summary="Log out", description="Revokes the presented session or token.")
+    @post(
+        "/logout",
+        status_code=200,
+        summary="Log out",
+        description="Revokes the presented session or token.",
+        opt=_SIGNED_IN,
+    )
     async def logout(self, services: ServicesDep, request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
         secret = presented_secret(request)
         if secret:
@@ -106,6 +111,7 @@ class AuthController(Controller):
         summary="Change my password",
         description="Proven by the current password (422 naming `current_password` when wrong; throttled like "
         "logins). Every other session and token of the user is revoked; the one presented stays valid.",
+        opt=_SIGNED_IN,
     )
     async def change_password(
         self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[PasswordChange]
@@ -124,24 +130,116 @@ class AuthController(Controller):
         await services.changes.notify("auth")
         return PasswordChanged(revoked_sessions=revoked)
 
-    @get("/me", summary="Who am I", description="The authenticated caller.")
+    @get("/me", summary="Who am I", description="The authenticated caller, their role and workspaces.", opt=_SIGNED_IN)
     async def me(self, request: Request[Any, Any, Any]) -> Me:
         p = principal_of(request)
-        return Me(kind=p.kind, user_id=p.user_id, username=p.username or p.key_name, is_admin=p.is_admin)
+        return Me(
+            kind=p.kind,
+            user_id=p.user_id,
+            username=p.username or p.key_name,
+            is_admin=p.is_admin,
+            role=p.role,
+            workspaces=dict(p.workspaces),
+        )
 
 
 class UsersController(Controller):
     path = "/api/users"
     tags = ["auth"]
 
-    @get("/", summary="Users", description="Every account (administrators only).")
-    async def list_users(self, services: ServicesDep, request: Request[Any, Any, Any]) -> list[UserRead]:
-        require_admin(request)
+    @get("/", summary="Users", description="Every account (administrators only).", opt=_ADMIN)
+    async def list_users(self, services: ServicesDep) -> list[UserRead]:
         return await services.auth.list_users()
 
-    @post("/", summary="Create a user", description="Administrators only; 409 when the name is taken.")
-    async def create_user(
-        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[UserCreate]
-    ) -> UserRead:
-        require_admin(request)
-        return await services.auth.create_user(data.username, data.password, is_admin=data.is_admin)
+    @post(
+        "/",
+        summary="Create a user",
+        description="Administrators only; 409 when the name is taken. `role` is `admin`, `editor` (the default) or "
+        "`viewer`.",
+        opt=_ADMIN,
+    )
+    async def create_user(self, services: ServicesDep, data: JSONBody[UserCreate]) -> UserRead:
+        role = "admin" if data.is_admin else data.role
+        return await services.auth.create_user(data.username, data.password, role=role)
+
+    @patch(
+        "/{user_id:str}",
+        summary="Change a user's role",
+        description="Administrators only; 409 when it would leave no administrator. Takes effect at once.",
+        opt=_ADMIN,
+    )
+    async def update_user(self, services: ServicesDep, user_id: FromPath[str], data: JSONBody[UserUpdate]) -> UserRead:
+        user = await services.auth.set_role(user_id, data.role)
+        await services.changes.notify("auth")
+        return user
+
+    @delete(
+        "/{user_id:str}",
+        status_code=200,
+        summary="Delete a user",
+        description="Administrators only. Their sessions, tokens and API keys go with them; their flows stay "
+        "(owned by nobody: administrators reach them). 409 for the last administrator.",
+        opt=_ADMIN,
+    )
+    async def delete_user(self, services: ServicesDep, request: Request[Any, Any, Any], user_id: FromPath[str]) -> None:
+        if principal_of(request).user_id == user_id:
+            raise PermissionDeniedError("you cannot delete your own account")
+        await services.auth.delete_user(user_id)
+        await services.changes.notify("auth")
+
+
+class WorkspacesController(Controller):
+    path = "/api/workspaces"
+    tags = ["auth"]
+
+    @get(
+        "/",
+        summary="Workspaces",
+        description="Administrators see every workspace; others those they belong to.",
+        opt=_SIGNED_IN,
+    )
+    async def list_workspaces(self, services: ServicesDep, request: Request[Any, Any, Any]) -> list[WorkspaceRead]:
+        principal = principal_of(request)
+        return await services.auth.list_workspaces(None if principal.is_admin else principal.user_id)
+
+    @post("/", summary="Create a workspace", description="Administrators only; 409 when the name is taken.", opt=_ADMIN)
+    async def create_workspace(self, services: ServicesDep, data: JSONBody[WorkspaceCreate]) -> WorkspaceRead:
+        return await services.auth.create_workspace(data.name)
+
+    @delete(
+        "/{workspace_id:str}",
+        status_code=200,
+        summary="Delete a workspace",
+        description="Administrators only; its flows stay with their owners.",
+        opt=_ADMIN,
+    )
+    async def delete_workspace(self, services: ServicesDep, workspace_id: FromPath[str]) -> None:
+        await services.auth.delete_workspace(workspace_id)
+        await services.changes.notify("auth")
+
+    @put(
+        "/{workspace_id:str}/members/{user_id:str}",
+        summary="Add a member or change their role",
+        description="Administrators only. `editor` members write the workspace's flows, `viewer` members read them.",
+        opt=_ADMIN,
+    )
+    async def set_member(
+        self, services: ServicesDep, workspace_id: FromPath[str], user_id: FromPath[str], data: JSONBody[MemberSet]
+    ) -> WorkspaceRead:
+        workspace = await services.auth.set_member(workspace_id, user_id, data.role)
+        await services.changes.notify("auth")
+        return workspace
+
+    @delete(
+        "/{workspace_id:str}/members/{user_id:str}",
+        status_code=200,
+        summary="Remove a member",
+        description="Administrators only.",
+        opt=_ADMIN,
+    )
+    async def remove_member(
+        self, services: ServicesDep, workspace_id: FromPath[str], user_id: FromPath[str]
+    ) -> WorkspaceRead:
+        workspace = await services.auth.set_member(workspace_id, user_id, None)
+        await services.changes.notify("auth")
+        return workspace

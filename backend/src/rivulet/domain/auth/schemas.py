@@ -10,7 +10,17 @@ from msgspec import Meta
 
 from rivulet.storage.postgres.auth import UserRead
 
-__all__ = ("LoginRequest", "LoginResponse", "Me", "PasswordChange", "PasswordChanged", "UserCreate")
+__all__ = (
+    "LoginRequest",
+    "LoginResponse",
+    "Me",
+    "MemberSet",
+    "PasswordChange",
+    "PasswordChanged",
+    "UserCreate",
+    "UserUpdate",
+    "WorkspaceCreate",
+)
 
 
 class LoginRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -40,6 +50,10 @@ class Me(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str | None
     username: str | None
     is_admin: bool
+    role: Literal["admin", "editor", "viewer"] | None = None
+    """The user's role (``None`` for an API key)."""
+    workspaces: dict[str, Literal["editor", "viewer"]] = msgspec.field(default_factory=dict[str, Literal["editor", "viewer"]])
+    """Workspace id → the caller's role in it."""
 
 
 class UserCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -47,7 +61,27 @@ class UserCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     username: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
     password: Annotated[str, Meta(min_length=8, max_length=1024)]
+    role: Literal["admin", "editor", "viewer"] = "editor"
     is_admin: bool = False
+    """Deprecated: the same as ``role: "admin"``."""
+
+
+class UserUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A user's new role."""
+
+    role: Literal["admin", "editor", "viewer"]
+
+
+class WorkspaceCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new shared workspace."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class MemberSet(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A member's role in a workspace."""
+
+    role: Literal["editor", "viewer"]
 
 
 class PasswordChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from rivulet.domain.auth.controller import principal_of, require_admin
+from rivulet.domain.access import principal_of, readable_flow_ids, require_flow
 from rivulet.domain.endpoints.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -18,14 +17,56 @@ from rivulet.domain.endpoints.schemas import (
     ScheduleRead,
     ScheduleUpdate,
 )
-from rivulet.domain.endpoints.service import describe_endpoint, describe_schedule, publish_flow, unpublish_flow
-from rivulet.publishing.scheduler import next_fire_after
-from rivulet.server.services import ServicesDep
+from rivulet.domain.endpoints.service import (
+    describe_endpoint,
+    describe_schedule,
+    publish_flow,
+    set_schedule_enabled,
+    unpublish_flow,
+)
+from rivulet.lib.exceptions import NotFoundError, PermissionDeniedError, ValidationError
+from rivulet.security.permissions import Permission, requires
+from rivulet.server.services import Services, ServicesDep
 from rivulet.storage.postgres.auth import ApiKeyRead
 from rivulet.storage.postgres.endpoints import CallRecord
 from rivulet.storage.postgres.schedules import FireRecord
 
+if TYPE_CHECKING:
+    from rivulet.security import Principal
+
 __all__ = ("PublishingController",)
+
+_READ = requires(Permission.FLOWS_READ)
+_WRITE = requires(Permission.FLOWS_WRITE)
+
+
+async def _readable(services: Services, principal: Principal, flow_id: str | None) -> tuple[str, ...] | None:
+    """The flows whose endpoints/schedules the caller may list (``None``: all); 404 for an unreadable ``flow_id``."""
+    if flow_id is not None:
+        await require_flow(services, principal, flow_id, "read")
+    return await readable_flow_ids(services, principal)
+
+
+async def _check_key_scope(services: Services, principal: Principal, endpoints: list[str]) -> None:
+    """A non-administrator's key must name endpoints, each of a flow the caller may write."""
+    if principal.is_admin:
+        return
+    if not endpoints:
+        raise ValidationError(
+            "name the endpoints this key may call: only administrators make keys for every endpoint",
+            extra={"errors": [{"path": "$.endpoints", "field": "endpoints", "message": "must not be empty"}]},
+        )
+    for index, slug in enumerate(endpoints):
+        record = await services.endpoints.get(slug)
+        try:
+            if record is None:
+                raise NotFoundError(f"endpoint {slug!r} not found")
+            await require_flow(services, principal, record.flow_id, "write")
+        except (NotFoundError, PermissionDeniedError):
+            raise ValidationError(
+                f"endpoint {slug!r} is not one of yours",
+                extra={"errors": [{"path": f"$.endpoints[{index}]", "field": "endpoints", "message": "not yours"}]},
+            ) from None
 
 
 class PublishingController(Controller):
@@ -39,6 +80,7 @@ class PublishingController(Controller):
         description="Mounts the version's `trigger.http` node as `METHOD /f/{slug}` on every replica and/or "
         "schedules its `trigger.schedule` node. 422 when the flow has no trigger or does not compile, 409 when the "
         "slug belongs to another flow.",
+        opt=_WRITE,
     )
     async def publish(
         self,
@@ -47,91 +89,152 @@ class PublishingController(Controller):
         flow_id: FromPath[str],
         data: JSONBody[PublishRequest],
     ) -> PublishResult:
-        return await publish_flow(services, flow_id, data, principal_of(request))
+        principal = principal_of(request)
+        await require_flow(services, principal, flow_id, "write")
+        return await publish_flow(services, flow_id, data, principal)
 
     @delete(
         "/flows/{flow_id:str}/publish",
         status_code=200,
         summary="Unpublish a flow",
         description="Removes its endpoint (404 from then on, on every replica) and its schedule.",
+        opt=_WRITE,
     )
-    async def unpublish(self, services: ServicesDep, flow_id: FromPath[str]) -> dict[str, list[str]]:
+    async def unpublish(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]
+    ) -> dict[str, list[str]]:
+        await require_flow(services, principal_of(request), flow_id, "write")
         return {"unpublished": await unpublish_flow(services, flow_id)}
 
-    @get("/endpoints", summary="Published endpoints", description="Every endpoint with its call statistics.")
+    @get(
+        "/endpoints",
+        summary="Published endpoints",
+        description="The endpoints of the flows the caller may read, with their call statistics.",
+        opt=_READ,
+    )
     async def list_endpoints(
-        self, services: ServicesDep, flow_id: Annotated[str | None, QueryParameter(required=False)] = None
+        self,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+        flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[EndpointRead]:
+        readable = await _readable(services, principal_of(request), flow_id)
         stats = await services.endpoints.stats()
         result: list[EndpointRead] = []
         assert services.published is not None
         for record in await services.endpoints.list(flow_id):
+            if readable is not None and record.flow_id not in readable:
+                continue
             live = await services.published.resolve(record.slug)
             if live is not None:
                 result.append(describe_endpoint(live.record, live.params, stats.get(record.slug)))
         return result
 
-    @get("/endpoints/{slug:str}/calls", summary="Call audit", description="Latest calls: who, when, run, status.")
+    @get(
+        "/endpoints/{slug:str}/calls",
+        summary="Call audit",
+        description="Latest calls: who, when, run, status.",
+        opt=_READ,
+    )
     async def list_calls(
-        self, services: ServicesDep, slug: FromPath[str], limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
+        self,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[CallRecord]:
+        record = await services.endpoints.get(slug)
+        if record is None:
+            raise NotFoundError(f"endpoint {slug!r} not found", extra={"slug": slug})
+        await require_flow(services, principal_of(request), record.flow_id, "read")
         await services.audit.flush()
         return await services.endpoints.calls(slug, limit)
 
-    @get("/api-keys", summary="API keys", description="Every key (secrets are never shown again).")
-    async def list_keys(self, services: ServicesDep) -> list[ApiKeyRead]:
-        return await services.auth.list_api_keys()
+    @get(
+        "/api-keys",
+        summary="API keys",
+        description="The caller's keys (administrators: every key); secrets are never shown again.",
+        opt=_WRITE,
+    )
+    async def list_keys(self, services: ServicesDep, request: Request[Any, Any, Any]) -> list[ApiKeyRead]:
+        principal = principal_of(request)
+        return await services.auth.list_api_keys(None if principal.is_admin else principal.user_id)
 
     @post(
         "/api-keys",
         status_code=201,
         summary="Create an API key",
-        description="The secret is in this response only; store it. Scope it to endpoint slugs (empty: all).",
+        description="The secret is in this response only; store it. Scope it to endpoint slugs of flows you may "
+        "write (empty: every endpoint, administrators only).",
+        opt=_WRITE,
     )
     async def create_key(
         self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[ApiKeyCreate]
     ) -> ApiKeyCreated:
-        principal = require_admin(request)
+        principal = principal_of(request)
+        await _check_key_scope(services, principal, data.endpoints)
         key, secret = await services.auth.create_api_key(
-            data.name, data.endpoints, data.rate_limit_per_minute, principal.username
+            data.name, data.endpoints, data.rate_limit_per_minute, principal.username, principal.user_id
         )
         return ApiKeyCreated(key=key, secret=secret)
 
-    @delete("/api-keys/{key_id:str}", status_code=200, summary="Revoke an API key")
+    @delete("/api-keys/{key_id:str}", status_code=200, summary="Revoke an API key (yours; any, as admin)", opt=_WRITE)
     async def revoke_key(
         self, services: ServicesDep, request: Request[Any, Any, Any], key_id: FromPath[str]
     ) -> ApiKeyRead:
-        require_admin(request)
+        principal = principal_of(request)
+        if not principal.is_admin and (await services.auth.get_api_key(key_id)).owner_id != principal.user_id:
+            raise NotFoundError(f"API key {key_id!r} not found", extra={"key_id": key_id})
         key = await services.auth.revoke_api_key(key_id)
         await services.changes.notify("auth")
         return key
 
-    @get("/schedules", summary="Schedules", description="Published schedules with their next fire times.")
+    @get(
+        "/schedules",
+        summary="Schedules",
+        description="Published schedules of the flows the caller may read, with their next fire times.",
+        opt=_READ,
+    )
     async def list_schedules(
-        self, services: ServicesDep, flow_id: Annotated[str | None, QueryParameter(required=False)] = None
+        self,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+        flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[ScheduleRead]:
-        schedules = await services.schedules.list(flow_id)
+        readable = await _readable(services, principal_of(request), flow_id)
+        schedules = [s for s in await services.schedules.list(flow_id) if readable is None or s.flow_id in readable]
         return [describe_schedule(s, await services.schedules.missed_count(s.id)) for s in schedules]
 
-    @patch("/schedules/{schedule_id:str}", summary="Enable or disable a schedule")
+    @patch(
+        "/schedules/{schedule_id:str}",
+        summary="Enable or disable a schedule",
+        description="Enabling compiles the schedule's flow version again (422 `compile_error` when it does not).",
+        opt=_WRITE,
+    )
     async def update_schedule(
-        self, services: ServicesDep, schedule_id: FromPath[str], data: JSONBody[ScheduleUpdate]
+        self,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+        schedule_id: FromPath[str],
+        data: JSONBody[ScheduleUpdate],
     ) -> ScheduleRead:
         current = await services.schedules.get(schedule_id)
-        next_fire = next_fire_after(current, datetime.now(UTC)) if data.enabled else None
-        updated = await services.schedules.set_enabled(schedule_id, data.enabled, next_fire)
-        return describe_schedule(updated, await services.schedules.missed_count(schedule_id))
+        await require_flow(services, principal_of(request), current.flow_id, "write")
+        return await set_schedule_enabled(services, schedule_id, data.enabled)
 
     @get(
         "/schedules/{schedule_id:str}/fires",
         summary="Schedule fires",
         description="Fire times, newest first: `fired` (with the run), `missed` (downtime, coalesced) or `failed`.",
+        opt=_READ,
     )
     async def list_fires(
         self,
         services: ServicesDep,
+        request: Request[Any, Any, Any],
         schedule_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[FireRecord]:
-        await services.schedules.get(schedule_id)
+        schedule = await services.schedules.get(schedule_id)
+        await require_flow(services, principal_of(request), schedule.flow_id, "read")
         return await services.schedules.fires(schedule_id, limit)

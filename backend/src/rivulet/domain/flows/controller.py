@@ -1,37 +1,60 @@
-"""``/api/flows``: CRUD over versioned flows, version history, restore, duplicate and validation."""
+"""``/api/flows``: CRUD over versioned flows, version history, restore, duplicate, sharing and validation.
+
+Flows belong to the user who created them (or a workspace they are shared with): see ``rivulet.domain.access``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.compiler import analyze_flow
 from rivulet.compiler.flow import FlowDocument
+from rivulet.domain.access import flow_scope, principal_of, require_flow
 from rivulet.domain.flows.schemas import (
     FlowCreate,
     FlowList,
     FlowRead,
+    FlowSharing,
     FlowUpdate,
     FlowVersionList,
     FlowVersionRead,
     ValidationReport,
 )
+from rivulet.lib.exceptions import PermissionDeniedError
+from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import ServicesDep
+from rivulet.storage.base import FlowSummary
 
 if TYPE_CHECKING:
     from rivulet.registry.registry import OperatorRegistry
+    from rivulet.security import Principal
     from rivulet.storage.base import FlowRecord
 
-__all__ = ("FlowsController", "validate_document")
+__all__ = ("FlowsController", "check_workspace_write", "validate_document")
+
+_READ = requires(Permission.FLOWS_READ)
+_WRITE = requires(Permission.FLOWS_WRITE)
 
 
 def validate_document(document: FlowDocument, registry: OperatorRegistry) -> ValidationReport:
     """Compile without raising and report every diagnostic."""
     diagnostics = analyze_flow(document, registry).diagnostics
     return ValidationReport(ok=not any(d.severity == "error" for d in diagnostics), diagnostics=diagnostics)
+
+
+def check_workspace_write(principal: Principal, workspace_id: str | None) -> None:
+    """Only an editor member of a workspace (or an administrator) may put flows into it."""
+    if workspace_id is None or principal.is_admin:
+        return
+    if principal.workspace_role(workspace_id) != "editor":
+        raise PermissionDeniedError(
+            f"you are not an editor of workspace {workspace_id!r}", extra={"workspace_id": workspace_id}
+        )
 
 
 def _read(record: FlowRecord, registry: OperatorRegistry) -> FlowRead:
@@ -44,61 +67,110 @@ class FlowsController(Controller):
     path = "/api/flows"
     tags = ["flows"]
 
-    @post("/", summary="Create a flow (version 1)")
-    async def create(self, services: ServicesDep, data: JSONBody[FlowCreate]) -> FlowRead:
-        record = await services.flows.create(data.document, message=data.message)
+    @post("/", summary="Create a flow (version 1), owned by the caller", opt=_WRITE)
+    async def create(
+        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[FlowCreate]
+    ) -> FlowRead:
+        principal = principal_of(request)
+        check_workspace_write(principal, data.workspace_id)
+        record = await services.flows.create(
+            data.document, message=data.message, owner_id=principal.user_id, workspace_id=data.workspace_id
+        )
         return _read(record, services.registry)
 
-    @get("/", summary="List flows, newest first")
+    @get("/", summary="List the flows the caller may read, newest first", opt=_READ)
     async def list_flows(
         self,
         services: ServicesDep,
+        request: Request[Any, Any, Any],
         search: Annotated[str | None, QueryParameter(description="Case-insensitive name filter")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> FlowList:
-        items = await services.flows.list(search=search, limit=limit, offset=offset)
+        scope = flow_scope(principal_of(request))
+        items = await services.flows.list(search=search, limit=limit, offset=offset, scope=scope)
         return FlowList(items=items, limit=limit, offset=offset)
 
-    @post("/validate", summary="Compile a flow document and return every diagnostic", status_code=200)
+    @post("/validate", summary="Compile a flow document and return every diagnostic", status_code=200, opt=_READ)
     async def validate(self, services: ServicesDep, data: JSONBody[FlowDocument]) -> ValidationReport:
-        return validate_document(data, services.registry)
+        return await asyncio.to_thread(validate_document, data, services.registry)  # big templates: seconds of CPU
 
-    @get("/{flow_id:str}", summary="The latest version of a flow")
-    async def get_flow(self, services: ServicesDep, flow_id: FromPath[str]) -> FlowRead:
-        return _read(await services.flows.get(flow_id), services.registry)
+    @get("/{flow_id:str}", summary="The latest version of a flow", opt=_READ)
+    async def get_flow(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]
+    ) -> FlowRead:
+        return _read(await require_flow(services, principal_of(request), flow_id, "read"), services.registry)
 
-    @put("/{flow_id:str}", summary="Save a new version (409 when base_version is stale)")
-    async def save(self, services: ServicesDep, flow_id: FromPath[str], data: JSONBody[FlowUpdate]) -> FlowRead:
+    @put("/{flow_id:str}", summary="Save a new version (409 when base_version is stale)", opt=_WRITE)
+    async def save(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str], data: JSONBody[FlowUpdate]
+    ) -> FlowRead:
+        await require_flow(services, principal_of(request), flow_id, "write")
         record = await services.flows.save(flow_id, data.document, base_version=data.base_version, message=data.message)
         return _read(record, services.registry)
 
-    @delete("/{flow_id:str}", summary="Delete a flow and all its versions")
-    async def delete_flow(self, services: ServicesDep, flow_id: FromPath[str]) -> None:
+    @delete("/{flow_id:str}", summary="Delete a flow and all its versions", opt=_WRITE)
+    async def delete_flow(self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]) -> None:
+        await require_flow(services, principal_of(request), flow_id, "write")
         await services.flows.delete(flow_id)
 
-    @post("/{flow_id:str}/validate", summary="Validate the latest version", status_code=200)
-    async def validate_saved(self, services: ServicesDep, flow_id: FromPath[str]) -> ValidationReport:
-        return validate_document((await services.flows.get(flow_id)).document, services.registry)
+    @put(
+        "/{flow_id:str}/sharing",
+        summary="Share a flow with a workspace (or unshare it)",
+        description="Its members then read it (and its runs, endpoints and schedules); editor members write it.",
+        opt=_WRITE,
+    )
+    async def share(
+        self,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+        flow_id: FromPath[str],
+        data: JSONBody[FlowSharing],
+    ) -> FlowSummary:
+        principal = principal_of(request)
+        await require_flow(services, principal, flow_id, "write")
+        check_workspace_write(principal, data.workspace_id)
+        summary = await services.flows.set_workspace(flow_id, data.workspace_id)
+        await services.changes.notify("endpoints")  # who may call its endpoint changed
+        return summary
 
-    @get("/{flow_id:str}/versions", summary="Saved versions, newest first")
-    async def versions(self, services: ServicesDep, flow_id: FromPath[str]) -> FlowVersionList:
+    @post("/{flow_id:str}/validate", summary="Validate the latest version", status_code=200, opt=_READ)
+    async def validate_saved(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]
+    ) -> ValidationReport:
+        record = await require_flow(services, principal_of(request), flow_id, "read")
+        return await asyncio.to_thread(validate_document, record.document, services.registry)
+
+    @get("/{flow_id:str}/versions", summary="Saved versions, newest first", opt=_READ)
+    async def versions(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]
+    ) -> FlowVersionList:
+        await require_flow(services, principal_of(request), flow_id, "read")
         return FlowVersionList(items=await services.flows.list_versions(flow_id))
 
-    @get("/{flow_id:str}/versions/{version:int}", summary="One saved version")
-    async def version(self, services: ServicesDep, flow_id: FromPath[str], version: FromPath[int]) -> FlowVersionRead:
+    @get("/{flow_id:str}/versions/{version:int}", summary="One saved version", opt=_READ)
+    async def version(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str], version: FromPath[int]
+    ) -> FlowVersionRead:
+        await require_flow(services, principal_of(request), flow_id, "read")
         record = await services.flows.get_version(flow_id, version)
         return FlowVersionRead(info=record.info, document=record.document)
 
-    @post("/{flow_id:str}/versions/{version:int}/restore", summary="Save an old version as the newest")
-    async def restore(self, services: ServicesDep, flow_id: FromPath[str], version: FromPath[int]) -> FlowRead:
+    @post("/{flow_id:str}/versions/{version:int}/restore", summary="Save an old version as the newest", opt=_WRITE)
+    async def restore(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str], version: FromPath[int]
+    ) -> FlowRead:
+        await require_flow(services, principal_of(request), flow_id, "write")
         old = await services.flows.get_version(flow_id, version)
         record = await services.flows.save(flow_id, old.document, message=f"restore version {version}")
         return _read(record, services.registry)
 
-    @post("/{flow_id:str}/duplicate", summary="Copy the latest version into a new flow")
-    async def duplicate(self, services: ServicesDep, flow_id: FromPath[str]) -> FlowRead:
-        source = (await services.flows.get(flow_id)).document
+    @post("/{flow_id:str}/duplicate", summary="Copy the latest version into a new flow owned by the caller", opt=_WRITE)
+    async def duplicate(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]
+    ) -> FlowRead:
+        principal = principal_of(request)
+        source = (await require_flow(services, principal, flow_id, "read")).document
         copy = msgspec.structs.replace(source, id="", version=0, name=f"{source.name} (copy)"[:200])
-        record = await services.flows.create(copy, message=f"duplicated from {flow_id}")
+        record = await services.flows.create(copy, message=f"duplicated from {flow_id}", owner_id=principal.user_id)
         return _read(record, services.registry)

@@ -15,6 +15,7 @@ __all__ = (
     "FlowCreate",
     "FlowList",
     "FlowRead",
+    "FlowSharing",
     "FlowUpdate",
     "FlowVersionList",
     "FlowVersionRead",
@@ -23,10 +24,18 @@ __all__ = (
 
 
 class FlowCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Create a flow from a document (``id``/``version`` are assigned by the server when empty)."""
+    """Create a flow from a document (``id``/``version`` are assigned by the server when empty), owned by the caller."""
 
     document: FlowDocument
     message: Annotated[str, Meta(max_length=500)] = ""
+    workspace_id: str | None = None
+    """Share it with this workspace at once (the caller must be an editor member)."""
+
+
+class FlowSharing(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Share a flow with a workspace, or unshare it (``null``)."""
+
+    workspace_id: str | None
 
 
 class FlowUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from rivulet.domain.access import principal_of, require_run
 from rivulet.domain.models.schemas import ModelCallList, ModelCreate, ModelList, ModelUpdate
-from rivulet.lib.exceptions import ConfigError, ConflictError
+from rivulet.lib.exceptions import ConfigError, ConflictError, PermissionDeniedError
 from rivulet.models.config import ModelConfig
 from rivulet.models.probe import ModelProbe, probe_model
+from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import ServicesDep
 
 if TYPE_CHECKING:
     from rivulet.models.service import ModelService
 
 __all__ = ("ModelsController",)
+
+_MODELS_READ = requires(Permission.MODELS_READ)
+_ADMIN = requires(Permission.ADMIN)
 
 
 def _models(services: ServicesDep) -> ModelService:
@@ -30,11 +35,11 @@ class ModelsController(Controller):
     path = "/api/models"
     tags = ["models"]
 
-    @get("/", summary="Built-in and configured models (defaults marked)")
+    @get("/", summary="Built-in and configured models (defaults marked)", opt=_MODELS_READ)
     async def list_models(self, services: ServicesDep) -> ModelList:
         return ModelList(items=await _models(services).list_models())
 
-    @post("/", summary="Add a model", description="409 when a stored model of that name exists.")
+    @post("/", summary="Add a model", description="409 when a stored model of that name exists.", opt=_ADMIN)
     async def create(self, services: ServicesDep, data: JSONBody[ModelCreate]) -> ModelConfig:
         models = _models(services)
         if await models.store.get_model(data.name) is not None:
@@ -42,15 +47,28 @@ class ModelsController(Controller):
         update = msgspec.convert({k: v for k, v in msgspec.structs.asdict(data).items() if k != "name"}, ModelUpdate)
         return await models.save(update.to_config(data.name))
 
-    @get("/calls", summary="Model calls, newest first (tokens, latency, time to first token)")
+    @get(
+        "/calls",
+        summary="Model calls, newest first (tokens, latency, time to first token)",
+        description="Administrators see every call; others only the calls of a run they may read (`run_id`).",
+        opt=_MODELS_READ,
+    )
     async def list_calls(
         self,
         services: ServicesDep,
+        request: Request[Any, Any, Any],
         *,
         run_id: Annotated[str | None, QueryParameter(required=False, description="calls made by this run")] = None,
         model: Annotated[str | None, QueryParameter(required=False)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> ModelCallList:
+        principal = principal_of(request)
+        if not principal.is_admin:
+            if run_id is None:
+                raise PermissionDeniedError("only administrators list every model call; pass the run_id of your run")
+            if services.runs is None:
+                raise ConfigError("the runtime is not configured in this process")
+            await require_run(services, principal, (await services.runs.get(run_id)).run, "read")
         calls = await _models(services).store.list_calls(run_id=run_id, model=model, limit=limit)
         return ModelCallList(
             items=calls,
@@ -59,19 +77,19 @@ class ModelsController(Controller):
             latency_ms=sum(c.latency_ms for c in calls),
         )
 
-    @get("/{name:str}", summary="One model (default/default-embedding resolve to the default model)")
+    @get("/{name:str}", summary="One model (default/default-embedding resolve to the default model)", opt=_MODELS_READ)
     async def get_model(self, services: ServicesDep, name: FromPath[str]) -> ModelConfig:
         return await _models(services).get(name)
 
-    @put("/{name:str}", summary="Create or replace a model")
+    @put("/{name:str}", summary="Create or replace a model", opt=_ADMIN)
     async def put_model(self, services: ServicesDep, name: FromPath[str], data: JSONBody[ModelUpdate]) -> ModelConfig:
         return await _models(services).save(data.to_config(name))
 
-    @delete("/{name:str}", summary="Delete a stored model (a built-in of that name comes back)")
+    @delete("/{name:str}", summary="Delete a stored model (a built-in of that name comes back)", opt=_ADMIN)
     async def delete_model(self, services: ServicesDep, name: FromPath[str]) -> None:
         await _models(services).delete(name)
 
-    @post("/{name:str}/default", summary="Make this the default model of its kind", status_code=200)
+    @post("/{name:str}/default", summary="Make this the default model of its kind", status_code=200, opt=_ADMIN)
     async def set_default(self, services: ServicesDep, name: FromPath[str]) -> ModelConfig:
         return await _models(services).set_default(name)
 
@@ -81,10 +99,11 @@ class ModelsController(Controller):
         description="One short real call: the answer (or vector size), latency, time to first token and tokens. "
         "A failing model answers 200 with `ok: false` and the error.",
         status_code=200,
+        opt=_ADMIN,
     )
     async def test_model(self, services: ServicesDep, name: FromPath[str]) -> ModelProbe:
         return await probe_model(_models(services), name)
 
-    @get("/{name:str}/health", summary="Health check: a one-token call")
+    @get("/{name:str}/health", summary="Health check: a one-token call", opt=_ADMIN)
     async def health(self, services: ServicesDep, name: FromPath[str]) -> ModelProbe:
         return await probe_model(_models(services), name, max_tokens=1)

@@ -12,12 +12,15 @@ from msgspec import Meta
 
 from rivulet.lib.exceptions import ValidationError
 from rivulet.registry.catalog import OperatorCatalog, OperatorPorts, OperatorRead, build_catalog, resolve_ports
+from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import ServicesDep
 
 if TYPE_CHECKING:
     from rivulet.registry.registry import OperatorRegistry
 
 __all__ = ("OperatorsController", "PortsRequest")
+
+_READ = requires(Permission.FLOWS_READ)
 
 
 class PortsRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -49,11 +52,21 @@ class OperatorsController(Controller):
     path = "/api/operators"
     tags = ["operators"]
 
-    @get("/", summary="Operator catalog", description="Every operator with params schema, ports and type rules.")
+    @get(
+        "/",
+        summary="Operator catalog",
+        description="Every operator with params schema, ports and type rules.",
+        opt=_READ,
+    )
     async def list_operators(self, services: ServicesDep) -> OperatorCatalog:
         return _catalog(services.registry)
 
-    @get("/{operator_id:str}", summary="One operator", description="404 names close matches for an unknown id.")
+    @get(
+        "/{operator_id:str}",
+        summary="One operator",
+        description="404 names close matches for an unknown id.",
+        opt=_READ,
+    )
     async def get_operator(
         self,
         services: ServicesDep,
@@ -70,6 +83,7 @@ class OperatorsController(Controller):
         status_code=200,
         summary="Ports for params",
         description="The input and output ports of a node with these params (for operators with dynamic ports).",
+        opt=_READ,
     )
     async def operator_ports(
         self, services: ServicesDep, operator_id: FromPath[str], data: JSONBody[PortsRequest]

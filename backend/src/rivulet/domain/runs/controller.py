@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from rivulet.domain.access import principal_of, readable_flow_ids, require_flow, require_run
 from rivulet.domain.runs.schemas import RunCreate
 from rivulet.lib.exceptions import ConfigError
 from rivulet.runtime.events import Event, RunStatus
 from rivulet.runtime.service import RunDetail, RunRequest, RunService
-from rivulet.server.services import ServicesDep
+from rivulet.security.permissions import Access, Permission, requires
+from rivulet.server.services import Services, ServicesDep
 from rivulet.storage.base import RunQuery, RunRecord
 
 __all__ = ("RunsController",)
@@ -22,6 +24,13 @@ def _runs(services: ServicesDep) -> RunService:
     if services.runs is None:
         raise ConfigError("the runtime is not configured in this process")
     return services.runs
+
+
+async def _checked_run(services: Services, request: Request[Any, Any, Any], run_id: str, need: Access) -> RunDetail:
+    """The run, when the caller may ``need`` its flow (404 as for a missing run otherwise)."""
+    detail = await _runs(services).get(run_id)
+    await require_run(services, principal_of(request), detail.run, need)
+    return detail
 
 
 class RunsController(Controller):
@@ -35,9 +44,13 @@ class RunsController(Controller):
         description="Compile the flow version and start it. The run executes in the background: follow it over "
         "the WebSocket (`subscribe`) or poll `GET /api/runs/{id}/events`. 422 with located diagnostics when the "
         "flow does not compile.",
+        opt=requires(Permission.FLOWS_WRITE),
     )
-    async def start_run(self, services: ServicesDep, flow_id: FromPath[str], data: JSONBody[RunCreate]) -> RunRecord:
-        request = RunRequest(
+    async def start_run(
+        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str], data: JSONBody[RunCreate]
+    ) -> RunRecord:
+        await require_flow(services, principal_of(request), flow_id, "write")
+        run = RunRequest(
             inputs=data.inputs,
             version=data.version,
             trigger=data.trigger,
@@ -46,12 +59,18 @@ class RunsController(Controller):
             only_nodes=data.only_nodes,
             deadline_s=data.deadline_s,
         )
-        return await _runs(services).start_flow_run(flow_id, request)
+        return await _runs(services).start_flow_run(flow_id, run)
 
-    @get("/runs", summary="Run history", description="Runs newest first, filtered by flow, status and time.")
+    @get(
+        "/runs",
+        summary="Run history",
+        description="Runs of the flows the caller may read, newest first, filtered by flow, status and time.",
+        opt=requires(Permission.FLOWS_READ),
+    )
     async def list_runs(
         self,
         services: ServicesDep,
+        request: Request[Any, Any, Any],
         *,
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
         status: Annotated[RunStatus | None, QueryParameter(required=False)] = None,
@@ -60,26 +79,38 @@ class RunsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[RunRecord]:
-        query = RunQuery(flow_id=flow_id, status=status, since=since, until=until, limit=limit, offset=offset)
+        flow_ids = await readable_flow_ids(services, principal_of(request))
+        query = RunQuery(
+            flow_id=flow_id, flow_ids=flow_ids, status=status, since=since, until=until, limit=limit, offset=offset
+        )
         return await _runs(services).list(query)
 
-    @get("/runs/{run_id:str}", summary="One run", description="The run with the state of every node.")
-    async def get_run(self, services: ServicesDep, run_id: FromPath[str]) -> RunDetail:
-        return await _runs(services).get(run_id)
+    @get(
+        "/runs/{run_id:str}",
+        summary="One run",
+        description="The run with the state of every node.",
+        opt=requires(Permission.FLOWS_READ),
+    )
+    async def get_run(self, services: ServicesDep, request: Request[Any, Any, Any], run_id: FromPath[str]) -> RunDetail:
+        return await _checked_run(services, request, run_id, "read")
 
     @get(
         "/runs/{run_id:str}/events",
         summary="Run events",
         description="Events with `seq > after_seq` in order (`rivulet.events/v1`): persisted ones and those "
         "published but not yet written.",
+        opt=requires(Permission.FLOWS_READ),
     )
     async def list_events(
         self,
         services: ServicesDep,
+        request: Request[Any, Any, Any],
         run_id: FromPath[str],
         after_seq: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int | None, QueryParameter(ge=1, le=10_000, required=False)] = None,
     ) -> list[Event]:
+        if not principal_of(request).is_admin:
+            await _checked_run(services, request, run_id, "read")
         return await _runs(services).events(run_id, after_seq, limit)
 
     @post(
@@ -88,6 +119,10 @@ class RunsController(Controller):
         summary="Cancel a run",
         description="Stops the run's running nodes; `run_cancelled` then `run_finished` (status `cancelled`) "
         "follow. 409 when the run already ended.",
+        opt=requires(Permission.FLOWS_WRITE),
     )
-    async def cancel_run(self, services: ServicesDep, run_id: FromPath[str]) -> RunRecord:
+    async def cancel_run(
+        self, services: ServicesDep, request: Request[Any, Any, Any], run_id: FromPath[str]
+    ) -> RunRecord:
+        await _checked_run(services, request, run_id, "write")
         return await _runs(services).cancel(run_id)

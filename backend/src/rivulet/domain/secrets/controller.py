@@ -10,10 +10,15 @@ from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
 from rivulet.lib.exceptions import ConfigError, ValidationError
+from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import ServicesDep
 from rivulet.storage.postgres.secrets import PostgresSecretStore, SecretInfo
 
 __all__ = ("SecretList", "SecretSet", "SecretsController")
+
+_NAMES = requires(Permission.FLOWS_WRITE)
+"""Flow authors see secret names (to reference them as variables), never values."""
+_ADMIN = requires(Permission.ADMIN)
 
 _NAME = msgspec.json.Decoder(Annotated[str, Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")])
 
@@ -49,14 +54,14 @@ class SecretsController(Controller):
     path = "/api/secrets"
     tags = ["secrets"]
 
-    @get("/", summary="Secret names (values are never returned)")
+    @get("/", summary="Secret names (values are never returned)", opt=_NAMES)
     async def list_secrets(self, services: ServicesDep) -> SecretList:
         return SecretList(items=await _store(services).list())
 
-    @put("/{name:str}", summary="Set a secret (encrypted at rest; the value is write-only)")
+    @put("/{name:str}", summary="Set a secret (encrypted at rest; the value is write-only)", opt=_ADMIN)
     async def set_secret(self, services: ServicesDep, name: FromPath[str], data: JSONBody[SecretSet]) -> SecretInfo:
         return await _store(services).set(_check_name(name), data.value)
 
-    @delete("/{name:str}", summary="Delete a secret")
+    @delete("/{name:str}", summary="Delete a secret", opt=_ADMIN)
     async def delete_secret(self, services: ServicesDep, name: FromPath[str]) -> None:
         await _store(services).delete(name)

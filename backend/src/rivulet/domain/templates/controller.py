@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.compiler import analyze_flow
+from rivulet.domain.access import OwnedFlows, principal_of, require_flow
 from rivulet.domain.templates.schemas import (
     DbgptImportCreate,
     DbgptImportRead,
@@ -23,6 +25,7 @@ from rivulet.domain.templates.schemas import (
     TemplateSourceList,
 )
 from rivulet.lib.exceptions import ValidationError
+from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import ServicesDep
 from rivulet.templates.dbgpt import convert_dbgpt_flow
 from rivulet.templates.export import export_flow
@@ -32,12 +35,16 @@ from rivulet.templates.package import TemplatePackage, package_archive, read_pac
 
 __all__ = ("TemplatesController",)
 
+_READ = requires(Permission.FLOWS_READ)
+_WRITE = requires(Permission.FLOWS_WRITE)
+_ADMIN = requires(Permission.ADMIN)
+
 
 class TemplatesController(Controller):
     path = "/api/templates"
     tags = ["templates"]
 
-    @get("/", summary="Templates of every configured source, filtered by text and tag")
+    @get("/", summary="Templates of every configured source, filtered by text and tag", opt=_READ)
     async def list_templates(
         self,
         services: ServicesDep,
@@ -48,17 +55,17 @@ class TemplatesController(Controller):
         items = [i for i in everything if matches(i, q, tag)]
         return TemplateList(items=items, tags=sorted({t for i in everything for t in i.tags}))
 
-    @get("/sources", summary="Configured template sources, in search order")
+    @get("/sources", summary="Configured template sources, in search order", opt=_READ)
     async def list_sources(self, services: ServicesDep) -> TemplateSourceList:
         return TemplateSourceList(items=services.template_sources().list())
 
-    @post("/sources", summary="Add a template source (directory, file:// or https:// index URL)")
+    @post("/sources", summary="Add a template source (directory, file:// or https:// index URL)", opt=_ADMIN)
     async def add_source(self, services: ServicesDep, data: JSONBody[TemplateSourceCreate]) -> TemplateSourceList:
         sources = services.template_sources()
         sources.add(data.location)
         return TemplateSourceList(items=sources.list())
 
-    @delete("/sources", summary="Remove a source added through the API", status_code=200)
+    @delete("/sources", summary="Remove a source added through the API", status_code=200, opt=_ADMIN)
     async def remove_source(
         self, services: ServicesDep, location: Annotated[str, QueryParameter(description="The source")]
     ) -> TemplateSourceList:
@@ -66,7 +73,7 @@ class TemplatesController(Controller):
         sources.remove(location)
         return TemplateSourceList(items=sources.list())
 
-    @get("/{name:str}", summary="A template's manifest and flows (latest version unless version is given)")
+    @get("/{name:str}", summary="A template's manifest and flows (latest version unless version is given)", opt=_READ)
     async def show(
         self, services: ServicesDep, name: FromPath[str], version: Annotated[str | None, QueryParameter()] = None
     ) -> TemplateRead:
@@ -77,34 +84,50 @@ class TemplatesController(Controller):
             data_files=sorted(package.data),
         )
 
-    @post("/import", summary="Validate and import a template (runs nothing; all flows or none are written)")
-    async def import_template(self, services: ServicesDep, data: JSONBody[TemplateImportCreate]) -> ImportReport:
+    @post("/import", summary="Validate and import a template (runs nothing; all flows or none are written)", opt=_WRITE)
+    async def import_template(
+        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[TemplateImportCreate]
+    ) -> ImportReport:
         package = await _package(services, data)
         return await import_package(
             package,
-            store=services.flows,
+            store=OwnedFlows(services.flows, principal_of(request)),
             registry=services.registry,
             variables=data.variables,
             on_conflict=data.on_conflict,
         )
 
-    @post("/import-dbgpt", summary="Convert a DB-GPT AWEL flow export; report what was mapped")
-    async def import_dbgpt(self, services: ServicesDep, data: JSONBody[DbgptImportCreate]) -> DbgptImportRead:
-        result = convert_dbgpt_flow(data.export, services.registry)
+    @post(
+        "/import-dbgpt",
+        summary="Convert a DB-GPT AWEL flow export; report what was mapped (201 saved, 200 with save: false)",
+        status_code=201,
+        responses={200: ResponseSpec(DbgptImportRead, description="Converted only (save: false): nothing created")},
+        opt=_WRITE,
+    )
+    async def import_dbgpt(
+        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[DbgptImportCreate]
+    ) -> Response[DbgptImportRead]:
+        models = await services.models.list_models() if services.models is not None else None
+        chat_models = None if models is None else [m.name for m in models if m.kind == "chat"]
+        result = convert_dbgpt_flow(data.export, services.registry, models=chat_models)
         flow_id = None
         if data.save:
-            flow_id = (await services.flows.create(result.document, message="imported from DB-GPT")).summary.id
-        return DbgptImportRead(
+            flows = OwnedFlows(services.flows, principal_of(request))
+            flow_id = (await flows.create(result.document, message="imported from DB-GPT")).summary.id
+        body = DbgptImportRead(
             flow_id=flow_id,
             document=result.document,
             nodes=result.nodes,
             dropped_edges=result.dropped_edges,
             diagnostics=analyze_flow(result.document, services.registry).diagnostics,
         )
+        return Response(body, status_code=201 if data.save else 200)
 
-    @post("/export", summary="Export a flow as a template package archive", status_code=200)
-    async def export(self, services: ServicesDep, data: JSONBody[TemplateExportCreate]) -> TemplateExportRead:
-        document = (await services.flows.get(data.flow_id)).document
+    @post("/export", summary="Export a flow as a template package archive", status_code=200, opt=_READ)
+    async def export(
+        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[TemplateExportCreate]
+    ) -> TemplateExportRead:
+        document = (await require_flow(services, principal_of(request), data.flow_id, "read")).document
         try:
             package = export_flow(
                 document,

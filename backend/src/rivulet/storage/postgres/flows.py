@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 
 from rivulet.compiler.flow import FlowDocument, encode_flow
 from rivulet.lib.exceptions import ConflictError, NotFoundError
-from rivulet.storage.base import FlowRecord, FlowSummary, FlowVersionInfo, FlowVersionRecord
+from rivulet.storage.base import FlowRecord, FlowScope, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = ("PostgresFlowStore",)
 
-_SUMMARY_COLUMNS = "f.id, f.name, f.description, f.version, f.tags, f.node_count, f.created_at, f.updated_at"
+_SUMMARY_COLUMNS = (
+    "f.id, f.name, f.description, f.version, f.tags, f.node_count, f.created_at, f.updated_at, f.owner_id,"
+    " f.workspace_id"
+)
 _flow_decoder = msgspec.json.Decoder(FlowDocument)
 
 
@@ -52,23 +55,44 @@ class PostgresFlowStore:
             (flow_id, version, message, encode_flow(stamped).decode()),
         )
 
-    async def _insert(self, conn: psycopg.AsyncConnection[Any], document: FlowDocument, message: str) -> str:
+    async def _insert(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        document: FlowDocument,
+        message: str,
+        owner_id: str | None,
+        workspace_id: str | None = None,
+    ) -> str:
         flow_id = document.id or str(uuid.uuid4())
         try:
             async with conn.transaction():
                 await conn.execute(
-                    "INSERT INTO flows (id, name, description, tags, node_count, version)"
-                    " VALUES (%s, %s, %s, %s, %s, 1)",
-                    (flow_id, document.name, document.description, document.metadata.tags, len(document.nodes)),
+                    "INSERT INTO flows (id, name, description, tags, node_count, version, owner_id, workspace_id)"
+                    " VALUES (%s, %s, %s, %s, %s, 1, %s, %s)",
+                    (
+                        flow_id,
+                        document.name,
+                        document.description,
+                        document.metadata.tags,
+                        len(document.nodes),
+                        owner_id,
+                        workspace_id,
+                    ),
                 )
         except psycopg.errors.UniqueViolation:
             raise ConflictError(f"flow id {flow_id!r} already exists", extra={"flow_id": flow_id}) from None
+        except psycopg.errors.ForeignKeyViolation:
+            raise NotFoundError(
+                "no such owner or workspace", extra={"owner_id": owner_id, "workspace_id": workspace_id}
+            ) from None
         await self._append(conn, flow_id, 1, document, message)
         return flow_id
 
-    async def create(self, document: FlowDocument, *, message: str = "") -> FlowRecord:
+    async def create(
+        self, document: FlowDocument, *, message: str = "", owner_id: str | None = None, workspace_id: str | None = None
+    ) -> FlowRecord:
         async with self._pool.connection() as conn, conn.transaction():
-            flow_id = await self._insert(conn, document, message)
+            flow_id = await self._insert(conn, document, message, owner_id, workspace_id)
         return await self.get(flow_id)
 
     async def get(self, flow_id: str) -> FlowRecord:
@@ -84,17 +108,38 @@ class PostgresFlowStore:
             raise _not_found(flow_id)
         return FlowRecord(summary=_summary(row), document=_flow_decoder.decode(row["document"]))
 
-    async def list(self, *, search: str | None = None, limit: int = 50, offset: int = 0) -> list[FlowSummary]:
+    async def list(
+        self, *, search: str | None = None, limit: int = 50, offset: int = 0, scope: FlowScope | None = None
+    ) -> list[FlowSummary]:
         pattern = _like_pattern(search) if search else None
+        params: dict[str, Any] = {"p": pattern, "limit": limit, "offset": offset, "scoped": scope is not None}
+        params["user"] = scope.user_id if scope else None
+        params["workspaces"] = list(scope.workspace_ids) if scope else []
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
-                f"SELECT {_SUMMARY_COLUMNS} FROM flows f WHERE (%(p)s::text IS NULL OR f.name ILIKE %(p)s) "
-                "ORDER BY f.updated_at DESC, f.id DESC LIMIT %(limit)s OFFSET %(offset)s",
-                {"p": pattern, "limit": limit, "offset": offset},
+                f"SELECT {_SUMMARY_COLUMNS} FROM flows f WHERE (%(p)s::text IS NULL OR f.name ILIKE %(p)s)"
+                " AND (NOT %(scoped)s OR f.owner_id = %(user)s OR f.workspace_id = ANY(%(workspaces)s::text[]))"
+                " ORDER BY f.updated_at DESC, f.id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                params,
             )
             rows = await cur.fetchall()
         return [_summary(r) for r in rows]
+
+    async def set_workspace(self, flow_id: str, workspace_id: str | None) -> FlowSummary:
+        try:
+            async with self._pool.connection() as conn:
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(
+                    f"UPDATE flows f SET workspace_id = %s WHERE f.id = %s RETURNING {_SUMMARY_COLUMNS}",
+                    (workspace_id, flow_id),
+                )
+                row = await cur.fetchone()
+        except psycopg.errors.ForeignKeyViolation:
+            raise NotFoundError(f"workspace {workspace_id!r} not found", extra={"workspace_id": workspace_id}) from None
+        if row is None:
+            raise _not_found(flow_id)
+        return _summary(row)
 
     async def _update(
         self,
@@ -134,10 +179,11 @@ class PostgresFlowStore:
         updates: Sequence[tuple[str, FlowDocument]] = (),
         *,
         message: str = "",
+        owner_id: str | None = None,
     ) -> list[FlowRecord]:
         ids: list[str] = []
         async with self._pool.connection() as conn, conn.transaction():
-            ids.extend([await self._insert(conn, document, message) for document in creates])
+            ids.extend([await self._insert(conn, document, message, owner_id) for document in creates])
             for flow_id, document in updates:
                 await self._update(conn, flow_id, document, None, message)
                 ids.append(flow_id)

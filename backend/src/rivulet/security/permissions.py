@@ -1,0 +1,87 @@
+"""Roles, permissions and ownership: who may do what, decided in one place.
+
+Every route declares the permission it needs next to its handler (``opt=requires(Permission.X)``); one app-wide
+guard checks it against the caller's role, and refuses every route that declares nothing (deny by default). The
+permission is the coarse gate; ownership is the fine one: a flow (and so its runs, endpoints and schedules) is
+reachable by its owner, by the members of its workspace and by administrators. What a role grants is the table
+``ROLE_PERMISSIONS``; docs/security.md lists it per route.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from rivulet.security.principal import Principal
+
+__all__ = (
+    "PERMISSION_OPT",
+    "ROLES",
+    "ROLE_PERMISSIONS",
+    "Access",
+    "Permission",
+    "Role",
+    "flow_access",
+    "requires",
+)
+
+Role = Literal["admin", "editor", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "editor", "viewer")
+Access = Literal["none", "read", "write"]
+PERMISSION_OPT = "permission"
+"""The key of a route handler's ``opt`` that names its permission."""
+
+
+class Permission(StrEnum):
+    """What a route needs. ``public`` routes are reachable without credentials."""
+
+    PUBLIC = "public"
+    """No credentials (health, login, the editor's static files)."""
+    SIGNED_IN = "signed_in"
+    """Any signed-in user: their own identity, password and logout."""
+    ENDPOINT_CALL = "endpoint:call"
+    """Call a published endpoint (API keys within their scope; users who may read the flow)."""
+    FLOWS_READ = "flows:read"
+    """Read the flows, runs, endpoints and schedules the caller may see; the catalogs (operators, templates)."""
+    FLOWS_WRITE = "flows:write"
+    """Create, edit, run, import, publish and unpublish flows the caller may write; their own API keys."""
+    MODELS_READ = "models:read"
+    """The model list and configurations (never a secret value)."""
+    ADMIN = "admin"
+    """Admin-managed resources: users, workspaces, secrets, models, template sources, the model call log."""
+
+
+_READER = frozenset({Permission.SIGNED_IN, Permission.FLOWS_READ, Permission.MODELS_READ})
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    "viewer": _READER,
+    "editor": _READER | {Permission.FLOWS_WRITE, Permission.ENDPOINT_CALL},
+    "admin": frozenset(Permission) - {Permission.PUBLIC},
+}
+"""What each role may do (``public`` needs no role)."""
+
+
+def requires(permission: Permission, **opt: Any) -> dict[str, Any]:
+    """A route handler's ``opt``: the permission it needs (``public`` also skips authentication)."""
+    if permission is Permission.PUBLIC:
+        opt["exclude_from_auth"] = True
+    return {PERMISSION_OPT: permission, **opt}
+
+
+def flow_access(principal: Principal, owner_id: str | None, workspace_id: str | None) -> Access:
+    """What ``principal`` may do with a flow owned by ``owner_id`` in ``workspace_id``.
+
+    Administrators write every flow; the owner writes their own; a workspace member reads the workspace's flows
+    and writes them as a workspace ``editor``. A global ``viewer`` only ever reads. Anyone else: ``none``.
+    """
+    if principal.role == "admin":
+        return "write"
+    if principal.user_id is None:
+        return "none"
+    writer = principal.role == "editor"
+    if owner_id is not None and owner_id == principal.user_id:
+        return "write" if writer else "read"
+    member_role = principal.workspace_role(workspace_id) if workspace_id is not None else None
+    if member_role is None:
+        return "none"
+    return "write" if writer and member_role == "editor" else "read"
