@@ -50,11 +50,12 @@ def _check(state: CompileState, node_id: str, rule: InputRule, edges: dict[str, 
     operator_id = state.operators[node_id].spec.id
     providers = _providers(state, node_id, rule, inputs, edges)
     hint = f" ({rule.hint})" if rule.hint else ""
+    why = f"; {rule.hint}" if rule.hint else ""
     members = [*inputs, *(f"params.{p}" for p in rule.params)]
     if not providers and rule.kind in ("at_least_one", "exactly_one"):
         state.add(
             DiagnosticCode.REQUIRED_INPUT_GROUP_MISSING,
-            f"node {node_id!r} ({operator_id}): {_wanted(rule, inputs)} (none is provided){hint}",
+            f"node {node_id!r} ({operator_id}): {_wanted(rule, inputs)} (none is provided{why})",
             state.node_path(node_id),
             node_id=node_id,
             expected=" | ".join(members),

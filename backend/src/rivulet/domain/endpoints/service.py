@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rivulet.server.services import Services
     from rivulet.storage.postgres.schedules import ScheduleRecord
 
-__all__ = ("describe_endpoint", "describe_schedule", "publish_flow", "unpublish_flow")
+__all__ = ("describe_endpoint", "describe_schedule", "publish_flow", "set_schedule_enabled", "unpublish_flow")
 
 
 def _runs(services: Services) -> RunService:
@@ -55,7 +55,8 @@ async def publish_flow(
     """Publish a flow version.
 
     Its ``trigger.http`` node becomes ``METHOD /f/{slug}``, its ``trigger.schedule`` node a schedule.
-    Republishing replaces what the flow had published.
+    Republishing replaces what the flow had published. The version is compiled first: a flow with compile
+    errors (an unmet input rule included) publishes nothing and its diagnostics come back in the 422.
 
     Raises:
         NotFoundError: No such flow or version.
@@ -103,6 +104,22 @@ async def publish_flow(
     else:
         await services.schedules.delete_for_flow(flow_id)
     return result
+
+
+async def set_schedule_enabled(services: Services, schedule_id: str, enabled: bool) -> ScheduleRead:
+    """Enable or disable a schedule; enabling compiles its flow version again (it may predate a rule).
+
+    Raises:
+        NotFoundError: No such schedule (or its flow version is gone).
+        CompileError: Enabling a schedule whose flow version does not compile.
+    """
+    current = await services.schedules.get(schedule_id)
+    if enabled:
+        document = (await services.flows.get_version(current.flow_id, current.flow_version)).document
+        _runs(services).compile_graph(document)
+    next_fire = next_fire_after(current, datetime.now(UTC)) if enabled else None
+    updated = await services.schedules.set_enabled(schedule_id, enabled, next_fire)
+    return describe_schedule(updated, await services.schedules.missed_count(schedule_id))
 
 
 async def unpublish_flow(services: Services, flow_id: str) -> list[str]:
