@@ -42,11 +42,18 @@ def test_oversized_or_unencodable_values_are_not_stored() -> None:
     assert len(cache) == 0
 
 
-def test_node_key_is_deterministic_and_content_sensitive() -> None:
+def test_node_key_is_deterministic_and_exact() -> None:
     graph = build_graph([("a", Counted, {"value": {"x": 1, "y": 2}}), ("b", Counted, {"value": {"y": 2, "x": 1}})], [])
     a, b = graph.nodes["a"], graph.nodes["b"]
-    assert node_key(a, {"value": [1, {"p": 1, "q": 2}]}) == node_key(b, {"value": [1, {"q": 2, "p": 1}]})
+    again = build_graph([("a", Counted, {"value": {"x": 1, "y": 2}})], []).nodes["a"]
+    assert node_key(a, {"value": [1, {"p": 1, "q": 2}]}) == node_key(again, {"value": [1, {"p": 1, "q": 2}]})
     assert node_key(a, {"value": 1}) != node_key(a, {"value": 2})
+    # what an operator can observe is in the key: key order (JSON, templates render it), list vs tuple, int vs
+    # float vs bool; params included
+    assert node_key(a, {"value": {"p": 1, "q": 2}}) != node_key(a, {"value": {"q": 2, "p": 1}})
+    assert node_key(a, {"value": [1, 2]}) != node_key(a, {"value": (1, 2)})
+    assert len({node_key(a, {"value": v}) for v in (1, 1.0, True)}) == 3
+    assert node_key(a, {"value": 1}) != node_key(b, {"value": 1})
     other = build_graph([("a", Counted, {"value": {"x": 1, "y": 3}})], []).nodes["a"]
     assert node_key(a, {"value": 1}) != node_key(other, {"value": 1})
     assert node_key(a, {"value": object()}) is None

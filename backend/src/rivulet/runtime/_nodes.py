@@ -8,15 +8,18 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import AppError
-from rivulet.runtime.context import NodeContext
+from rivulet.lib.redact import redact
+from rivulet.runtime.context import ContextReads, NodeContext, TrackingContext
 from rivulet.runtime.events import ErrorInfo, NodeChunk, NodeFailed, NodeStarted, NodeSucceeded
 from rivulet.runtime.plan import DELIVER_COLLECT
 from rivulet.runtime.preview import preview
 from rivulet.runtime.streams import StreamFanout, join_collected
+from rivulet.sdk.context import node_deadline
 from rivulet.sdk.operator import Deferred
 
 if TYPE_CHECKING:
     from rivulet.runtime._scheduler import RunState
+    from rivulet.runtime.cache import Deps
     from rivulet.runtime.plan import NodePlan
 
 __all__ = ("NodeState", "error_info", "run_node")
@@ -37,10 +40,12 @@ class NodeState:
         "inputs",
         "key",
         "outputs",
+        "reads",
         "seq_done",
         "seq_started",
         "started",
         "status",
+        "verify",
     )
 
     def __init__(self, status: str, inputs: dict[str, Any] | None = None) -> None:
@@ -53,7 +58,12 @@ class NodeState:
         self.started = time.time() if status == "running" else None
         self.finished: float | None = None
         self.key: str | None = None
-        """The content address used for the cache (when cacheable)."""
+        """The base key (``cache.node_key``) of a cacheable node looked up in the cache."""
+        self.reads: ContextReads | None = None
+        """What the node read from its context when it ran (recorded for nodes with a ``key``)."""
+        self.verify: Deps | None = None
+        """Reads recorded for ``key`` that name secrets not resolved yet in this run: ``run_node`` resolves them
+        and looks the node up again before running it."""
         self.seq_started: int | None = None
         """The seq reserved for a deferred ``node_started`` (``RunState.quiet``)."""
         self.seq_done: int | None = None
@@ -62,21 +72,20 @@ class NodeState:
 
 
 def error_info(exc: BaseException, node: NodePlan, attempt: int) -> ErrorInfo:
-    """A located, client-safe description of why an attempt failed."""
+    """A located, client-safe description of why an attempt failed (secret values redacted from the message)."""
     node_id = node.node.id
     if isinstance(exc, TimeoutError):
         code, message = "timeout", f"node {node_id!r} timed out after {node.timeout_s:g} s"
     elif isinstance(exc, AppError):
-        code, message = exc.code, exc.detail
+        code, message = exc.code, redact(exc.detail)
     else:
-        code, message = "operator_error", f"{type(exc).__name__}: {exc}"
+        code, message = "operator_error", redact(f"{type(exc).__name__}: {exc}")
     return ErrorInfo(code=code, message=message, node_id=node_id, operator_id=node.operator_id, attempt=attempt)
 
 
-async def _call(run: RunState, node: NodePlan, values: dict[str, Any]) -> dict[str, Any]:
+async def _call(run: RunState, node: NodePlan, values: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
     operator = node.node.operator
     inputs = operator.build_inputs(values)
-    ctx = NodeContext(run.env, node.node.id)
     if node.node.spec.cpu_bound:
         result = await asyncio.to_thread(asyncio.run, node.instance.run(ctx, node.node.params, inputs))
     else:
@@ -84,16 +93,31 @@ async def _call(run: RunState, node: NodePlan, values: dict[str, Any]) -> dict[s
     return operator.output_values(result)
 
 
-async def _attempt(run: RunState, node: NodePlan, values: dict[str, Any]) -> dict[str, Any]:
+async def _attempt(run: RunState, node: NodePlan, values: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
     semaphore = run.shared.semaphores.get(node.operator_id)
     if semaphore is None:
         if node.timeout_s is None:
-            return await _call(run, node, values)
-        async with asyncio.timeout(node.timeout_s):
-            return await _call(run, node, values)
+            return await _call(run, node, values, ctx)
+        return await _timed(run, node, values, ctx, node.timeout_s)
     async with semaphore:
-        async with asyncio.timeout(node.timeout_s):
-            return await _call(run, node, values)
+        if node.timeout_s is None:
+            return await _call(run, node, values, ctx)
+        return await _timed(run, node, values, ctx, node.timeout_s)
+
+
+async def _timed(
+    run: RunState, node: NodePlan, values: dict[str, Any], ctx: NodeContext, timeout_s: float
+) -> dict[str, Any]:
+    """``_call`` under the node's timeout, also published as ``node_deadline``.
+
+    Work in worker threads (template rendering) stops at that moment instead of running on after the node failed.
+    """
+    async with asyncio.timeout(timeout_s):
+        token = node_deadline.set(time.monotonic() + timeout_s)
+        try:
+            return await _call(run, node, values, ctx)
+        finally:
+            node_deadline.reset(token)
 
 
 async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str, Any] | None:
@@ -110,10 +134,16 @@ async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str,
             run.publish(
                 NodeStarted(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, attempt=attempt)
             )
+        # a node whose result goes into the cache records what it reads from its context (its key covers it)
+        ctx = NodeContext(run.env, node_id) if state.key is None else TrackingContext(run.env, node_id)
         try:
             if node.direct:  # the common case: no limit, timeout or thread to set up
-                return await _call(run, node, state.inputs or {})
-            return await _attempt(run, node, state.inputs or {})
+                outputs = await _call(run, node, state.inputs or {}, ctx)
+            else:
+                outputs = await _attempt(run, node, state.inputs or {}, ctx)
+            if isinstance(ctx, TrackingContext):
+                state.reads = ctx.reads
+            return outputs
         except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
             error = error_info(exc, node, attempt)
         retrying = attempt < attempts
@@ -169,6 +199,11 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
             await asyncio.sleep(0)  # a long chain of quick nodes still lets other tasks run
         started = time.perf_counter()
         try:
+            if state.verify is not None:  # its cache entry depends on secrets: resolve them, then look again
+                outputs = await run.lookup_verified(node, state)
+                if outputs is not None:
+                    handoff = await _finish(run, node, state, outputs, started)
+                    continue
             outputs = await _produce(run, node, state)
             if outputs is None:
                 return

@@ -18,8 +18,9 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from rivulet.lib.exceptions import NotFoundError
 from rivulet.runtime._nodes import NodeState, run_node
-from rivulet.runtime.cache import node_key, run_key
+from rivulet.runtime.cache import content_key, deps_key, node_identity, node_key, run_key, secret_digest
 from rivulet.runtime.cancellation import CancelScope
 from rivulet.runtime.context import RunEnvironment
 from rivulet.runtime.events import (
@@ -40,6 +41,7 @@ from rivulet.runtime.streams import join_collected
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from rivulet.runtime.cache import Deps
     from rivulet.runtime.events import Event
     from rivulet.runtime.executor import ExecutorShared, RunOptions
     from rivulet.runtime.plan import EdgePlan, ExecutionPlan, NodePlan
@@ -88,6 +90,7 @@ class RunState:
         self._sink = self.publish
         self._sealed = False
         self._defer = options.defer_node_events
+        self._record = shared.cache is not None and options.record_outputs
         self._may_reuse = bool(options.reuse) or (shared.cache is not None and options.use_cache)
         """Whether ``_lookup`` can find anything for this run (reused outputs or the cache)."""
         self.tight = not self._may_reuse and not (shared.cache is not None and options.record_outputs)
@@ -106,6 +109,8 @@ class RunState:
         self.handoff_open = False
         """A node task is finishing and may continue with one node that becomes ready (``take_handoff``)."""
         self._handoff: tuple[NodePlan, NodeState] | None = None
+        self.secret_digests: dict[str, bytes | None] = {}
+        """``secret_digest`` of the secrets resolved for cache lookups in this run (``None``: not found)."""
         self.env = RunEnvironment(
             run_id=run_id,
             run_inputs=options.inputs,
@@ -319,6 +324,8 @@ class RunState:
             state.cached = True
             self.succeed(node, state, reused, 0.0)
             return
+        if self._record and state.key is None:
+            self._base_key(node, state)  # its recorded outputs carry what they were computed from
         if self.handoff_open and self._handoff is None:
             self._handoff = (node, state)  # the finishing node task runs it next: no new task, no loop turn
             return
@@ -343,18 +350,93 @@ class RunState:
         self.handoff_open = False
         return handoff
 
+    def _base_key(self, node: NodePlan, state: NodeState) -> str | None:
+        """The node's base key on its inputs (kept in ``state.key``: the node records its reads when it runs)."""
+        identity = node.identity
+        if identity is None:
+            identity = node.identity = node_identity(node.node) or b""
+        state.key = key = node_key(node.node, state.inputs or {}, identity) if identity else None
+        return key
+
     def _lookup(self, node: NodePlan, state: NodeState) -> dict[str, Any] | None:
         options = self.options
         node_id = node.node.id
-        if options.reuse and node_id in options.reuse and (options.rerun is None or node_id not in options.rerun):
-            return options.reuse[node_id]
+        selected = options.rerun is not None and node_id in options.rerun
+        if options.reuse and node_id in options.reuse and not selected:
+            reused = self._reusable(node, state, options.reuse[node_id])
+            if reused is not None:
+                return reused
         cache = self.shared.cache
         if cache is None or not options.use_cache or not node.cacheable:
             return None
-        if options.rerun is not None and node_id in options.rerun:
+        base = state.key if state.key is not None else self._base_key(node, state)
+        if base is None or selected:
+            return None  # a selected node runs (and its result replaces the cached one)
+        entry = cache.get(deps_key(base))
+        if entry is None:
             return None
-        state.key = key = node_key(node.node, state.inputs or {})
+        deps: Deps = entry["deps"]
+        digests = self.secret_digests
+        for name in deps[2]:
+            if name not in digests:
+                state.verify = deps  # ``run_node`` resolves the secrets, then calls ``lookup_verified``
+                return None
+        key = self._content_key(node, base, deps, digests)
         return None if key is None else cache.get(key)
+
+    def _reusable(self, node: NodePlan, state: NodeState, recorded: dict[str, Any]) -> dict[str, Any] | None:
+        """The outputs an earlier run recorded for the node (``remember``), if it would run on the same things.
+
+        Same operator, params, inputs and context values, that is: only what the node does not control (a
+        model's answer, the clock) is reused. A node that read a secret this run has not resolved yet runs.
+        """
+        fingerprint, deps = recorded.get("key"), recorded.get("deps")
+        if fingerprint is None or deps is None:
+            return None
+        base = self._base_key(node, state)
+        digests = self.secret_digests
+        if base is None or any(name not in digests for name in deps[2]):
+            return None
+        if self._content_key(node, base, deps, digests) != fingerprint:
+            return None
+        outputs: dict[str, Any] = recorded["outputs"]
+        return outputs
+
+    def _content_key(self, node: NodePlan, base: str, deps: Deps, secrets: dict[str, bytes | None]) -> str | None:
+        env = self.env
+        return content_key(
+            base, deps, run_inputs=env.run_inputs, variables=env.variables, node_id=node.node.id, secrets=secrets
+        )
+
+    async def lookup_verified(self, node: NodePlan, state: NodeState) -> dict[str, Any] | None:
+        """The cached outputs of a node whose recorded reads name secrets (``NodeState.verify``), or ``None``.
+
+        Resolves each secret not resolved yet in this run and keeps only its ``secret_digest``; a store that fails
+        is a miss (the node runs and reports the failure itself).
+        """
+        deps, state.verify = state.verify, None
+        cache = self.shared.cache
+        if deps is None or cache is None or state.key is None:
+            return None
+        digests = self.secret_digests
+        resolve = self.env.secrets
+        for name in deps[2]:
+            if name in digests:
+                continue
+            if resolve is None:
+                digests[name] = None
+                continue
+            try:
+                digests[name] = secret_digest(await resolve(name))
+            except NotFoundError:
+                digests[name] = None
+            except Exception:  # noqa: BLE001 - any other failure of the store: not a hit
+                return None
+        key = self._content_key(node, state.key, deps, digests)
+        outputs = None if key is None else cache.get(key)
+        if outputs is not None:
+            state.cached = True
+        return outputs
 
     def settle(
         self,
@@ -426,10 +508,23 @@ class RunState:
         self.seq += len(outputs) + 1
 
     def remember(self, node: NodePlan, state: NodeState, outputs: dict[str, Any]) -> None:
+        """Keep what the node computed: under the run (``record_outputs``) and in the content cache."""
         cache = self.shared.cache
         if cache is None or state.cached:
             return
-        if self.options.record_outputs:
-            cache.put(run_key(self.run_id, node.node.id), outputs)
-        if state.key is not None:
-            cache.put(state.key, outputs)
+        base, reads = state.key, state.reads
+        if self._record:
+            deps = fingerprint = None
+            if base is not None and reads is not None:
+                deps = reads.deps(pinned=True)
+                fingerprint = self._content_key(node, base, deps, reads.secrets)
+            recorded = {"outputs": outputs, "deps": deps, "key": fingerprint}
+            cache.put(run_key(self.run_id, node.node.id), recorded)
+        if base is None or reads is None or not (self.options.use_cache and node.cacheable):
+            return
+        deps = reads.deps()
+        if deps is None:  # it read the run id or a service: not a function of the run
+            return
+        key = self._content_key(node, base, deps, reads.secrets)
+        if key is not None and cache.put(key, outputs):
+            cache.put(deps_key(base), {"deps": deps})

@@ -1,11 +1,28 @@
-"""The content-addressed node cache: unchanged nodes are not run again.
+"""The content-addressed node cache: unchanged nodes are not run again, and a hit is never visible.
 
-A node's key hashes its operator id and version, its params (encoded deterministically: struct fields in
-order, mapping keys sorted) and every input value. Nodes whose operator declares ``cacheable=False`` or whose
-policy sets ``cache: false``, nodes with stream ports and inputs that cannot be encoded are never cached. The
-cache also keeps each recorded run's node outputs (``run_key``), which is what a partial re-run
-(``from_node`` / ``only_nodes``) reuses even for non-cacheable nodes. Entries are bounded by total encoded
-size and evicted least-recently-used first.
+A hit must give exactly what running the node would give, so a node's key covers everything its result
+depends on:
+
+- *identity*: operator id, version and class, params, and the node's resolved port types;
+- *inputs*: every upstream value, by port name;
+- *context*: what the node read from its ``RunContext`` while it ran: the run inputs and flow variables it
+  looked up (by name; iterating a mapping reads all of it), the secrets it resolved (as keyed hashes: the
+  values are never stored), and its node id if it asked for it. A node that asked for the run id or for a
+  service (a model registry, a store) depends on something outside the run and is not cached.
+
+Values are encoded with pickle (never unpickled): lossless for type and order, so ``(1, 2)`` and ``[1, 2]``,
+``{"a": 1, "b": 2}`` and ``{"b": 2, "a": 1}`` or a Struct and a dict with the same fields get different keys.
+Equal values encoded differently only cost a miss.
+
+What a node reads is only known once it ran, so a lookup has two steps: the *base key* (identity and inputs)
+finds the *reads* recorded when the node last ran with them (``deps:<base>``), and the reads, valued in the
+current run, complete the *content key* that finds the outputs. If those values changed, the node may read
+something else this time: it simply runs and records its new reads.
+
+Nodes whose operator declares ``cacheable=False`` or whose policy sets ``cache: false``, nodes with stream
+ports and values that cannot be encoded are never cached. The cache also keeps each recorded run's node
+outputs (``run_key``), which is what a partial re-run (``from_node`` / ``only_nodes``) reuses even for
+non-cacheable nodes. Entries are bounded by total encoded size and evicted least-recently-used first.
 
 Example:
     >>> cache = NodeCache(max_bytes=1_000)
@@ -17,9 +34,17 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import io
+import os
+import pickle
+import types
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeAlias
+from uuid import UUID
 
 import msgspec
 
@@ -28,20 +53,146 @@ if TYPE_CHECKING:
 
     from rivulet.compiler.graph import CompiledNode
 
-__all__ = ("NodeCache", "node_key", "run_key")
+__all__ = (
+    "Deps",
+    "NodeCache",
+    "content_key",
+    "deps_key",
+    "node_identity",
+    "node_key",
+    "run_key",
+    "secret_digest",
+)
 
-_encoder = msgspec.msgpack.Encoder(order="deterministic")
+_encoder = msgspec.msgpack.Encoder()
+_PROTOCOL = 5
+_SALT = os.urandom(16)
+"""Keys the hashes of secret values: they cannot be matched against guesses outside this process."""
+
+Deps: TypeAlias = tuple[Any, Any, tuple[str, ...], bool]
+"""What a node read from its context: ``(run inputs, variables, secret names, node id?)``; a mapping's entry is
+``None`` (not read), ``"*"`` (all of it) or the sorted names looked up."""
 
 
-def node_key(node: CompiledNode, inputs: Mapping[str, Any]) -> str | None:
-    """The content address of running ``node`` on ``inputs``, or ``None`` when it cannot be computed."""
+_VALUE_TYPES = (msgspec.Struct, datetime.date, datetime.time, datetime.timedelta, datetime.tzinfo, Decimal, UUID, Enum)
+"""Besides the builtin scalars and containers, what a value may hold: types whose pickled form is their content."""
+
+
+class _ValuePickler(pickle.Pickler):
+    """Pickles values only: any other object (a handle, a plain ``object()``) would pickle without its identity."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        # builtin scalars and containers never come here (pickle's fast path); subclasses of them do. Classes
+        # and functions (a Struct's rebuild function) are pickled by name, which is what they are.
+        if isinstance(obj, _REFERENCES + _VALUE_TYPES) or type(obj) in _BUILTIN:
+            return NotImplemented
+        raise pickle.PicklingError(f"{type(obj).__qualname__} is not a value")
+
+
+_REFERENCES = (type, types.FunctionType, types.BuiltinFunctionType)
+_BUILTIN = frozenset((str, bytes, int, float, bool, list, tuple, dict, set, frozenset, type(None)))
+
+
+def _encode(value: Any) -> bytes | None:
+    """Lossless bytes of ``value`` (type, order and structure), or ``None`` when it is not a plain value."""
+    buffer = io.BytesIO()
     try:
-        data = _encoder.encode(
-            (node.spec.id, node.spec.version, node.params, sorted(inputs.items(), key=lambda item: item[0]))
-        )
-    except (TypeError, ValueError, OverflowError):
+        _ValuePickler(buffer, protocol=_PROTOCOL).dump(value)
+    except Exception:  # noqa: BLE001 - pickling may fail in many ways (not a value, local class, recursion)
         return None
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
+    return buffer.getvalue()
+
+
+def node_identity(node: CompiledNode) -> bytes | None:
+    """The encoded identity of ``node`` (operator, version, class, params, port types), or ``None``."""
+    operator = node.operator
+    return _encode(
+        (
+            node.spec.id,
+            node.spec.version,
+            f"{operator.__module__}.{operator.__qualname__}",
+            node.params,
+            [(port.name, port.type) for port in node.inputs],
+            [(port.name, port.type) for port in node.outputs],
+        )
+    )
+
+
+def node_key(node: CompiledNode, inputs: Mapping[str, Any], identity: bytes | None = None) -> str | None:
+    """The base key of running ``node`` on ``inputs`` (identity and inputs), or ``None`` when not computable.
+
+    Args:
+        node: The node.
+        inputs: Its input values by port name.
+        identity: ``node_identity(node)`` when the caller keeps it.
+    """
+    if identity is None:
+        identity = node_identity(node)
+        if identity is None:
+            return None
+    data = _encode(sorted(inputs.items(), key=_first))
+    if data is None:
+        return None
+    return hashlib.blake2b(identity + b"\0" + data, digest_size=20).hexdigest()
+
+
+def _first(item: tuple[str, Any]) -> str:
+    return item[0]
+
+
+def deps_key(base: str) -> str:
+    """The key under which the reads of the node last run with base key ``base`` are kept."""
+    return f"deps:{base}"
+
+
+def secret_digest(value: str) -> bytes:
+    """A keyed hash of a secret value (what a cache key holds instead of the value)."""
+    return hashlib.blake2b(value.encode(), key=_SALT, digest_size=20).digest()
+
+
+def _looked_up(spec: Any, mapping: Mapping[str, Any]) -> Any:
+    if spec is None:
+        return None
+    if spec == "*":
+        return list(mapping.items())
+    return [(name, name in mapping, mapping.get(name)) for name in spec]
+
+
+def content_key(
+    base: str,
+    deps: Deps,
+    *,
+    run_inputs: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    node_id: str,
+    secrets: Mapping[str, bytes | None],
+) -> str | None:
+    """The key of a node's outputs: its base key and the current values of what it read (``deps``).
+
+    Args:
+        base: ``node_key`` of the node and its inputs.
+        deps: What the node read when it ran.
+        run_inputs: The run's inputs.
+        variables: The run's flow variables.
+        node_id: The node.
+        secrets: ``secret_digest`` of each secret named in ``deps`` (``None``: not found).
+
+    Raises:
+        KeyError: A secret named in ``deps`` is missing from ``secrets``.
+    """
+    inputs_spec, variables_spec, secret_names, uses_node_id = deps
+    data = _encode(
+        (
+            deps,
+            _looked_up(inputs_spec, run_inputs),
+            _looked_up(variables_spec, variables),
+            [(name, secrets[name]) for name in secret_names],
+            node_id if uses_node_id else None,
+        )
+    )
+    if data is None:
+        return None
+    return hashlib.blake2b(base.encode() + b"\0" + data, digest_size=20).hexdigest()
 
 
 def run_key(run_id: str, node_id: str) -> str:

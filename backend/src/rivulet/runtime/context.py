@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from rivulet.lib.exceptions import MissingDependencyError, NotFoundError
+from rivulet.runtime.cache import Deps, secret_digest
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable
 
-__all__ = ("NodeContext", "RunEnvironment", "ServiceUnavailableError")
+__all__ = (
+    "ContextReads",
+    "NodeContext",
+    "RecordingMapping",
+    "RunEnvironment",
+    "ServiceUnavailableError",
+    "TrackingContext",
+)
 
 S = TypeVar("S")
 _log = logging.getLogger("rivulet.run")
@@ -120,3 +129,110 @@ class NodeContext:
         except KeyError:
             raise ServiceUnavailableError(kind) from None
         return found
+
+
+class RecordingMapping(Mapping[str, Any]):
+    """A read-only view of a mapping that records which names were looked up (or that all of it was read)."""
+
+    __slots__ = ("data", "names", "whole")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.names: set[Any] = set()
+        self.whole = False
+        """Iterated or measured: everything in it was read."""
+
+    def __getitem__(self, key: str) -> Any:
+        self.names.add(key)  # ``in`` and ``get`` come through here too (``Mapping`` mixins)
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self.whole = True
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        self.whole = True
+        return len(self.data)
+
+    def spec(self) -> Any:
+        """``"*"`` when all of it was read, else the names looked up (sorted)."""
+        return "*" if self.whole else tuple(sorted(self.names, key=repr))
+
+
+class ContextReads:
+    """What one node execution read from its ``RunContext``: the context its cache key must cover."""
+
+    __slots__ = ("inputs", "node_id", "secrets", "variables", "volatile")
+
+    def __init__(self) -> None:
+        self.inputs: RecordingMapping | None = None
+        self.variables: RecordingMapping | None = None
+        self.secrets: dict[str, bytes | None] = {}
+        """``secret_digest`` of each secret resolved (``None``: it was not found)."""
+        self.node_id = False
+        self.volatile = False
+        """It read the run id or a service: its result may depend on more than the run (never cached)."""
+
+    @overload
+    def deps(self, *, pinned: Literal[True]) -> Deps: ...
+
+    @overload
+    def deps(self, *, pinned: bool = False) -> Deps | None: ...
+
+    def deps(self, *, pinned: bool = False) -> Deps | None:
+        """The reads as a cache entry (``None`` when volatile, unless ``pinned``: what a re-run may reuse)."""
+        if self.volatile and not pinned:
+            return None
+        inputs = None if self.inputs is None else self.inputs.spec()
+        variables = None if self.variables is None else self.variables.spec()
+        return (inputs, variables, tuple(sorted(self.secrets)), self.node_id)
+
+
+class TrackingContext(NodeContext):
+    """A ``NodeContext`` that records what the node reads (``reads``), for nodes whose result is cached."""
+
+    __slots__ = ("reads",)
+
+    def __init__(self, env: RunEnvironment, node_id: str) -> None:
+        super().__init__(env, node_id)
+        self.reads = ContextReads()
+
+    @property
+    def run_id(self) -> str:
+        self.reads.volatile = True
+        return self._env.run_id
+
+    @property
+    def node_id(self) -> str:
+        self.reads.node_id = True
+        return self._node_id
+
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        reads = self.reads
+        if reads.variables is None:
+            reads.variables = RecordingMapping(self._env.variables)
+        return reads.variables
+
+    @property
+    def run_inputs(self) -> Mapping[str, Any]:
+        reads = self.reads
+        if reads.inputs is None:
+            reads.inputs = RecordingMapping(self._env.run_inputs)
+        return reads.inputs
+
+    async def secret(self, name: str) -> str:
+        try:
+            value = await super().secret(name)
+        except NotFoundError:
+            self.reads.secrets[name] = None
+            raise
+        except Exception:
+            self.reads.volatile = True  # the store failed: what the node does next depends on more than the run
+            raise
+        self.reads.secrets[name] = secret_digest(value)
+        return value
+
+    def service(self, kind: type[S]) -> S:
+        self.reads.volatile = True
+        return super().service(kind)

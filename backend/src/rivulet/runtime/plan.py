@@ -44,6 +44,7 @@ class NodePlan:
         "chain",
         "direct",
         "has_inputs",
+        "identity",
         "index",
         "instance",
         "is_output",
@@ -68,6 +69,8 @@ class NodePlan:
         self.required = tuple(port.name for port in node.inputs if port.required)
         self.stream_ports = frozenset(port.name for port in node.outputs if port.type.name == "Stream")
         self.cacheable = node.spec.cacheable and node.policy.cache and not self.stream_ports
+        self.identity: bytes | None = None
+        """``cache.node_identity`` of the node, computed at its first cache lookup (``b""``: not computable)."""
         self.waits_for = len(node.incoming)
         """Incoming edges that must settle (deliver or be known absent) before the node is decided."""
         self.has_inputs = bool(node.incoming)

@@ -1,0 +1,234 @@
+"""Property: the node cache is invisible. A cached run gives exactly what the same run gives uncached.
+
+Random DAGs of deterministic core operators (compiled by the real compiler), plus operators that read flow
+variables, the whole run-input mapping and a secret, are run several times with one shared cache while run
+inputs, variables, secrets and params change between runs, and two different flows share nodes with the same
+params. Every cached run is compared with the same run on an executor without a cache: status, outputs, and
+each node's status, outputs and error. Repeating a run unchanged must serve every node from the cache (so a
+cache that never hits cannot pass either).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rivulet.compiler import compile_flow
+from rivulet.compiler.flow import decode_flow
+from rivulet.lib.exceptions import NotFoundError
+from rivulet.registry import default_registry
+from rivulet.registry.registry import OperatorEntry, OperatorRegistry
+from rivulet.runtime.cache import NodeCache
+from rivulet.runtime.executor import Executor, RunOptions, RunResult
+from rivulet.runtime.memory import MemoryEventBus
+from rivulet.sdk import NoInputs, Operator, OperatorSpec, RunContext
+from rivulet.sdk.ports import Json
+from rivulet.storage.memory import MemoryRunStore
+
+pytestmark = pytest.mark.timeout(600)
+
+PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class NameParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: str = "v"
+
+
+class JsonOut(msgspec.Struct, frozen=True, kw_only=True):
+    value: Json
+
+
+class ReadVariable(Operator[NameParams, NoInputs, JsonOut]):
+    """A flow variable by name (``None`` when it has no value)."""
+
+    spec = OperatorSpec(id="test.read_variable", category="test", title="Variable")
+    params_type, outputs_type = NameParams, JsonOut
+
+    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
+        return JsonOut(value=ctx.variables.get(params.name))
+
+
+class AllInputs(Operator[NameParams, NoInputs, JsonOut]):
+    """Every run input, in order (reads the whole mapping)."""
+
+    spec = OperatorSpec(id="test.all_inputs", category="test", title="All inputs")
+    params_type, outputs_type = NameParams, JsonOut
+
+    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
+        return JsonOut(value=[[name, value] for name, value in ctx.run_inputs.items()])
+
+
+class ReadSecret(Operator[NameParams, NoInputs, JsonOut]):
+    """Whether a secret exists and how it starts (a stand-in for a node that uses a credential)."""
+
+    spec = OperatorSpec(id="test.read_secret", category="test", title="Secret")
+    params_type, outputs_type = NameParams, JsonOut
+
+    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
+        try:
+            return JsonOut(value=(await ctx.secret(params.name))[:2])
+        except NotFoundError:
+            return JsonOut(value=None)
+
+
+EXTRA = (ReadVariable, AllInputs, ReadSecret)
+REGISTRY = OperatorRegistry(
+    [*default_registry().entries(), *(OperatorEntry(operator=op, source="test") for op in EXTRA)]
+)
+
+VALUES: list[Any] = [
+    "first question",
+    "second question",
+    1,
+    1.0,
+    True,
+    None,
+    [1, 2],
+    {"a": 1, "b": 2},
+    {"b": 2, "a": 1},
+    {"a": {"x": [1]}},
+]
+"""Run-input, variable and constant values: equal-looking ones (1, 1.0, True; key orders) included."""
+NAMES = ("q", "r", "s")
+TEMPLATES = ("Q: {{ x }}", "{{ x }} / {{ y }}", "{{ x | tojson }}", "Q: {{ x }}!")
+SECRETS = ("sk-one", "sk-two", None)
+
+# node kinds and how many inputs each takes (ports in order)
+KINDS: dict[str, tuple[str, ...]] = {
+    "input": (),
+    "constant": (),
+    "variable": (),
+    "all_inputs": (),
+    "secret": (),
+    "template": ("x", "y"),
+    "merge": ("in_1", "in_2"),
+    "convert": ("value",),
+    "output": ("value",),
+}
+SOURCES = ("input", "constant", "variable", "all_inputs", "secret")
+
+
+def _params(kind: str, choice: int, node_index: int, taken: set[str]) -> tuple[str, dict[str, Any]]:
+    """Operator and params of a node; ``choice`` picks among a few variants (the params that change)."""
+    match kind:
+        case "input":  # run input names are unique in a flow
+            free = [name for name in (*NAMES, *NAMES[choice % len(NAMES) :]) if name not in taken]
+            name = free[choice % len(free)] if free else f"in{node_index}"
+            taken.add(name)
+            return "core.input", {"name": name, "type": "Json", "required": False, "default": choice}
+        case "constant":
+            return "core.constant", {"value": VALUES[choice % len(VALUES)]}
+        case "variable":
+            return "test.read_variable", {"name": NAMES[choice % len(NAMES)]}
+        case "all_inputs":
+            return "test.all_inputs", {"name": "all"}
+        case "secret":
+            return "test.read_secret", {"name": ("api_key", "other_key")[choice % 2]}
+        case "template":
+            text = TEMPLATES[choice % len(TEMPLATES)]
+            return "core.template", {"template": text if "y" in text else text + "{{ y }}"}
+        case "merge":
+            return "core.merge", {"count": 2, "deep": bool(choice % 2)}
+        case "convert":
+            return "core.convert", {"to": ("text", "json")[choice % 2]}
+        case _:
+            return "core.output", {"name": f"out{node_index}"}
+
+
+Structure = list[tuple[str, list[int]]]
+"""Per node: its kind and, per input port, the index of the node it reads from."""
+
+
+@st.composite
+def structures(draw: st.DrawFn) -> Structure:
+    size = draw(st.integers(min_value=2, max_value=10))
+    nodes: Structure = [(draw(st.sampled_from(SOURCES)), [])]
+    for _ in range(1, size):
+        kind = draw(st.sampled_from(list(KINDS)))
+        candidates = [i for i, (k, _) in enumerate(nodes) if k != "output"]
+        sources = [draw(st.sampled_from(candidates)) for _ in KINDS[kind]]
+        nodes.append((kind, sources))
+    return nodes
+
+
+def document(flow: str, structure: Structure, choices: list[int]) -> dict[str, Any]:
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for index, (kind, sources) in enumerate(structure):
+        operator, params = _params(kind, choices[index % len(choices)], index, taken)
+        # ``continue``: a failing node skips its downstream only, so every node ends the same way whatever the
+        # timing (under ``fail`` which nodes got to run before the run stopped depends on the schedule)
+        policy = {"on_error": "continue"}
+        nodes.append({"id": f"n{index}", "operator": operator, "params": params, "policy": policy})
+        for port, source in zip(KINDS[kind], sources, strict=True):
+            edges.append({"id": f"e{len(edges)}", "source": f"n{source}", "source_port": _out(structure[source][0]),
+                          "target": f"n{index}", "target_port": port})  # fmt: skip
+    return {"id": flow, "name": flow, "nodes": nodes, "edges": edges}
+
+
+def _out(kind: str) -> str:
+    return "text" if kind == "template" else "value"
+
+
+class Run(msgspec.Struct, frozen=True):
+    flow: int
+    choices: list[int]
+    inputs: dict[str, Any]
+    variables: dict[str, Any]
+    secret: str | None
+
+
+runs = st.builds(
+    Run,
+    flow=st.integers(0, 1),
+    choices=st.lists(st.integers(0, 3), min_size=1, max_size=4),
+    inputs=st.dictionaries(st.sampled_from(NAMES), st.sampled_from(VALUES), max_size=2),
+    variables=st.dictionaries(st.sampled_from(NAMES), st.sampled_from(VALUES), max_size=2),
+    secret=st.sampled_from(SECRETS),
+)
+
+
+def observed(result: RunResult) -> Any:
+    """Everything a run shows: status, outputs, and every node's status, outputs and error."""
+    nodes = {
+        node_id: (state.status, state.outputs, None if state.error is None else (state.error.code, state.error.message))
+        for node_id, state in result.nodes.items()
+    }
+    return result.status, result.outputs, nodes
+
+
+async def _scenario(flows: list[Structure], sequence: list[Run]) -> None:
+    secrets: dict[str, str] = {}
+
+    async def resolve(name: str) -> str:
+        if name not in secrets:
+            raise NotFoundError(f"secret {name!r} not found")
+        return secrets[name]
+
+    cached = Executor(MemoryEventBus(MemoryRunStore()), cache=NodeCache(), secrets=resolve)
+    plain = Executor(MemoryEventBus(MemoryRunStore()), secrets=resolve)
+    for step in sequence:
+        secrets.clear()
+        if step.secret is not None:
+            secrets["api_key"] = step.secret
+        graph = compile_flow(decode_flow(document(f"flow{step.flow}", flows[step.flow], step.choices)), REGISTRY)
+        options = RunOptions(inputs=step.inputs, variables=step.variables, trigger="editor")
+        expected = observed(await plain.run(graph, options=options))
+        got = await cached.run(graph, options=msgspec.structs.replace(options, use_cache=True))
+        assert observed(got) == expected, (step, graph.order)
+        again = await cached.run(graph, options=msgspec.structs.replace(options, use_cache=True))
+        assert observed(again) == expected
+        succeeded = [node_id for node_id, state in again.nodes.items() if state.status == "succeeded"]
+        assert all(again.nodes[node_id].cached for node_id in succeeded), step
+
+
+@PROFILE
+@given(flows=st.lists(structures(), min_size=2, max_size=2), sequence=st.lists(runs, min_size=2, max_size=6))
+def test_a_cached_run_equals_an_uncached_run(flows: list[Structure], sequence: list[Run]) -> None:
+    asyncio.run(_scenario(flows, sequence))
