@@ -65,3 +65,15 @@ def test_known_categories_come_first_in_palette_order() -> None:
     known = [c.id for c in catalog.categories if c.id in KNOWN_CATEGORIES]
     assert known == [c for c in KNOWN_CATEGORIES if c in known]
     assert catalog.categories[0].id == "core"
+
+
+def test_input_rules_are_exported_for_default_and_given_params() -> None:
+    registry = default_registry()
+    chat = describe_operator(registry.get("llm.chat"))
+    merge = describe_operator(registry.get("core.merge"))
+    assert [(r.kind, r.inputs, r.params) for r in chat.input_rules] == [("at_least_one", ("messages", "prompt"), ())]
+    assert [r.inputs for r in merge.input_rules] == [("in_1", "in_2")]
+    merge_op = registry.get("core.merge")
+    three = resolve_ports(merge_op, msgspec.convert({"count": 3}, merge_op.params_type))
+    assert [r.inputs for r in three.input_rules] == [("in_1", "in_2", "in_3")]
+    assert describe_operator(Constant).input_rules == ()

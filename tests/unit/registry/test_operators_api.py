@@ -75,6 +75,7 @@ async def test_ports_for_params(client: AsyncTestClient[Litestar]) -> None:
     assert response.json() == {
         "inputs": [],
         "outputs": [{"name": "value", "type": "List[Int]", "required": True, "description": "The value."}],
+        "input_rules": [],
     }
 
 
