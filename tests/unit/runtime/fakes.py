@@ -11,7 +11,7 @@ import msgspec
 
 from rivulet.compiler.flow import NodePolicy
 from rivulet.compiler.graph import CompiledEdge, CompiledGraph, CompiledNode
-from rivulet.lib.exceptions import OperatorError
+from rivulet.lib.exceptions import NotFoundError, OperatorError
 from rivulet.sdk import NoInputs, NoParams, Operator, OperatorSpec, PortSpec, RunContext
 from rivulet.sdk.ports import Int, Json, Stream, Text
 
@@ -290,6 +290,71 @@ class ReadInput(Operator[ValueParams, NoInputs, ValueOut]):
     async def run(self, ctx: RunContext, params: ValueParams, inputs: NoInputs) -> ValueOut:
         await ctx.progress(1, 2)
         return ValueOut(value=ctx.run_inputs.get(params.name))
+
+
+class NameParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: str = "v"
+
+
+class JsonOut(msgspec.Struct, frozen=True, kw_only=True):
+    value: Json
+
+
+class ReadVariable(Operator[NameParams, NoInputs, JsonOut]):
+    """A flow variable by name (``None`` when it has no value)."""
+
+    spec = spec("test.read_variable")
+    params_type, outputs_type = NameParams, JsonOut
+
+    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
+        return JsonOut(value=ctx.variables.get(params.name))
+
+
+class AllInputs(Operator[NameParams, NoInputs, JsonOut]):
+    """Every run input, in order (reads the whole mapping)."""
+
+    spec = spec("test.all_inputs")
+    params_type, outputs_type = NameParams, JsonOut
+
+    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
+        return JsonOut(value=[[name, value] for name, value in ctx.run_inputs.items()])
+
+
+class ReadSecret(Operator[NameParams, NoInputs, JsonOut]):
+    """Whether a secret exists and how it starts (a stand-in for a node that uses a credential)."""
+
+    spec = spec("test.read_secret")
+    params_type, outputs_type = NameParams, JsonOut
+
+    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
+        try:
+            return JsonOut(value=(await ctx.secret(params.name))[:2])
+        except NotFoundError:
+            return JsonOut(value=None)
+
+
+class ReadRunId(Operator[NoParams, NoInputs, JsonOut]):
+    """Depends on the run itself (never cacheable, whatever it declares)."""
+
+    spec = spec("test.read_run_id")
+    outputs_type = JsonOut
+
+    async def run(self, ctx: RunContext, params: NoParams, inputs: NoInputs) -> JsonOut:
+        return JsonOut(value=ctx.run_id)
+
+
+class Clock(msgspec.Struct, frozen=True, kw_only=True):
+    """A service: something outside the run (like a model registry)."""
+
+    now: int
+
+
+class ReadService(Operator[NoParams, NoInputs, JsonOut]):
+    spec = spec("test.read_service")
+    outputs_type = JsonOut
+
+    async def run(self, ctx: RunContext, params: NoParams, inputs: NoInputs) -> JsonOut:
+        return JsonOut(value=ctx.service(Clock).now)
 
 
 NodeSpec = tuple[str, type[Operator[Any, Any, Any]]] | tuple[str, type[Operator[Any, Any, Any]], dict[str, Any]]

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rivulet.compiler.flow import NodePolicy
+from rivulet.lib.exceptions import NotFoundError
 from rivulet.runtime.cache import NodeCache, node_key, run_key
 from rivulet.runtime.events import Event, NodeStarted, NodeSucceeded
-from rivulet.runtime.executor import Executor, RunOptions
+from rivulet.runtime.executor import Executor, RunOptions, RunResult
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.storage.memory import MemoryRunStore
-from tests.unit.runtime.fakes import Counted, Flaky, Source, build_graph
+from tests.unit.runtime.fakes import (
+    AllInputs,
+    Clock,
+    Counted,
+    Flaky,
+    ReadInput,
+    ReadRunId,
+    ReadSecret,
+    ReadService,
+    ReadVariable,
+    Source,
+    build_graph,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -128,3 +143,97 @@ async def test_partial_rerun_reuses_recorded_outputs_of_unselected_nodes() -> No
     assert result.nodes["c1"].cached
     assert not result.nodes["c2"].cached
     assert result.outputs == {"c2": [[1, 1], 2]}
+
+
+def executor_with(cache: NodeCache, **kwargs: Any) -> Executor:
+    return Executor(MemoryEventBus(MemoryRunStore()), cache=cache, **kwargs)
+
+
+def cached_nodes(result: RunResult) -> set[str]:
+    return {node_id for node_id, state in result.nodes.items() if state.cached}
+
+
+async def test_a_node_is_keyed_by_the_run_inputs_it_read() -> None:
+    executor = executor_with(NodeCache())
+    graph = build_graph(
+        [("q", ReadInput, {"name": "q"}), ("all", AllInputs), ("c", Counted, {"value": "p"})], ["q.value -> c.value"]
+    )
+
+    async def run(inputs: dict[str, Any]) -> RunResult:
+        return await executor.run(graph, options=RunOptions(inputs=inputs, use_cache=True))
+
+    first = await run({"q": "first question"})
+    second = await run({"q": "second question"})
+    assert second.node_outputs("c") == {"value": ["second question", "p"]}
+    assert cached_nodes(second) == set()
+    # ``r`` is not read by ``q`` (nor by ``c``): served from the cache; ``all`` read every input: it runs
+    third = await run({"q": "second question", "r": 1})
+    assert cached_nodes(third) == {"q", "c"}
+    assert third.node_outputs("all") == {"value": [["q", "second question"], ["r", 1]]}
+    back = await run({"q": "first question"})
+    assert back.outputs == first.outputs
+    assert cached_nodes(back) == {"q", "all", "c"}
+
+
+async def test_a_node_is_keyed_by_the_variables_it_read() -> None:
+    executor = executor_with(NodeCache())
+    graph = build_graph([("v", ReadVariable, {"name": "region"}), ("c", Counted)], ["v.value -> c.value"])
+    eu = await executor.run(graph, options=RunOptions(variables={"region": "eu"}, use_cache=True))
+    us = await executor.run(graph, options=RunOptions(variables={"region": "us"}, use_cache=True))
+    assert (eu.outputs["c"], us.outputs["c"]) == (["eu", None], ["us", None])
+    other = await executor.run(graph, options=RunOptions(variables={"region": "us", "x": 1}, use_cache=True))
+    assert cached_nodes(other) == {"v", "c"}
+
+
+async def test_a_secret_is_part_of_the_key_as_a_hash_and_never_stored() -> None:
+    secrets = {"api_key": "sk-first-secret-value"}
+
+    async def resolve(name: str) -> str:
+        if name not in secrets:
+            raise NotFoundError(f"secret {name!r} not found")
+        return secrets[name]
+
+    cache = NodeCache()
+    executor = executor_with(cache, secrets=resolve)
+    graph = build_graph([("s", ReadSecret, {"name": "api_key"}), ("c", Counted)], ["s.value -> c.value"])
+    first = await executor.run(graph, options=RunOptions(use_cache=True))
+    again = await executor.run(graph, options=RunOptions(use_cache=True))  # resolved again, then a hit
+    assert cached_nodes(again) == {"s", "c"}
+    secrets["api_key"] = "pk-rotated-secret-value"
+    rotated = await executor.run(graph, options=RunOptions(use_cache=True))
+    assert (first.outputs["c"], rotated.outputs["c"]) == (["sk", None], ["pk", None])
+    assert cached_nodes(rotated) == set()
+    del secrets["api_key"]
+    missing = await executor.run(graph, options=RunOptions(use_cache=True))
+    assert missing.outputs["c"] == [None, None]
+    stored = repr(list(cache._entries.items()))  # pyright: ignore[reportPrivateUsage]
+    assert "secret-value" not in stored
+
+
+async def test_nodes_that_read_the_run_id_or_a_service_are_not_cached() -> None:
+    cache = NodeCache()
+    executor = executor_with(cache, services={Clock: Clock(now=1)})
+    graph = build_graph([("id", ReadRunId), ("clock", ReadService)], [])
+    first = await executor.run(graph, options=RunOptions(use_cache=True))
+    second = await executor.run(graph, options=RunOptions(use_cache=True))
+    assert first.outputs["id"] != second.outputs["id"]
+    assert cached_nodes(second) == set()
+    assert len(cache) == 0
+
+
+async def test_a_partial_rerun_runs_a_reused_node_again_when_what_it_read_changed() -> None:
+    cache = NodeCache()
+    executor = executor_with(cache)
+    Counted.calls.clear()
+    graph = build_graph(
+        [("q", ReadInput, {"name": "q"}), ("c1", Counted, {"value": 1}), ("c2", Counted, {"value": 2})],
+        ["q.value -> c1.value", "c1.value -> c2.value"],
+    )
+    await executor.run(graph, run_id="base", options=RunOptions(inputs={"q": "first"}, record_outputs=True))
+    reuse = {node: out for node in graph.order if (out := cache.get(run_key("base", node))) is not None}
+    rerun = frozenset({"c2"})
+    same = await executor.run(graph, options=RunOptions(inputs={"q": "first"}, reuse=reuse, rerun=rerun))
+    assert cached_nodes(same) == {"q", "c1"}
+    changed = await executor.run(graph, options=RunOptions(inputs={"q": "second"}, reuse=reuse, rerun=rerun))
+    assert cached_nodes(changed) == set()
+    assert changed.outputs == {"c2": [["second", 1], 2]}

@@ -26,54 +26,12 @@ from rivulet.registry.registry import OperatorEntry, OperatorRegistry
 from rivulet.runtime.cache import NodeCache
 from rivulet.runtime.executor import Executor, RunOptions, RunResult
 from rivulet.runtime.memory import MemoryEventBus
-from rivulet.sdk import NoInputs, Operator, OperatorSpec, RunContext
-from rivulet.sdk.ports import Json
 from rivulet.storage.memory import MemoryRunStore
+from tests.unit.runtime.fakes import AllInputs, ReadSecret, ReadVariable
 
 pytestmark = pytest.mark.timeout(600)
 
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-class NameParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: str = "v"
-
-
-class JsonOut(msgspec.Struct, frozen=True, kw_only=True):
-    value: Json
-
-
-class ReadVariable(Operator[NameParams, NoInputs, JsonOut]):
-    """A flow variable by name (``None`` when it has no value)."""
-
-    spec = OperatorSpec(id="test.read_variable", category="test", title="Variable")
-    params_type, outputs_type = NameParams, JsonOut
-
-    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
-        return JsonOut(value=ctx.variables.get(params.name))
-
-
-class AllInputs(Operator[NameParams, NoInputs, JsonOut]):
-    """Every run input, in order (reads the whole mapping)."""
-
-    spec = OperatorSpec(id="test.all_inputs", category="test", title="All inputs")
-    params_type, outputs_type = NameParams, JsonOut
-
-    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
-        return JsonOut(value=[[name, value] for name, value in ctx.run_inputs.items()])
-
-
-class ReadSecret(Operator[NameParams, NoInputs, JsonOut]):
-    """Whether a secret exists and how it starts (a stand-in for a node that uses a credential)."""
-
-    spec = OperatorSpec(id="test.read_secret", category="test", title="Secret")
-    params_type, outputs_type = NameParams, JsonOut
-
-    async def run(self, ctx: RunContext, params: NameParams, inputs: NoInputs) -> JsonOut:
-        try:
-            return JsonOut(value=(await ctx.secret(params.name))[:2])
-        except NotFoundError:
-            return JsonOut(value=None)
 
 
 EXTRA = (ReadVariable, AllInputs, ReadSecret)
