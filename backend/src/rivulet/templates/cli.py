@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Awaitable, Callable
 
+    from psycopg_pool import AsyncConnectionPool
+
     from rivulet.lib.settings import Settings
     from rivulet.storage.base import FlowStore
 
@@ -34,9 +36,8 @@ def _sources(settings: Settings) -> Any:
     return TemplateSources(settings, network_policy(settings))
 
 
-async def _with_store(settings: Settings, body: Callable[[FlowStore], Awaitable[int]]) -> int:
+async def _with_pool(settings: Settings, body: Callable[[AsyncConnectionPool], Awaitable[int]]) -> int:
     from rivulet.server.cli import database
-    from rivulet.storage.postgres.flows import PostgresFlowStore
     from rivulet.storage.postgres.migrate import apply_migrations
     from rivulet.storage.postgres.pool import open_pool
 
@@ -44,9 +45,15 @@ async def _with_store(settings: Settings, body: Callable[[FlowStore], Awaitable[
         pool = await open_pool(url, min_size=1, max_size=2)
         try:
             await apply_migrations(pool)
-            return await body(PostgresFlowStore(pool))
+            return await body(pool)
         finally:
             await pool.close()
+
+
+async def _with_store(settings: Settings, body: Callable[[FlowStore], Awaitable[int]]) -> int:
+    from rivulet.storage.postgres.flows import PostgresFlowStore
+
+    return await _with_pool(settings, lambda pool: body(PostgresFlowStore(pool)))
 
 
 def _list(settings: Settings, args: argparse.Namespace) -> int:
@@ -118,18 +125,24 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 def _import_dbgpt(settings: Settings, args: argparse.Namespace) -> int:
     from rivulet.compiler import analyze_flow
+    from rivulet.models.service import ModelService
     from rivulet.registry.loader import default_registry
+    from rivulet.storage.postgres.flows import PostgresFlowStore
+    from rivulet.storage.postgres.models import PostgresModelStore
     from rivulet.templates.dbgpt import convert_dbgpt_flow
 
     path = Path(args.source)
     if not path.is_file():
         raise ValidationError(f"{path}: no such file")
     registry = default_registry()
-    result = convert_dbgpt_flow(path.read_bytes(), registry)
-    diagnostics = analyze_flow(result.document, registry).diagnostics
+    data = path.read_bytes()
+    convert_dbgpt_flow(data, registry)  # refuse bad input before starting a database
 
-    async def body(store: FlowStore) -> int:
-        record = await store.create(result.document, message=f"imported from DB-GPT {path.name}")
+    async def body(pool: AsyncConnectionPool) -> int:
+        models = await ModelService(PostgresModelStore(pool)).list_models()
+        result = convert_dbgpt_flow(data, registry, models=[m.name for m in models if m.kind == "chat"])
+        diagnostics = analyze_flow(result.document, registry).diagnostics
+        record = await PostgresFlowStore(pool).create(result.document, message=f"imported from DB-GPT {path.name}")
         report = {
             "flow_id": record.summary.id,
             "nodes": result.nodes,
@@ -145,7 +158,7 @@ def _import_dbgpt(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"  {node.status:<9} {node.dbgpt_class} -> {node.node_id or '-'} {target}")
         return 0
 
-    return asyncio.run(_with_store(settings, body))
+    return asyncio.run(_with_pool(settings, body))
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
