@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import uvicorn
 
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 API_KEY = "sk-test-123"
+ECHO_MODEL = "echo-headers"
+"""Asking for this model gets a 502 whose body echoes the request's headers (plain, base64 and URL-encoded)."""
 
 
 @dataclass
@@ -42,7 +46,16 @@ class ScriptedOpenAI:
         payload: dict[str, Any] = json.loads(body or b"{}")
         self.requests.append({"path": scope["path"], **payload})
         self.headers.append(headers)
-        if headers.get("authorization") != f"Bearer {API_KEY}":
+        if payload.get("model") == ECHO_MODEL:  # a careless upstream: its error repeats the credentials it got
+            authorization = headers.get("authorization", "")
+            echo = {
+                "authorization": authorization,
+                "base64": base64.b64encode(authorization.encode()).decode(),
+                "urlencoded": quote(authorization, safe=""),
+                "headers": headers,
+            }
+            await self._json(send, 502, {"error": {"message": "upstream rejected the request", "echo": echo}})
+        elif headers.get("authorization") != f"Bearer {API_KEY}":
             await self._json(send, 401, {"error": {"message": "bad key"}})
         elif payload.get("model") == "broken":
             await self._json(send, 500, {"error": {"message": "model crashed"}})

@@ -71,6 +71,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Comma-separated template sources: directories, ``file://`` or ``https://`` index URLs (docs/templates.md)."""
     builtin_templates: bool = True
     """Offer the built-in gallery (the repository's ``templates/`` directory)."""
+    model_dirs: str = ""
+    """Comma-separated directories local models (``model_path``) may be loaded from; unset: ``<home>/models``."""
     secret_key: str | None = None
     """AES-256 key for secrets at rest (32 bytes, url-safe base64); unset: ``<home>/secret.key`` (0600)."""
     admin_user: Annotated[str, Meta(min_length=1, max_length=64)] = "admin"

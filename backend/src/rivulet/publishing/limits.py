@@ -66,11 +66,18 @@ class LoginThrottle:
     (any usernames) within ``window_s``, further attempts are refused until the oldest failure leaves the
     window. A successful login clears the username's failures.
 
+    ``begin`` checks and counts an attempt in one step (no ``await`` in between): the attempt counts as a failure
+    from the start and ``succeed`` takes it back, so parallel attempts cannot all pass the check while their
+    passwords are being verified (60 parallel wrong logins: ``per_user`` get to try, the rest are refused).
+
     Example:
         >>> throttle = LoginThrottle(per_user=2, per_address=10, window_s=60)
         >>> throttle.fail("ada", "10.0.0.1", now=0.0); throttle.fail("ada", "10.0.0.2", now=1.0)
         >>> throttle.wait_s("ada", "10.0.0.3", now=2.0)
         58.0
+        >>> other = LoginThrottle(per_user=1, per_address=10, window_s=60)
+        >>> other.begin("bob", "10.0.0.1", now=0.0), other.begin("bob", "10.0.0.1", now=0.5)
+        (0.0, 59.5)
     """
 
     def __init__(self, *, per_user: int = 5, per_address: int = 20, window_s: float = 300.0) -> None:
@@ -105,6 +112,23 @@ class LoginThrottle:
         for key in (f"user:{username.lower()}", f"addr:{address}"):
             self._failures.setdefault(key, []).append(now)
 
-    def succeed(self, username: str) -> None:
-        """Forget the username's failures."""
+    def begin(self, username: str, address: str, *, now: float | None = None) -> float:
+        """Admit an attempt and count it as failed at once: 0.0, or the seconds to wait (nothing counted).
+
+        Check and count happen together, with no ``await`` between them; a right password then calls
+        ``succeed(username, address, now)`` to take the count back.
+        """
+        now = time.monotonic() if now is None else now
+        wait_s = self.wait_s(username, address, now=now)
+        if wait_s <= 0:
+            self.fail(username, address, now=now)
+        return wait_s
+
+    def succeed(self, username: str, address: str | None = None, started: float | None = None) -> None:
+        """Forget the username's failures (and the address's count of the attempt ``begin`` made at ``started``)."""
         self._failures.pop(f"user:{username.lower()}", None)
+        if address is None or started is None:
+            return
+        times = self._failures.get(f"addr:{address}")
+        if times and started in times:
+            times.remove(started)

@@ -106,18 +106,23 @@ class Authenticator:
             if current != principal and self._watches.pop(token, None) is not None:
                 on_revoked()
 
-    async def authenticate(self, secret: str) -> Principal | None:
-        """The principal behind ``secret``, or ``None`` when it is unknown, expired or revoked."""
+    async def authenticate(self, secret: str, *, fresh: bool = False) -> Principal | None:
+        """The principal behind ``secret``, or ``None`` when it is unknown, expired or revoked.
+
+        ``fresh`` asks the database even when a cached answer exists (the periodic re-check of a socket).
+        """
         key = hash_token(secret)
         hit = self._cache.get(key)
         now = time.monotonic()
-        if hit is not None and hit[1] > now:
+        if hit is not None and hit[1] > now and not fresh:
             return hit[0]
         if secret.startswith(API_KEY_PREFIX):
             principal = await self.store.principal_for_key(secret)
         else:
             principal = await self.store.principal_for_token(secret)
-        if principal is not None:
+        if principal is None:
+            self._cache.pop(key, None)
+        else:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[key] = (principal, now + self.ttl_s)

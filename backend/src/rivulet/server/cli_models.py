@@ -36,6 +36,7 @@ def _out(text: str = "") -> None:
 
 async def _with_service(settings: Settings, url: str, action: Callable[[ModelService], Awaitable[int]]) -> int:
     from rivulet.lib.secrets import SecretBox, load_secret_key
+    from rivulet.models.config import model_dirs
     from rivulet.models.service import ModelService
     from rivulet.storage.postgres.migrate import apply_migrations
     from rivulet.storage.postgres.models import PostgresModelStore
@@ -46,7 +47,8 @@ async def _with_service(settings: Settings, url: str, action: Callable[[ModelSer
     try:
         await apply_migrations(pool)
         secrets = PostgresSecretStore(pool, SecretBox(load_secret_key(settings.secret_key, settings.home)))
-        service = ModelService(PostgresModelStore(pool), secrets=secrets.reveal)
+        dirs = model_dirs(settings.model_dirs, settings.home)
+        service = ModelService(PostgresModelStore(pool), secrets=secrets.reveal, model_dirs=dirs)
         try:
             return await action(service)
         finally:

@@ -168,11 +168,14 @@ class GatewayController(Controller):
     @get(
         "/openapi.json",
         summary="OpenAPI of published endpoints",
-        description="An OpenAPI 3.1 document describing every published endpoint's request and response.",
+        description="An OpenAPI 3.1 document describing the request and response of every published endpoint the "
+        "caller may call (an API key scoped to some endpoints sees only those).",
     )
-    async def openapi(self, services: ServicesDep) -> dict[str, Any]:
+    async def openapi(self, services: ServicesDep, request: Request[Any, Any, Any]) -> dict[str, Any]:
         assert services.published is not None
-        lives = [await services.published.resolve(r.slug) for r in await services.endpoints.list()]
+        principal = principal_of(request)  # a scoped API key sees only its endpoints
+        records = [r for r in await services.endpoints.list() if principal.may_call(r.slug)]
+        lives = [await services.published.resolve(r.slug) for r in records]
         return endpoints_openapi([live for live in lives if live is not None])
 
     @get(

@@ -3,6 +3,10 @@
 Each subscription is a task reading ``RunService.subscribe(run_id, after_seq)`` and queueing encoded events for
 the single writer task, so a slow client only slows its own subscriptions. A bad message is answered with an
 ``error`` frame and the connection stays open.
+
+The socket lives only as long as the credential that opened it: on logout, revocation, password change or user
+deletion (on any replica: the ``auth`` change notice) and at the latest after ``Authenticator.recheck_s``, a socket
+whose credential no longer resolves to the same principal is closed with code ``4401``.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from rivulet.domain.runs.protocol import (
 )
 from rivulet.lib.exceptions import AppError
 from rivulet.lib.log import get_logger
+from rivulet.lib.redact import redact, redact_value
 from rivulet.runtime.events import encoder
 from rivulet.runtime.service import RunRequest
+from rivulet.security import Principal
+from rivulet.server.auth import presented_secret
 
 if TYPE_CHECKING:
     from rivulet.runtime.service import RunService
@@ -43,6 +50,8 @@ __all__ = ("run_socket",)
 
 _log = get_logger(__name__)
 _OUTBOX_SIZE = 1024
+REVOKED_CLOSE_CODE = 4401
+"""Close code of a socket whose credential was revoked (logout, password change, user deleted, expired)."""
 
 
 def _error(message: ClientMessage, code: str, text: str, details: dict[str, Any] | None = None) -> ErrorMessage:
@@ -50,11 +59,11 @@ def _error(message: ClientMessage, code: str, text: str, details: dict[str, Any]
     path = "$.run_id" if code == "not_found" and hasattr(message, "run_id") else path
     return ErrorMessage(
         code=code,
-        message=text,
+        message=redact(text),
         path=path,
         request_id=message.request_id,
         run_id=getattr(message, "run_id", None),
-        details=details or {},
+        details=redact_value(details or {}),
     )
 
 
@@ -167,13 +176,54 @@ async def run_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await socket.close(code=1011)
         return
     session = _Session(socket, services.runs)
+    revoked = asyncio.Event()
+    unwatch = _watch_credential(socket, services, revoked)
     writer = asyncio.create_task(session.write_forever(), name="rivulet-ws-writer")
+    reader = asyncio.create_task(session.read_forever(), name="rivulet-ws-reader")
+    guard = asyncio.create_task(_guard(socket, services, revoked), name="rivulet-ws-guard")
     try:
-        await session.read_forever()
-    except WebSocketDisconnect:
-        pass
+        await asyncio.wait((reader, guard), return_when=asyncio.FIRST_COMPLETED)
+        if revoked.is_set():
+            _log.info("closing a websocket whose credential was revoked")
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await socket.close(code=REVOKED_CLOSE_CODE, reason="credentials revoked")
+        elif reader.done() and not reader.cancelled():
+            failure = reader.exception()
+            if failure is not None and not isinstance(failure, WebSocketDisconnect):
+                raise failure  # an unexpected failure (logged by the server)
     finally:
+        unwatch()
+        for task in (reader, guard):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
         await session.close()
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await writer
+
+
+def _watch_credential(socket: WebSocket[Any, Any, Any], services: Services, revoked: asyncio.Event) -> Any:
+    """Have the authenticator set ``revoked`` when the socket's credential changes (any replica's notice)."""
+    secret = presented_secret(socket)
+    principal: Any = socket.user if "user" in socket.scope else None
+    if secret is None or not isinstance(principal, Principal):
+        return lambda: None
+    return services.authenticator.watch(secret, principal, revoked.set)
+
+
+async def _guard(socket: WebSocket[Any, Any, Any], services: Services, revoked: asyncio.Event) -> None:
+    """Return once the credential is revoked: on a notice at once, else found by a re-check every ``recheck_s``."""
+    secret = presented_secret(socket)
+    principal: Any = socket.user if "user" in socket.scope else None
+    authenticator = services.authenticator
+    while not revoked.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(revoked.wait(), timeout=authenticator.recheck_s)
+        if revoked.is_set() or secret is None:
+            continue
+        try:
+            if await authenticator.authenticate(secret, fresh=True) != principal:
+                revoked.set()
+        except Exception:  # noqa: BLE001 - a database hiccup is not a revocation; the next check retries
+            _log.warning("re-checking a websocket's credential failed", exc_info=True)
