@@ -73,7 +73,14 @@ async def test_cookie_login_me_and_logout(live_server: LiveServer) -> None:
         assert "samesite=strict" in cookie
         assert "token" not in login.json() or login.json()["token"] is None
         me = await client.get("/api/auth/me")
-        assert me.json() == {"kind": "session", "user_id": me.json()["user_id"], "username": "admin", "is_admin": True}
+        assert me.json() == {
+            "kind": "session",
+            "user_id": me.json()["user_id"],
+            "username": "admin",
+            "is_admin": True,
+            "role": "admin",
+            "workspaces": {},
+        }
         assert (await client.post("/api/auth/logout")).status_code == 200
         client.cookies.clear()
         client.cookies.set("rivulet_session", login.cookies["rivulet_session"])
