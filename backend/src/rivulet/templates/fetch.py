@@ -7,6 +7,9 @@ redirects are refused. ``http://`` and other schemes are refused.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -37,6 +40,25 @@ def file_url_path(url: str) -> Path:
     return Path(unquote(urlsplit(url).path))
 
 
+def _read_file(url: str) -> bytes:
+    """The bytes of a ``file://`` URL, at most ``MAX_FETCH_BYTES``.
+
+    Missing, unreadable, not a regular file or too large: one message, which never tells whether the file exists.
+    """
+    path = file_url_path(url)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the thread
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FetchError(f"{url}: no readable file there", extra={"url": url})
+            data = handle.read(MAX_FETCH_BYTES + 1)
+    except OSError as exc:
+        raise FetchError(f"{url}: no readable file there", extra={"url": url}) from exc
+    if len(data) > MAX_FETCH_BYTES:
+        raise FetchError(f"{url}: no readable file there", extra={"url": url})
+    return data
+
+
 class Fetcher:
     """Reads bytes from ``file://`` and ``https://`` URLs under a network policy."""
 
@@ -62,10 +84,7 @@ class Fetcher:
         """
         parts = urlsplit(url)
         if parts.scheme == "file":
-            path = file_url_path(url)
-            if not path.is_file():
-                raise FetchError(f"{url}: no such file", extra={"url": url})
-            return path.read_bytes()
+            return await asyncio.to_thread(_read_file, url)
         if parts.scheme != "https" or not parts.hostname:
             raise FetchError(f"{url}: only file:// and https:// URLs are supported", extra={"url": url})
         return await self._https(httpx.URL(url))

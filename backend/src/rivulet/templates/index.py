@@ -13,7 +13,8 @@ Example:
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -23,6 +24,7 @@ from msgspec import Meta
 from rivulet.lib.exceptions import NotFoundError, ValidationError
 from rivulet.templates.fetch import file_url_path
 from rivulet.templates.package import (
+    MAX_ARCHIVE_BYTES,
     PackageName,
     TemplateManifest,
     TemplatePackage,
@@ -44,6 +46,7 @@ __all__ = (
     "build_index",
     "decode_index",
     "matches",
+    "unreadable",
     "version_key",
 )
 
@@ -136,8 +139,34 @@ def build_index(packages: list[tuple[TemplateManifest, str, str | None]]) -> Mar
     return MarketplaceIndex(packages=out)
 
 
+def unreadable(where: str) -> ValidationError:
+    """The one error for a location that is missing, forbidden (outside its source, a link out) or unreadable.
+
+    The same text whatever the reason, so that an error never tells whether a file exists on the server.
+    """
+    return ValidationError(
+        f"{where}: no readable template package or index there",
+        extra={"errors": [{"path": "path", "message": "not readable"}]},
+    )
+
+
+def _inside(base: Path, relative: str) -> Path:
+    """``base / relative`` when it stays inside ``base`` (after resolving links), else ``unreadable``."""
+    rel = PurePosixPath(relative)
+    if not relative or rel.is_absolute() or ".." in rel.parts or "\\" in relative or ":" in relative:
+        raise unreadable(relative)
+    root = base.resolve()
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root):
+        raise unreadable(relative)
+    return target
+
+
 class _Source:
-    """One source: its index (read lazily) and how to open a listed version."""
+    """One source: its index (read lazily) and how to open a listed version.
+
+    Everything that reads files, inflates archives or decodes JSON runs in a worker thread.
+    """
 
     def __init__(self, location: str, fetcher: Fetcher, label: str | None = None) -> None:
         self.location = location
@@ -149,39 +178,85 @@ class _Source:
 
     async def index(self) -> MarketplaceIndex:
         if self._is_dir():
-            return _directory_index(Path(self.location))
-        return decode_index(await self.fetcher.fetch(self.location), self.location)
+            return await asyncio.to_thread(_directory_index, Path(self.location))
+        data = await self.fetcher.fetch(self.location)
+        return await asyncio.to_thread(decode_index, data, self.location)
 
     async def open(self, entry: IndexVersion) -> TemplatePackage:
         if self._is_dir() and entry.path is not None and entry.url is None:
-            target = Path(self.location) / entry.path
-            if target.is_dir():
-                return load_package(target)
-            return load_package(target, expected_sha256=entry.sha256)
-        url = entry.url or urljoin(self.location, entry.path or "")
-        if entry.sha256 is None and urlsplit(url).scheme == "file" and file_url_path(url).is_dir():
-            return load_package(file_url_path(url))
+            target = _inside(Path(self.location), entry.path)
+            return await asyncio.to_thread(_load, target, entry.sha256, entry.path)
+        url = self._url(entry)
+        if entry.sha256 is None and urlsplit(url).scheme == "file":
+            return await asyncio.to_thread(_load, file_url_path(url), None, url)
         if entry.sha256 is None:
             raise ValidationError(
                 f"{url}: the index lists no sha256 for this archive; refusing it",
                 extra={"errors": [{"path": "sha256", "message": "missing sha256"}]},
             )
-        return read_package_bytes(await self.fetcher.fetch(url), origin=url, expected_sha256=entry.sha256)
+        data = await self.fetcher.fetch(url)
+        return await asyncio.to_thread(read_package_bytes, data, origin=url, expected_sha256=entry.sha256)
+
+    def _url(self, entry: IndexVersion) -> str:
+        """Where a listed version is: a ``file://`` location must stay in the directory of a ``file://`` index."""
+        url = entry.url or urljoin(self.location, entry.path or "")
+        if urlsplit(url).scheme != "file":
+            return url
+        if urlsplit(self.location).scheme != "file":
+            raise unreadable(entry.url or entry.path or url)  # an https:// index never points at server files
+        base = file_url_path(self.location).parent
+        relative = entry.path if entry.url is None else None
+        if relative is not None:
+            _inside(base, relative)
+        elif not file_url_path(url).resolve().is_relative_to(base.resolve()):
+            raise unreadable(url)
+        return url
+
+
+def _load(path: Path, sha256: str | None, where: str) -> TemplatePackage:
+    if not path.exists():
+        raise unreadable(where)
+    try:
+        return load_package(path, expected_sha256=sha256) if not path.is_dir() else load_package(path)
+    except OSError as exc:
+        raise unreadable(where) from exc
+
+
+_LISTED: dict[tuple[str, int, int], tuple[TemplateManifest, str]] = {}
+"""Manifest and sha256 of each archive a directory source listed, by (path, mtime, size): listing again reads
+only new or changed archives."""
+
+
+def _listed_archive(child: Path) -> tuple[TemplateManifest, str]:
+    info = child.stat()
+    key = (str(child), info.st_mtime_ns, info.st_size)
+    hit = _LISTED.get(key)
+    if hit is None:
+        if info.st_size > MAX_ARCHIVE_BYTES:
+            raise unreadable(child.name)
+        data = child.read_bytes()
+        hit = _LISTED[key] = (read_package_bytes(data, origin=child.name).manifest, sha256_hex(data))
+        if len(_LISTED) > 1024:
+            _LISTED.pop(next(iter(_LISTED)))
+    return hit
 
 
 def _directory_index(directory: Path) -> MarketplaceIndex:
     index_file = directory / "index.json"
-    if index_file.is_file():
+    if index_file.is_file() and not index_file.is_symlink():
         return decode_index(index_file.read_bytes(), str(index_file))
     if not directory.is_dir():
-        raise ValidationError(f"template source {directory} is not a directory")
+        raise unreadable(str(directory))
+    root = directory.resolve()
     entries: list[tuple[TemplateManifest, str, str | None]] = []
     for child in sorted(directory.iterdir()):
+        if child.is_symlink() and not child.resolve().is_relative_to(root):
+            continue  # a link out of the source is not part of it
         if child.is_dir() and (child / "manifest.json").is_file():
             entries.append((load_package(child).manifest, child.name, None))
         elif child.is_file() and child.name.endswith((".tar.gz", ".tgz", ".zip")):
-            data = child.read_bytes()
-            entries.append((read_package_bytes(data, origin=str(child)).manifest, child.name, sha256_hex(data)))
+            manifest, digest = _listed_archive(child)
+            entries.append((manifest, child.name, digest))
     return build_index(entries)
 
 

@@ -17,10 +17,13 @@ Example:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import stat
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
@@ -49,6 +52,13 @@ MAX_ARCHIVE_BYTES = 20_000_000
 """Archives larger than this are refused (a template is a few JSON files)."""
 MAX_UNPACKED_BYTES = 50_000_000
 """Archives whose files add up to more than this once unpacked are refused (decompression bombs)."""
+MAX_ENTRY_BYTES = 10_000_000
+"""The largest file an archive may hold."""
+MAX_ENTRIES = 1_000
+"""The most entries (files and folders) an archive may hold."""
+MAX_RATIO = 200
+"""The most an archive (or one zip entry past ``_RATIO_FLOOR`` bytes) may inflate, unpacked size over packed size."""
+_RATIO_FLOOR = 1_000_000
 
 PackageName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 SemVer = Annotated[
@@ -140,7 +150,7 @@ def decode_manifest(data: bytes) -> TemplateManifest:
 
 def _safe(name: str) -> PurePosixPath:
     path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts:
+    if path.is_absolute() or ".." in path.parts or "\\" in name or (path.parts and ":" in path.parts[0]):
         raise _invalid(f"unsafe path {name!r} in package", name)
     return path
 
@@ -180,23 +190,86 @@ def _check_unpacked(total: int) -> None:
         raise _invalid(f"archive unpacks to more than {MAX_UNPACKED_BYTES} bytes", "$")
 
 
+def _check_entry(name: str, declared: int, count: int, total: int) -> None:
+    """An entry's declared size, the entry count and the running total, before anything is inflated."""
+    if count > MAX_ENTRIES:
+        raise _invalid(f"archive has more than {MAX_ENTRIES} entries", "$")
+    if declared > MAX_ENTRY_BYTES:
+        raise _invalid(f"archive entry {name!r} declares {declared} bytes; at most {MAX_ENTRY_BYTES} are allowed", name)
+    _check_unpacked(total)
+
+
+class _BoundedReader(io.RawIOBase):
+    """A decompressed stream that refuses to produce more than ``limit`` bytes (stops inflating there)."""
+
+    def __init__(self, stream: io.BufferedIOBase, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self._stream.read(min(len(view), self._limit - self._produced + 1))
+        self._produced += len(data)
+        if self._produced > self._limit:
+            raise _invalid(f"archive inflates to more than {self._limit} bytes", "$")
+        view[: len(data)] = data
+        return len(data)
+
+
 def _tar_files(data: bytes) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        members = [m for m in archive.getmembers() if m.isfile()]
-        _check_unpacked(sum(m.size for m in members))
-        for member in members:
+    # every tar byte is a header (512 B per entry), file data (padded to 512 B) or the end marker
+    limit = min(MAX_UNPACKED_BYTES + 1024 * (MAX_ENTRIES + 20), max(len(data) * MAX_RATIO, _RATIO_FLOOR))
+    stream = _BoundedReader(gzip.GzipFile(fileobj=io.BytesIO(data)), limit)
+    total = 0
+    with tarfile.open(fileobj=io.BufferedReader(stream), mode="r|") as archive:
+        for count, member in enumerate(archive, start=1):
+            total += member.size
+            _check_entry(member.name, member.size, count, total)
+            path = _safe(member.name)
+            if member.isdir():
+                continue
+            if not member.isfile():
+                raise _invalid(
+                    f"archive entry {member.name!r} is a link or a special file; only files are allowed", member.name
+                )
             extracted = archive.extractfile(member)
-            if extracted is not None:
-                files[str(_safe(member.name))] = extracted.read()
+            files[str(path)] = extracted.read(member.size) if extracted is not None else b""
     return files
 
 
 def _zip_files(data: bytes) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        _check_unpacked(sum(i.file_size for i in infos))
-        return {str(_safe(i.filename)): archive.read(i) for i in infos}
+        infos = archive.infolist()
+        total = 0
+        for count, info in enumerate(infos, start=1):
+            total += info.file_size
+            _check_entry(info.filename, info.file_size, count, total)
+            _safe(info.filename)
+        for info in infos:
+            if info.is_dir():
+                continue
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise _invalid(f"archive entry {info.filename!r} is a link; only files are allowed", info.filename)
+            if info.file_size > _RATIO_FLOOR and info.file_size > max(info.compress_size, 1) * MAX_RATIO:
+                raise _invalid(f"archive entry {info.filename!r} inflates more than {MAX_RATIO} times", info.filename)
+            try:
+                with archive.open(info) as entry:
+                    content = entry.read(info.file_size + 1)  # never more than one byte past what it declares
+            except zipfile.BadZipFile as exc:  # a CRC error: the entry holds more (or other) data than it declares
+                raise _invalid(f"archive entry {info.filename!r} is corrupt ({exc})", info.filename) from exc
+            if len(content) != info.file_size:
+                raise _invalid(
+                    f"archive entry {info.filename!r} does not hold the {info.file_size} bytes it declares",
+                    info.filename,
+                )
+            files[str(_safe(info.filename))] = content
+    return files
 
 
 def read_package_bytes(data: bytes, *, origin: str = "archive", expected_sha256: str | None = None) -> TemplatePackage:
@@ -220,7 +293,7 @@ def read_package_bytes(data: bytes, *, origin: str = "archive", expected_sha256:
         raise _invalid(f"{origin}: archive is larger than {MAX_ARCHIVE_BYTES} bytes", "$")
     try:
         files = _zip_files(data) if data[:2] == b"PK" else _tar_files(data)
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise _invalid(f"{origin}: not a .tar.gz or .zip archive ({exc})", "$") from exc
     return _assemble(_strip_root(files), origin)
 
@@ -232,13 +305,23 @@ def load_package(path: Path, *, expected_sha256: str | None = None) -> TemplateP
         ValidationError: Missing path, bad digest or invalid package.
     """
     if path.is_dir():
-        files = {
-            str(p.relative_to(path).as_posix()): p.read_bytes()
-            for p in sorted(path.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        }
+        files: dict[str, bytes] = {}
+        total = 0
+        for count, p in enumerate(sorted(path.rglob("*")), start=1):
+            name = p.relative_to(path).as_posix()
+            if any(part.startswith(".") for part in p.relative_to(path).parts):
+                continue
+            if p.is_symlink():  # a link could read any file of the server into the package
+                raise _invalid(f"{path.name}/{name}: links are not allowed in a package", name)
+            if p.is_file():
+                size = p.stat().st_size
+                total += size
+                _check_entry(name, size, count, total)
+                files[name] = p.read_bytes()
         return _assemble(files, str(path))
     if path.is_file():
+        if path.stat().st_size > MAX_ARCHIVE_BYTES:
+            raise _invalid(f"{path}: archive is larger than {MAX_ARCHIVE_BYTES} bytes", "$")
         return read_package_bytes(path.read_bytes(), origin=str(path), expected_sha256=expected_sha256)
     raise _invalid(f"{path}: no such package directory or archive", "$")
 
@@ -270,8 +353,6 @@ def package_archive(package: TemplatePackage, fmt: Literal["tar.gz", "zip"] = "t
             for name, content in files:
                 archive.writestr(zipfile.ZipInfo(f"{root}/{name}", date_time=(2020, 1, 1, 0, 0, 0)), content)
         return buffer.getvalue()
-    import gzip
-
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for name, content in files:
