@@ -6,6 +6,8 @@ a route without a declared permission, or one whose guard disagrees with ``ROLE_
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 import pytest
+import websockets
 from litestar.routes import ASGIRoute, HTTPRoute, WebSocketRoute
 
 from rivulet.lib.settings import load_settings
@@ -290,3 +293,31 @@ async def test_api_keys_belong_to_their_owner(users: Users) -> None:
         async with httpx.AsyncClient(base_url=users.server.url, headers={"X-API-Key": key.json()["secret"]}) as k:
             assert (await k.post("/f/ann-echo", json={"name": "y"})).status_code == 200
         assert (await ann.delete(f"/api/api-keys/{key_id}")).status_code == 200
+
+
+async def test_websocket_follows_ownership(users: Users) -> None:
+    async with users.client("ann") as ann:
+        flow_id = await _create_flow(ann, "ws flow")
+        run_id = (await ann.post(f"/api/flows/{flow_id}/runs", json={"inputs": {}})).json()["id"]
+
+    def socket(who: str) -> Any:
+        headers = {"Authorization": f"Bearer {users.tokens[who]}"}
+        return websockets.connect(f"{users.server.ws_url}/api/ws", additional_headers=headers)
+
+    async def ask(ws: Any, message: dict[str, Any]) -> dict[str, Any]:
+        await ws.send(json.dumps(message))
+        answer: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        return answer
+
+    async with socket("bob") as bob:
+        refused = await ask(bob, {"type": "subscribe", "run_id": run_id, "after_seq": 0})
+        assert (refused["type"], refused["code"]) == ("error", "not_found")
+        refused = await ask(bob, {"type": "run_start", "flow_id": flow_id, "inputs": {}})
+        assert (refused["type"], refused["code"]) == ("error", "not_found")
+        refused = await ask(bob, {"type": "cancel", "run_id": run_id})
+        assert (refused["type"], refused["code"]) == ("error", "not_found")
+    async with socket("vic") as vic:
+        refused = await ask(vic, {"type": "run_start", "flow_id": flow_id, "inputs": {}})
+        assert (refused["type"], refused["code"]) == ("error", "permission_denied")
+    async with socket("ann") as own:
+        assert (await ask(own, {"type": "subscribe", "run_id": run_id, "after_seq": 0}))["type"] == "subscribed"

@@ -22,7 +22,7 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp, Receive, Scope, Send  # noqa: TC002 - litestar reads handler annotations at runtime
 
-from rivulet.domain.auth.controller import principal_of
+from rivulet.domain.access import principal_of
 from rivulet.domain.endpoints.openapi import endpoints_openapi
 from rivulet.domain.endpoints.schemas import CallAccepted
 from rivulet.lib.exceptions import (
@@ -38,6 +38,9 @@ from rivulet.lib.exceptions import (
 from rivulet.runtime.events import NodeChunk, RunFinished, encoder
 from rivulet.runtime.service import RunDetail, RunRequest
 from rivulet.security import Principal
+from rivulet.security.permissions import Permission, flow_access, requires
+from rivulet.server.inputs import malformed_json
+from rivulet.server.permissions import check_permission
 from rivulet.server.services import ServicesDep
 from rivulet.storage.postgres.endpoints import CallRecord
 
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
     from rivulet.server.services import Services
 
 __all__ = ("GatewayController", "call_endpoint")
+
+_CALL = requires(Permission.ENDPOINT_CALL)
 
 _LOCATION = re.compile(r" - at `(?P<path>[^`]+)`$")
 _MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
@@ -83,6 +88,8 @@ def _decode_body(live: LiveEndpoint, raw: bytes, query: dict[str, str]) -> dict[
             body = msgspec.json.decode(raw or b"{}", type=live.body_type)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise _body_error(exc, slug) from exc
+    except (RecursionError, UnicodeDecodeError) as exc:  # too deep, or not UTF-8: a 400 saying so, not a 500
+        raise malformed_json(exc, what=f"the request body of /f/{slug}", body=raw) from None
     values: dict[str, Any] = msgspec.structs.asdict(body)
     return values
 
@@ -120,10 +127,21 @@ def _runs(services: Services) -> RunService:
     return services.runs
 
 
+def may_call(principal: Principal, live: LiveEndpoint) -> bool:
+    """Whether ``principal`` may call ``live``: an API key within its scope, or a user who may read the flow."""
+    if principal.is_user:
+        return flow_access(principal, live.owner_id, live.workspace_id) != "none"
+    return principal.may_call(live.record.slug)
+
+
 def _admit(services: Services, principal: Principal, live: LiveEndpoint, method: str) -> None:
     slug = live.record.slug
+    if principal.is_user and not may_call(principal, live):
+        raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
     if method != live.record.method:
         raise MethodNotAllowedException(f"/f/{slug} is published for {live.record.method}, not {method}")
+    if principal.is_user:
+        check_permission(principal, Permission.ENDPOINT_CALL)
     if not principal.may_call(slug):
         raise PermissionDeniedError(f"this API key may not call /f/{slug}", extra={"slug": slug})
     if principal.rate_limit_per_minute is not None and principal.key_id is not None:
@@ -170,18 +188,20 @@ class GatewayController(Controller):
         summary="OpenAPI of published endpoints",
         description="An OpenAPI 3.1 document describing the request and response of every published endpoint the "
         "caller may call (an API key scoped to some endpoints sees only those).",
+        opt=_CALL,
     )
     async def openapi(self, services: ServicesDep, request: Request[Any, Any, Any]) -> dict[str, Any]:
         assert services.published is not None
-        principal = principal_of(request)  # a scoped API key sees only its endpoints
+        principal = principal_of(request)  # a scoped API key sees only its endpoints, a user the flows it may read
         records = [r for r in await services.endpoints.list() if principal.may_call(r.slug)]
         lives = [await services.published.resolve(r.slug) for r in records]
-        return endpoints_openapi([live for live in lives if live is not None])
+        return endpoints_openapi([live for live in lives if live is not None and may_call(principal, live)])
 
     @get(
         "/{slug:str}/runs/{run_id:str}",
         summary="A run started by an endpoint",
         description="Poll a `?wait=false` call with the credentials that started it.",
+        opt=_CALL,
     )
     async def get_run(
         self, services: ServicesDep, request: Request[Any, Any, Any], slug: FromPath[str], run_id: FromPath[str]
@@ -189,14 +209,14 @@ class GatewayController(Controller):
         runs = _runs(services)
         assert services.published is not None
         live = await services.published.resolve(slug)
-        if live is None or not principal_of(request).may_call(slug):
+        if live is None or not may_call(principal_of(request), live):
             raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
         detail = await runs.get(run_id)
         if detail.run.flow_id != live.record.flow_id or detail.run.trigger != "api":
             raise NotFoundError(f"run {run_id!r} not found for /f/{slug}", extra={"run_id": run_id})
         return detail
 
-    @asgi("/{slug:str}", copy_scope=False)
+    @asgi("/{slug:str}", copy_scope=False, opt=_CALL)
     async def call(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Call a published flow (any method; each endpoint's body, response and ``?wait`` are in /f/openapi.json).
 

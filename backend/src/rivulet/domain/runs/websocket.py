@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
+from rivulet.domain.access import require_flow, require_run
 from rivulet.domain.runs.protocol import (
     CancelAccepted,
     CancelMessage,
@@ -40,7 +41,9 @@ from rivulet.lib.redact import redact, redact_value
 from rivulet.runtime.events import encoder
 from rivulet.runtime.service import RunRequest
 from rivulet.security import Principal
+from rivulet.security.permissions import Access, Permission, requires
 from rivulet.server.auth import presented_secret
+from rivulet.server.permissions import check_permission
 
 if TYPE_CHECKING:
     from rivulet.runtime.service import RunService
@@ -68,9 +71,11 @@ def _error(message: ClientMessage, code: str, text: str, details: dict[str, Any]
 
 
 class _Session:
-    def __init__(self, socket: WebSocket[Any, Any, Any], runs: RunService) -> None:
+    def __init__(self, socket: WebSocket[Any, Any, Any], runs: RunService, services: Services) -> None:
         self.socket = socket
         self.runs = runs
+        self.services = services
+        self.principal: Principal = socket.user
         self.outbox: asyncio.Queue[bytes] = asyncio.Queue(_OUTBOX_SIZE)
         self.subscriptions: dict[str, asyncio.Task[None]] = {}
 
@@ -107,12 +112,20 @@ class _Session:
                 self.unsubscribe(run_id)
                 await self.send(Unsubscribed(run_id=run_id, request_id=message.request_id))
             case CancelMessage(run_id=run_id):
+                await self.allow_run(run_id, "write")
                 await self.runs.cancel(run_id)
                 await self.send(CancelAccepted(run_id=run_id, request_id=message.request_id))
             case PingMessage():
                 await self.send(PongMessage(request_id=message.request_id))
 
+    async def allow_run(self, run_id: str, need: Access) -> None:
+        """Raise ``NotFoundError``/``PermissionDeniedError`` unless the caller may ``need`` the run's flow."""
+        if not self.principal.is_admin:
+            await require_run(self.services, self.principal, (await self.runs.get(run_id)).run, need)
+
     async def start(self, message: RunStartMessage) -> None:
+        check_permission(self.principal, Permission.FLOWS_WRITE)
+        await require_flow(self.services, self.principal, message.flow_id, "write")
         request = RunRequest(
             inputs=message.inputs,
             version=message.version,
@@ -130,6 +143,7 @@ class _Session:
             await self.subscribe(record.id, 0, message.request_id)
 
     async def subscribe(self, run_id: str, after_seq: int, request_id: str | None) -> None:
+        await self.allow_run(run_id, "read")
         events = await self.runs.subscribe(run_id, after_seq)  # raises NotFoundError before anything is sent
         self.unsubscribe(run_id)
         await self.send(Subscribed(run_id=run_id, after_seq=after_seq, request_id=request_id))
@@ -164,7 +178,9 @@ class _Session:
     "/api/ws",
     name="run_socket",
     summary="Run events",
-    description="Start, follow (with replay via `after_seq`) and cancel runs; see docs/events.md.",
+    description="Start, follow (with replay via `after_seq`) and cancel runs; see docs/events.md. Following needs "
+    "read access to the run's flow, starting and cancelling write access.",
+    opt=requires(Permission.FLOWS_READ),
 )
 async def run_socket(socket: WebSocket[Any, Any, Any]) -> None:
     """Serve one client until it disconnects."""
@@ -175,7 +191,7 @@ async def run_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await socket.send_data(encoder.encode(error).decode(), mode="text")
         await socket.close(code=1011)
         return
-    session = _Session(socket, services.runs)
+    session = _Session(socket, services.runs, services)
     revoked = asyncio.Event()
     unwatch = _watch_credential(socket, services, revoked)
     writer = asyncio.create_task(session.write_forever(), name="rivulet-ws-writer")
