@@ -1,5 +1,6 @@
 """Chat with a model: messages and/or a prompt in, tokens streamed out, then the whole answer as a ``Message``.
 
+Connect ``messages``, ``prompt`` or both: a chat with neither does not compile (``required_input_group_missing``).
 Tokens stream as they are generated (``node.chunk`` events in the editor); the ``message`` output is delivered
 once the answer is complete. With a ``session_id`` input the answer is appended to that conversation
 (``llm.conversation_memory`` loads it back on the next turn).
