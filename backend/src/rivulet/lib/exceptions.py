@@ -13,9 +13,11 @@ __all__ = (
     "AuthenticationError",
     "ConfigError",
     "ConflictError",
+    "MalformedRequestError",
     "MissingDependencyError",
     "ModelError",
     "NotFoundError",
+    "NulCharacterError",
     "OperatorError",
     "PermissionDeniedError",
     "RateLimitedError",
@@ -54,6 +56,22 @@ class ValidationError(AppError):
 
     code = "validation_error"
     status_code = 422
+
+
+class MalformedRequestError(AppError):
+    """The request cannot be read: malformed or too deeply nested JSON, invalid UTF-8, a bad path or query.
+
+    ``extra["errors"]`` locates the problem (``source``: ``path``, ``query`` or ``body``; ``path``, ``position``).
+    """
+
+    code = "malformed_request"
+    status_code = 400
+
+
+class NulCharacterError(MalformedRequestError):
+    """A NUL character (U+0000) where none can be kept (a path, a query, a name, a setting); located like its base."""
+
+    code = "nul_character"
 
 
 class NotFoundError(AppError):

@@ -87,6 +87,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Fire published schedules from this process (every replica may; exactly one fires each time)."""
     scheduler_poll_s: Annotated[float, Meta(gt=0, le=60)] = 0.25
     """How often the scheduler looks for due schedules."""
+    max_request_body_bytes: Annotated[int, Meta(ge=1024)] = 10 * 1024 * 1024
+    """Largest request body (bytes) of any route, published endpoints included; larger ones are refused with 413."""
+    max_flow_bytes: Annotated[int, Meta(ge=1024)] = 2 * 1024 * 1024
+    """Largest request body (bytes) of the routes that take a flow document; larger ones are refused with 413."""
+    max_flow_nodes: Annotated[int, Meta(ge=1)] = 2_000
+    """Most nodes a flow document may have (422 ``flow_too_large`` at ``$.nodes`` beyond)."""
+    max_flow_edges: Annotated[int, Meta(ge=1)] = 5_000
+    """Most edges a flow document may have (422 ``flow_too_large`` at ``$.edges`` beyond)."""
+    max_node_params_bytes: Annotated[int, Meta(ge=64)] = 256 * 1024
+    """Largest ``params`` of one node, as JSON bytes (422 ``flow_too_large`` at ``$.nodes[i].params`` beyond)."""
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

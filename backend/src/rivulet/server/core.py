@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
 from rivulet.lib.exceptions import AppError, RateLimitedError
 from rivulet.lib.log import get_logger
 from rivulet.lib.redact import redact, redact_value
+from rivulet.server.inputs import storage_value_error
 from rivulet.server.services import Services  # noqa: TC001 - litestar resolves DI annotations at runtime
 
 __all__ = ("error_response", "exception_handlers", "problem", "provide_services")
@@ -62,6 +64,10 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, A
     return problem(exc.status_code, f"http_{exc.status_code}", type(exc).__name__, exc.detail)
 
 
+def _data_error(request: Request[Any, Any, Any], exc: psycopg.DataError) -> Response[dict[str, Any]]:
+    return _app_error(request, storage_value_error(request, exc))  # a value the database cannot store: 400/422
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     _log.exception("unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
     return problem(500, "internal_error", "InternalError", "an internal error occurred; see the server log")
@@ -71,6 +77,7 @@ _HANDLERS: dict[int | type[Exception], Any] = {
     AppError: _app_error,
     ValidationException: _validation,
     HTTPException: _http,
+    psycopg.DataError: _data_error,
     Exception: _unexpected,
 }
 

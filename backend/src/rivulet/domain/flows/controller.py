@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from rivulet.compiler import analyze_flow
 from rivulet.compiler.flow import FlowDocument
 from rivulet.domain.access import flow_scope, principal_of, require_flow
+from rivulet.domain.flows.limits import check_flow_body
 from rivulet.domain.flows.schemas import (
     FlowCreate,
     FlowList,
@@ -66,6 +67,7 @@ def _read(record: FlowRecord, registry: OperatorRegistry) -> FlowRead:
 class FlowsController(Controller):
     path = "/api/flows"
     tags = ["flows"]
+    before_request = check_flow_body  # size limits of flow documents, before they are decoded
 
     @post("/", summary="Create a flow (version 1), owned by the caller", opt=_WRITE)
     async def create(

@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.runtime.events import ErrorInfo, RunFinished, RunStatus, decode_events, encoder
 from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
+from rivulet.storage.postgres import jsonb
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -56,6 +57,7 @@ _INSERT_RUNS: LiteralString = (
 
 
 _JSON_FIELDS = ("inputs", "outputs", "error", "inputs_preview", "outputs_preview")
+_RUN_JSON_FIELDS = ("inputs", "outputs", "error")
 
 
 def event_type(event: Event) -> str:
@@ -66,14 +68,31 @@ def event_type(event: Event) -> str:
 
 
 def _json(value: Any) -> str:
-    return encoder.encode(value).decode()
+    """A ``jsonb`` parameter: a value holding a NUL is stored wrapped (``storage.postgres.jsonb``)."""
+    return jsonb.dump(value)
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     for name in _JSON_FIELDS:
         if name in row and row[name] is not None:
-            row[name] = msgspec.json.decode(row[name])
+            row[name] = jsonb.restore(msgspec.json.decode(row[name]))
     return row
+
+
+def _runs_document(records: list[RunRecord]) -> str:
+    """The ``json_populate_recordset`` document of ``records`` (JSON columns holding a NUL wrapped)."""
+    data = encoder.encode(records)
+    if not jsonb.may_need_wrapping(data):  # the common case: one encode, nothing to look at
+        return data.decode()
+    rows: list[dict[str, Any]] = msgspec.to_builtins(records)
+    for row in rows:
+        for name in _RUN_JSON_FIELDS:
+            value = row.get(name)
+            if value is not None:
+                encoded = encoder.encode(value)
+                if jsonb.needs_wrapping(value, encoded):
+                    row[name] = jsonb.wrap(encoded)
+    return encoder.encode(rows).decode()
 
 
 def _seq(event: Event) -> int:
@@ -162,12 +181,15 @@ class PostgresRunStore:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
                 f"SELECT {_RUN_COLUMNS} FROM runs WHERE (%(flow)s::text IS NULL OR flow_id = %(flow)s)"
+                " AND (NOT %(scoped)s OR flow_id = ANY(%(flows)s::text[]))"
                 " AND (%(status)s::text IS NULL OR status = %(status)s)"
                 " AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
                 " AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)"
                 " ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s",
                 {
                     "flow": query.flow_id,
+                    "scoped": query.flow_ids is not None,
+                    "flows": list(query.flow_ids or ()),
                     "status": query.status,
                     "since": query.since,
                     "until": query.until,
@@ -271,7 +293,7 @@ class PostgresRunStore:
         logged = [(f.run.id, f.events) for f in runs if f.events]
         try:
             async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                await cur.execute(_INSERT_RUNS, (encoder.encode(records).decode(),))
+                await cur.execute(_INSERT_RUNS, (_runs_document(records),))
                 if node_rows:
                     async with cur.copy(_COPY_NODE_RUNS) as copy:
                         for row in node_rows:
