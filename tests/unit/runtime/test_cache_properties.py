@@ -31,7 +31,7 @@ from tests.unit.runtime.fakes import AllInputs, ReadSecret, ReadVariable
 
 pytestmark = pytest.mark.timeout(600)
 
-PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROFILE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 EXTRA = (ReadVariable, AllInputs, ReadSecret)
@@ -169,8 +169,19 @@ async def _scenario(flows: list[Structure], sequence: list[Run]) -> None:
             raise NotFoundError(f"secret {name!r} not found")
         return secrets[name]
 
-    cached = Executor(MemoryEventBus(MemoryRunStore()), cache=NodeCache(), secrets=resolve)
-    plain = Executor(MemoryEventBus(MemoryRunStore()), secrets=resolve)
+    buses = [MemoryEventBus(MemoryRunStore()), MemoryEventBus(MemoryRunStore())]
+    cached = Executor(buses[0], cache=NodeCache(), secrets=resolve)
+    plain = Executor(buses[1], secrets=resolve)
+    try:
+        await _compare(cached, plain, flows, sequence, secrets)
+    finally:
+        for bus in buses:
+            await bus.close()
+
+
+async def _compare(
+    cached: Executor, plain: Executor, flows: list[Structure], sequence: list[Run], secrets: dict[str, str]
+) -> None:
     for step in sequence:
         secrets.clear()
         if step.secret is not None:

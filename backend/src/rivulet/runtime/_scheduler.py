@@ -513,18 +513,13 @@ class RunState:
         if cache is None or state.cached:
             return
         base, reads = state.key, state.reads
+        deps = key = None
+        if base is not None and reads is not None:
+            deps = reads.deps(pinned=True)  # with a volatile read, still what a partial re-run checks
+            key = self._content_key(node, base, deps, reads.secrets)
         if self._record:
-            deps = fingerprint = None
-            if base is not None and reads is not None:
-                deps = reads.deps(pinned=True)
-                fingerprint = self._content_key(node, base, deps, reads.secrets)
-            recorded = {"outputs": outputs, "deps": deps, "key": fingerprint}
-            cache.put(run_key(self.run_id, node.node.id), recorded)
-        if base is None or reads is None or not (self.options.use_cache and node.cacheable):
-            return
-        deps = reads.deps()
-        if deps is None:  # it read the run id or a service: not a function of the run
-            return
-        key = self._content_key(node, base, deps, reads.secrets)
-        if key is not None and cache.put(key, outputs):
-            cache.put(deps_key(base), {"deps": deps})
+            cache.put(run_key(self.run_id, node.node.id), {"outputs": outputs, "deps": deps, "key": key})
+        if key is None or deps is None or reads is None or reads.volatile:
+            return  # not cacheable, or it read the run id or a service: not a function of the run
+        if self.options.use_cache and node.cacheable and cache.put(key, outputs):
+            cache.put(deps_key(base or ""), {"deps": deps})

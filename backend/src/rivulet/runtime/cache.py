@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from rivulet.compiler.graph import CompiledNode
 
 __all__ = (
+    "NO_DEPS",
     "Deps",
     "NodeCache",
     "content_key",
@@ -72,6 +73,8 @@ _SALT = os.urandom(16)
 Deps: TypeAlias = tuple[Any, Any, tuple[str, ...], bool]
 """What a node read from its context: ``(run inputs, variables, secret names, node id?)``; a mapping's entry is
 ``None`` (not read), ``"*"`` (all of it) or the sorted names looked up."""
+NO_DEPS: Deps = (None, None, (), False)
+"""The reads of a node that read nothing from its context."""
 
 
 _VALUE_TYPES = (msgspec.Struct, datetime.date, datetime.time, datetime.timedelta, datetime.tzinfo, Decimal, UUID, Enum)
@@ -93,14 +96,29 @@ _REFERENCES = (type, types.FunctionType, types.BuiltinFunctionType)
 _BUILTIN = frozenset((str, bytes, int, float, bool, list, tuple, dict, set, frozenset, type(None)))
 
 
-def _encode(value: Any) -> bytes | None:
-    """Lossless bytes of ``value`` (type, order and structure), or ``None`` when it is not a plain value."""
-    buffer = io.BytesIO()
-    try:
-        _ValuePickler(buffer, protocol=_PROTOCOL).dump(value)
-    except Exception:  # noqa: BLE001 - pickling may fail in many ways (not a value, local class, recursion)
-        return None
-    return buffer.getvalue()
+class _Encoder:
+    """One value pickler and its buffer, reused (keys are computed on the event loop's thread only)."""
+
+    __slots__ = ("buffer", "pickler")
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        self.pickler = _ValuePickler(self.buffer, protocol=_PROTOCOL)
+        self.pickler.fast = True  # no memo: a value shared twice encodes like two equal values (cycles raise)
+
+    def encode(self, value: Any) -> bytes | None:
+        buffer = self.buffer
+        buffer.seek(0)
+        buffer.truncate()
+        try:
+            self.pickler.dump(value)
+        except Exception:  # noqa: BLE001 - pickling may fail in many ways (not a value, local class, recursion)
+            return None
+        return buffer.getvalue()
+
+
+_encode = _Encoder().encode
+"""Lossless bytes of a value (type, order and structure), or ``None`` when it is not a plain value."""
 
 
 def node_identity(node: CompiledNode) -> bytes | None:
@@ -180,6 +198,8 @@ def content_key(
     Raises:
         KeyError: A secret named in ``deps`` is missing from ``secrets``.
     """
+    if deps == NO_DEPS:
+        return base  # it read nothing from its context: identity and inputs are all there is
     inputs_spec, variables_spec, secret_names, uses_node_id = deps
     data = _encode(
         (
