@@ -128,6 +128,23 @@ def _check_depth(raw: object) -> None:
         stack.extend((v, p, depth + 1) for v, p in children)
 
 
+def _too_deep_at(text: bytes) -> int:
+    """The byte offset where ``text`` first opens its ``MAX_DEPTH + 1``-th nested array or object."""
+    depth, in_string, escaped = 0, False, False
+    for offset, byte in enumerate(text):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (byte == 0x5C, byte != 0x22)  # backslash, quote
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_DEPTH:
+                return offset
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return len(text)
+
+
 def _decode(data: bytes | str | dict[str, Any]) -> object:
     if isinstance(data, dict):
         _check_depth(data)
@@ -137,7 +154,8 @@ def _decode(data: bytes | str | dict[str, Any]) -> object:
     except msgspec.DecodeError as exc:
         raise _invalid(f"malformed JSON: {exc}", "$") from exc
     except RecursionError as exc:  # msgspec's decoder stops at its own depth limit
-        raise _invalid(f"JSON nested deeper than {MAX_DEPTH} levels", "$") from exc
+        text = data.encode() if isinstance(data, str) else data
+        raise _invalid(f"JSON nested deeper than {MAX_DEPTH} levels at byte {_too_deep_at(text)}", "$") from exc
     _check_depth(raw)
     return raw
 
