@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -21,7 +22,7 @@ from litestar.routes import ASGIRoute, HTTPRoute, WebSocketRoute
 from rivulet.lib.settings import load_settings
 from rivulet.security.permissions import ROLE_PERMISSIONS, Permission
 from rivulet.server.asgi import create_app
-from rivulet.server.permissions import declared_permission
+from rivulet.server.permissions import declared_permission, permission_rows
 from tests.conftest import LiveServer, alogin_token
 from tests.integration.publishing_support import greet_flow
 
@@ -321,3 +322,12 @@ async def test_websocket_follows_ownership(users: Users) -> None:
         assert (refused["type"], refused["code"]) == ("error", "permission_denied")
     async with socket("ann") as own:
         assert (await ask(own, {"type": "subscribe", "run_id": run_id, "after_seq": 0}))["type"] == "subscribed"
+
+
+def test_security_doc_lists_every_route(tmp_path: Any) -> None:
+    settings = load_settings(environ={}, home=str(tmp_path), frontend_dir=str(tmp_path / "dist"))
+    rows = permission_rows(create_app(settings, database_url=None))
+    doc = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z]+ /[^`]*)` \| `([a-z_:]+)` \|$", doc, flags=re.MULTILINE))
+    actual = {(f"{method} {path}", permission.value if permission else "NONE") for method, path, permission in rows}
+    assert actual == documented

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar.exceptions import NotAuthorizedException
-from litestar.routes import HTTPRoute
+from litestar.routes import HTTPRoute, WebSocketRoute
 
 from rivulet.lib.exceptions import PermissionDeniedError
 from rivulet.security import Principal
@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
 
-__all__ = ("check_permission", "declare_generated_permissions", "declared_permission", "permission_guard")
+__all__ = (
+    "check_permission",
+    "declare_generated_permissions",
+    "declared_permission",
+    "permission_guard",
+    "permission_rows",
+)
 
 
 def declared_permission(handler: BaseRouteHandler) -> Permission | None:
@@ -73,3 +79,22 @@ def declare_generated_permissions(app: Litestar, docs_path: str) -> None:
         for handler in route.route_handlers:
             if docs or handler.http_methods == {"OPTIONS"}:
                 handler.opt.setdefault(PERMISSION_OPT, Permission.SIGNED_IN)
+
+
+def permission_rows(app: Litestar) -> list[tuple[str, str, Permission | None]]:
+    """``(method, path, permission)`` of every route (``WS`` for the WebSocket, ``ANY`` for ASGI routes), sorted.
+
+    Litestar's own ``OPTIONS``/``HEAD`` answers and the OpenAPI viewers' sub-paths are left out; docs/security.md
+    lists exactly these rows (a test compares them).
+    """
+    rows: list[tuple[str, str, Permission | None]] = []
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                methods = sorted(handler.http_methods - {"OPTIONS", "HEAD"})
+                rows.extend((method, route.path, declared_permission(handler)) for method in methods)
+        elif isinstance(route, WebSocketRoute):
+            rows.append(("WS", route.path, declared_permission(route.route_handler)))
+        else:
+            rows.append(("ANY", route.path, declared_permission(route.route_handler)))
+    return sorted((r for r in rows if not r[1].startswith("/api/docs/")), key=lambda r: (r[1], r[0]))
