@@ -54,7 +54,8 @@ class RunOptions(msgspec.Struct, frozen=True, kw_only=True):
     record_outputs: bool = False
     """Keep every node's outputs in the cache under this run's id (what partial re-runs reuse)."""
     reuse: Mapping[str, dict[str, Any]] | None = None
-    """Outputs to reuse by node id (from an earlier run) instead of running those nodes."""
+    """What an earlier run recorded by node id (``cache.run_key`` entries: outputs and what they were computed
+    from): a node is served these outputs instead of running when its params, inputs and context are the same."""
     rerun: frozenset[str] | None = None
     """Nodes that must execute even when reusable or cached (a partial re-run's selection)."""
     defer_node_events: bool = False

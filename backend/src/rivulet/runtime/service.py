@@ -348,9 +348,9 @@ class RunService:
         reuse_from = latest[0].id if latest else None
         if reuse_from is not None and cache is not None:
             for node_id in graph.order:
-                outputs = None if node_id in rerun else cache.get(run_key(reuse_from, node_id))
-                if outputs is not None:
-                    reuse[node_id] = outputs
+                recorded = None if node_id in rerun else cache.get(run_key(reuse_from, node_id))
+                if recorded is not None:  # reused only where the node would run on the same things (scheduler)
+                    reuse[node_id] = recorded
         return msgspec.structs.replace(base, reuse=reuse, rerun=frozenset(rerun)), reuse_from
 
     async def _supervise(self, active: _Active) -> RunResult:
