@@ -172,3 +172,20 @@ def test_real_operators_compile_the_chat_data_flow() -> None:
 def test_bad_input_is_located(payload: bytes, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         convert_dbgpt_flow(payload, default_registry())
+
+
+@pytest.mark.parametrize(("context_key", "variable"), [(None, "context"), ("schema", "schema")])
+def test_extra_context_of_a_higher_order_llm_fills_its_prompt_variable(context_key: str | None, variable: str) -> None:
+    export = json.loads(CHAT_DATA.read_text())
+    nodes = export["flow"]["flow_data"]["nodes"]
+    prompt = next(n for n in nodes if n["data"]["type_name"] == "CommonChatPromptTemplate")
+    human = next(p for p in prompt["data"]["parameters"] if p["name"] == "human_message")
+    human["value"] = f"Schema: {{{variable}}}\nQuestion: {{user_input}}"
+    if context_key is not None:
+        retriever = next(n for n in nodes if n["data"]["type_name"] == "HODatasourceRetrieverOperator")
+        retriever["data"]["parameters"].append({"name": "context_key", "category": "common", "value": context_key})
+    doc = convert_dbgpt_flow(export, _registry_with_stubs()).document
+    template = next(n for n in doc.nodes if n.operator == "llm.prompt_template")
+    assert template.params["template"] == f"Schema: {{{{ {variable} }}}}\nQuestion: {{{{ user_input }}}}"
+    edges = {(e.source, e.source_port, e.target, e.target_port) for e in doc.edges}
+    assert ("higher_order_datasource_retriever_operator_0", "context", template.id, variable) in edges

@@ -333,6 +333,11 @@ class Converter:
         self.nodes[link.target] = msgspec.structs.replace(node, params={**node.params, **update})
         return True
 
+    def _context_key(self, dbgpt_id: str) -> str:
+        """The prompt variable a context source fills (DB-GPT's ``HOContextBody.context_key``)."""
+        key = self.entries[dbgpt_id].params.get("context_key")
+        return key if isinstance(key, str) and key else "context"
+
     def _pseudo(self, pending: list[_Pending]) -> list[_Pending]:
         """Resolve ``REQUEST``/``CONTEXT`` of higher-order LLM nodes; map DB-GPT node ids to Rivulet node ids."""
         attached = {
@@ -345,7 +350,7 @@ class Converter:
             target, port = p.target, p.target_port
             if port in (REQUEST, CONTEXT):
                 template = attached.get(target)
-                variable = USER_INPUT if port == REQUEST else "context"
+                variable = USER_INPUT if port == REQUEST else self._context_key(p.source)
                 if template is not None:
                     target, port = template, variable
                     if not _reads(self.nodes[template].params.get("template"), variable):
