@@ -77,6 +77,10 @@ async def test_an_editor_run_with_a_new_input_is_not_served_a_stale_answer(live_
         other = await run(client, other_id, {"inputs": {"q": "Why is the sky blue?"}})
         assert other["run"]["outputs"] == {"answer": "Q: Why is the sky blue?"}
         assert cached(other) == {"in": False, "tpl": False, "out": False}
+        # nor learns from a cached flag what the first flow was asked: entries are not shared between flows
+        probe = await run(client, other_id, {"inputs": {"q": "second question"}})
+        assert probe["run"]["outputs"] == {"answer": "Q: second question"}
+        assert cached(probe) == {"in": False, "tpl": False, "out": False}
         back = await run(client, flow_id, {"inputs": {"q": "first question"}})
         assert back["run"]["outputs"] == {"answer": "Q: first question"}
 

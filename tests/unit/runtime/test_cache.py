@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from rivulet.compiler.flow import NodePolicy
@@ -237,3 +238,15 @@ async def test_a_partial_rerun_runs_a_reused_node_again_when_what_it_read_change
     changed = await executor.run(graph, options=RunOptions(inputs={"q": "second"}, reuse=reuse, rerun=rerun))
     assert cached_nodes(changed) == set()
     assert changed.outputs == {"c2": [["second", 1], 2]}
+
+
+async def test_cache_entries_are_not_shared_between_flows() -> None:
+    executor = executor_with(NodeCache())
+    nodes: list[Any] = [("q", ReadInput, {"name": "q"}), ("c", Counted, {"value": "p"})]
+    mine = build_graph(nodes, ["q.value -> c.value"])
+    theirs = msgspec.structs.replace(mine, flow_id="theirs")
+    options = RunOptions(inputs={"q": "a private question"}, use_cache=True)
+    await executor.run(mine, options=options)
+    probe = await executor.run(theirs, options=options)
+    assert cached_nodes(probe) == set()
+    assert cached_nodes(await executor.run(theirs, options=options)) == {"q", "c"}

@@ -354,7 +354,7 @@ class RunState:
         """The node's base key on its inputs (kept in ``state.key``: the node records its reads when it runs)."""
         identity = node.identity
         if identity is None:
-            identity = node.identity = node_identity(node.node) or b""
+            identity = node.identity = node_identity(node.node, self.plan.graph.flow_id) or b""
         state.key = key = node_key(node.node, state.inputs or {}, identity) if identity else None
         return key
 

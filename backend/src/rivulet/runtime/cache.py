@@ -3,7 +3,8 @@
 A hit must give exactly what running the node would give, so a node's key covers everything its result
 depends on:
 
-- *identity*: operator id, version and class, params, and the node's resolved port types;
+- *identity*: the flow (entries are never shared between flows: a ``cached`` flag would tell one user what
+  another one's flow computed), operator id, version and class, params, and the node's resolved port types;
 - *inputs*: every upstream value, by port name;
 - *context*: what the node read from its ``RunContext`` while it ran: the run inputs and flow variables it
   looked up (by name; iterating a mapping reads all of it), the secrets it resolved (as keyed hashes: the
@@ -121,11 +122,18 @@ _encode = _Encoder().encode
 """Lossless bytes of a value (type, order and structure), or ``None`` when it is not a plain value."""
 
 
-def node_identity(node: CompiledNode) -> bytes | None:
-    """The encoded identity of ``node`` (operator, version, class, params, port types), or ``None``."""
+def node_identity(node: CompiledNode, scope: str = "") -> bytes | None:
+    """The encoded identity of ``node`` (operator, version, class, params, port types), or ``None``.
+
+    Args:
+        node: The node.
+        scope: Who may share its cache entries: the runtime passes the flow id, so a run never learns from a
+            ``cached`` flag what somebody else's flow computed.
+    """
     operator = node.operator
     return _encode(
         (
+            scope,
             node.spec.id,
             node.spec.version,
             f"{operator.__module__}.{operator.__qualname__}",
