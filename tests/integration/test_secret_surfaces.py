@@ -223,5 +223,7 @@ async def test_a_planted_secret_reaches_no_surface(tmp_path: Path, db_url: str) 
     for where, text in surfaces.items():
         assert_clean(where, text, secret)
     # the log did record the failures and the WebSocket connection, redacted
+    assert "model call failed" in surfaces["the server log"]
+    assert "upstream rejected the request" in surfaces["the server log"]
     assert "WebSocket /api/ws?token=[REDACTED]" in surfaces["the server log"]
     assert token not in surfaces["the server log"]

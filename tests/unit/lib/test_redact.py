@@ -57,6 +57,15 @@ def test_a_registered_secret_is_blanked_in_every_encoding(redactor: Redactor, te
             assert SECRET.encode() not in decoded
 
 
+def test_no_bit_of_the_secret_survives_next_to_a_redacted_base64_form(redactor: Redactor) -> None:
+    for prefix in (b"Bearer ", b"u:", b"ab:", b""):
+        encoded = base64.b64encode(prefix + SECRET.encode()).decode()
+        before = redactor.redact(encoded).split(REDACTED)[0]
+        decoded = base64.b64decode(before[: len(before) // 4 * 4])
+        assert prefix.startswith(decoded), (prefix, before, decoded)
+        assert len(before) % 4 == 0  # whole groups only: none mixes in the secret's first bytes
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

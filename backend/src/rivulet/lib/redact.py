@@ -66,11 +66,20 @@ def _b64_cores(raw: bytes) -> set[str]:
     return cores
 
 
+_B64_EDGE = "[A-Za-z0-9+/_-]"
+
+
 def _forms(value: str) -> set[str]:
-    """The value and the encodings it may travel in."""
-    forms = {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1]}
-    forms |= _b64_cores(value.encode())
-    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+    """Patterns for the value and the encodings it may travel in.
+
+    A base64 form also takes the characters of the partial groups around it (they carry a few bits of the value).
+    """
+    plain = {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1]}
+    patterns = {re.escape(form) for form in plain if len(form) >= MIN_SECRET_LENGTH}
+    patterns |= {
+        f"{_B64_EDGE}{{0,4}}{re.escape(core)}{_B64_EDGE}{{0,3}}={{0,2}}" for core in _b64_cores(value.encode())
+    }
+    return patterns
 
 
 class Redactor:
@@ -93,7 +102,7 @@ class Redactor:
             self._values.add(value)
             self._forms |= _forms(value)
             ordered = sorted(self._forms, key=len, reverse=True)  # the longest form wins where they overlap
-            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+            self._pattern = re.compile("|".join(ordered))
 
     def __contains__(self, value: object) -> bool:
         return value in self._values

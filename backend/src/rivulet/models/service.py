@@ -211,6 +211,11 @@ class ModelService:
         return chain
 
     async def _record(self, record: ModelCallRecord) -> None:
+        if record.status in ("error", "timeout"):  # the error is redacted already (``_Attempt.record``)
+            _log.warning(
+                "model call failed",
+                extra={"model": record.model, "status": record.status, "run_id": record.run_id, "error": record.error},
+            )
         try:
             await self.store.record_call(record)
         except AppError:
