@@ -26,6 +26,8 @@ class FakeContext:
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     progress_calls: list[tuple[float, float | None]] = field(default_factory=list[tuple[float, float | None]])
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("tests.operators"))
+    volatile: bool = False
+    """``nondeterministic()`` was called."""
 
     async def progress(self, value: float, maximum: float | None = None) -> None:
         self.progress_calls.append((value, maximum))
@@ -39,6 +41,9 @@ class FakeContext:
         if kind not in self.services:
             raise MissingDependencyError(kind.__name__, extra="test")
         return self.services[kind]
+
+    def nondeterministic(self) -> None:
+        self.volatile = True
 
 
 @pytest.fixture

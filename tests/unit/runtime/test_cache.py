@@ -250,3 +250,31 @@ async def test_cache_entries_are_not_shared_between_flows() -> None:
     probe = await executor.run(theirs, options=options)
     assert cached_nodes(probe) == set()
     assert cached_nodes(await executor.run(theirs, options=options)) == {"q", "c"}
+
+
+async def test_templates_and_expressions_that_use_chance_are_not_cached() -> None:
+    from rivulet.compiler import compile_flow
+    from rivulet.compiler.flow import decode_flow
+    from rivulet.registry import default_registry
+
+    def edge(index: int, source: str, port: str, target: str, target_port: str) -> dict[str, str]:
+        return {"id": f"e{index}", "source": source, "source_port": port, "target": target, "target_port": target_port}
+
+    document = {
+        "name": "chance",
+        "nodes": [
+            {"id": "xs", "operator": "core.constant", "params": {"value": list(range(100)), "type": "List[Int]"}},
+            {"id": "pick", "operator": "core.template", "params": {"template": "{{ x | random }}"}},
+            {"id": "plain", "operator": "core.template", "params": {"template": "{{ x | length }}"}},
+            {"id": "map", "operator": "core.map", "params": {"expression": "[item, 1] | random"}},
+            {"id": "branch", "operator": "core.branch",
+             "params": {"conditions": [{"port": "yes", "expression": "[true, false] | random"}]}},
+        ],
+        "edges": [edge(1, "xs", "value", "pick", "x"), edge(2, "xs", "value", "plain", "x"),
+                  edge(3, "xs", "value", "map", "items"), edge(4, "xs", "value", "branch", "value")],
+    }  # fmt: skip
+    graph = compile_flow(decode_flow(document), default_registry())
+    executor = executor_with(NodeCache())
+    await executor.run(graph, options=RunOptions(use_cache=True))
+    again = await executor.run(graph, options=RunOptions(use_cache=True))
+    assert cached_nodes(again) == {"xs", "plain"}

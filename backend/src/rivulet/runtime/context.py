@@ -123,6 +123,9 @@ class NodeContext:
             raise NotFoundError(f"secret {name!r} not found: no secret store is configured", extra={"secret": name})
         return await self._env.secrets(name)
 
+    def nondeterministic(self) -> None:
+        """Nothing to record outside the cache (``TrackingContext`` records it)."""
+
     def service(self, kind: type[S]) -> S:
         try:
             found: S = self._env.services[kind]
@@ -171,7 +174,8 @@ class ContextReads:
         """``secret_digest`` of each secret resolved (``None``: it was not found)."""
         self.node_id = False
         self.volatile = False
-        """It read the run id or a service: its result may depend on more than the run (never cached)."""
+        """It read the run id or a service, or declared itself ``nondeterministic``: its result may depend on more
+        than the run (never cached)."""
 
     @overload
     def deps(self, *, pinned: Literal[True]) -> Deps: ...
@@ -236,3 +240,6 @@ class TrackingContext(NodeContext):
     def service(self, kind: type[S]) -> S:
         self.reads.volatile = True
         return super().service(kind)
+
+    def nondeterministic(self) -> None:
+        self.reads.volatile = True

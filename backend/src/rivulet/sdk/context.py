@@ -68,3 +68,11 @@ class RunContext(Protocol):
             MissingDependencyError: The service is not configured in this process.
         """
         ...
+
+    def nondeterministic(self) -> None:
+        """Declare that this execution's result depends on chance or the clock: it is not cached.
+
+        For operators that only sometimes are (a template that uses ``random``); one that always is declares
+        ``OperatorSpec(cacheable=False)``. Reading ``run_id`` or a ``service`` has the same effect.
+        """
+        ...

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.parser import Parser
 
 from rivulet.lib.exceptions import OperatorError
 from rivulet.sdk._sandbox import LimitedEnvironment, TemplateTimeoutError, limits
@@ -48,6 +49,7 @@ __all__ = (
     "render_template",
     "syntax_message",
     "template_variables",
+    "uses_chance",
     "variable_ports",
 )
 
@@ -164,6 +166,8 @@ async def render_template(source: str, values: Mapping[str, Any], *, spec: Opera
         TimeoutError: The node's timeout ended the render.
     """
     template, _, substitution = _compile(source)
+    if uses_chance(source):
+        ctx.nondeterministic()  # its result is not a function of its inputs: never cached
     if substitution is not None and substitution[1] <= values.keys():
         # text and plain {{ name }} only: what jinja renders (str of each value), without a render context
         return "".join([str(values[text]) if variable else text for variable, text in substitution[0]])
@@ -173,7 +177,7 @@ async def render_template(source: str, values: Mapping[str, Any], *, spec: Opera
         deadline = node
     try:
         try:
-            return _render(template, values, min(deadline, time.monotonic() + INLINE_SLICE_S))
+            return _render(template, values, min(deadline, time.monotonic() + INLINE_SLICE_S), pause=False)
         except TemplateTimeoutError:
             if time.monotonic() >= deadline:
                 raise
@@ -187,8 +191,33 @@ async def render_template(source: str, values: Mapping[str, Any], *, spec: Opera
         raise _render_error(exc, spec, ctx) from exc
 
 
-def _render(template: Template, values: Mapping[str, Any], deadline: float) -> str:
-    with limits(deadline):
+_CHANCE = frozenset(("random", "lipsum"))
+"""The builtins whose result changes from one render to the next (the ``random`` filter, ``lipsum()``)."""
+
+
+@functools.lru_cache(maxsize=512)
+def uses_chance(source: str, *, expression: bool = False) -> bool:
+    """Whether a template (or, with ``expression``, an expression) that compiles may use chance.
+
+    Chance is the ``random`` filter or ``lipsum()``: the result changes from one evaluation to the next. Used
+    as a filter, a name, or a filter name in a string (``map('random')``): a string that says ``random`` is enough.
+    An operator that evaluates such a source calls ``ctx.nondeterministic()`` (``render_template`` does).
+    """
+    if expression:
+        tree: nodes.Node = Parser(JINJA, source, state="variable").parse_expression()
+    else:
+        tree = JINJA.parse(source)
+    for node in (tree, *tree.find_all((nodes.Filter, nodes.Name, nodes.Const))):
+        if not isinstance(node, (nodes.Filter, nodes.Name, nodes.Const)):
+            continue
+        name = node.name if isinstance(node, (nodes.Filter, nodes.Name)) else node.value
+        if isinstance(name, str) and name in _CHANCE:
+            return True
+    return False
+
+
+def _render(template: Template, values: Mapping[str, Any], deadline: float, *, pause: bool = True) -> str:
+    with limits(deadline, pause=pause):
         return template.render(values)
 
 

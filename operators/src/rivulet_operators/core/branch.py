@@ -15,6 +15,7 @@ from jinja2 import TemplateError
 from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
+from rivulet.sdk.templating import uses_chance
 from rivulet.sdk.ui import Expression
 from rivulet_operators.core._common import compile_expression, evaluate, fail
 
@@ -91,6 +92,8 @@ class Branch(Operator[Params, Inputs[Any], Outputs]):
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs[Any]) -> Outputs:
         for index, condition in enumerate(params.conditions):
+            if uses_chance(condition.expression, expression=True):
+                ctx.nondeterministic()  # ``random`` changes the branch from one run to the next: not cached
             try:
                 taken = bool(evaluate(condition.expression, value=inputs.value))
             except TemplateError as exc:

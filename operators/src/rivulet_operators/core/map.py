@@ -15,6 +15,7 @@ from jinja2 import TemplateError
 from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
+from rivulet.sdk.templating import uses_chance
 from rivulet.sdk.ui import Expression, PortTypeName
 from rivulet_operators.core._common import check_value, compile_expression, evaluate, fail, parse_value_type
 from rivulet_operators.core._jsonpath import compile_path, find
@@ -79,6 +80,8 @@ class MapItems(Operator[Params, Inputs, Outputs]):
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
         results = self._by_path(ctx, params, inputs.items) if params.mode == "jsonpath" else []
         if params.mode == "expression":
+            if uses_chance(params.expression, expression=True):
+                ctx.nondeterministic()  # ``random`` changes the result from one run to the next: not cached
             for index, item in enumerate(inputs.items):
                 try:
                     results.append(evaluate(params.expression, item=item, index=index))
