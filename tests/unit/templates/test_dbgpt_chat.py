@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from rivulet.compiler import analyze_flow, compile_flow
+from rivulet.compiler.flow import decode_flow, encode_flow
 from rivulet.lib.exceptions import ValidationError
 from rivulet.registry.loader import default_registry
 from rivulet.templates.dbgpt import MAX_DEPTH, convert_dbgpt_flow
@@ -198,3 +199,18 @@ def test_deep_nesting_in_a_decoded_export_is_a_located_error() -> None:
     export["flow"]["flow_data"]["nodes"][0]["data"]["parameters"][0]["value"] = value
     with pytest.raises(ValidationError, match=r"at \$\.flow\.flow_data\.nodes\[0\]\.data\.parameters\[0\]\.value"):
         convert_dbgpt_flow(export, default_registry())
+
+
+def test_node_ids_stay_valid_and_unique_for_long_or_repeated_names() -> None:
+    export = _load(FIVE_NODE)
+    llm = export["nodes"][0]
+    twins = [copy.deepcopy(llm) for _ in range(3)]
+    for i, twin in enumerate(twins):  # the same flow name and number under other DB-GPT ids
+        twin["id"] = f"{llm['id']}{'x' * 300}{i}"
+        twin["data"]["name"] = "streaming_llm_operator" + "_very_long" * 30
+    export["nodes"] += twins
+    result = convert_dbgpt_flow(export, default_registry())
+    ids = [n.id for n in result.document.nodes]
+    assert len(ids) == len(set(ids)) == 4 + 3
+    assert all(len(i) <= 128 for i in ids)
+    decode_flow(encode_flow(result.document))  # the saved document validates

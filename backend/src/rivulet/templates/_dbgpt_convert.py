@@ -132,7 +132,7 @@ class _Pending(NamedTuple):
 
 
 def _node_base(names: Names) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", (names.flow_name or names.short).lower()).strip("_") or "node"
+    return re.sub(r"[^a-z0-9]+", "_", (names.flow_name or names.short).lower())[:100].strip("_") or "node"
 
 
 def _reads(template: Any, variable: str) -> bool:
@@ -199,16 +199,22 @@ class Converter:
         if isinstance(model, str) and self.models is not None and model not in {*self.models, "default"}:
             note = f"model {model!r} is not configured here: the default model answers"
             params["model"] = "default"
-        node_id = f"{_node_base(entry.names)}_{m.group('n')}" if (m := _numbered(entry.dbgpt_id)) else None
-        node_id = node_id or _node_base(entry.names)
-        while node_id in self._used:
-            node_id += "_"
-        self._used.add(node_id)
+        self._used.add(node_id := self._free_id(entry))
         x, y = entry.position
         self.nodes[entry.dbgpt_id] = Node(
             id=node_id, operator=mapping.operator, label=entry.label, params=params, position=Position(x=x, y=y)
         )
         return self._report(entry, "mapped", node_id=node_id, operator=mapping.operator, reason=note)
+
+    def _free_id(self, entry: _Entry) -> str:
+        """``<flow name>_<n>`` (n from the DB-GPT id), unique and within the 128 characters of a node id."""
+        base = _node_base(entry.names)
+        node_id = f"{base}_{m.group('n')[:20]}" if (m := _numbered(entry.dbgpt_id)) else base
+        number = 2
+        while node_id in self._used:
+            node_id = f"{base}_{m.group('n')[:20] + '_' if m else ''}{number}"
+            number += 1
+        return node_id
 
     def _own_params(self, entry: _Entry, mapping: DbgptMapping) -> dict[str, Any]:
         params: dict[str, Any] = {}
