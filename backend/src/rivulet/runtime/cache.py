@@ -40,6 +40,7 @@ import hashlib
 import io
 import os
 import pickle
+import threading
 import types
 from collections import OrderedDict
 from decimal import Decimal
@@ -97,10 +98,11 @@ _REFERENCES = (type, types.FunctionType, types.BuiltinFunctionType)
 _BUILTIN = frozenset((str, bytes, int, float, bool, list, tuple, dict, set, frozenset, type(None)))
 
 
-class _Encoder:
-    """One value pickler and its buffer, reused (keys are computed on the event loop's thread only)."""
+class _Encoder(threading.local):
+    """A value pickler and its buffer, reused; one per thread (a dump may switch threads in ``reducer_override``).
 
-    __slots__ = ("buffer", "pickler")
+    No ``__slots__``: slots would be shared by every thread; ``threading.local`` attributes are not.
+    """
 
     def __init__(self) -> None:
         self.buffer = io.BytesIO()
