@@ -18,7 +18,7 @@ from rivulet.compiler.flow import decode_flow, encode_flow
 from rivulet.lib.exceptions import ValidationError
 from rivulet.registry.loader import default_registry
 from rivulet.templates.dbgpt import MAX_DEPTH, convert_dbgpt_flow
-from rivulet.templates.dbgpt_mappings import DEFAULT_SYSTEM_MESSAGE, prompt_params
+from rivulet.templates.dbgpt_mappings import DEFAULT_SYSTEM_MESSAGE, convert_param, prompt_params
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dbgpt"
 THREE_NODE = FIXTURES / "simple_streaming_chat_flow.json"
@@ -214,3 +214,29 @@ def test_node_ids_stay_valid_and_unique_for_long_or_repeated_names() -> None:
     assert len(ids) == len(set(ids)) == 4 + 3
     assert all(len(i) <= 128 for i in ids)
     decode_flow(encode_flow(result.document))  # the saved document validates
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "expected"),
+    [
+        ("method", "post", "POST"),
+        ("method", "POST,GET", None),
+        ("method", ["POST"], None),
+        ("slug", "/dbgpts/flow/chat/simple_stream_chat", "simple-stream-chat"),
+        ("slug", "/chat-data/{dag_id}", "chat-data"),
+        ("slug", "/{dag_id}", None),
+        ("slug", "/" + "A" * 100, "a" * 63),
+        ("response", True, "sse"),
+        ("response", False, "json"),
+        ("response", None, None),
+    ],
+)
+def test_trigger_params_become_valid_rivulet_values(target: str, value: Any, expected: Any) -> None:
+    assert convert_param(target, value) == expected
+
+
+def test_the_trigger_keeps_the_endpoint_as_its_slug() -> None:
+    result = convert_dbgpt_flow(FIVE_NODE.read_bytes(), default_registry())
+    trigger = next(n for n in result.document.nodes if n.operator == "trigger.http")
+    assert trigger.params["slug"] == "simple-stream-chat"
+    assert compile_flow(result.document, default_registry())

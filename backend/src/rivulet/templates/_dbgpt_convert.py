@@ -25,6 +25,7 @@ from rivulet.templates.dbgpt_mappings import (
     UNMAPPED_REASONS,
     USER_INPUT,
     DbgptMapping,
+    convert_param,
     prompt_params,
 )
 
@@ -219,9 +220,7 @@ class Converter:
     def _own_params(self, entry: _Entry, mapping: DbgptMapping) -> dict[str, Any]:
         params: dict[str, Any] = {}
         for name, target in mapping.params.items():
-            value = entry.params.get(name)
-            if target == "method":  # DB-GPT's methods: "POST"; Rivulet's method: one of its HTTP methods
-                value = value.upper() if isinstance(value, str) else None
+            value = convert_param(target, entry.params.get(name))
             if value is not None:
                 params[target] = value
         return params

@@ -34,6 +34,7 @@ __all__ = (
     "UNMAPPED_REASONS",
     "USER_INPUT",
     "DbgptMapping",
+    "convert_param",
     "prompt_params",
 )
 
@@ -83,7 +84,7 @@ _TRIGGER = DbgptMapping(
     operator="trigger.http",
     # 0: the request body, 1: its messages as one string; both carry the user's message
     outputs=(USER_INPUT, USER_INPUT),
-    params={"methods": "method"},
+    params={"methods": "method", "endpoint": "slug", "streaming_response": "response"},
     fixed={"fields": [{"name": USER_INPUT, "type": "Text", "description": "The user's message."}]},
 )
 _FORMAT = DbgptMapping(operator="llm.prompt_template", inputs=(USER_INPUT,), outputs=("messages",))
@@ -171,6 +172,34 @@ DBGPT_FLOW_NAMES: dict[str, str] = {
     "chat_history_load_operator": "PreChatHistoryLoadOperator",
 }
 """DB-GPT flow name (``ViewMetadata.name`` / ``register_resource(name=…)``) → class name."""
+
+_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def _slug(endpoint: str) -> str | None:
+    """The last endpoint segment that is not a ``{placeholder}``, as a slug (``chat_x`` → ``chat-x``)."""
+    for segment in reversed(endpoint.split("/")):
+        if segment and "{" not in segment:
+            slug = re.sub(r"[^a-z0-9]+", "-", segment.lower()).strip("-")[:63].rstrip("-")
+            return slug or None
+    return None
+
+
+def convert_param(target: str, value: Any) -> Any:
+    """A DB-GPT trigger parameter's value as the ``trigger.http`` param ``target`` (``None``: leave it unset).
+
+    ``methods`` ``"post"`` → ``method`` ``"POST"`` (only Rivulet's methods); ``endpoint`` → ``slug``;
+    ``streaming_response`` → ``response`` ``"sse"`` / ``"json"``. Other params pass unchanged.
+    """
+    if target == "method":
+        method = value.strip().upper() if isinstance(value, str) else None
+        return method if method in _HTTP_METHODS else None
+    if target == "slug":
+        return _slug(value) if isinstance(value, str) else None
+    if target == "response":
+        return ("sse" if value else "json") if isinstance(value, bool) else None
+    return value
+
 
 _JINJA_OUTPUT = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}")
 _FSTRING = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(?:![rsa])?(?::[^{}]*)?\}|[{}]")
