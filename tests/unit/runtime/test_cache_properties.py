@@ -66,6 +66,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "template": ("x", "y"),
     "merge": ("in_1", "in_2"),
     "convert": ("value",),
+    "branch": ("value",),
     "output": ("value",),
 }
 SOURCES = ("input", "constant", "variable", "all_inputs", "secret")
@@ -94,12 +95,16 @@ def _params(kind: str, choice: int, node_index: int, taken: set[str]) -> tuple[s
             return "core.merge", {"count": 2, "deep": bool(choice % 2)}
         case "convert":
             return "core.convert", {"to": ("text", "json")[choice % 2]}
+        case "branch":  # the untaken port skips what it feeds
+            expression = ("value", "value == 1", "value is string", "value is mapping")[choice % 4]
+            return "core.branch", {"conditions": [{"port": "yes", "expression": expression}]}
         case _:
             return "core.output", {"name": f"out{node_index}"}
 
 
-Structure = list[tuple[str, list[int]]]
-"""Per node: its kind and, per input port, the index of the node it reads from."""
+Structure = list[tuple[str, list[tuple[int, bool]]]]
+"""Per node: its kind and, per input port, the index of the node it reads from (and, from a branch, whether
+from its ``yes`` or its ``default`` port)."""
 
 
 @st.composite
@@ -109,7 +114,7 @@ def structures(draw: st.DrawFn) -> Structure:
     for _ in range(1, size):
         kind = draw(st.sampled_from(list(KINDS)))
         candidates = [i for i, (k, _) in enumerate(nodes) if k != "output"]
-        sources = [draw(st.sampled_from(candidates)) for _ in KINDS[kind]]
+        sources = [(draw(st.sampled_from(candidates)), draw(st.booleans())) for _ in KINDS[kind]]
         nodes.append((kind, sources))
     return nodes
 
@@ -124,13 +129,16 @@ def document(flow: str, structure: Structure, choices: list[int]) -> dict[str, A
         # timing (under ``fail`` which nodes got to run before the run stopped depends on the schedule)
         policy = {"on_error": "continue"}
         nodes.append({"id": f"n{index}", "operator": operator, "params": params, "policy": policy})
-        for port, source in zip(KINDS[kind], sources, strict=True):
-            edges.append({"id": f"e{len(edges)}", "source": f"n{source}", "source_port": _out(structure[source][0]),
+        for port, (source, yes) in zip(KINDS[kind], sources, strict=True):
+            out = _out(structure[source][0], yes)
+            edges.append({"id": f"e{len(edges)}", "source": f"n{source}", "source_port": out,
                           "target": f"n{index}", "target_port": port})  # fmt: skip
     return {"id": flow, "name": flow, "nodes": nodes, "edges": edges}
 
 
-def _out(kind: str) -> str:
+def _out(kind: str, yes: bool) -> str:
+    if kind == "branch":
+        return "yes" if yes else "default"
     return "text" if kind == "template" else "value"
 
 
