@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from rivulet.publishing import limits
-from rivulet.publishing.limits import ConcurrencyLimiter, RateLimiter
+from rivulet.publishing.limits import ConcurrencyLimiter, LoginThrottle, RateLimiter
 from rivulet.sdk import triggers
 from rivulet.sdk.triggers import BodyField, HttpTriggerParams, ScheduleTriggerParams, body_struct
 
@@ -75,3 +75,20 @@ def test_body_struct_validates_types_and_defaults() -> None:
     assert msgspec.structs.asdict(body) == {"q": "hi", "k": 3, "tags": None}
     with pytest.raises(msgspec.ValidationError, match=r"\$\.tags\[1\]"):
         msgspec.json.decode(b'{"q": "hi", "tags": ["a", 1]}', type=body_struct(params))
+
+
+def test_login_throttle_counts_an_attempt_when_it_is_admitted() -> None:
+    throttle = LoginThrottle(per_user=5, per_address=20, window_s=300)
+    admitted = [throttle.begin("ada", "10.0.0.1", now=1.0) for _ in range(60)]  # 60 in flight, none finished
+    assert admitted.count(0.0) == 5
+    assert all(wait > 0 for wait in admitted[5:])
+
+
+def test_login_throttle_per_address_and_a_success_takes_its_count_back() -> None:
+    throttle = LoginThrottle(per_user=5, per_address=3, window_s=300)
+    assert throttle.begin("ada", "10.0.0.9", now=1.0) == 0.0
+    throttle.succeed("ada", "10.0.0.9", 1.0)  # the right password: neither count keeps the attempt
+    waits = [throttle.begin(f"user{i}", "10.0.0.9", now=2.0) for i in range(4)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert waits[3] == pytest.approx(300.0)
+    assert throttle.begin("bob", "10.0.0.10", now=2.0) == 0.0  # another address is not affected
