@@ -18,6 +18,7 @@ template after its deadline.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
 import time
@@ -68,16 +69,33 @@ class TemplateTimeoutError(SecurityError):
     """A template ran past its deadline (a ``TemplateError``)."""
 
 
-class _State:
-    __slots__ = ("deadline", "iterations", "limit_s", "weights")
+_PAUSE_EVERY_S = 0.001
+_PAUSE_S = 0.0001
 
-    def __init__(self, deadline: float | None) -> None:
-        self.deadline = deadline
-        self.limit_s = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+class _State:
+    __slots__ = ("check_at", "deadline", "iterations", "limit_s", "pause", "weights")
+
+    def __init__(self, deadline: float | None, *, pause: bool) -> None:
+        now = time.monotonic()
+        self.deadline = math.inf if deadline is None else deadline
+        self.limit_s = max(self.deadline - now, 0.0)
+        self.pause = pause
+        self.check_at = min(self.deadline, now + _PAUSE_EVERY_S) if pause else self.deadline
+        """When ``checkpoint`` has something to do next (the deadline, or a pause)."""
         self.iterations = 0
         self.weights: dict[int, tuple[Any, int]] = {}
         """Weight of each container measured so far, by id (the container is kept alive, so ids are not reused;
         the sandbox cannot mutate a list, dict or tuple, so a weight never goes stale)."""
+
+    def checkpoint(self) -> None:
+        """Raise past the deadline; in a worker thread, let the event loop's thread run (see ``limits``)."""
+        now = time.monotonic()
+        if now > self.deadline:
+            raise TemplateTimeoutError(f"template ran past its time limit ({self.limit_s:.3g} s)")
+        if self.pause:
+            time.sleep(_PAUSE_S)
+            self.check_at = min(self.deadline, time.monotonic() + _PAUSE_EVERY_S)
 
 
 class _Local(threading.local):
@@ -88,10 +106,15 @@ _LOCAL = _Local()
 
 
 @contextmanager
-def limits(deadline: float | None) -> Generator[None]:
-    """Run templates in this thread under a deadline (``time.monotonic()``) and a fresh per-render budget."""
+def limits(deadline: float | None, *, pause: bool = False) -> Generator[None]:
+    """Run templates in this thread under a deadline (``time.monotonic()``) and a fresh per-render budget.
+
+    With ``pause`` (a worker thread), the render sleeps 0.1 ms after each millisecond of work: a CPU-bound thread
+    otherwise keeps the GIL for up to ``sys.getswitchinterval()`` (5 ms) each time the event loop's thread wants
+    it back, which it does several times per request.
+    """
     previous = _LOCAL.state
-    _LOCAL.state = _State(deadline)
+    _LOCAL.state = _State(deadline, pause=pause)
     try:
         yield
     finally:
@@ -99,10 +122,10 @@ def limits(deadline: float | None) -> Generator[None]:
 
 
 def check_time() -> None:
-    """Raise ``TemplateTimeoutError`` once the current deadline has passed."""
+    """Raise ``TemplateTimeoutError`` once the current deadline has passed (and pause, in a worker thread)."""
     state = _LOCAL.state
-    if state is not None and state.deadline is not None and time.monotonic() > state.deadline:
-        raise TemplateTimeoutError(f"template ran past its time limit ({state.limit_s:.3g} s)")
+    if state is not None and time.monotonic() > state.check_at:
+        state.checkpoint()
 
 
 def _too_large(what: str, size: int, limit: int = MAX_SIZE) -> TemplateLimitError:
@@ -323,8 +346,8 @@ def _limited_join(pieces: Iterable[str]) -> str:
         size += len(piece)
         if size > MAX_SIZE:
             raise _too_large("the template output", size)
-        if state is not None and state.deadline is not None and time.monotonic() > state.deadline:
-            check_time()
+        if state is not None and time.monotonic() > state.check_at:
+            state.checkpoint()
         out.append(piece)
     return "".join(out)
 
@@ -339,8 +362,8 @@ def _limited_iter(iterable: Iterable[Any]) -> Iterator[Any]:
         state.iterations += 1
         if state.iterations > MAX_ITERATIONS:
             raise TemplateLimitError(f"template ran more than {MAX_ITERATIONS:,} loop iterations")
-        if state.deadline is not None and time.monotonic() > state.deadline:
-            check_time()
+        if time.monotonic() > state.check_at:
+            state.checkpoint()
         yield item
 
 
