@@ -71,19 +71,29 @@ class Authenticator:
         self.recheck_s = recheck_s
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._watches: dict[int, tuple[str, Principal, Callable[[], None]]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         self._ids = itertools.count()
+        self._rechecking: asyncio.Task[None] | None = None
+        self._again = False
 
     def invalidate(self) -> None:
         """Forget every cached principal (a token or key was revoked) and re-check the watched credentials."""
         self._cache.clear()
-        if self._watches:
-            try:
-                task = asyncio.get_running_loop().create_task(self.recheck(), name="rivulet-auth-recheck")
-            except RuntimeError:  # no loop (a synchronous caller): the periodic re-check catches up
+        if not self._watches:
+            return
+        if self._rechecking is not None and not self._rechecking.done():
+            self._again = True  # a burst of notices: one more pass after the running one, not one pass each
+            return
+        try:
+            self._rechecking = asyncio.get_running_loop().create_task(self._recheck_passes(), name="rivulet-auth")
+        except RuntimeError:  # no loop (a synchronous caller): the periodic re-check catches up
+            return
+
+    async def _recheck_passes(self) -> None:
+        while True:
+            self._again = False
+            await self.recheck()
+            if not self._again:
                 return
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     def watch(self, secret: str, principal: Principal, on_revoked: Callable[[], None]) -> Callable[[], None]:
         """Call ``on_revoked`` once ``secret`` stops resolving to ``principal``; returns the function that unwatches."""
