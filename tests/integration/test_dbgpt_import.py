@@ -192,3 +192,15 @@ def test_cli_refuses_a_deeply_nested_export_in_one_line(tmp_path: Path, db_url: 
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("rivulet: error:")
     assert "nested deeper than" in lines[0]
+
+
+async def test_an_export_over_the_servers_node_limit_is_refused(live_server: LiveServer) -> None:
+    export = _export("awel_flow_simple_streaming_chat.json")
+    limit = live_server.settings.max_flow_nodes
+    export["nodes"] += [{"id": f"extra_{i}", "data": {"name": "unknown"}} for i in range(limit)]
+    async with live_server.client() as client:
+        before = await _flow_count(client)
+        response = await client.post("/api/templates/import-dbgpt", json={"export": export})
+        assert response.status_code == 422, response.text
+        assert f"more than the limit of {limit} (setting RIVULET_MAX_FLOW_NODES) at $.nodes" in response.text
+        assert await _flow_count(client) == before

@@ -7,6 +7,7 @@ end to end over HTTP with the embedded model in ``tests/integration/test_dbgpt_i
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -240,3 +241,32 @@ def test_the_trigger_keeps_the_endpoint_as_its_slug() -> None:
     trigger = next(n for n in result.document.nodes if n.operator == "trigger.http")
     assert trigger.params["slug"] == "simple-stream-chat"
     assert compile_flow(result.document, default_registry())
+
+
+def test_an_export_over_the_node_or_edge_limit_is_refused_where() -> None:
+    with pytest.raises(ValidationError, match=r"5 nodes, more than the limit of 4 .* at \$\.nodes$"):
+        convert_dbgpt_flow(FIVE_NODE.read_bytes(), default_registry(), max_nodes=4)
+    with pytest.raises(ValidationError, match=r"2 edges, more than the limit of 1 .*RIVULET_MAX_FLOW_EDGES\) at"):
+        convert_dbgpt_flow(THREE_NODE.read_bytes(), default_registry(), max_edges=1)
+
+
+def test_pass_through_nodes_cannot_multiply_edges_past_the_limit() -> None:
+    """Layers of repackaging nodes, each fully wired to the next: contracting them would make 8**6 edges."""
+    export = _load(FIVE_NODE)
+    trigger = next(n["id"] for n in export["nodes"] if n["data"]["type_name"] == "CommonLLMHttpTrigger")
+    composer = next(n["id"] for n in export["nodes"] if n["data"]["type_name"] == "ConversationComposerOperator")
+    layers = [
+        [f"operator_user_input_parsed_operator___$$___common___$$___v1_{layer * 8 + i}" for i in range(8)]
+        for layer in range(6)
+    ]
+    export["nodes"] += [
+        {"id": node, "data": {"name": "user_input_parsed_operator"}} for layer in layers for node in layer
+    ]
+    pairs = [(trigger, node) for node in layers[0]] + [(node, composer) for node in layers[-1]]
+    pairs += [(a, b) for first, second in itertools.pairwise(layers) for a in first for b in second]
+    export["edges"] += [{"source": a, "target": b, "source_order": 0, "target_order": 0} for a, b in pairs]
+    with pytest.raises(
+        ValidationError, match=r"straight through leaves \d+ edges, more than the limit of 5000"
+    ) as caught:
+        convert_dbgpt_flow(export, default_registry())
+    assert caught.value.extra["errors"][0]["path"].startswith("$.nodes[")

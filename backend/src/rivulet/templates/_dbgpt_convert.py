@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 
 from rivulet.compiler.flow import Edge, Node, Position
+from rivulet.lib.exceptions import ValidationError
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.templates.dbgpt_mappings import (
     CONTEXT,
@@ -146,6 +147,10 @@ class Converter:
 
     registry: OperatorRegistry
     models: frozenset[str] | None = None
+    max_edges: int = 5_000
+    """The most links contracting pass-through nodes may leave (each pair of their edges becomes one)."""
+    path: str = "$"
+    """JSON path of the canvas in the export (for errors)."""
     entries: dict[str, _Entry] = field(default_factory=dict[str, _Entry])
     nodes: dict[str, Node] = field(default_factory=dict[str, Node])
     outcomes: list[DbgptNodeReport] = field(default_factory=list[DbgptNodeReport])
@@ -293,6 +298,13 @@ class Converter:
                 for b in out
             ]
             links = [x for x in links if dbgpt_id not in (x.source, x.target)] + through
+            if len(links) > self.max_edges:
+                where = f"{self.path}.nodes[{entry.index}]"
+                message = (
+                    f"wiring {entry.names.shown} straight through leaves {len(links)} edges, more than the limit of "
+                    f"{self.max_edges} (setting RIVULET_MAX_FLOW_EDGES)"
+                )
+                raise ValidationError(f"{message} at {where}", extra={"errors": [{"path": where, "message": message}]})
         return links
 
     def _resolve(self, links: list[Link]) -> tuple[list[_Pending], set[str]]:

@@ -136,11 +136,13 @@ def _import_dbgpt(settings: Settings, args: argparse.Namespace) -> int:
         raise ValidationError(f"{path}: no such file")
     registry = default_registry()
     data = path.read_bytes()
-    convert_dbgpt_flow(data, registry)  # refuse bad input before starting a database
+    max_nodes, max_edges = settings.max_flow_nodes, settings.max_flow_edges
+    convert_dbgpt_flow(data, registry, max_nodes=max_nodes, max_edges=max_edges)  # bad input: before any database
 
     async def body(pool: AsyncConnectionPool) -> int:
         models = await ModelService(PostgresModelStore(pool)).list_models()
-        result = convert_dbgpt_flow(data, registry, models=[m.name for m in models if m.kind == "chat"])
+        chat_models = [m.name for m in models if m.kind == "chat"]
+        result = convert_dbgpt_flow(data, registry, models=chat_models, max_nodes=max_nodes, max_edges=max_edges)
         diagnostics = analyze_flow(result.document, registry).diagnostics
         record = await PostgresFlowStore(pool).create(result.document, message=f"imported from DB-GPT {path.name}")
         report = {

@@ -160,7 +160,7 @@ def _decode(data: bytes | str | dict[str, Any]) -> object:
     return raw
 
 
-def _unwrap(raw: object) -> tuple[_Record, _Canvas]:
+def _unwrap(raw: object) -> tuple[_Record, _Canvas, str]:
     if not isinstance(raw, dict):
         raise _invalid("a DB-GPT flow export must be a JSON object", "$")
     top = cast("dict[str, Any]", raw)
@@ -172,7 +172,7 @@ def _unwrap(raw: object) -> tuple[_Record, _Canvas]:
     if not isinstance(canvas, dict) or "nodes" not in canvas:
         raise _invalid(f"not a DB-GPT flow: expected nodes/edges at {canvas_path}", canvas_path)
     try:
-        return msgspec.convert(record, _Record), msgspec.convert(canvas, _Canvas)
+        return msgspec.convert(record, _Record), msgspec.convert(canvas, _Canvas), canvas_path
     except msgspec.ValidationError as exc:
         message = str(exc)
         where = message.rsplit(" - at `", 1)[1].rstrip("`") if " - at `" in message else "$"
@@ -196,8 +196,23 @@ def _links(canvas: _Canvas) -> list[Link]:
     return links
 
 
+def _check_size(canvas: _Canvas, path: str, max_nodes: int, max_edges: int) -> None:
+    for what, count, limit, setting in (
+        ("nodes", len(canvas.nodes), max_nodes, "MAX_FLOW_NODES"),
+        ("edges", len(canvas.edges), max_edges, "MAX_FLOW_EDGES"),
+    ):
+        if count > limit:
+            message = f"the export has {count} {what}, more than the limit of {limit} (setting RIVULET_{setting})"
+            raise _invalid(f"{message} at {path}.{what}", f"{path}.{what}")
+
+
 def convert_dbgpt_flow(
-    data: bytes | str | dict[str, Any], registry: OperatorRegistry, *, models: Collection[str] | None = None
+    data: bytes | str | dict[str, Any],
+    registry: OperatorRegistry,
+    *,
+    models: Collection[str] | None = None,
+    max_nodes: int = 2_000,
+    max_edges: int = 5_000,
 ) -> DbgptImport:
     """Convert a DB-GPT AWEL flow export into a ``rivulet.flow/v1`` document (nothing is stored or run).
 
@@ -206,13 +221,18 @@ def convert_dbgpt_flow(
         registry: Installed operators; a mapping target missing here is reported.
         models: Configured model names; an explicit DB-GPT model name outside them becomes ``default`` (with a
             note in the report). ``None`` keeps explicit names as they are.
+        max_nodes: The most DB-GPT nodes accepted (the server's ``max_flow_nodes``).
+        max_edges: The most DB-GPT edges accepted, and Rivulet edges made (``max_flow_edges``).
 
     Raises:
-        ValidationError: The input is not JSON, nests deeper than ``MAX_DEPTH``, or is not a DB-GPT flow; the
-            message locates the problem.
+        ValidationError: The input is not JSON, nests deeper than ``MAX_DEPTH``, is not a DB-GPT flow, or is over
+            a size limit; the message locates the problem.
     """
-    record, canvas = _unwrap(_decode(data))
-    converter = Converter(registry=registry, models=frozenset(models) if models is not None else None)
+    record, canvas, path = _unwrap(_decode(data))
+    _check_size(canvas, path, max_nodes, max_edges)
+    converter = Converter(
+        registry=registry, models=frozenset(models) if models is not None else None, max_edges=max_edges, path=path
+    )
     for index, node in enumerate(canvas.nodes):
         data_ = node.data
         position = node.position or _Point()

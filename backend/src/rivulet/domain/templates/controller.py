@@ -109,7 +109,14 @@ class TemplatesController(Controller):
     ) -> Response[DbgptImportRead]:
         models = await services.models.list_models() if services.models is not None else None
         chat_models = None if models is None else [m.name for m in models if m.kind == "chat"]
-        result = convert_dbgpt_flow(data.export, services.registry, models=chat_models)
+        limits = services.settings
+        result = convert_dbgpt_flow(
+            data.export,
+            services.registry,
+            models=chat_models,
+            max_nodes=limits.max_flow_nodes,
+            max_edges=limits.max_flow_edges,
+        )
         flow_id = None
         if data.save:
             flows = OwnedFlows(services.flows, principal_of(request))
