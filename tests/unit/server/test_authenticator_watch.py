@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from rivulet.security import Principal
-from rivulet.server.auth import Authenticator
+from rivulet.server.auth import Authenticator, same_principal
 
 
 class _Store:
@@ -72,3 +72,11 @@ async def test_a_burst_of_notices_rechecks_at_most_twice() -> None:
     auth.invalidate()
     await asyncio.sleep(0.1)
     assert store.lookups <= 2 * 5  # nothing watched, nothing re-checked
+
+
+def test_the_same_principal_with_its_workspaces_in_another_order_is_the_same() -> None:
+    one = Principal(kind="token", user_id="u1", role="editor", workspaces=(("w1", "editor"), ("w2", "viewer")))
+    other = Principal(kind="token", user_id="u1", role="editor", workspaces=(("w2", "viewer"), ("w1", "editor")))
+    assert same_principal(other, one)
+    assert not same_principal(None, one)
+    assert not same_principal(Principal(kind="token", user_id="u1", role="viewer", workspaces=one.workspaces), one)

@@ -20,6 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+import msgspec
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
@@ -45,6 +46,7 @@ __all__ = (
     "header_credentials",
     "presented_credentials",
     "presented_secret",
+    "same_principal",
 )
 
 _log = get_logger(__name__)
@@ -113,7 +115,7 @@ class Authenticator:
             except Exception:  # noqa: BLE001 - a database hiccup is not a revocation; the next check retries
                 _log.warning("re-checking a watched credential failed", exc_info=True)
                 continue
-            if current != principal and self._watches.pop(token, None) is not None:
+            if not same_principal(current, principal) and self._watches.pop(token, None) is not None:
                 on_revoked()
 
     async def authenticate(self, secret: str, *, fresh: bool = False) -> Principal | None:
@@ -137,6 +139,17 @@ class Authenticator:
                 self._cache.clear()
             self._cache[key] = (principal, now + self.ttl_s)
         return principal
+
+
+def same_principal(current: Principal | None, before: Principal) -> bool:
+    """Whether a credential still resolves to the caller it did (workspace order does not matter)."""
+    if current is None:
+        return False
+    if current == before:
+        return True
+    return msgspec.structs.replace(current, workspaces=tuple(sorted(current.workspaces))) == msgspec.structs.replace(
+        before, workspaces=tuple(sorted(before.workspaces))
+    )
 
 
 def header_credentials(scope: Scope) -> tuple[str | None, str]:

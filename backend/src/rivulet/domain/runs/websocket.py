@@ -42,7 +42,7 @@ from rivulet.runtime.events import encoder
 from rivulet.runtime.service import RunRequest
 from rivulet.security import Principal
 from rivulet.security.permissions import Access, Permission, requires
-from rivulet.server.auth import presented_secret
+from rivulet.server.auth import presented_secret, same_principal
 from rivulet.server.permissions import check_permission
 
 if TYPE_CHECKING:
@@ -233,13 +233,16 @@ async def _guard(socket: WebSocket[Any, Any, Any], services: Services, revoked: 
     secret = presented_secret(socket)
     principal: Any = socket.user if "user" in socket.scope else None
     authenticator = services.authenticator
+    if secret is None or not isinstance(principal, Principal):
+        await revoked.wait()
+        return
     while not revoked.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(revoked.wait(), timeout=authenticator.recheck_s)
-        if revoked.is_set() or secret is None:
+        if revoked.is_set():
             continue
         try:
-            if await authenticator.authenticate(secret, fresh=True) != principal:
+            if not same_principal(await authenticator.authenticate(secret, fresh=True), principal):
                 revoked.set()
         except Exception:  # noqa: BLE001 - a database hiccup is not a revocation; the next check retries
             _log.warning("re-checking a websocket's credential failed", exc_info=True)
