@@ -123,6 +123,19 @@ async def test_nul_in_a_path_a_query_or_a_stored_body_is_a_located_400(
     no_traceback_logged(caplog)
 
 
+async def test_a_value_postgres_cannot_store_is_a_422_not_a_500(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with live_server.client() as client:
+        beyond_bigint = await client.get("/api/flows", params={"offset": 2**64 + 1})
+    assert beyond_bigint.status_code == 422, beyond_bigint.text
+    problem = beyond_bigint.json()
+    assert problem["code"] == "validation_error"
+    assert "out of range" in problem["detail"]
+    no_traceback_logged(caplog)
+
+
 def json_flow(slug: str) -> FlowDocument:
     """``trigger.http(data: Json) -> core.output(data)``: an endpoint whose body holds any JSON."""
     fields = [{"name": "data", "type": "Json"}]
