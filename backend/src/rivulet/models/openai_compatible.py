@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ("OpenAICompatibleProvider", "chat_body")
 
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-auth-token"})
+
 
 def chat_body(model: str, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     """The JSON body of ``POST {base_url}/chat/completions``."""
@@ -129,6 +131,9 @@ class OpenAICompatibleProvider:
             await resolve_allowed(url.hostname or "", url.port or (443 if url.scheme == "https" else 80), self._policy)
             self._checked = True
         headers = {"Accept": "application/json", **self.params.headers}
+        for name, value in self.params.headers.items():  # a key configured as a plain header is a secret too
+            if name.lower() in _CREDENTIAL_HEADERS:
+                secret_redactor().add(value.split(" ", 1)[-1])
         if self.params.api_key_secret:
             if self._secrets is None:
                 raise ModelError(
