@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 from litestar.exceptions import HTTPException
 
+from rivulet.compiler.flow import FlowDocument
 from rivulet.lib.exceptions import ValidationError
 from rivulet.server.inputs import malformed_json
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from rivulet.lib.settings import Settings
 
-__all__ = ("FlowTooLargeError", "check_flow_body", "check_flow_shape")
+__all__ = ("FlowTooLargeError", "check_flow_body", "check_flow_shape", "takes_flow_document")
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -78,9 +79,33 @@ def check_flow_shape(document: _DocumentShape, settings: Settings, path: str) ->
             )
 
 
+def takes_flow_document(data_type: Any) -> bool:
+    """Whether a request body of type ``data_type`` is a flow document or holds one in a field."""
+    if data_type is FlowDocument:
+        return True
+    fields = getattr(data_type, "__struct_fields__", ())
+    hints = msgspec.structs.fields(data_type) if fields else ()
+    return any(field.type is FlowDocument or field.type == FlowDocument | None for field in hints)
+
+
+_takes_flow: dict[int, bool] = {}
+
+
+def _handler_takes_flow(request: Request[Any, Any, Any]) -> bool:
+    handler = request.route_handler
+    known = _takes_flow.get(id(handler))
+    if known is None:
+        data = handler.parsed_fn_signature.parameters.get("data")
+        known = _takes_flow[id(handler)] = data is not None and takes_flow_document(data.annotation)
+    return known
+
+
 async def check_flow_body(request: Request[Any, Any, Any]) -> None:
-    """``before_request``: refuse a flow document over the size limits before it is decoded (413 or 422)."""
-    if request.method not in _BODY_METHODS:
+    """``before_request``: refuse a flow document over the size limits before it is decoded (413 or 422).
+
+    Only handlers whose body is a flow document (or holds one) are checked; any other body passes untouched.
+    """
+    if request.method not in _BODY_METHODS or not _handler_takes_flow(request):
         return
     services = request.app.state.get("services")
     if services is None:
