@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import alogin_token
+from tests.integration.publishing_support import greet_flow
+from tests.integration.test_input_hardening import json_flow
+from tests.integration.test_publishing import create_and_publish
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
@@ -108,14 +111,29 @@ async def test_no_operation_answers_a_server_error(live_server: LiveServer, tmp_
         user = {"username": "fuzzer", "password": "fuzzer-password-1"}
         created = await admin.post("/api/users", json=user)
         assert created.status_code in (200, 201), created.text
+        # published endpoints (/f/{slug} is an ASGI route: it is described by /f/openapi.json, not by /api/docs)
+        await create_and_publish(admin, greet_flow())
+        await create_and_publish(admin, greet_flow("hello", method="GET"))
+        await create_and_publish(admin, json_flow("echo"))
+        endpoints = await admin.get("/f/openapi.json")
+        assert sorted(endpoints.json()["paths"]) == ["/f/echo", "/f/greet", "/f/hello"]
     schema = tmp_path / "openapi.json"
     schema.write_text(json.dumps(spec.json()))
+    endpoints_schema = tmp_path / "endpoints.json"
+    endpoints_schema.write_text(json.dumps(endpoints.json()))
     operations = sum(len(item) for item in spec.json()["paths"].values())
     assert operations >= 40
     editor_token = await alogin_token(live_server.url, user["username"], user["password"])
-    roles = {"admin": live_server.token, "editor": editor_token}
+    roles = {
+        "admin": (live_server.token, schema),
+        "editor": (editor_token, schema),
+        "endpoints": (editor_token, endpoints_schema),
+    }
     runs = await asyncio.gather(
-        *(fuzz(live_server, token, schema, tmp_path / f"{role}.ndjson") for role, token in roles.items())
+        *(
+            fuzz(live_server, token, spec_file, tmp_path / f"{role}.ndjson")
+            for role, (token, spec_file) in roles.items()
+        )
     )
     for role, (code, output) in zip(roles, runs, strict=True):
         found = problems(tmp_path / f"{role}.ndjson")

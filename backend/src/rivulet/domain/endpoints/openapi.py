@@ -40,7 +40,9 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/problem+json": {"schema": _PROBLEM}}}
 
 
-def _operation(live: LiveEndpoint, body_ref: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+def _operation(
+    live: LiveEndpoint, body_ref: dict[str, Any], body_schema: dict[str, Any], response: dict[str, Any]
+) -> dict[str, Any]:
     params = live.params
     operation: dict[str, Any] = {
         "operationId": f"call_{live.record.slug.replace('-', '_')}",
@@ -60,9 +62,16 @@ def _operation(live: LiveEndpoint, body_ref: dict[str, Any], response: dict[str,
         },
     }
     if live.record.method == "GET":
+        properties: dict[str, Any] = body_schema.get("properties", {})
         for field in params.fields:
             operation["parameters"].append(
-                {"name": field.name, "in": "query", "required": field.required, "description": field.description}
+                {
+                    "name": field.name,
+                    "in": "query",
+                    "required": field.required,
+                    "description": field.description,
+                    "schema": properties.get(field.name, {}),  # a parameter needs a schema to be valid OpenAPI
+                }
             )
     else:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_ref}}}
@@ -90,7 +99,10 @@ def endpoints_openapi(endpoints: list[LiveEndpoint]) -> dict[str, Any]:
                 "description": "The output node's value",
                 "content": {"application/json": {"schema": output_schema}},
             }
-        paths[f"/f/{live.record.slug}"] = {live.record.method.lower(): _operation(live, body_ref, response)}
+        body_schema = components.get(str(body_ref.get("$ref", "")).rsplit("/", 1)[-1], {})
+        paths[f"/f/{live.record.slug}"] = {
+            live.record.method.lower(): _operation(live, body_ref, body_schema, response)
+        }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rivulet published endpoints", "version": __version__},
