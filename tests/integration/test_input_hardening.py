@@ -149,6 +149,16 @@ def json_flow(slug: str) -> FlowDocument:
     )
 
 
+async def test_a_get_endpoints_query_parameters_are_described_with_their_schema(live_server: LiveServer) -> None:
+    async with live_server.client() as client:
+        await create_and_publish(client, greet_flow("hello", method="GET"))
+        document = (await client.get("/f/openapi.json")).json()
+    parameters = {p["name"]: p for p in document["paths"]["/f/hello"]["get"]["parameters"]}
+    assert parameters["name"]["schema"] == {"type": "string"}
+    assert {"type": "boolean"} in parameters["excited"]["schema"]["anyOf"]
+    assert all("schema" in p for p in parameters.values())
+
+
 def _body_routes(server: LiveServer) -> list[tuple[str, str]]:
     """``(method, path)`` of every route whose handler takes a request body (path parameters filled in)."""
     routes: list[tuple[str, str]] = []
