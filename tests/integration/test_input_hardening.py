@@ -174,7 +174,7 @@ def _body_routes(server: LiveServer) -> list[tuple[str, str]]:
 
 BAD_BODIES: dict[str, tuple[bytes, str]] = {
     "invalid utf-8": (b'{"data": "caf\xe9", "document": {"name": "caf\xe9"}}', "invalid UTF-8 at byte 13"),
-    "nested 1,500 deep": (b'{"data": ' + b"[" * 1500 + b"]" * 1500 + b"}", "nested too deeply at byte 1008"),
+    "nested 1,500 deep": (b'{"data": ' + b"[" * 1500 + b"]" * 1500 + b"}", "nested too deeply at byte 908"),
     "truncated": (b'{"data": "x', "not valid JSON"),
 }
 

@@ -1,7 +1,7 @@
 """Reading request input without a 500: JSON bodies, NUL characters and values the database cannot store.
 
 - ``RivuletRequest`` (the app's request class) decodes JSON bodies like Litestar does, but answers invalid UTF-8,
-  malformed JSON and JSON nested deeper than Python's recursion limit with a 400 ``malformed_request`` that says
+  malformed JSON and JSON nested deeper than ``MAX_JSON_DEPTH`` with a 400 ``malformed_request`` that says
   what is wrong and at which byte, instead of an unhandled ``UnicodeDecodeError`` or ``RecursionError``.
 - ``storage_value_error`` turns the ``psycopg.DataError`` of a value PostgreSQL cannot store (a NUL character in
   a text or ``jsonb`` value, an integer out of range) into a 400 ``nul_character`` naming where the NUL is in
@@ -23,7 +23,7 @@ from rivulet.lib.exceptions import AppError, MalformedRequestError, NulCharacter
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ("RivuletRequest", "find_nul", "malformed_json", "storage_value_error")
+__all__ = ("MAX_JSON_DEPTH", "RivuletRequest", "find_nul", "malformed_json", "storage_value_error")
 
 _NUL = "\x00"
 
@@ -54,14 +54,18 @@ def find_nul(value: Any, path: str = "$") -> str | None:
     return None
 
 
-_MAX_DEPTH = 1000
+MAX_JSON_DEPTH = 900
+"""About how deep JSON arrays and objects may nest: ``msgspec`` decodes within Python's recursion limit (1,000
+frames, some of which the server itself uses), so the real bound lies a little above this; reports name this one."""
+
+_DEPTH_SCAN_BYTES = 1 << 20
 
 
 def _too_deep_at(body: bytes) -> int | None:
-    """The offset of the byte where ``body``'s arrays and objects nest deeper than ``_MAX_DEPTH`` (strings skipped)."""
+    """The offset where ``body`` nests deeper than ``MAX_JSON_DEPTH`` (in its first MiB; strings skipped)."""
     depth = 0
     in_string = escaped = False
-    for offset, byte in enumerate(body):
+    for offset, byte in enumerate(body[:_DEPTH_SCAN_BYTES]):
         if in_string:
             if escaped:
                 escaped = False
@@ -73,7 +77,7 @@ def _too_deep_at(body: bytes) -> int | None:
             in_string = True
         elif byte in b"[{":
             depth += 1
-            if depth > _MAX_DEPTH:
+            if depth > MAX_JSON_DEPTH:
                 return offset
         elif byte in b"]}":
             depth -= 1
@@ -93,7 +97,7 @@ def malformed_json(exc: Exception, *, what: str, body: bytes | None = None) -> M
     if isinstance(exc, RecursionError):
         at = None if body is None else _too_deep_at(body)
         where = "" if at is None else f" at byte {at}"
-        message = f"JSON is nested too deeply{where} (at most {_MAX_DEPTH} levels of arrays and objects)"
+        message = f"JSON is nested too deeply{where} (at most about {MAX_JSON_DEPTH} levels of arrays and objects)"
         error: dict[str, Any] = {"source": "body", "message": message}
         if at is not None:
             error["position"] = at
