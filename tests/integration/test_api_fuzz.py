@@ -62,6 +62,8 @@ async def fuzz(server: LiveServer, token: str, schema: Path, report: Path) -> tu
         "1",
         "--request-timeout",
         "20",
+        "--generation-database",
+        "none",
         "--generation-allow-x00",
         "true",
         "--suppress-health-check",
@@ -77,6 +79,7 @@ async def fuzz(server: LiveServer, token: str, schema: Path, report: Path) -> tu
         *command,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        cwd=report.parent,  # whatever it writes stays in the test's temporary directory
         env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""},
     )
     output, _ = await process.communicate()
