@@ -136,6 +136,26 @@ async def test_a_value_postgres_cannot_store_is_a_422_not_a_500(
     no_traceback_logged(caplog)
 
 
+async def test_a_websocket_message_nested_too_deeply_is_answered_and_the_socket_stays(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    flow_id = await create_flow(live_server, delay_flow(0.01))
+    deep = "[" * 1500 + "]" * 1500
+    async with live_server.ws() as ws:
+        await ws.send(f'{{"type": "run_start", "flow_id": "{flow_id}", "inputs": {{"text": {deep}}}}}')
+        refused = msgspec.json.decode(await asyncio.wait_for(ws.recv(), 10))
+        await ws.send(
+            msgspec.json.encode({"type": "run_start", "flow_id": flow_id, "inputs": {"text": f"a{NUL}"}}).decode()
+        )
+        accepted = msgspec.json.decode(await asyncio.wait_for(ws.recv(), 10))
+    assert refused["type"] == "error"
+    assert refused["code"] == "invalid_message"
+    assert "nested too deeply" in refused["message"]
+    assert accepted["type"] == "run_accepted", accepted
+    no_traceback_logged(caplog)
+
+
 def json_flow(slug: str) -> FlowDocument:
     """``trigger.http(data: Json) -> core.output(data)``: an endpoint whose body holds any JSON."""
     fields = [{"name": "data", "type": "Json"}]

@@ -134,3 +134,5 @@ def decode_client_message(data: str | bytes) -> ClientMessage | ErrorMessage:
         return ErrorMessage(code="invalid_message", message=text, path=_path(text))
     except msgspec.DecodeError as exc:
         return ErrorMessage(code="invalid_message", message=f"malformed JSON: {exc}", path="$")
+    except RecursionError:  # msgspec decodes within Python's recursion limit: about 900 levels
+        return ErrorMessage(code="invalid_message", message="malformed JSON: nested too deeply", path="$")
