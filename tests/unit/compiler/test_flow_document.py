@@ -60,3 +60,17 @@ def test_encoding_is_deterministic() -> None:
     doc = decode_flow({"name": "x", "nodes": [{"id": "a", "operator": "core.constant", "params": {"b": 1, "a": 2}}]})
     assert encode_flow(doc) == encode_flow(decode_flow(encode_flow(doc)))
     assert encode_flow(doc).index(b'"a":2') < encode_flow(doc).index(b'"b":1')
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"name": "x", "nodes": [{"id": "a", "operator": "core.output", "params": {"v": ' + b"[" * 1500, "deeply"),
+        (b'{"name": "caf\xe9"}', "invalid UTF-8"),
+    ],
+)
+def test_json_too_deep_or_not_utf8_is_a_located_validation_error(data: bytes, reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        decode_flow(data)
+    assert reason in caught.value.detail
+    assert caught.value.extra["errors"][0]["path"] == "$"

@@ -204,6 +204,11 @@ def decode_flow(data: bytes | str | dict[str, Any]) -> FlowDocument:
         ) from exc
     except msgspec.DecodeError as exc:
         raise ValidationError(f"malformed JSON: {exc}", extra={"errors": [{"path": "$", "message": str(exc)}]}) from exc
+    except (RecursionError, UnicodeDecodeError) as exc:  # nested deeper than the decoder goes, or not UTF-8
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"invalid UTF-8 ({exc.reason})"
+        raise ValidationError(
+            f"malformed JSON: {reason}", extra={"errors": [{"path": "$", "message": reason}]}
+        ) from None
 
 
 def encode_flow(doc: FlowDocument) -> bytes:
