@@ -65,7 +65,9 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, A
 
 
 def _data_error(request: Request[Any, Any, Any], exc: psycopg.DataError) -> Response[dict[str, Any]]:
-    return _app_error(request, storage_value_error(request, exc))  # a value the database cannot store: 400/422
+    error = storage_value_error(request, exc)  # a value the database cannot store: 400/422, no traceback
+    _log.warning("a request value could not be stored", extra={"path": request.url.path, "detail": error.detail})
+    return _app_error(request, error)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
