@@ -46,7 +46,7 @@ def find_nul(value: Any, path: str = "$") -> str | None:
             for key, child in mapping.items():
                 name = str(key)
                 if _NUL in name:
-                    return _child_path(where, name.replace(_NUL, "\\u0000"))
+                    return _child_path(where, name)  # quoted as JSON: the NUL shows as \\u0000
                 entries.append((child, _child_path(where, name)))
             stack.extend(reversed(entries))
         elif isinstance(item, list):
@@ -138,7 +138,7 @@ def _nul_in_request(request: Request[Any, Any, Any]) -> dict[str, Any] | None:
 def storage_value_error(request: Request[Any, Any, Any], exc: psycopg.DataError) -> AppError:
     """The client error behind a ``DataError``: a value of the request that PostgreSQL cannot store."""
     diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
+    primary = getattr(diag, "message_primary", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     detail = getattr(diag, "message_detail", None) or ""
     if "NUL" in primary or "\\u0000" in detail:
         where = _nul_in_request(request)
