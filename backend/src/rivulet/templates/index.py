@@ -222,9 +222,9 @@ def _load(path: Path, sha256: str | None, where: str) -> TemplatePackage:
         raise unreadable(where) from exc
 
 
-_LISTED: dict[tuple[str, int, int], tuple[TemplateManifest, str]] = {}
-"""Manifest and sha256 of each archive a directory source listed, by (path, mtime, size): listing again reads
-only new or changed archives."""
+_LISTED: dict[tuple[str, int, int], tuple[TemplateManifest, str] | ValidationError] = {}
+"""Manifest and sha256 (or the refusal) of each archive a directory source listed, by (path, mtime, size): listing
+again reads only new or changed archives, and a refused archive (a bomb) is not inflated again on every listing."""
 
 
 def _listed_archive(child: Path) -> tuple[TemplateManifest, str]:
@@ -232,12 +232,18 @@ def _listed_archive(child: Path) -> tuple[TemplateManifest, str]:
     key = (str(child), info.st_mtime_ns, info.st_size)
     hit = _LISTED.get(key)
     if hit is None:
-        if info.st_size > MAX_ARCHIVE_BYTES:
-            raise unreadable(child.name)
-        data = child.read_bytes()
-        hit = _LISTED[key] = (read_package_bytes(data, origin=child.name).manifest, sha256_hex(data))
+        try:
+            if info.st_size > MAX_ARCHIVE_BYTES:
+                raise unreadable(child.name)
+            data = child.read_bytes()
+            hit = (read_package_bytes(data, origin=child.name).manifest, sha256_hex(data))
+        except ValidationError as exc:
+            hit = exc
+        _LISTED[key] = hit
         if len(_LISTED) > 1024:
             _LISTED.pop(next(iter(_LISTED)))
+    if isinstance(hit, ValidationError):
+        raise type(hit)(hit.detail, extra=hit.extra)
     return hit
 
 
