@@ -51,6 +51,7 @@ url, seconds = sys.argv[1], float(sys.argv[2])
 latencies = []
 with httpx.Client(base_url=url, timeout=60) as client:
     client.get("/api/health")
+    print("ready", flush=True)
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         started = time.perf_counter()
@@ -109,10 +110,17 @@ def zip_bomb(inflated: int, declared: int = 10) -> bytes:
     return bytes(data)
 
 
-async def probe(url: str, seconds: float) -> list[float]:
+async def start_probe(url: str, seconds: float) -> asyncio.subprocess.Process:
+    """The polling process, once it has connected (so that no stall hides in its start-up)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", PROBE, url, str(seconds), stdout=asyncio.subprocess.PIPE
     )
+    assert process.stdout is not None
+    assert (await process.stdout.readline()).strip() == b"ready"
+    return process
+
+
+async def probe_results(process: asyncio.subprocess.Process) -> list[float]:
     output = (await process.communicate())[0]
     return sorted(json.loads(output))
 
@@ -122,28 +130,35 @@ async def keep_running(client: httpx.AsyncClient, case: str, ids: dict[str, str]
     done: list[str] = []
     while not stop.is_set():
         started = time.perf_counter()
-        if case == "validate":
-            response = await client.post("/api/flows/validate", json=template_flow(POWER))
-            what = f"{response.status_code} ok={response.json().get('ok')}"
-        elif case == "loop":
-            run = (await client.post(f"/api/flows/{ids['loop']}/runs", json={"inputs": {"text": "x"}})).json()
-            while True:
-                body = (await client.get(f"/api/runs/{run['id']}")).json()["run"]
-                if body["status"] not in ("queued", "running"):
-                    break
-                await asyncio.sleep(0.05)
-            what = f"{body['status']} {(body.get('error') or {}).get('code')}"
-        else:
-            response = await client.get("/api/templates")
-            what = f"{response.status_code} {response.json().get('detail', '')[-70:]}"
+        try:
+            what = await _one(client, case, ids, len(done))
+        except httpx.HTTPError as exc:
+            what = f"{type(exc).__name__}"
         done.append(f"{(time.perf_counter() - started) * 1000:8.0f} ms  {what}")
     return done
 
 
+async def _one(client: httpx.AsyncClient, case: str, ids: dict[str, str], number: int) -> str:
+    if case == "validate":
+        # a new exponent each time: compiled templates are cached by source
+        response = await client.post("/api/flows/validate", json=template_flow(POWER.replace("7", str(7 + number))))
+        return f"{response.status_code} ok={response.json().get('ok')}"
+    if case == "loop":
+        run = (await client.post(f"/api/flows/{ids['loop']}/runs", json={"inputs": {"text": str(number)}})).json()
+        while True:
+            body = (await client.get(f"/api/runs/{run['id']}")).json()["run"]
+            if body["status"] not in ("queued", "running"):
+                return f"{body['status']} {(body.get('error') or {}).get('code')}"
+            await asyncio.sleep(0.05)
+    response = await client.get("/api/templates")
+    return f"{response.status_code} {response.json().get('detail', '')[-70:]}"
+
+
 async def measure(url: str, client: httpx.AsyncClient, case: str | None, ids: dict[str, str], seconds: float) -> None:
     stop = asyncio.Event()
+    process = await start_probe(url, seconds)
     driver = asyncio.create_task(keep_running(client, case, ids, stop)) if case else None
-    latencies = await probe(url, seconds)
+    latencies = await probe_results(process)
     stop.set()
     requests = await driver if driver else []
     p50 = latencies[len(latencies) // 2]
