@@ -25,18 +25,19 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from jinja2 import Template, nodes
+from jinja2 import Environment, Template, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import Namespace
+from jinja2.utils import Namespace, generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator, MutableMapping
 
     from jinja2.compiler import Frame
-    from jinja2.runtime import Context
 
 __all__ = (
     "MAX_INT_BITS",
@@ -290,10 +291,6 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _is_jinja_internal(value: Any) -> bool:
-    from jinja2.environment import Environment
-    from jinja2.nodes import EvalContext
-    from jinja2.runtime import Context
-
     return isinstance(value, Environment | EvalContext | Context)
 
 
@@ -323,8 +320,6 @@ def _check_filter(name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
 
 
 def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
-    from jinja2.utils import generate_lorem_ipsum
-
     if n * max > 100_000:
         raise _too_large("lipsum()", n * max, 100_000)
     return str(generate_lorem_ipsum(n, html, min, max))
