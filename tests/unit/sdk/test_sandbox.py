@@ -16,7 +16,7 @@ from rivulet.sdk._sandbox import TemplateLimitError, TemplateTimeoutError, limit
 from rivulet.sdk.context import node_deadline
 from rivulet.sdk.templating import JINJA, compile_template, render_template, template_variables
 from rivulet_operators.core import template as core_template
-from tests.unit.operators.conftest import FakeContext
+from tests.unit.operators.conftest import FakeContext, run_operator
 
 LOOP_3E8 = "{% for i in range(100000) %}{% for j in range(3000) %}{% endfor %}{% endfor %}done"
 """3 x 10^8 loop steps: minutes of CPU without a deadline."""
@@ -160,3 +160,32 @@ async def test_without_a_node_timeout_a_render_stops_at_the_render_limit(monkeyp
     with pytest.raises(OperatorError, match=r"template failed to render: template ran past its time limit"):
         await render_template(LOOP_3E8, {}, spec=core_template.SPEC, ctx=FakeContext())
     assert time.perf_counter() - started < 1.5
+
+
+async def test_a_long_map_moves_off_the_loop_and_stops_at_the_node_timeout() -> None:
+    from rivulet_operators.core.map import MapItems
+
+    items = list(range(100_000))
+    small = await run_operator(MapItems, {"expression": "item * 2"}, {"items": items[:3]})
+    assert small == {"items": [0, 2, 4]}
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    token = node_deadline.set(time.monotonic() + 0.5)
+    started = time.perf_counter()
+    try:
+        with pytest.raises(TimeoutError):  # 100,000 x a 1,000-item sum: seconds of CPU
+            await run_operator(MapItems, {"expression": "range(1000)|sum + item"}, {"items": items})
+    finally:
+        node_deadline.reset(token)
+        ticker.cancel()
+    assert time.perf_counter() - started < 1.5
+    assert ticks >= 10
+    with pytest.raises(OperatorError, match=r"expression failed on item 1: .*would be too large"):
+        await run_operator(MapItems, {"expression": "'x' * item"}, {"items": [1, 10**9]})

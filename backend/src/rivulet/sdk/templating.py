@@ -20,13 +20,13 @@ import functools
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.parser import Parser
 
 from rivulet.lib.exceptions import OperatorError
-from rivulet.sdk._sandbox import LimitedEnvironment, TemplateTimeoutError, limits
+from rivulet.sdk._sandbox import LimitedEnvironment, TemplateLimitError, TemplateTimeoutError, limits
 from rivulet.sdk.context import node_deadline
 from rivulet.sdk.operator import PortSpec
 
@@ -45,8 +45,11 @@ __all__ = (
     "JINJA",
     "MAX_VARIABLES",
     "RENDER_TIME_LIMIT_S",
+    "TemplateLimitError",
+    "TemplateTimeoutError",
     "compile_template",
     "render_template",
+    "run_sandboxed",
     "syntax_message",
     "template_variables",
     "uses_chance",
@@ -69,6 +72,8 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rivulet-templa
 
 MAX_VARIABLES = 32
 """The most variables (input ports) one template may read."""
+
+T = TypeVar("T")
 
 _PORT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -171,24 +176,44 @@ async def render_template(source: str, values: Mapping[str, Any], *, spec: Opera
     if substitution is not None and substitution[1] <= values.keys():
         # text and plain {{ name }} only: what jinja renders (str of each value), without a render context
         return "".join([str(values[text]) if variable else text for variable, text in substitution[0]])
+    try:
+        return await run_sandboxed(functools.partial(template.render, values))
+    except TemplateError as exc:
+        raise _render_error(exc, spec, ctx) from exc
+
+
+async def run_sandboxed(work: Callable[[], T]) -> T:
+    """Run ``work`` (rendering or evaluating in ``JINJA``, without side effects) under the sandbox's time bound.
+
+    It first runs on the caller's thread for ``INLINE_SLICE_S``; past that it starts over in a worker thread,
+    until the node's timeout (``node_deadline``) or ``RENDER_TIME_LIMIT_S``, whichever ends first. ``work`` must
+    let ``TemplateTimeoutError`` through.
+
+    Raises:
+        TimeoutError: The node's timeout ended it.
+        TemplateTimeoutError: ``RENDER_TIME_LIMIT_S`` ended it (a ``TemplateError``).
+    """
     node = node_deadline.get()
     deadline = time.monotonic() + RENDER_TIME_LIMIT_S
     if node is not None and node < deadline:
         deadline = node
     try:
         try:
-            return _render(template, values, min(deadline, time.monotonic() + INLINE_SLICE_S), pause=False)
+            return _limited(work, min(deadline, time.monotonic() + INLINE_SLICE_S), pause=False)
         except TemplateTimeoutError:
             if time.monotonic() >= deadline:
                 raise
-        # longer than a slice: start over in a worker thread (a render has no side effects)
-        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, _render, template, values, deadline)
+        # longer than a slice: start over in a worker thread (no side effects to repeat)
+        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, _limited, work, deadline)
     except TemplateTimeoutError as exc:
         if node is not None and node <= deadline:
             raise TimeoutError from exc  # the node's timeout, reported as such
-        raise _render_error(exc, spec, ctx) from exc
-    except TemplateError as exc:
-        raise _render_error(exc, spec, ctx) from exc
+        raise
+
+
+def _limited(work: Callable[[], T], deadline: float, *, pause: bool = True) -> T:
+    with limits(deadline, pause=pause):
+        return work()
 
 
 _CHANCE = frozenset(("random", "lipsum"))
@@ -214,11 +239,6 @@ def uses_chance(source: str, *, expression: bool = False) -> bool:
         if isinstance(name, str) and name in _CHANCE:
             return True
     return False
-
-
-def _render(template: Template, values: Mapping[str, Any], deadline: float, *, pause: bool = True) -> str:
-    with limits(deadline, pause=pause):
-        return template.render(values)
 
 
 def _render_error(exc: TemplateError, spec: OperatorSpec, ctx: RunContext) -> OperatorError:

@@ -8,6 +8,7 @@ against ``List[output_type]``.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
@@ -15,7 +16,7 @@ from jinja2 import TemplateError
 from msgspec import Meta
 
 from rivulet.sdk import Operator, OperatorSpec, PortSpec, PortType
-from rivulet.sdk.templating import uses_chance
+from rivulet.sdk.templating import TemplateTimeoutError, run_sandboxed, uses_chance
 from rivulet.sdk.ui import Expression, PortTypeName
 from rivulet_operators.core._common import check_value, compile_expression, evaluate, fail, parse_value_type
 from rivulet_operators.core._jsonpath import compile_path, find
@@ -59,6 +60,25 @@ class Outputs(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Any]
 
 
+class _ItemError(Exception):
+    def __init__(self, index: int, error: TemplateError) -> None:
+        super().__init__(index)
+        self.index = index
+        self.error = error
+
+
+def _evaluate_all(expression: str, items: list[Any]) -> list[Any]:
+    results: list[Any] = []
+    for index, item in enumerate(items):
+        try:
+            results.append(evaluate(expression, item=item, index=index))
+        except TemplateTimeoutError:
+            raise
+        except TemplateError as exc:
+            raise _ItemError(index, exc) from exc
+    return results
+
+
 class MapItems(Operator[Params, Inputs, Outputs]):
     """Apply ``params.expression`` to every item."""
 
@@ -82,11 +102,12 @@ class MapItems(Operator[Params, Inputs, Outputs]):
         if params.mode == "expression":
             if uses_chance(params.expression, expression=True):
                 ctx.nondeterministic()  # ``random`` changes the result from one run to the next: not cached
-            for index, item in enumerate(inputs.items):
-                try:
-                    results.append(evaluate(params.expression, item=item, index=index))
-                except TemplateError as exc:
-                    raise fail(SPEC, ctx, f"expression failed on item {index}: {exc.message}") from exc
+            try:  # a long list or a heavy expression moves to a worker thread, under the node's timeout
+                results = await run_sandboxed(functools.partial(_evaluate_all, params.expression, inputs.items))
+            except _ItemError as exc:
+                raise fail(SPEC, ctx, f"expression failed on item {exc.index}: {exc.error.message}") from exc.error
+            except TemplateError as exc:  # RENDER_TIME_LIMIT_S
+                raise fail(SPEC, ctx, f"expression failed: {exc.message}") from exc
         list_type = PortType("List", (parse_value_type(params.output_type),))
         try:
             return Outputs(items=check_value(results, list_type, "result"))
