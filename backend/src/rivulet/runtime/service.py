@@ -201,7 +201,7 @@ class RunService:
             document = (await self.flows.get(flow_id)).document
         else:
             document = (await self.flows.get_version(flow_id, request.version)).document
-        graph = self.compile_graph(document)
+        graph = await asyncio.to_thread(self.compile_graph, document)  # big templates: seconds of CPU
         return await self.start_graph(graph, request)
 
     async def start_graph(self, graph: CompiledGraph, request: RunRequest, *, run_id: str | None = None) -> RunRecord:

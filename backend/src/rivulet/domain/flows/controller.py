@@ -58,10 +58,10 @@ def check_workspace_write(principal: Principal, workspace_id: str | None) -> Non
         )
 
 
-def _read(record: FlowRecord, registry: OperatorRegistry) -> FlowRead:
-    return FlowRead(
-        summary=record.summary, document=record.document, validation=validate_document(record.document, registry)
-    )
+async def _read(record: FlowRecord, registry: OperatorRegistry) -> FlowRead:
+    # compiling checks every template: seconds of CPU for a big one, so never on the event loop
+    validation = await asyncio.to_thread(validate_document, record.document, registry)
+    return FlowRead(summary=record.summary, document=record.document, validation=validation)
 
 
 class FlowsController(Controller):
@@ -78,7 +78,7 @@ class FlowsController(Controller):
         record = await services.flows.create(
             data.document, message=data.message, owner_id=principal.user_id, workspace_id=data.workspace_id
         )
-        return _read(record, services.registry)
+        return await _read(record, services.registry)
 
     @get("/", summary="List the flows the caller may read, newest first", opt=_READ)
     async def list_flows(
@@ -101,7 +101,7 @@ class FlowsController(Controller):
     async def get_flow(
         self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]
     ) -> FlowRead:
-        return _read(await require_flow(services, principal_of(request), flow_id, "read"), services.registry)
+        return await _read(await require_flow(services, principal_of(request), flow_id, "read"), services.registry)
 
     @put("/{flow_id:str}", summary="Save a new version (409 when base_version is stale)", opt=_WRITE)
     async def save(
@@ -109,7 +109,7 @@ class FlowsController(Controller):
     ) -> FlowRead:
         await require_flow(services, principal_of(request), flow_id, "write")
         record = await services.flows.save(flow_id, data.document, base_version=data.base_version, message=data.message)
-        return _read(record, services.registry)
+        return await _read(record, services.registry)
 
     @delete("/{flow_id:str}", summary="Delete a flow and all its versions", opt=_WRITE)
     async def delete_flow(self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]) -> None:
@@ -165,7 +165,7 @@ class FlowsController(Controller):
         await require_flow(services, principal_of(request), flow_id, "write")
         old = await services.flows.get_version(flow_id, version)
         record = await services.flows.save(flow_id, old.document, message=f"restore version {version}")
-        return _read(record, services.registry)
+        return await _read(record, services.registry)
 
     @post("/{flow_id:str}/duplicate", summary="Copy the latest version into a new flow owned by the caller", opt=_WRITE)
     async def duplicate(
@@ -175,4 +175,4 @@ class FlowsController(Controller):
         source = (await require_flow(services, principal, flow_id, "read")).document
         copy = msgspec.structs.replace(source, id="", version=0, name=f"{source.name} (copy)"[:200])
         record = await services.flows.create(copy, message=f"duplicated from {flow_id}", owner_id=principal.user_id)
-        return _read(record, services.registry)
+        return await _read(record, services.registry)
