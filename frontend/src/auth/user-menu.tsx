@@ -4,7 +4,9 @@ import { navigate } from "../routes/router";
 import { PasswordDialog } from "./password-dialog";
 import { LOGIN_PATH } from "./redirect";
 
-/** The signed-in user's name and a logout button (top bar). */
+const ROLE_TITLES = { admin: "Administrator", editor: "Editor", viewer: "Viewer" } as const;
+
+/** The signed-in user's name (its role as the tooltip) and a logout button (top bar). */
 export function UserMenu() {
   const { data: me } = useMe();
   const logout = useLogout();
@@ -12,7 +14,10 @@ export function UserMenu() {
   if (!me) return null;
   return (
     <div className="user-menu">
-      <span className="user-menu__name" title={me.is_admin ? "Administrator" : "User"}>
+      <span
+        className="user-menu__name"
+        title={ROLE_TITLES[me.role ?? (me.is_admin ? "admin" : "editor")]}
+      >
         {me.username}
       </span>
       {me.kind === "api_key" ? null : (

@@ -24,10 +24,10 @@ class FakeSocket implements SocketLike {
   push(frame: unknown) {
     this.onmessage?.(new MessageEvent("message", { data: JSON.stringify(frame) }));
   }
-  drop() {
+  drop(code = 1006) {
     if (this.readyState === 3) return;
     this.readyState = 3;
-    this.onclose?.(new CloseEvent("close"));
+    this.onclose?.(new CloseEvent("close", { code }));
   }
 }
 
@@ -36,7 +36,9 @@ function harness() {
   const timers: { callback: () => void; ms: number }[] = [];
   const events: RunEvent[] = [];
   const states: ConnectionState[] = [];
+  const revoked: boolean[] = [];
   const client = new RunSocket({
+    onRevoked: () => revoked.push(true),
     url: "ws://test/api/ws",
     factory: () => {
       const socket = new FakeSocket();
@@ -51,7 +53,7 @@ function harness() {
     clearTimer: () => undefined,
   });
   const current = () => sockets.at(-1) as FakeSocket;
-  return { client, sockets, timers, events, states, current };
+  return { client, sockets, timers, events, states, current, revoked };
 }
 
 const event = (seq: number, type = "node_started"): RunEvent =>
@@ -171,5 +173,27 @@ describe("RunSocket", () => {
     current().accept();
     current().push(event(1));
     expect(events).toEqual([]);
+  });
+});
+
+describe("revocation", () => {
+  it("stops reconnecting when the server closes with 4401 and reports it", () => {
+    const { client, sockets, timers, states, current, revoked } = harness();
+    client.connect();
+    current().accept();
+    current().drop(4401);
+    expect(revoked).toEqual([true]);
+    expect(states.at(-1)).toBe("closed");
+    expect(timers).toHaveLength(0);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it("still reconnects after an ordinary drop", () => {
+    const { client, timers, revoked, current } = harness();
+    client.connect();
+    current().accept();
+    current().drop();
+    expect(revoked).toEqual([]);
+    expect(timers).toHaveLength(1);
   });
 });

@@ -60,6 +60,8 @@ export interface RunSocketOptions {
   readonly onEvent: (event: RunEvent) => void;
   readonly onState?: (state: ConnectionState, attempt: number) => void;
   readonly onError?: (error: SocketError) => void;
+  /** The server closed the socket because its credential was revoked (close code 4401): no reconnect. */
+  readonly onRevoked?: () => void;
   /** Called as soon as a started run is accepted, before any of its events is delivered. */
   readonly onAccepted?: (accepted: RunAccepted) => void;
   readonly factory?: SocketFactory;
@@ -72,6 +74,8 @@ export interface RunSocketOptions {
 }
 
 const OPEN = 1;
+/** The close code of a socket whose credential was revoked (logout, password change, role change). */
+export const REVOKED_CLOSE_CODE = 4401;
 
 /** The delay before reconnect attempt `attempt` (0-based): initial · 2^attempt, capped. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number): number {
@@ -162,7 +166,7 @@ export class RunSocket {
     this.socket = socket;
     socket.onopen = () => this.handleOpen(socket);
     socket.onmessage = (event) => this.handleFrame(String(event.data));
-    socket.onclose = () => this.handleClose(socket);
+    socket.onclose = (event) => this.handleClose(socket, event.code);
     socket.onerror = () => undefined;
   }
 
@@ -180,11 +184,18 @@ export class RunSocket {
     for (const text of [...resubscribe, ...queued]) socket.send(text);
   }
 
-  private handleClose(socket: SocketLike): void {
+  private handleClose(socket: SocketLike, code?: number): void {
     if (socket !== this.socket) return;
     this.socket = null;
     this.failPending("The connection dropped before the server answered.");
     if (this.closed) return;
+    if (code === REVOKED_CLOSE_CODE) {
+      // retrying would be refused at the handshake: the user has to sign in again
+      this.closed = true;
+      this.options.onState?.("closed", this.attempt);
+      this.options.onRevoked?.();
+      return;
+    }
     const delay = backoffDelay(
       this.attempt,
       this.options.initialDelayMs ?? 250,

@@ -1,6 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef } from "react";
 import { runKeys } from "../api/runs";
+import { redirectToLogin } from "../auth/redirect";
 import { defaultSocketUrl, RunSocket, type RunStartRequest } from "./run-socket";
 import { useRunStore } from "./run-store";
 
@@ -56,6 +57,10 @@ export function useRunSession(): RunSession {
       onState: (state, attempt) => useRunStore.getState().setConnection(state, attempt),
       onError: (error) => useRunStore.getState().setError(error.message),
       onAccepted: (accepted) => follow(socket, accepted.run_id, accepted.flow_id),
+      onRevoked: () => {
+        void client.invalidateQueries();
+        redirectToLogin();
+      },
     });
     socketRef.current = socket;
     socket.connect();

@@ -31,6 +31,7 @@ function operator(
     dynamic_outputs: false,
     docs: "",
     source: "",
+    input_rules: [],
     ...extra,
   };
 }

@@ -37,7 +37,14 @@ export async function login(username: string, password: string): Promise<Me> {
   });
   if (!data) throw refused(error, response.status);
   const { user } = data;
-  return { kind: "session", user_id: user.id, username: user.username, is_admin: user.is_admin };
+  return {
+    kind: "session",
+    user_id: user.id,
+    username: user.username,
+    is_admin: user.is_admin,
+    role: user.role,
+    workspaces: {},
+  };
 }
 
 export function useLogin() {

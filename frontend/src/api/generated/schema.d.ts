@@ -13,13 +13,13 @@ export interface paths {
         };
         /**
          * API keys
-         * @description Every key (secrets are never shown again).
+         * @description The caller's keys (administrators: every key); secrets are never shown again.
          */
         get: operations["ApiApiKeysListKeys"];
         put?: never;
         /**
          * Create an API key
-         * @description The secret is in this response only; store it. Scope it to endpoint slugs (empty: all).
+         * @description The secret is in this response only; store it. Scope it to endpoint slugs of flows you may write (empty: every endpoint, administrators only).
          */
         post: operations["ApiApiKeysCreateKey"];
         delete?: never;
@@ -38,7 +38,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key */
+        /** Revoke an API key (yours; any, as admin) */
         delete: operations["ApiApiKeysKeyIdRevokeKey"];
         options?: never;
         head?: never;
@@ -94,7 +94,7 @@ export interface paths {
         };
         /**
          * Who am I
-         * @description The authenticated caller.
+         * @description The authenticated caller, their role and workspaces.
          */
         get: operations["ApiAuthMeMe"];
         put?: never;
@@ -134,7 +134,7 @@ export interface paths {
         };
         /**
          * Published endpoints
-         * @description Every endpoint with its call statistics.
+         * @description The endpoints of the flows the caller may read, with their call statistics.
          */
         get: operations["ApiEndpointsListEndpoints"];
         put?: never;
@@ -172,10 +172,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List flows, newest first */
+        /** List the flows the caller may read, newest first */
         get: operations["ApiFlowsListFlows"];
         put?: never;
-        /** Create a flow (version 1) */
+        /** Create a flow (version 1), owned by the caller */
         post: operations["ApiFlowsCreate"];
         delete?: never;
         options?: never;
@@ -228,7 +228,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Copy the latest version into a new flow */
+        /** Copy the latest version into a new flow owned by the caller */
         post: operations["ApiFlowsFlowIdDuplicateDuplicate"];
         delete?: never;
         options?: never;
@@ -274,6 +274,26 @@ export interface paths {
          * @description Compile the flow version and start it. The run executes in the background: follow it over the WebSocket (`subscribe`) or poll `GET /api/runs/{id}/events`. 422 with located diagnostics when the flow does not compile.
          */
         post: operations["ApiFlowsFlowIdRunsStartRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/sharing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Share a flow with a workspace (or unshare it)
+         * @description Its members then read it (and its runs, endpoints and schedules); editor members write it.
+         */
+        put: operations["ApiFlowsFlowIdSharingShare"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -396,7 +416,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Model calls, newest first (tokens, latency, time to first token) */
+        /**
+         * Model calls, newest first (tokens, latency, time to first token)
+         * @description Administrators see every call; others only the calls of a run they may read (`run_id`).
+         */
         get: operations["ApiModelsCallsListCalls"];
         put?: never;
         post?: never;
@@ -548,7 +571,7 @@ export interface paths {
         };
         /**
          * Run history
-         * @description Runs newest first, filtered by flow, status and time.
+         * @description Runs of the flows the caller may read, newest first, filtered by flow, status and time.
          */
         get: operations["ApiRunsListRuns"];
         put?: never;
@@ -628,7 +651,7 @@ export interface paths {
         };
         /**
          * Schedules
-         * @description Published schedules with their next fire times.
+         * @description Published schedules of the flows the caller may read, with their next fire times.
          */
         get: operations["ApiSchedulesListSchedules"];
         put?: never;
@@ -652,7 +675,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Enable or disable a schedule */
+        /**
+         * Enable or disable a schedule
+         * @description Enabling compiles the schedule's flow version again (422 `compile_error` when it does not).
+         */
         patch: operations["ApiSchedulesScheduleIdUpdateSchedule"];
         trace?: never;
     };
@@ -771,7 +797,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Convert a DB-GPT AWEL flow export; report what was mapped */
+        /** Convert a DB-GPT AWEL flow export; report what was mapped (201 saved, 200 with save: false) */
         post: operations["ApiTemplatesImportDbgptImportDbgpt"];
         delete?: never;
         options?: never;
@@ -830,10 +856,102 @@ export interface paths {
         put?: never;
         /**
          * Create a user
-         * @description Administrators only; 409 when the name is taken.
+         * @description Administrators only; 409 when the name is taken. `role` is `admin`, `editor` (the default) or `viewer`.
          */
         post: operations["ApiUsersCreateUser"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user
+         * @description Administrators only. Their sessions, tokens and API keys go with them; their flows stay (owned by nobody: administrators reach them). 409 for the last administrator.
+         */
+        delete: operations["ApiUsersUserIdDeleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's role
+         * @description Administrators only; 409 when it would leave no administrator. Takes effect at once.
+         */
+        patch: operations["ApiUsersUserIdUpdateUser"];
+        trace?: never;
+    };
+    "/api/workspaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workspaces
+         * @description Administrators see every workspace; others those they belong to.
+         */
+        get: operations["ApiWorkspacesListWorkspaces"];
+        put?: never;
+        /**
+         * Create a workspace
+         * @description Administrators only; 409 when the name is taken.
+         */
+        post: operations["ApiWorkspacesCreateWorkspace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{workspace_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a workspace
+         * @description Administrators only; its flows stay with their owners.
+         */
+        delete: operations["ApiWorkspacesWorkspaceIdDeleteWorkspace"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{workspace_id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add a member or change their role
+         * @description Administrators only. `editor` members write the workspace's flows, `viewer` members read them.
+         */
+        put: operations["ApiWorkspacesWorkspaceIdMembersUserIdSetMember"];
+        post?: never;
+        /**
+         * Remove a member
+         * @description Administrators only.
+         */
+        delete: operations["ApiWorkspacesWorkspaceIdMembersUserIdRemoveMember"];
         options?: never;
         head?: never;
         patch?: never;
@@ -848,7 +966,7 @@ export interface paths {
         };
         /**
          * OpenAPI of published endpoints
-         * @description An OpenAPI 3.1 document describing every published endpoint's request and response.
+         * @description An OpenAPI 3.1 document describing the request and response of every published endpoint the caller may call (an API key scoped to some endpoints sees only those).
          */
         get: operations["FOpenapiJsonOpenapi"];
         put?: never;
@@ -902,6 +1020,7 @@ export interface components {
             endpoints: string[];
             id: string;
             name: string;
+            owner_id?: string | null;
             prefix: string;
             rate_limit_per_minute: number | null;
             revoked_at?: string | null;
@@ -998,7 +1117,7 @@ export interface components {
          * @description Stable snake_case codes; never renamed once released.
          * @enum {string}
          */
-        DiagnosticCode: "unknown_operator" | "unknown_operator_version" | "duplicate_node_id" | "invalid_params" | "unknown_param" | "missing_required_param" | "duplicate_edge_id" | "unknown_node" | "unknown_port" | "missing_required_input" | "multiple_writers" | "self_loop" | "type_mismatch" | "unresolved_generic" | "stream_collected" | "cycle" | "duplicate_variable" | "unknown_variable" | "duplicate_input_name" | "duplicate_output_name";
+        DiagnosticCode: "unknown_operator" | "unknown_operator_version" | "duplicate_node_id" | "invalid_params" | "unknown_param" | "missing_required_param" | "duplicate_edge_id" | "unknown_node" | "unknown_port" | "missing_required_input" | "multiple_writers" | "required_input_group_missing" | "conflicting_inputs" | "self_loop" | "type_mismatch" | "unresolved_generic" | "stream_collected" | "cycle" | "duplicate_variable" | "unknown_variable" | "duplicate_input_name" | "duplicate_output_name";
         /** Edge */
         Edge: {
             id: string;
@@ -1066,6 +1185,7 @@ export interface components {
             document: components["schemas"]["FlowDocument"];
             /** @default  */
             message: string;
+            workspace_id?: string | null;
         };
         /** FlowDocument */
         FlowDocument: {
@@ -1106,6 +1226,10 @@ export interface components {
             summary: components["schemas"]["FlowSummary"];
             validation: components["schemas"]["ValidationReport"];
         };
+        /** FlowSharing */
+        FlowSharing: {
+            workspace_id: string | null;
+        };
         /** FlowSummary */
         FlowSummary: {
             /** Format: date-time */
@@ -1114,10 +1238,12 @@ export interface components {
             id: string;
             name: string;
             node_count: number;
+            owner_id?: string | null;
             tags: string[];
             /** Format: date-time */
             updated_at: string;
             version: number;
+            workspace_id?: string | null;
         };
         /** FlowUpdate */
         FlowUpdate: {
@@ -1167,6 +1293,16 @@ export interface components {
             name: string;
             version?: number | null;
         };
+        /** InputRule */
+        InputRule: {
+            /** @default  */
+            hint: string;
+            inputs: string[];
+            /** @enum {string} */
+            kind: "at_least_one" | "at_most_one" | "exactly_one";
+            /** @default [] */
+            params: string[];
+        };
         /** LoginRequest */
         LoginRequest: {
             /**
@@ -1189,8 +1325,18 @@ export interface components {
             is_admin: boolean;
             /** @enum {string} */
             kind: "session" | "token" | "api_key";
+            /** @enum {null|string} */
+            role?: "admin" | "editor" | "viewer" | null;
             user_id: string | null;
             username: string | null;
+            workspaces?: {
+                [key: string]: "editor" | "viewer";
+            };
+        };
+        /** MemberSet */
+        MemberSet: {
+            /** @enum {string} */
+            role: "editor" | "viewer";
         };
         /** ModelCallList */
         ModelCallList: {
@@ -1489,6 +1635,8 @@ export interface components {
         };
         /** OperatorPorts */
         OperatorPorts: {
+            /** @default [] */
+            input_rules: components["schemas"]["InputRule"][];
             inputs: components["schemas"]["PortRead"][];
             outputs: components["schemas"]["PortRead"][];
         };
@@ -1505,6 +1653,8 @@ export interface components {
             dynamic_outputs: boolean;
             icon: string;
             id: string;
+            /** @default [] */
+            input_rules: components["schemas"]["InputRule"][];
             inputs: components["schemas"]["PortRead"][];
             latest: boolean;
             outputs: components["schemas"]["PortRead"][];
@@ -1829,6 +1979,11 @@ export interface components {
             /** @default false */
             is_admin: boolean;
             password: string;
+            /**
+             * @default editor
+             * @enum {string}
+             */
+            role: "admin" | "editor" | "viewer";
             username: string;
         };
         /** UserRead */
@@ -1837,7 +1992,14 @@ export interface components {
             created_at: string;
             id: string;
             is_admin: boolean;
+            /** @enum {string} */
+            role: "admin" | "editor" | "viewer";
             username: string;
+        };
+        /** UserUpdate */
+        UserUpdate: {
+            /** @enum {string} */
+            role: "admin" | "editor" | "viewer";
         };
         /** ValidationReport */
         ValidationReport: {
@@ -1866,6 +2028,25 @@ export interface components {
             y: number;
             /** @default 1 */
             zoom: number;
+        };
+        /** WorkspaceCreate */
+        WorkspaceCreate: {
+            name: string;
+        };
+        /** WorkspaceMember */
+        WorkspaceMember: {
+            /** @enum {string} */
+            role: "editor" | "viewer";
+            user_id: string;
+            username: string;
+        };
+        /** WorkspaceRead */
+        WorkspaceRead: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            members: components["schemas"]["WorkspaceMember"][];
+            name: string;
         };
     };
     responses: never;
@@ -2538,6 +2719,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiFlowsFlowIdSharingShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowSharing"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowSummary"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -3662,6 +3884,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Converted only (save: false): nothing created */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DbgptImportRead"];
+                };
+            };
             /** @description Document created, URL follows */
             201: {
                 headers: {
@@ -3864,6 +4095,256 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiUsersUserIdDeleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiUsersUserIdUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkspacesListWorkspaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceRead"][];
+                };
+            };
+        };
+    };
+    ApiWorkspacesCreateWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkspaceCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkspacesWorkspaceIdDeleteWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkspacesWorkspaceIdMembersUserIdSetMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberSet"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiWorkspacesWorkspaceIdMembersUserIdRemoveMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceRead"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
