@@ -6,6 +6,7 @@ server and never read a stale endpoint for longer than a notice takes to arrive.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +99,7 @@ class EndpointRegistry:
         if record is None:
             return None
         document = (await self._flows.get_version(record.flow_id, record.flow_version)).document
-        graph = self._compile(document)
+        graph = await asyncio.to_thread(self._compile, document)  # off the event loop: big templates take seconds
         node = graph.nodes.get(record.trigger_node_id)
         if node is None or not isinstance(node.params, HttpTriggerParams):
             return None

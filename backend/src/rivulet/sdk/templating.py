@@ -20,7 +20,7 @@ import functools
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.parser import Parser
@@ -47,6 +47,7 @@ __all__ = (
     "RENDER_TIME_LIMIT_S",
     "TemplateLimitError",
     "TemplateTimeoutError",
+    "clear_caches",
     "compile_template",
     "render_template",
     "run_sandboxed",
@@ -135,6 +136,37 @@ def _compile(source: str) -> tuple[Template, tuple[str, ...], _Substitution | No
     return template, tuple(names), substitution
 
 
+_Prepared: TypeAlias = "tuple[Template, _Substitution | None, bool]"
+_PREPARED: dict[str, _Prepared] = {}
+_MAX_PREPARED = 512
+
+
+def _prepare(source: str) -> _Prepared:
+    template, _, substitution = _compile(source)
+    return template, substitution, uses_chance(source)
+
+
+async def _prepared(source: str) -> _Prepared:
+    """The compiled template, its plain substitution and whether it uses chance.
+
+    A template not seen before is parsed and compiled in a worker thread (a big one takes seconds of CPU).
+    """
+    hit = _PREPARED.get(source)
+    if hit is None:
+        hit = await asyncio.to_thread(_prepare, source)
+        if len(_PREPARED) >= _MAX_PREPARED:
+            _PREPARED.clear()
+        _PREPARED[source] = hit
+    return hit
+
+
+def clear_caches() -> None:
+    """Forget every compiled template (tests: behave as a fresh process)."""
+    _PREPARED.clear()
+    _compile.cache_clear()
+    uses_chance.cache_clear()
+
+
 def template_variables(source: str) -> tuple[str, ...]:
     """The variables ``source`` reads from its context, sorted (its input port names).
 
@@ -170,8 +202,8 @@ async def render_template(source: str, values: Mapping[str, Any], *, spec: Opera
             located at the operator ``spec`` and the node running it.
         TimeoutError: The node's timeout ended the render.
     """
-    template, _, substitution = _compile(source)
-    if uses_chance(source):
+    template, substitution, chance = await _prepared(source)
+    if chance:
         ctx.nondeterministic()  # its result is not a function of its inputs: never cached
     if substitution is not None and substitution[1] <= values.keys():
         # text and plain {{ name }} only: what jinja renders (str of each value), without a render context

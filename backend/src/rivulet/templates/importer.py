@@ -8,6 +8,7 @@ node id, JSON path), then raised as one ``TemplateImportError``. Name conflicts 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
@@ -343,7 +344,7 @@ async def import_package(
         TemplateImportError: The package does not validate (nothing written).
         ConflictError: ``on_conflict="ask"`` and a flow of that name exists (nothing written).
     """
-    prepared = prepare_flows(package, registry, variables)
+    prepared = await asyncio.to_thread(prepare_flows, package, registry, variables)  # compiling: CPU work
     ref = package.manifest.ref
     creates: list[tuple[str, FlowDocument]] = []
     updates: list[tuple[str, str, FlowDocument]] = []

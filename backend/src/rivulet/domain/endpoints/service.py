@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,7 @@ async def publish_flow(
         document = (await services.flows.get(flow_id)).document
     else:
         document = (await services.flows.get_version(flow_id, request.version)).document
-    graph = runs.compile_graph(document)
+    graph = await asyncio.to_thread(runs.compile_graph, document)  # big templates: seconds of CPU
     http = find_trigger(graph, HTTP_TRIGGER)
     schedule = schedule_params(graph)
     if http is None and schedule is None:
@@ -116,7 +117,7 @@ async def set_schedule_enabled(services: Services, schedule_id: str, enabled: bo
     current = await services.schedules.get(schedule_id)
     if enabled:
         document = (await services.flows.get_version(current.flow_id, current.flow_version)).document
-        _runs(services).compile_graph(document)
+        await asyncio.to_thread(_runs(services).compile_graph, document)
     next_fire = next_fire_after(current, datetime.now(UTC)) if enabled else None
     updated = await services.schedules.set_enabled(schedule_id, enabled, next_fire)
     return describe_schedule(updated, await services.schedules.missed_count(schedule_id))

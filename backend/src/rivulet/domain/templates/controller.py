@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Annotated, Any
 
@@ -110,13 +111,15 @@ class TemplatesController(Controller):
         models = await services.models.list_models() if services.models is not None else None
         chat_models = None if models is None else [m.name for m in models if m.kind == "chat"]
         limits = services.settings
-        result = convert_dbgpt_flow(
+        result = await asyncio.to_thread(  # conversion and compiling are CPU work: off the event loop
+            convert_dbgpt_flow,
             data.export,
             services.registry,
             models=chat_models,
             max_nodes=limits.max_flow_nodes,
             max_edges=limits.max_flow_edges,
         )
+        analysis = await asyncio.to_thread(analyze_flow, result.document, services.registry)
         flow_id = None
         if data.save:
             flows = OwnedFlows(services.flows, principal_of(request))
@@ -126,7 +129,7 @@ class TemplatesController(Controller):
             document=result.document,
             nodes=result.nodes,
             dropped_edges=result.dropped_edges,
-            diagnostics=analyze_flow(result.document, services.registry).diagnostics,
+            diagnostics=analysis.diagnostics,
         )
         return Response(body, status_code=201 if data.save else 200)
 
