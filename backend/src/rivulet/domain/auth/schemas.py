@@ -52,7 +52,9 @@ class Me(msgspec.Struct, frozen=True, kw_only=True):
     is_admin: bool
     role: Literal["admin", "editor", "viewer"] | None = None
     """The user's role (``None`` for an API key)."""
-    workspaces: dict[str, Literal["editor", "viewer"]] = msgspec.field(default_factory=dict[str, Literal["editor", "viewer"]])
+    workspaces: dict[str, Literal["editor", "viewer"]] = msgspec.field(
+        default_factory=dict[str, Literal["editor", "viewer"]]
+    )
     """Workspace id → the caller's role in it."""
 
 
