@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import psycopg
 import pytest
 from litestar.handlers import HTTPRouteHandler
 
@@ -76,7 +77,7 @@ async def test_an_endpoint_call_with_nul_in_its_input_is_answered_and_recorded(
 
 
 async def test_an_editor_run_with_nul_in_its_input_is_recorded_whole(
-    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+    live_server: LiveServer, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
     flow_id = await create_flow(live_server, delay_flow(0.01))
@@ -96,6 +97,15 @@ async def test_an_editor_run_with_nul_in_its_input_is_recorded_whole(
     nodes = {n["node_id"]: n for n in detail["nodes"]}
     assert nodes["wait"]["inputs_preview"] == {"value": text}
     assert shaped_detail["run"]["inputs"] == {"text": "x", **wrapper}
+    # the read-only run_events view (one row per event) still reads the run's events
+    async with await psycopg.AsyncConnection.connect(db_url) as conn:
+        cur = await conn.execute(
+            "SELECT count(*), bool_or(payload::text LIKE '%%yo%%') FROM run_events WHERE run_id = %s",
+            (created.json()["id"],),
+        )
+        count, found = await cur.fetchone() or (0, False)
+    assert count == detail["last_seq"]
+    assert found
     no_traceback_logged(caplog)
 
 
