@@ -21,11 +21,11 @@ import msgspec
 
 from rivulet.compiler.flow import NodePolicy
 from rivulet.compiler.graph import CompiledEdge, CompiledGraph, CompiledNode
+from rivulet.records.runs import RunRecord
 from rivulet.runtime.executor import Executor
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.sdk import NoInputs, NoParams, Operator, OperatorSpec, PortSpec, RunContext
 from rivulet.sdk.ports import Int, PortType
-from rivulet.storage.base import RunRecord
 from rivulet.storage.memory import MemoryRunStore
 
 if TYPE_CHECKING:

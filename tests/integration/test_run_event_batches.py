@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from rivulet.runtime.events import Event, NodeOutput, NodeStarted, RunFinished, RunStarted, encoder
+from rivulet.records.events import Event, NodeOutput, NodeStarted, RunFinished, RunStarted, encoder
+from rivulet.records.runs import RunRecord
 from rivulet.runtime.postgres import MAX_INLINE_BYTES, PostgresEventBus, notices
-from rivulet.storage.base import RunRecord
 from rivulet.storage.postgres.migrate import MIGRATIONS_DIR, apply_migrations, load_migrations
 from rivulet.storage.postgres.pool import open_pool
 from rivulet.storage.postgres.runs import PostgresRunStore

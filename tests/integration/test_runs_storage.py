@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
-from rivulet.runtime.events import ErrorInfo, NodeOutput, NodeStarted, RunFinished, RunStarted
+from rivulet.records.events import ErrorInfo, NodeOutput, NodeStarted, RunFinished, RunStarted
+from rivulet.records.runs import FinishedRun, NodeRunRecord, RunQuery, RunRecord
 from rivulet.runtime.postgres import PostgresEventBus
-from rivulet.storage.base import FinishedRun, NodeRunRecord, RunQuery, RunRecord
 from rivulet.storage.memory import MemoryRunStore
 from rivulet.storage.postgres.runs import PostgresRunStore
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from rivulet.runtime.events import Event, NodeStarted, RunFinished, RunStarted
+from rivulet.records.events import Event, NodeStarted, RunFinished, RunStarted
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.storage.memory import MemoryRunStore
 

@@ -9,8 +9,8 @@ import pytest
 
 from rivulet.compiler.flow import NodePolicy
 from rivulet.lib.exceptions import NotFoundError
+from rivulet.records.events import Event, NodeStarted, NodeSucceeded
 from rivulet.runtime.cache import NodeCache, node_key, run_key
-from rivulet.runtime.events import Event, NodeStarted, NodeSucceeded
 from rivulet.runtime.executor import Executor, RunOptions, RunResult
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.storage.memory import MemoryRunStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from rivulet.runtime.events import NodeChunk, NodeOutput
+from rivulet.records.events import NodeChunk, NodeOutput
 from rivulet.runtime.executor import Executor
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.sdk import NoParams, Operator

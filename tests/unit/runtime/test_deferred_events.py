@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rivulet.runtime.events import NodeFailed, NodeOutput, NodeStarted, NodeSucceeded, RunFinished, RunStarted
+from rivulet.records.events import NodeFailed, NodeOutput, NodeStarted, NodeSucceeded, RunFinished, RunStarted
 from rivulet.runtime.executor import Executor, RunOptions
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.storage.memory import MemoryRunStore
@@ -19,7 +19,7 @@ from tests.unit.runtime.fakes import Boom, Echo, Join, Sleep, Source, build_grap
 
 if TYPE_CHECKING:
     from rivulet.compiler.graph import CompiledGraph
-    from rivulet.runtime.events import Event
+    from rivulet.records.events import Event
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from rivulet.runtime.events import RunFinished, RunStarted
+from rivulet.records.events import RunFinished, RunStarted
 from rivulet.runtime.executor import Executor
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.runtime.service import RunRequest, RunService, RunServiceConfig
@@ -17,7 +17,7 @@ from tests.unit.runtime.fakes import Boom, Echo, Sleep, Source, build_graph
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from rivulet.storage.base import FinishedRun
+    from rivulet.records.runs import FinishedRun
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rivulet.runtime.events import (
+from rivulet.records.events import (
     Event,
     NodeChunk,
     NodeOutput,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from rivulet.compiler.flow import NodePolicy
-from rivulet.runtime.events import Event, NodeFailed, NodeStarted, RunCancelled, RunFinished
+from rivulet.records.events import Event, NodeFailed, NodeStarted, RunCancelled, RunFinished
 from rivulet.runtime.executor import Executor, RunOptions
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.storage.memory import MemoryRunStore

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rivulet.lib.exceptions import ConflictError
+from rivulet.records.runs import FinishedRun, RunRecord
 from rivulet.runtime.recorder import RunRecorder
-from rivulet.storage.base import FinishedRun, RunRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

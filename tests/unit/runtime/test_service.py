@@ -11,12 +11,12 @@ import pytest
 
 from rivulet.compiler.flow import FlowDocument, Variable
 from rivulet.lib.exceptions import ConflictError, NotFoundError, ValidationError
+from rivulet.records.events import NodeSucceeded, RunFinished
+from rivulet.records.runs import RunQuery, RunRecord
 from rivulet.runtime.cache import NodeCache
-from rivulet.runtime.events import NodeSucceeded, RunFinished
 from rivulet.runtime.executor import Executor
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.runtime.service import RunRequest, RunService, RunServiceConfig
-from rivulet.storage.base import RunQuery, RunRecord
 from rivulet.storage.memory import MemoryFlowStore, MemoryRunStore
 from tests.unit.runtime.fakes import Counted, ReadInput, SleepSource, Source, build_graph
 
@@ -109,7 +109,7 @@ async def test_orphaned_runs_become_interrupted_and_keep_their_events() -> None:
                   created_at=datetime.now(UTC))
     )  # fmt: skip
     bus = MemoryEventBus(runs)
-    from rivulet.runtime.events import RunStarted
+    from rivulet.records.events import RunStarted
 
     bus.publish(RunStarted(run_id="old", seq=1, ts=0.0, flow_id="f", flow_version=1))
     await bus.flush()

@@ -39,7 +39,7 @@ from tests.unit.runtime.fakes import (
 
 if TYPE_CHECKING:
     from rivulet.compiler.graph import CompiledGraph
-    from rivulet.runtime.events import Event
+    from rivulet.records.events import Event
     from rivulet.runtime.executor import RunResult
 
 pytestmark = pytest.mark.timeout(30)

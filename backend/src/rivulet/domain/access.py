@@ -19,15 +19,9 @@ if TYPE_CHECKING:
     from litestar import Request
 
     from rivulet.compiler.flow import FlowDocument
+    from rivulet.records.runs import RunRecord
     from rivulet.server.services import Services
-    from rivulet.storage.base import (
-        FlowRecord,
-        FlowStore,
-        FlowSummary,
-        FlowVersionInfo,
-        FlowVersionRecord,
-        RunRecord,
-    )
+    from rivulet.storage.base import FlowRecord, FlowStore, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 __all__ = (
     "OwnedFlows",

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import AppError
 from rivulet.lib.redact import redact
+from rivulet.records.events import ErrorInfo, NodeChunk, NodeFailed, NodeStarted, NodeSucceeded
 from rivulet.runtime.context import ContextReads, NodeContext, TrackingContext
-from rivulet.runtime.events import ErrorInfo, NodeChunk, NodeFailed, NodeStarted, NodeSucceeded
 from rivulet.runtime.plan import DELIVER_COLLECT
 from rivulet.runtime.preview import preview
 from rivulet.runtime.streams import StreamFanout, join_collected

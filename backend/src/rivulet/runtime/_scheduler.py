@@ -19,11 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 from rivulet.lib.exceptions import NotFoundError
-from rivulet.runtime._nodes import NodeState, run_node
-from rivulet.runtime.cache import content_key, deps_key, node_identity, node_key, run_key, secret_digest
-from rivulet.runtime.cancellation import CancelScope
-from rivulet.runtime.context import RunEnvironment
-from rivulet.runtime.events import (
+from rivulet.records.events import (
     ErrorInfo,
     NodeOutput,
     NodeProgress,
@@ -34,6 +30,10 @@ from rivulet.runtime.events import (
     RunFinished,
     RunStarted,
 )
+from rivulet.runtime._nodes import NodeState, run_node
+from rivulet.runtime.cache import content_key, deps_key, node_identity, node_key, run_key, secret_digest
+from rivulet.runtime.cancellation import CancelScope
+from rivulet.runtime.context import RunEnvironment
 from rivulet.runtime.plan import DELIVER_COLLECT, DELIVER_STREAM
 from rivulet.runtime.preview import preview
 from rivulet.runtime.streams import join_collected
@@ -41,8 +41,8 @@ from rivulet.runtime.streams import join_collected
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from rivulet.records.events import Event
     from rivulet.runtime.cache import Deps
-    from rivulet.runtime.events import Event
     from rivulet.runtime.executor import ExecutorShared, RunOptions
     from rivulet.runtime.plan import EdgePlan, ExecutionPlan, NodePlan
     from rivulet.runtime.streams import StreamFanout

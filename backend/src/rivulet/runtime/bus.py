@@ -15,12 +15,12 @@ from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
 from rivulet.lib.log import get_logger
-from rivulet.runtime.events import RunFinished
+from rivulet.records.events import RunFinished
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
-    from rivulet.runtime.events import Event
+    from rivulet.records.events import Event
     from rivulet.storage.base import RunStore
 
 __all__ = ("BaseEventBus", "EventBus", "EventWriter")

@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from rivulet.lib.ids import random_id
+from rivulet.records.events import ErrorInfo, RunStatus
+from rivulet.records.runs import NodeRunRecord
 from rivulet.runtime._nodes import NodeState
 from rivulet.runtime._scheduler import RunState
 from rivulet.runtime.bus import EventBus
 from rivulet.runtime.cache import NodeCache
-from rivulet.runtime.events import ErrorInfo, RunStatus
 from rivulet.runtime.plan import ExecutionPlan
 from rivulet.runtime.preview import preview_map
-from rivulet.storage.base import NodeRunRecord
 
 if TYPE_CHECKING:
     from rivulet.compiler.graph import CompiledGraph
-    from rivulet.runtime.events import Event
+    from rivulet.records.events import Event
 
 __all__ = ("Executor", "ExecutorShared", "RunHandle", "RunOptions", "RunResult")
 

@@ -14,8 +14,7 @@ import msgspec
 
 from rivulet.compiler.flow import decode_flow
 from rivulet.lib.exceptions import ValidationError
-from rivulet.runtime.cache import NodeCache
-from rivulet.runtime.events import (
+from rivulet.records.events import (
     NodeChunk,
     NodeFailed,
     NodeSkipped,
@@ -25,6 +24,7 @@ from rivulet.runtime.events import (
     RunStarted,
     encoder,
 )
+from rivulet.runtime.cache import NodeCache
 from rivulet.runtime.executor import Executor
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.runtime.service import RunRequest, RunService, RunServiceConfig
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from rivulet.compiler.flow import FlowDocument
     from rivulet.compiler.graph import CompiledGraph
-    from rivulet.runtime.events import Event
+    from rivulet.records.events import Event
 
 __all__ = ("parse_inputs", "run_flow_file")
 

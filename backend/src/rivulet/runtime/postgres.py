@@ -19,15 +19,15 @@ import msgspec
 import psycopg
 
 from rivulet.lib.log import get_logger
+from rivulet.records.events import encoder
 from rivulet.runtime.bus import BaseEventBus
-from rivulet.runtime.events import encoder
 from rivulet.storage.postgres.listen import Listener
 from rivulet.storage.postgres.runs import PostgresRunStore
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-    from rivulet.runtime.events import Event
+    from rivulet.records.events import Event
     from rivulet.storage.base import RunStore
 
 __all__ = ("CHANNEL", "MAX_INLINE_BYTES", "PostgresEventBus", "notices")

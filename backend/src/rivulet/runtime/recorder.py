@@ -23,7 +23,7 @@ from rivulet.lib.log import get_logger
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
-    from rivulet.storage.base import FinishedRun
+    from rivulet.records.runs import FinishedRun
 
 __all__ = ("RunRecorder",)
 

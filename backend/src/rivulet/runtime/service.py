@@ -25,20 +25,20 @@ import msgspec
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.lib.ids import random_id
 from rivulet.lib.log import get_logger
+from rivulet.records.runs import FinishedRun, NodeRunRecord, RunQuery, RunRecord, RunTrigger
 from rivulet.runtime.cache import run_key
 from rivulet.runtime.executor import Executor, RunHandle, RunOptions, RunResult
 from rivulet.runtime.preview import preview
 from rivulet.runtime.recorder import RunRecorder
 from rivulet.runtime.reruns import resolve_variables, select_rerun
-from rivulet.storage.base import FinishedRun, NodeRunRecord, RunQuery, RunRecord, RunTrigger
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
 
     from rivulet.compiler.flow import FlowDocument
     from rivulet.compiler.graph import CompiledGraph
+    from rivulet.records.events import Event
     from rivulet.runtime.bus import EventBus
-    from rivulet.runtime.events import Event
     from rivulet.sdk.triggers import RunHistory
     from rivulet.storage.base import FlowStore, RunStore
 

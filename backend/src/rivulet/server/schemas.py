@@ -11,7 +11,7 @@ import msgspec
 
 from rivulet.compiler.flow import FlowDocument
 from rivulet.lib.settings import load_settings
-from rivulet.runtime.events import EVENTS_SCHEMA, Event
+from rivulet.records.events import EVENTS_SCHEMA, Event
 from rivulet.sdk.ports import type_rules_document
 from rivulet.templates.index import INDEX_SCHEMA, MarketplaceIndex
 from rivulet.templates.package import MANIFEST_SCHEMA, TemplateManifest

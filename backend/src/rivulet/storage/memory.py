@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
-from rivulet.runtime.events import ErrorInfo, RunFinished
+from rivulet.records.events import ErrorInfo, RunFinished
 from rivulet.storage.base import FlowRecord, FlowScope, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from rivulet.compiler.flow import FlowDocument
-    from rivulet.runtime.events import Event, RunStatus
-    from rivulet.storage.base import FinishedRun, NodeRunRecord, RunQuery, RunRecord
+    from rivulet.records.events import Event, RunStatus
+    from rivulet.records.runs import FinishedRun, NodeRunRecord, RunQuery, RunRecord
 
 __all__ = ("MemoryFlowStore", "MemoryRunStore")
 

@@ -35,7 +35,7 @@ from rivulet.lib.exceptions import (
     RunFailedError,
     ValidationError,
 )
-from rivulet.runtime.events import NodeChunk, RunFinished, encoder
+from rivulet.records.events import NodeChunk, RunFinished, encoder
 from rivulet.runtime.service import RunDetail, RunRequest
 from rivulet.security import Principal
 from rivulet.security.permissions import Permission, flow_access, requires

@@ -11,11 +11,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from rivulet.domain.access import principal_of, readable_flow_ids, require_flow, require_run
 from rivulet.domain.runs.schemas import RunCreate
 from rivulet.lib.exceptions import ConfigError
-from rivulet.runtime.events import Event, RunStatus
+from rivulet.records.events import Event, RunStatus
+from rivulet.records.runs import RunQuery, RunRecord
 from rivulet.runtime.service import RunDetail, RunRequest, RunService
 from rivulet.security.permissions import Access, Permission, requires
 from rivulet.server.services import Services, ServicesDep
-from rivulet.storage.base import RunQuery, RunRecord
 
 __all__ = ("RunsController",)
 

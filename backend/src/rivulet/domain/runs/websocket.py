@@ -38,7 +38,7 @@ from rivulet.domain.runs.protocol import (
 from rivulet.lib.exceptions import AppError
 from rivulet.lib.log import get_logger
 from rivulet.lib.redact import redact, redact_value
-from rivulet.runtime.events import encoder
+from rivulet.records.events import encoder
 from rivulet.runtime.service import RunRequest
 from rivulet.security import Principal
 from rivulet.security.permissions import Access, Permission, requires

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import msgspec
 
-from rivulet.runtime.events import encoder
+from rivulet.records.events import encoder
 
 __all__ = ("WRAPPER_KEY", "dump", "encode", "may_need_wrapping", "needs_wrapping", "restore", "wrap")
 

@@ -15,8 +15,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
-from rivulet.runtime.events import ErrorInfo, RunFinished, RunStatus, decode_events, encoder
-from rivulet.storage.base import NodeRunRecord, RunQuery, RunRecord
+from rivulet.records.events import ErrorInfo, RunFinished, RunStatus, decode_events, encoder
+from rivulet.records.runs import NodeRunRecord, RunQuery, RunRecord
 from rivulet.storage.postgres import jsonb
 
 if TYPE_CHECKING:
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
     from psycopg_pool import AsyncConnectionPool
 
-    from rivulet.runtime.events import Event
-    from rivulet.storage.base import FinishedRun
+    from rivulet.records.events import Event
+    from rivulet.records.runs import FinishedRun
 
 __all__ = ("PostgresRunStore", "event_type")
 
