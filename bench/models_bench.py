@@ -20,9 +20,9 @@ import statistics
 import time
 from typing import Any
 
-from rivulet.models import MemoryModelStore, ModelService
-from rivulet.models.local_embeddings import bundled_model_dir, load_sentence_transformer
-from rivulet.models.local_llamacpp import bundled_gguf, llama_arguments
+from rivulet.providers import MemoryModelStore, ModelService
+from rivulet.providers.local_embeddings import bundled_model_dir, load_sentence_transformer
+from rivulet.providers.local_llamacpp import bundled_gguf, llama_arguments
 from rivulet.sdk.models import ChatRequest
 from rivulet.sdk.ports import Message
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from rivulet.lib.exceptions import ModelError
-from rivulet.models import MemoryModelStore, ModelConfig, ModelService
+from rivulet.providers import MemoryModelStore, ModelConfig, ModelService
 from rivulet.sdk.models import CallOrigin, ChatRequest
 from rivulet.sdk.ports import Message
 from tests.integration.openai_server import ECHO_MODEL, serve_openai

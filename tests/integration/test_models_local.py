@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from rivulet.models import MemoryModelStore, ModelConfig, ModelService
-from rivulet.models.local_llamacpp import bundled_gguf
+from rivulet.providers import MemoryModelStore, ModelConfig, ModelService
+from rivulet.providers.local_llamacpp import bundled_gguf
 from rivulet.sdk.models import CallOrigin, ChatRequest
 from rivulet.sdk.ports import Message
 

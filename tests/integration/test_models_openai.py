@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rivulet.lib.exceptions import ModelError, NotFoundError
-from rivulet.models import MemoryModelStore, ModelConfig, ModelService
+from rivulet.providers import MemoryModelStore, ModelConfig, ModelService
 from rivulet.sdk.models import CallOrigin, ChatRequest, ToolSpec
 from rivulet.sdk.net import BlockedAddressError
 from rivulet.sdk.ports import Message

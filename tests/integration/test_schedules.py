@@ -17,7 +17,7 @@ import httpx
 import msgspec
 
 from rivulet.compiler.flow import encode_flow
-from rivulet.publishing.scheduler import next_fire_after
+from rivulet.publishing.schedules import next_fire_after
 from rivulet.sdk.triggers import ScheduleTriggerParams
 from rivulet.storage.postgres.schedules import ScheduleStore
 from tests.conftest import ADMIN_PASSWORD, alogin_token, free_port, serve_app

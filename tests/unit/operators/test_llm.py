@@ -13,8 +13,8 @@ from rivulet.sdk.operator import Deferred
 from rivulet.sdk.ports import Message
 from rivulet_operators.llm import chat, complete, conversation_memory, embed, prompt_template, structured_output
 from rivulet_operators.llm import summarize as summarize_op
-from tests.unit.models.fakes import FakeModels
 from tests.unit.operators.conftest import FakeContext, params_of, run_operator
+from tests.unit.providers.fakes import FakeModels
 
 
 def context(models: FakeModels, services: dict[type, Any] | None = None) -> FakeContext:

@@ -14,7 +14,7 @@ from rivulet.sdk.operator import Deferred
 from rivulet.sdk.ports import Text
 from rivulet.storage.memory import MemoryRunStore
 from rivulet_operators.llm.chat import Chat
-from tests.unit.models.fakes import FakeModels
+from tests.unit.providers.fakes import FakeModels
 from tests.unit.runtime.fakes import Output, Source, Upper, build_graph, spec
 
 pytestmark = pytest.mark.timeout(60)

@@ -111,7 +111,7 @@ class _Display:
 
 def _headless_services() -> dict[type, object]:
     """Operator services of a headless run: the built-in models (no database, so nothing configured)."""
-    from rivulet.models import MemoryModelStore, ModelService
+    from rivulet.providers import MemoryModelStore, ModelService
     from rivulet.sdk.models import ModelRegistry
 
     return {ModelRegistry: ModelService(MemoryModelStore())}

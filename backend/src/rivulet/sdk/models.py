@@ -9,7 +9,7 @@ default chat model, ``"default-embedding"`` the default embedding model)::
         ...
 
 Every call is recorded (tokens, latency, time to first token) against ``origin`` (run and node), so a run shows
-what its model calls cost. Providers, configuration and fallback chains live in ``rivulet.models``.
+what its model calls cost. Providers, configuration and fallback chains live in ``rivulet.providers``.
 """
 
 from __future__ import annotations

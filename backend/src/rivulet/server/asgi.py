@@ -24,10 +24,10 @@ from rivulet.domain.secrets import SecretsController
 from rivulet.domain.templates import TemplatesController
 from rivulet.lib.log import get_logger
 from rivulet.lib.secrets import SecretBox, load_secret_key
-from rivulet.models.config import model_dirs
-from rivulet.models.service import ModelService
+from rivulet.providers.config import model_dirs
+from rivulet.providers.service import ModelService
 from rivulet.publishing.registry import EndpointRegistry
-from rivulet.publishing.scheduler import Scheduler
+from rivulet.publishing.schedules import Scheduler
 from rivulet.runtime.setup import open_run_service
 from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
@@ -43,7 +43,7 @@ from rivulet.server.services import Services, operator_services
 from rivulet.storage.postgres.conversations import PostgresConversationStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.storage.postgres.migrate import apply_migrations
-from rivulet.storage.postgres.models import PostgresModelStore
+from rivulet.storage.postgres.model_configs import PostgresModelStore
 from rivulet.storage.postgres.pool import open_pool
 from rivulet.storage.postgres.secrets import PostgresSecretStore
 

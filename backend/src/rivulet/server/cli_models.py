@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from rivulet.lib.settings import Settings
-    from rivulet.models.service import ModelService
+    from rivulet.providers.service import ModelService
 
 __all__ = ("add_models_parser",)
 
@@ -36,10 +36,10 @@ def _out(text: str = "") -> None:
 
 async def _with_service(settings: Settings, url: str, action: Callable[[ModelService], Awaitable[int]]) -> int:
     from rivulet.lib.secrets import SecretBox, load_secret_key
-    from rivulet.models.config import model_dirs
-    from rivulet.models.service import ModelService
+    from rivulet.providers.config import model_dirs
+    from rivulet.providers.service import ModelService
     from rivulet.storage.postgres.migrate import apply_migrations
-    from rivulet.storage.postgres.models import PostgresModelStore
+    from rivulet.storage.postgres.model_configs import PostgresModelStore
     from rivulet.storage.postgres.pool import open_pool
     from rivulet.storage.postgres.secrets import PostgresSecretStore
 
@@ -70,7 +70,7 @@ async def _list(service: ModelService, args: argparse.Namespace) -> int:
 
 
 async def _add(service: ModelService, args: argparse.Namespace) -> int:
-    from rivulet.models.config import ModelConfig
+    from rivulet.providers.config import ModelConfig
 
     params = dict(_param(p) for p in args.param)
     for key in ("base_url", "model", "api_key_secret", "model_path"):
@@ -99,7 +99,7 @@ async def _add(service: ModelService, args: argparse.Namespace) -> int:
 
 
 async def _test(service: ModelService, args: argparse.Namespace) -> int:
-    from rivulet.models.probe import probe_model
+    from rivulet.providers.probe import probe_model
 
     probe = await probe_model(service, args.name, max_tokens=args.max_tokens, origin="cli")
     if args.json:

@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from psycopg_pool import AsyncConnectionPool
 
 from rivulet.lib.settings import Settings
-from rivulet.models.service import ModelService
+from rivulet.providers.service import ModelService
 from rivulet.publishing.audit import AuditLog
 from rivulet.publishing.limits import ConcurrencyLimiter, LoginThrottle, RateLimiter
 from rivulet.publishing.registry import EndpointRegistry

@@ -125,10 +125,10 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 def _import_dbgpt(settings: Settings, args: argparse.Namespace) -> int:
     from rivulet.compiler import analyze_flow
-    from rivulet.models.service import ModelService
+    from rivulet.providers.service import ModelService
     from rivulet.registry.loader import default_registry
     from rivulet.storage.postgres.flows import PostgresFlowStore
-    from rivulet.storage.postgres.models import PostgresModelStore
+    from rivulet.storage.postgres.model_configs import PostgresModelStore
     from rivulet.templates.dbgpt import convert_dbgpt_flow
 
     path = Path(args.source)

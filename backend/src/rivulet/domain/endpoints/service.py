@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rivulet.domain.endpoints.schemas import EndpointRead, PublishRequest, PublishResult, ScheduleRead
 from rivulet.lib.exceptions import ConfigError, ValidationError
 from rivulet.publishing.registry import HTTP_TRIGGER, find_trigger, schedule_params
-from rivulet.publishing.scheduler import next_fire_after
+from rivulet.publishing.schedules import next_fire_after
 from rivulet.sdk.triggers import HttpTriggerParams
 from rivulet.storage.postgres.endpoints import EndpointRecord, EndpointStats
 

@@ -11,13 +11,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from rivulet.domain.access import principal_of, require_run
 from rivulet.domain.models.schemas import ModelCallList, ModelCreate, ModelList, ModelUpdate
 from rivulet.lib.exceptions import ConfigError, ConflictError, PermissionDeniedError
-from rivulet.models.config import ModelConfig
-from rivulet.models.probe import ModelProbe, probe_model
+from rivulet.providers.config import ModelConfig
+from rivulet.providers.probe import ModelProbe, probe_model
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import ServicesDep
 
 if TYPE_CHECKING:
-    from rivulet.models.service import ModelService
+    from rivulet.providers.service import ModelService
 
 __all__ = ("ModelsController",)
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from rivulet.models.config import ModelConfig, ModelKind, ProviderName
-from rivulet.models.store import ModelCallRecord
+from rivulet.providers.config import ModelConfig, ModelKind, ProviderName
+from rivulet.providers.store import ModelCallRecord
 
 __all__ = ("ModelCallList", "ModelCreate", "ModelList", "ModelUpdate")
 

@@ -13,7 +13,7 @@ from rivulet.sdk.models import CallOrigin, ChatRequest
 from rivulet.sdk.ports import Message
 
 if TYPE_CHECKING:
-    from rivulet.models.service import ModelService
+    from rivulet.providers.service import ModelService
 
 __all__ = ("PROBE_PROMPT", "ModelProbe", "probe_model")
 

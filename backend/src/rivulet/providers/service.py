@@ -20,10 +20,10 @@ import msgspec
 from rivulet.lib.exceptions import AppError, ConfigError, ModelError, ValidationError
 from rivulet.lib.log import get_logger
 from rivulet.lib.redact import redact
-from rivulet.models.base import collect_chunks
-from rivulet.models.config import BUILTIN_MODELS, ModelConfig, validate_config
-from rivulet.models.providers import build_provider
-from rivulet.models.store import ModelCallRecord, model_not_found
+from rivulet.providers.base import collect_chunks
+from rivulet.providers.config import BUILTIN_MODELS, ModelConfig, validate_config
+from rivulet.providers.factory import build_provider
+from rivulet.providers.store import ModelCallRecord, model_not_found
 from rivulet.sdk.models import (
     DEFAULT_CHAT_MODEL,
     DEFAULT_EMBEDDING_MODEL,
@@ -38,7 +38,7 @@ from rivulet.sdk.models import (
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
-    from rivulet.models.store import CallStatus, ModelStore
+    from rivulet.providers.store import CallStatus, ModelStore
     from rivulet.sdk.net import NetworkPolicy
 
 __all__ = ("ModelService",)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from rivulet.lib.exceptions import ConfigError
-from rivulet.models.config import LlamaCppParams, SentenceTransformersParams, checked_model_path, model_dirs
-from rivulet.models.local_embeddings import SentenceTransformersProvider
-from rivulet.models.local_llamacpp import LlamaCppProvider
+from rivulet.providers.config import LlamaCppParams, SentenceTransformersParams, checked_model_path, model_dirs
+from rivulet.providers.local_embeddings import SentenceTransformersProvider
+from rivulet.providers.local_llamacpp import LlamaCppProvider
 
 if TYPE_CHECKING:
     from pathlib import Path

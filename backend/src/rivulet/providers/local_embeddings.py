@@ -14,13 +14,13 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import ConfigError
-from rivulet.models.config import checked_model_path
+from rivulet.providers.config import checked_model_path
 from rivulet.sdk.models import Usage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from rivulet.models.config import SentenceTransformersParams
+    from rivulet.providers.config import SentenceTransformersParams
 
 __all__ = ("SentenceTransformersProvider", "bundled_model_dir", "load_sentence_transformer")
 

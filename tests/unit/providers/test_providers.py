@@ -8,10 +8,10 @@ import pytest
 
 from rivulet.lib.exceptions import MissingDependencyError
 from rivulet.lib.secrets import SecretBox, load_secret_key
-from rivulet.models.config import ModelConfig
-from rivulet.models.local_llamacpp import llama_arguments
-from rivulet.models.openai_compatible import chat_body
-from rivulet.models.providers import build_provider
+from rivulet.providers.config import ModelConfig
+from rivulet.providers.factory import build_provider
+from rivulet.providers.local_llamacpp import llama_arguments
+from rivulet.providers.openai_compatible import chat_body
 from rivulet.sdk.models import ChatRequest
 from rivulet.sdk.ports import Message
 

@@ -1,6 +1,6 @@
 """Provider contracts: a chat provider streams ``ChatChunk``s, an embedding provider returns vectors.
 
-Providers are built from a ``ModelConfig`` by ``rivulet.models.providers.build_provider`` and owned by the
+Providers are built from a ``ModelConfig`` by ``rivulet.providers.factory.build_provider`` and owned by the
 ``ModelService``, which adds concurrency limits, timeouts, fallbacks and call recording around them.
 """
 

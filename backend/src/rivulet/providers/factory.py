@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rivulet.models.config import (
+from rivulet.providers.config import (
     LlamaCppParams,
     OpenAICompatibleParams,
     SentenceTransformersParams,
@@ -15,7 +15,7 @@ from rivulet.models.config import (
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
-    from rivulet.models.config import ModelConfig
+    from rivulet.providers.config import ModelConfig
     from rivulet.sdk.net import NetworkPolicy
 
 __all__ = ("build_provider",)
@@ -38,11 +38,11 @@ def build_provider(
     """
     params = provider_params(config)
     if isinstance(params, LlamaCppParams):
-        from rivulet.models.local_llamacpp import LlamaCppProvider
+        from rivulet.providers.local_llamacpp import LlamaCppProvider
 
         return LlamaCppProvider(params, name=config.name, model_dirs=model_dirs)
     if isinstance(params, OpenAICompatibleParams):
-        from rivulet.models.openai_compatible import OpenAICompatibleProvider
+        from rivulet.providers.openai_compatible import OpenAICompatibleProvider
 
         return OpenAICompatibleProvider(
             params,
@@ -52,11 +52,11 @@ def build_provider(
             allow_private_network=config.allow_private_network,
         )
     if isinstance(params, SentenceTransformersParams):
-        from rivulet.models.local_embeddings import SentenceTransformersProvider
+        from rivulet.providers.local_embeddings import SentenceTransformersProvider
 
         return SentenceTransformersProvider(params, name=config.name, model_dirs=model_dirs)
     if isinstance(params, VllmParams):
-        from rivulet.models.vllm_engine import VllmProvider
+        from rivulet.providers.vllm_engine import VllmProvider
 
         return VllmProvider(params, name=config.name)
     raise TypeError(f"no provider for {type(params).__name__}")  # pragma: no cover - PROVIDERS is closed

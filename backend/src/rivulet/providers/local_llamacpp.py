@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import ConfigError, ModelError
-from rivulet.models.config import checked_model_path
+from rivulet.providers.config import checked_model_path
 from rivulet.sdk.models import ChatChunk, Usage
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from rivulet.models.config import LlamaCppParams
+    from rivulet.providers.config import LlamaCppParams
     from rivulet.sdk.models import ChatRequest
 
 __all__ = ("BUNDLED_DISTRIBUTION", "LlamaCppProvider", "bundled_gguf", "llama_arguments")

@@ -28,7 +28,7 @@ from rivulet.sdk.net import NetworkPolicy, resolve_allowed
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
-    from rivulet.models.config import OpenAICompatibleParams
+    from rivulet.providers.config import OpenAICompatibleParams
     from rivulet.sdk.models import ChatRequest
 
 __all__ = ("OpenAICompatibleProvider", "chat_body")

@@ -8,10 +8,10 @@ import msgspec
 import pytest
 
 from rivulet.lib.exceptions import ModelError, NotFoundError, ValidationError
-from rivulet.models import MemoryModelStore, ModelConfig, ModelService
+from rivulet.providers import MemoryModelStore, ModelConfig, ModelService
 from rivulet.sdk.models import CallOrigin, ChatRequest
 from rivulet.sdk.ports import Message
-from tests.unit.models.fakes import ScriptedChat, factory
+from tests.unit.providers.fakes import ScriptedChat, factory
 
 REQUEST = ChatRequest(messages=[Message(role="user", content="hi")], max_tokens=8)
 OPENAI = {"base_url": "http://127.0.0.1:9/v1", "model": "m"}

@@ -12,9 +12,9 @@ Example::
     result = await service.chat("default", ChatRequest(messages=[Message(role="user", content="Hi")]))
 """
 
-from rivulet.models.config import BUILTIN_MODELS, ModelConfig, validate_config
-from rivulet.models.service import ModelService
-from rivulet.models.store import MemoryModelStore, ModelCallRecord, ModelStore
+from rivulet.providers.config import BUILTIN_MODELS, ModelConfig, validate_config
+from rivulet.providers.service import ModelService
+from rivulet.providers.store import MemoryModelStore, ModelCallRecord, ModelStore
 
 __all__ = (
     "BUILTIN_MODELS",

@@ -15,7 +15,7 @@ from rivulet.sdk.models import ChatChunk, Usage
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from rivulet.models.config import VllmParams
+    from rivulet.providers.config import VllmParams
     from rivulet.sdk.models import ChatRequest
 
 __all__ = ("VllmProvider", "require_vllm")

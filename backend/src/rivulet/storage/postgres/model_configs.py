@@ -10,8 +10,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from rivulet.lib.redact import redact
-from rivulet.models.config import ModelConfig
-from rivulet.models.store import ModelCallRecord
+from rivulet.providers.config import ModelConfig
+from rivulet.providers.store import ModelCallRecord
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool

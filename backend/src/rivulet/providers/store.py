@@ -1,6 +1,6 @@
 """Where model configs and call records live: the ``ModelStore`` Protocol and an in-memory implementation.
 
-The PostgreSQL implementation is ``rivulet.storage.postgres.models.PostgresModelStore``.
+The PostgreSQL implementation is ``rivulet.storage.postgres.model_configs.PostgresModelStore``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 import msgspec
 
 from rivulet.lib.exceptions import NotFoundError
-from rivulet.models.config import ModelConfig  # noqa: TC001 - msgspec resolves annotations at runtime
+from rivulet.providers.config import ModelConfig  # noqa: TC001 - msgspec resolves annotations at runtime
 
 __all__ = ("CallStatus", "MemoryModelStore", "ModelCallRecord", "ModelStore", "model_not_found")
 
