@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from rivulet.app.headless import parse_inputs, run_flow_file
 from rivulet.compiler.flow import encode_flow
 from rivulet.lib.exceptions import ValidationError
-from rivulet.runtime.headless import parse_inputs, run_flow_file
 from tests.integration.runs_support import compile_document, delay_flow
 
 if TYPE_CHECKING:

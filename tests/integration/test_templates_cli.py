@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from rivulet.server.cli import main
+from rivulet.cli.main import main
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.templates.package import load_package, package_archive
 from rivulet.templates.sources import BUILTIN_TEMPLATES

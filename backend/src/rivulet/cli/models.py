@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from rivulet.cli.common import add_home_arg, database, settings_for
 from rivulet.lib.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -120,15 +121,13 @@ _ACTIONS = {"list": _list, "add": _add, "test": _test}
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from rivulet.server.cli import database, settings_for
-
     settings = settings_for(args)
     action = _ACTIONS[args.models_command]
     with database(settings) as url:
         return asyncio.run(_with_service(settings, url, lambda service: action(service, args)))
 
 
-def add_models_parser(sub: Any, add_server_args: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_models_parser(sub: Any) -> None:
     """Register ``rivulet models ...`` on the top-level subparsers."""
     models = sub.add_parser("models", help="list, add and test configured models")
     commands = models.add_subparsers(dest="models_command", required=True)
@@ -158,5 +157,5 @@ def add_models_parser(sub: Any, add_server_args: Callable[[argparse.ArgumentPars
     test.add_argument("--max-tokens", type=int, default=24)
     test.add_argument("--json", action="store_true", help="print JSON")
     for parser in (listing, add, test):
-        add_server_args(parser)
+        add_home_arg(parser)
     models.set_defaults(handler=_handle)

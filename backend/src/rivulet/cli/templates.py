@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from rivulet.cli.common import add_home_arg, database, settings_for
 from rivulet.lib.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ def _sources(settings: Settings) -> Any:
 
 
 async def _with_pool(settings: Settings, body: Callable[[AsyncConnectionPool], Awaitable[int]]) -> int:
-    from rivulet.server.cli import database
     from rivulet.storage.postgres.migrate import apply_migrations
     from rivulet.storage.postgres.pool import open_pool
 
@@ -76,7 +76,7 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _parse_vars(pairs: list[str]) -> dict[str, Any]:
-    from rivulet.runtime.headless import parse_inputs
+    from rivulet.app.headless import parse_inputs
 
     return parse_inputs(pairs)
 
@@ -200,17 +200,17 @@ def _sources_cmd(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_template_parser(sub: Any, settings_of: Callable[[argparse.Namespace], Settings]) -> None:
+def add_template_parser(sub: Any) -> None:
     """Register ``rivulet template ...`` on the top-level subparsers."""
     template = sub.add_parser("template", help="template gallery: list, search, show, import, export")
-    template.add_argument("--home", help="data directory (env RIVULET_HOME)")
+    add_home_arg(template)
     cmds = template.add_subparsers(dest="template_command", required=True)
 
     def command(name: str, handler: Callable[[Settings, argparse.Namespace], int], help_text: str) -> Any:
         parser = cmds.add_parser(name, help=help_text)
 
         def run(args: argparse.Namespace) -> int:
-            return handler(settings_of(args), args)
+            return handler(settings_for(args), args)
 
         parser.set_defaults(handler=run)
         parser.add_argument("--json", action="store_true", help="print JSON")

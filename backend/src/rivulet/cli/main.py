@@ -9,58 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rivulet import __version__
+from rivulet.cli.common import add_home_arg, database, settings_for
+from rivulet.cli.models import add_models_parser
+from rivulet.cli.templates import add_template_parser
 from rivulet.lib.exceptions import AppError
-from rivulet.lib.log import configure_logging, get_logger
-from rivulet.lib.settings import load_settings
-from rivulet.server.cli_models import add_models_parser
+from rivulet.lib.log import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from rivulet.lib.settings import Settings
-
-__all__ = ("database", "main", "settings_for")
+__all__ = ("main",)
 
 _log = get_logger("rivulet.cli")
 _REPO_SCHEMAS = Path(__file__).resolve().parents[4] / "schemas"
-
-
-class _Database:
-    """The database URL for a command: the configured one, or a started embedded server."""
-
-    def __init__(self, settings: Settings) -> None:
-        from rivulet.storage.embedded import EmbeddedPostgres
-
-        self._embedded = None if settings.database_url else EmbeddedPostgres(settings.home)
-        self._url = settings.database_url
-
-    def __enter__(self) -> str:
-        if self._embedded is not None:
-            self._url = self._embedded.start()
-        assert self._url is not None
-        return self._url
-
-    def __exit__(self, *_: object) -> None:
-        if self._embedded is not None:
-            self._embedded.stop()
-
-
-def database(settings: Settings) -> _Database:
-    """A context manager yielding the database URL (the configured one or a started embedded server)."""
-    return _Database(settings)
-
-
-def settings_for(args: argparse.Namespace) -> Settings:
-    """Settings for a command's ``--home``, with logging configured."""
-    return _settings(args)
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = load_settings(
-        host=getattr(args, "host", None), port=getattr(args, "port", None), home=getattr(args, "home", None)
-    )
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
@@ -74,11 +35,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     from rivulet.server.asgi import create_app
 
-    settings = _settings(args)
+    settings = settings_for(args)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so that the embedded
     # database below is stopped by the context manager instead of the process dying under it.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    with _Database(settings) as url:
+    with database(settings) as url:
         app = create_app(settings, database_url=url)
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="on"
@@ -93,7 +54,7 @@ def _migrate(args: argparse.Namespace) -> int:
     from rivulet.storage.postgres.migrate import apply_migrations
     from rivulet.storage.postgres.pool import open_pool
 
-    settings = _settings(args)
+    settings = settings_for(args)
 
     async def run(url: str) -> list[int]:
         pool = await open_pool(url, min_size=1, max_size=1)
@@ -102,7 +63,7 @@ def _migrate(args: argparse.Namespace) -> int:
         finally:
             await pool.close()
 
-    with _Database(settings) as url:
+    with database(settings) as url:
         applied = asyncio.run(run(url))
     print(f"applied: {', '.join(f'{v:04d}' for v in applied)}" if applied else "database is up to date")
     return 0
@@ -117,9 +78,9 @@ def _export_schemas(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rivulet.runtime.headless import run_flow_file
+    from rivulet.app.headless import run_flow_file
 
-    _settings(args)
+    settings_for(args)
     return run_flow_file(args.flow, args.input, as_json=args.json, deadline_s=args.deadline)
 
 
@@ -128,20 +89,16 @@ def _version(_: argparse.Namespace) -> int:
     return 0
 
 
-def _add_server_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--home", help="data directory (env RIVULET_HOME)")
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rivulet", description="Rivulet: AI-native data app builder")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="start the API and editor (embedded Postgres unless RIVULET_DATABASE_URL)")
     serve.add_argument("--host", help="bind address (env RIVULET_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env RIVULET_PORT, default 8000)")
-    _add_server_args(serve)
+    add_home_arg(serve)
     serve.set_defaults(handler=_serve)
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
-    _add_server_args(migrate)
+    add_home_arg(migrate)
     migrate.set_defaults(handler=_migrate)
     export = sub.add_parser("export-schemas", help="write JSON Schemas and openapi.json")
     export.add_argument("--out", default=str(_REPO_SCHEMAS), help="target directory (default: the repo's schemas/)")
@@ -154,11 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print events as JSON lines instead of the progress display")
     run.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="fail the run after this long")
     run.set_defaults(handler=_run)
-    add_models_parser(sub, _add_server_args)
+    add_models_parser(sub)
     sub.add_parser("version", help="print the version").set_defaults(handler=_version)
-    from rivulet.templates.cli import add_template_parser
-
-    add_template_parser(sub, _settings)
+    add_template_parser(sub)
     return parser
 
 
