@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import cases from "../../../tests/fixtures/port-compat-cases.json";
 import {
   type Bindings,
   checkCompatible,
@@ -9,74 +10,71 @@ import {
   unify,
 } from "./port-types";
 
+/**
+ * The cases live in `tests/fixtures/port-compat-cases.json`; the backend's
+ * `tests/unit/sdk/test_port_cases_shared.py` checks the same file against `rivulet.sdk.ports` and the
+ * compiler's inference, so a rule changed on one side only fails one of the two suites.
+ */
 const t = parsePortType;
-const fits = (source: string, target: string) => checkCompatible(t(source), t(target));
 
-describe("parsePortType", () => {
-  it("parses nested wrappers and generic variables", () => {
-    expect(formatPortType(t("List[Optional[Text]]"))).toBe("List[Optional[Text]]");
-    expect(t("T")).toMatchObject({ name: "T", variable: true });
-  });
+interface CompatibleCase {
+  readonly source: string;
+  readonly target: string;
+  readonly ok: boolean;
+  readonly coercion: "collect" | null;
+  readonly reason?: string;
+}
 
-  it("rejects unknown names and arguments on base types, like the backend", () => {
-    expect(() => t("Txt")).toThrow(/unknown port type 'Txt'/);
-    expect(() => t("Text[Int]")).toThrow(/takes no type argument/);
-    expect(() => t("List[Text")).toThrow(/expected '\]'/);
-  });
-});
+interface ParseCase {
+  readonly text: string;
+  readonly formatted?: string;
+  readonly variable?: boolean;
+  readonly error?: string;
+}
 
-describe("checkCompatible mirrors rivulet.sdk.ports.check_compatible", () => {
-  it.each([
-    ["Text", "Text"],
-    ["Int", "Any"],
-    ["Any", "Table"],
-    ["Text", "Json"],
-    ["Bool", "Json"],
-    ["Text", "Optional[Text]"],
-    ["Optional[Text]", "Optional[Text]"],
-    ["List[Text]", "List[Json]"],
-    ["Stream[Text]", "Stream[Json]"],
-  ])("%s fits %s", (source, target) => {
-    expect(fits(source, target)).toMatchObject({ ok: true, coercion: null });
-  });
+interface InferenceCase {
+  readonly connections: readonly (readonly string[])[];
+  readonly resolved: Readonly<Record<string, string>>;
+}
 
-  it("collects a stream into a value or a list", () => {
-    expect(fits("Stream[Text]", "Text").coercion).toBe("collect");
-    expect(fits("Stream[Chunk]", "List[Chunk]").coercion).toBe("collect");
-  });
+const compatible: readonly CompatibleCase[] = cases.compatible as CompatibleCase[];
+const parsing: readonly ParseCase[] = cases.parse;
+const inference: readonly InferenceCase[] = cases.inference as InferenceCase[];
 
-  it.each([
-    ["Text", "Int"],
-    ["Json", "Text"],
-    ["Table", "Json"],
-    ["Optional[Text]", "Text"],
-    ["List[Text]", "Text"],
-    ["Text", "Stream[Text]"],
-    ["Stream[Int]", "Text"],
-  ])("%s does not fit %s", (source, target) => {
-    const verdict = fits(source, target);
-    expect(verdict.ok).toBe(false);
-    expect(verdict.reason).toBe(`${source} cannot connect to ${target}`);
+describe("checkCompatible agrees with rivulet.sdk.ports.check_compatible", () => {
+  it.each(compatible)("$source → $target", (entry) => {
+    expect(checkCompatible(t(entry.source), t(entry.target))).toEqual({
+      ok: entry.ok,
+      coercion: entry.coercion,
+      reason: entry.reason ?? "",
+    });
   });
 });
 
-describe("generic inference mirrors the compiler's unify/substitute", () => {
-  it("binds a variable from the first connection and erases unbound ones to Any", () => {
-    const bindings: Bindings = {};
-    unify(t("List[T]"), t("List[Chunk]"), bindings);
-    unify(t("T"), t("Text"), bindings);
-    expect(formatPortType(substitute(t("T"), bindings))).toBe("Chunk");
-    expect(formatPortType(erase(substitute(t("Optional[U]"), bindings)))).toBe("Optional[Any]");
+describe("parsePortType agrees with rivulet.sdk.ports.parse_port_type", () => {
+  it.each(parsing)("'$text'", (entry) => {
+    if (entry.error !== undefined) {
+      expect(() => t(entry.text)).toThrow(entry.error);
+      return;
+    }
+    const parsed = t(entry.text);
+    expect(formatPortType(parsed)).toBe(entry.formatted);
+    expect(parsed.variable).toBe(entry.variable ?? false);
   });
+});
 
-  it("looks through Optional and streams", () => {
+describe("generic inference agrees with the compiler's unify/substitute/erase", () => {
+  it.each(inference)("$connections", (entry) => {
     const bindings: Bindings = {};
-    unify(t("Optional[T]"), t("Int"), bindings);
-    const streamed: Bindings = {};
-    unify(t("List[T]"), t("Stream[Text]"), streamed);
-    expect(bindings.T?.name).toBe("Int");
-    expect(streamed.T).toBeUndefined();
-    unify(t("T"), t("Stream[Text]"), streamed);
-    expect(formatPortType(streamed.T ?? t("Any"))).toBe("Stream[Text]");
+    for (const [pattern = "", concrete = ""] of entry.connections) {
+      unify(t(pattern), t(concrete), bindings);
+    }
+    const resolved = Object.fromEntries(
+      Object.keys(entry.resolved).map((text) => [
+        text,
+        formatPortType(erase(substitute(t(text), bindings))),
+      ]),
+    );
+    expect(resolved).toEqual(entry.resolved);
   });
 });

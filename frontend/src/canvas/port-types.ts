@@ -2,7 +2,9 @@
  * Port types and their connection rules, mirroring the backend exactly:
  * `rivulet.sdk.ports` (`parse_port_type`, `check_compatible`) and the compiler's generic inference
  * (`rivulet.compiler.passes.check_types`: `unify`, `substitute`, erase). The vocabulary (base type
- * names, wrappers) comes from `schemas/types.json`; nothing here invents a rule of its own.
+ * names, wrappers, what `Json` accepts) comes from `schemas/types.json`; nothing here invents a rule
+ * of its own. `tests/fixtures/port-compat-cases.json` holds the cases both this module's tests and the
+ * backend's (`tests/unit/sdk/test_port_cases_shared.py`) check, so the two cannot drift apart.
  */
 import typeRules from "../../../schemas/types.json";
 
@@ -22,6 +24,8 @@ export interface Compatibility {
 
 export const BASE_TYPES: readonly string[] = typeRules.base_types;
 export const WRAPPERS: readonly string[] = typeRules.wrappers;
+/** The base types a `Json` port accepts (besides `Any`). */
+const JSON_SOURCES: readonly string[] = typeRules.json_sources;
 /** The human-readable rules, as exported by the backend (shown in the editor's help). */
 export const TYPE_RULES: readonly { readonly id: string; readonly text: string }[] =
   typeRules.rules;
@@ -74,7 +78,6 @@ const ok = (coercion: "collect" | null = null): Compatibility => ({
   coercion,
   reason: "",
 });
-const JSON_SOURCES = ["Json", "Text", "Int", "Float", "Bool"];
 
 /** `check_compatible` of `rivulet.sdk.ports`, for concrete (variable-free) types. */
 export function checkCompatible(source: PortType, target: PortType): Compatibility {

@@ -24,6 +24,7 @@ import msgspec
 
 __all__ = (
     "BASE_TYPES",
+    "JSON_SOURCES",
     "Bool",
     "ChartSpec",
     "Chunk",
@@ -146,6 +147,8 @@ BASE_TYPES: tuple[str, ...] = (
     "Chunk", "Embedding", "Table", "SQLQuery", "ChartSpec", "HttpRequest", "HttpResponse",
 )  # fmt: skip
 WRAPPERS: tuple[str, ...] = ("List", "Optional", "Stream")
+JSON_SOURCES: tuple[str, ...] = ("Json", "Text", "Int", "Float", "Bool")
+"""The base types a ``Json`` port accepts besides ``Any`` (exported in ``schemas/types.json``)."""
 _PLAIN: dict[Any, str] = {str: "Text", int: "Int", float: "Float", bool: "Bool", Any: "Any", dict: "Json"}
 
 
@@ -286,7 +289,7 @@ def check_compatible(source: PortType, target: PortType) -> Compatibility:
     """
     if source == target or target.name == "Any" or source.name == "Any":
         return Compatibility(ok=True)
-    if target.name == "Json" and source.name in ("Json", "Text", "Int", "Float", "Bool"):
+    if target.name == "Json" and source.name in JSON_SOURCES:
         return Compatibility(ok=True)
     if target.name == "Optional":
         inner = target.args[0]
@@ -312,6 +315,7 @@ def type_rules_document() -> dict[str, Any]:
         "schema": "rivulet.types/v1",
         "base_types": list(BASE_TYPES),
         "wrappers": list(WRAPPERS),
+        "json_sources": list(JSON_SOURCES),
         "json_schemas": structs,
         "rules": [
             {"id": "exact", "text": "identical types connect"},
