@@ -1,4 +1,4 @@
-import type { Schemas } from "../api/client";
+import type { components } from "../api/generated/ws";
 import type { RunEvent } from "../api/runs";
 
 /**
@@ -7,39 +7,20 @@ import type { RunEvent } from "../api/runs";
  * resubscribes every unfinished run with `after_seq` = the last seq it delivered, so no event is lost
  * and none is delivered twice (events at or below that seq are dropped).
  *
- * The WebSocket protocol is not part of the OpenAPI document, so its messages are described here;
- * the run request reuses the generated `RunCreate` body.
+ * The messages are typed by `generated/ws.d.ts`, which `npm run gen:ws` writes from
+ * `schemas/ws.v1.schema.json` (exported by the backend's `rivulet.domain.runs.protocol`); the run
+ * events are the `rivulet.events/v1` union of the OpenAPI document.
  */
+type Messages = components["schemas"];
+
 export type RunStartRequest = Pick<
-  Schemas["RunCreate"],
-  "inputs" | "version" | "from_node" | "only_nodes" | "variables"
-> & { readonly flow_id: string };
-
-export interface RunAccepted {
-  readonly type: "run_accepted";
-  readonly request_id: string | null;
-  readonly run_id: string;
-  readonly flow_id: string;
-  readonly flow_version: number;
-}
-
-export interface SocketError {
-  readonly type: "error";
-  readonly request_id: string | null;
-  readonly code: string;
-  readonly message: string;
-  readonly path: string | null;
-  readonly run_id: string | null;
-  readonly details: Readonly<Record<string, unknown>>;
-}
-
-type ServerReply =
-  | RunAccepted
-  | SocketError
-  | { readonly type: "subscribed" | "unsubscribed" | "cancel_accepted"; readonly run_id: string }
-  | { readonly type: "pong" };
-
-type ServerFrame = ServerReply | RunEvent;
+  Messages["RunStartMessage"],
+  "flow_id" | "inputs" | "version" | "from_node" | "only_nodes" | "variables"
+>;
+export type RunAccepted = Messages["RunAccepted"];
+export type SocketError = Messages["ErrorMessage"];
+type ClientMessage = Messages["ClientMessage"];
+type ServerFrame = Messages["ServerMessage"] | RunEvent;
 
 /** The part of the browser WebSocket this client uses (a fake implements it in tests). */
 export interface SocketLike {
@@ -153,7 +134,7 @@ export class RunSocket {
     this.send({ type: "cancel", run_id: runId });
   }
 
-  private send(message: Record<string, unknown>): void {
+  private send(message: ClientMessage): void {
     const text = JSON.stringify(message);
     if (this.socket?.readyState === OPEN) this.socket.send(text);
     else this.outbox.push(text);
@@ -176,7 +157,11 @@ export class RunSocket {
     this.options.onState?.("open", 0);
     // Resubscribe first (in seq order of what we have), then flush what waited for the connection.
     const resubscribe = [...this.subscriptions].map(([runId, afterSeq]) =>
-      JSON.stringify({ type: "subscribe", run_id: runId, after_seq: afterSeq }),
+      JSON.stringify({
+        type: "subscribe",
+        run_id: runId,
+        after_seq: afterSeq,
+      } satisfies ClientMessage),
     );
     const queued = this.outbox
       .splice(0)
@@ -238,9 +223,12 @@ export class RunSocket {
     }
   }
 
-  private settle(requestId: string | null, action: (pending: Pending) => void): boolean {
-    const pending = requestId === null ? undefined : this.pending.get(requestId);
-    if (!pending || requestId === null) return false;
+  private settle(
+    requestId: string | null | undefined,
+    action: (pending: Pending) => void,
+  ): boolean {
+    const pending = requestId == null ? undefined : this.pending.get(requestId);
+    if (!pending || requestId == null) return false;
     this.pending.delete(requestId);
     action(pending);
     return true;

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from rivulet.compiler.flow import FlowDocument
+from rivulet.domain.runs.protocol import protocol_schema
 from rivulet.lib.settings import load_settings
 from rivulet.records.events import EVENTS_SCHEMA, Event
 from rivulet.sdk.ports import type_rules_document
@@ -45,6 +46,7 @@ SCHEMA_EXPORTS: dict[str, Callable[[], dict[str, Any]]] = {
     "types.json": type_rules_document,
     "template.v1.schema.json": _struct_schema(TemplateManifest, MANIFEST_SCHEMA),
     "template-index.v1.schema.json": _struct_schema(MarketplaceIndex, INDEX_SCHEMA),
+    "ws.v1.schema.json": protocol_schema,
 }
 """File name in ``schemas/`` → builder. Later subsystems register their formats here."""
 

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 __all__ = (
+    "WS_SCHEMA",
     "CancelAccepted",
     "CancelMessage",
     "ClientMessage",
@@ -27,7 +28,10 @@ __all__ = (
     "UnsubscribeMessage",
     "Unsubscribed",
     "decode_client_message",
+    "protocol_schema",
 )
+
+WS_SCHEMA = "rivulet.ws/v1"
 
 RunId = Annotated[str, Meta(min_length=1, max_length=128)]
 
@@ -119,6 +123,24 @@ class ErrorMessage(_Server, frozen=True, kw_only=True, tag="error"):
 ServerMessage = RunAccepted | Subscribed | Unsubscribed | CancelAccepted | PongMessage | ErrorMessage
 
 _decoder = msgspec.json.Decoder(ClientMessage)
+
+
+def protocol_schema() -> dict[str, Any]:
+    """The protocol as one JSON Schema (``schemas/ws.v1.schema.json``; the editor's types are generated from it).
+
+    ``$defs`` holds every message plus the two unions, ``ClientMessage`` and ``ServerMessage``; a frame is either.
+    Server frames that carry a ``seq`` are run events, described by ``rivulet.events/v1``, not here.
+    """
+    ref = "#/$defs/{name}"
+    (client, server), defs = msgspec.json.schema_components((ClientMessage, ServerMessage), ref_template=ref)
+    defs |= {"ClientMessage": client, "ServerMessage": server}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": WS_SCHEMA,
+        "title": "The /api/ws protocol",
+        "anyOf": [{"$ref": ref.format(name=name)} for name in ("ClientMessage", "ServerMessage")],
+        "$defs": defs,
+    }
 
 
 def _path(message: str) -> str:
