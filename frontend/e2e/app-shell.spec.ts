@@ -1,8 +1,5 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
-
-const SCREENSHOT = path.resolve(import.meta.dirname, "../../docs/img/app-shell.png");
+import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
 
 test("the API reports a healthy database with pgvector", async ({ request }) => {
   const response = await request.get("/api/health");
@@ -10,7 +7,9 @@ test("the API reports a healthy database with pgvector", async ({ request }) => 
   expect(await response.json()).toMatchObject({ status: "ok", database: "ok" });
 });
 
-test("app shell: brand, health pill, flows and the canvas", async ({ page }) => {
+test("app shell: brand, health pill, flows and the canvas", { tag: SCREENSHOT_TAG }, async ({
+  page,
+}) => {
   await page.goto("/");
   await expect(page.getByRole("link", { name: "Rivulet home" })).toContainText("Rivulet");
 
@@ -25,8 +24,7 @@ test("app shell: brand, health pill, flows and the canvas", async ({ page }) => 
   await expect(page.getByRole("heading", { name: "No flows yet" })).toBeVisible();
   await expect(page.getByRole("link", { name: "New flow" })).toBeVisible();
 
-  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT });
+  await docScreenshot(page, "app-shell.png");
 
   await page.getByRole("link", { name: "New flow" }).click();
   await expect(page).toHaveURL(/\/flows\/new$/);

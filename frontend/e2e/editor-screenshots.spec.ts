@@ -1,13 +1,9 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
+import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
 import { createFlow, expect, node, selectNode, test } from "./editor-helpers";
 
-const IMG = path.resolve(import.meta.dirname, "../../docs/img");
-
-/** The README's pictures: a real flow while it runs and after it ran, taken from a real run. */
-test("screenshots of the editor during and after a run", async ({ page, request }) => {
+/** The README's pictures: a real flow while it runs and after it ran (written by `make screenshots`). */
+test("the editor during and after a run", { tag: SCREENSHOT_TAG }, async ({ page, request }) => {
   test.setTimeout(60_000);
-  mkdirSync(IMG, { recursive: true });
   const flowId = await createFlow(
     request,
     "River facts",
@@ -61,7 +57,7 @@ test("screenshots of the editor during and after a run", async ({ page, request 
   await page.getByTestId("run").click();
   await expect(node(page, "pace")).toHaveAttribute("data-status", "running");
   await selectNode(page, "write");
-  await page.screenshot({ path: path.join(IMG, "editor-running.png") });
+  await docScreenshot(page, "editor-running.png");
 
   await expect(page.getByTestId("run-status")).toHaveText("succeeded", { timeout: 20_000 });
   await expect(node(page, "summary").getByTestId("node-output")).toHaveText(
@@ -70,5 +66,5 @@ test("screenshots of the editor during and after a run", async ({ page, request 
   await expect(node(page, "km").getByTestId("node-output")).toHaveText("6650");
   await page.getByTestId("inspector-tab-run").click();
   await expect(page.getByTestId("outputs-text")).toContainText("A note on rivers");
-  await page.screenshot({ path: path.join(IMG, "editor-run.png") });
+  await docScreenshot(page, "editor-run.png");
 });

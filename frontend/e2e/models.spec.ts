@@ -1,12 +1,9 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
 
-const SCREENSHOT = path.resolve(import.meta.dirname, "../../docs/img/models-page.png");
-
-test("models page: built-in models are listed and the local default model answers a test", async ({
-  page,
-}) => {
+test("models page: built-in models are listed and the local default model answers a test", {
+  tag: SCREENSHOT_TAG,
+}, async ({ page }) => {
   test.setTimeout(120_000);
   await page.goto("/");
   const nav = page.getByRole("navigation", { name: "Main" });
@@ -26,6 +23,5 @@ test("models page: built-in models are listed and the local default model answer
   });
   await expect(result).toContainText(/\d+ prompt \+ \d+ completion tokens/);
 
-  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT });
+  await docScreenshot(page, "models-page.png");
 });

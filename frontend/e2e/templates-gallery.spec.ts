@@ -1,12 +1,9 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
 
-const SCREENSHOT = path.resolve(import.meta.dirname, "../../docs/img/templates-gallery.png");
-
-test("gallery: search, tags, preview, import with a variable, open the imported flow", async ({
-  page,
-}) => {
+test("gallery: search, tags, preview, import with a variable, open the imported flow", {
+  tag: SCREENSHOT_TAG,
+}, async ({ page }) => {
   await page.goto("/templates");
   const list = page.getByRole("list", { name: "Templates" });
   await expect(list.getByRole("listitem")).not.toHaveCount(0);
@@ -27,8 +24,7 @@ test("gallery: search, tags, preview, import with a variable, open the imported 
   await expect(preview).toContainText("Pick orders");
 
   await page.getByRole("textbox", { name: /vat_factor/ }).fill("3");
-  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT });
+  await docScreenshot(page, "templates-gallery.png");
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page).toHaveURL(/\/flows\/[0-9a-f-]{36}$/);
 
