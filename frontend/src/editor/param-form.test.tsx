@@ -49,6 +49,28 @@ describe("ParamForm", () => {
     expect(onChange).toHaveBeenLastCalledWith("api_key", "OPENAI_KEY");
   });
 
+  it("requests nothing for pickers without a list endpoint (no `/api/nones` on editor load)", async () => {
+    const fetchMock = stubFetchRoutes({ "/api/models": { items: [{ name: "default" }] } });
+    const pickers = {
+      type: "object",
+      properties: {
+        type: { ui: { widget: "port_type" }, type: "string" },
+        source: { ui: { widget: "datasource" }, type: "string" },
+        model: { ui: { widget: "model" }, type: "string" },
+        note: { type: "string" },
+      },
+    };
+    renderWithClient(<ParamForm schema={pickers} values={{}} errors={{}} onChange={vi.fn()} />);
+    const model = screen.getByTestId("param-model");
+    const list = document.getElementById(model.getAttribute("list") ?? "");
+    await vi.waitFor(() => expect(list?.querySelectorAll("option")).toHaveLength(1));
+    const paths = fetchMock.mock.calls.map(
+      ([request]) =>
+        new URL(typeof request === "string" ? request : request.url, window.location.href).pathname,
+    );
+    expect(paths).toEqual(["/api/models"]);
+  });
+
   it("shows a server diagnostic on its field", () => {
     stubFetchRoutes({});
     renderForm({ seconds: -1 }, { seconds: "Expected `float` >= 0" });

@@ -1,38 +1,32 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
+import { api } from "../api/client";
 import type { JsonSchema } from "../canvas/param-defaults";
 import { BASE_TYPES } from "../canvas/port-types";
-import { type FieldSpec, fieldSpecs } from "./param-schema";
+import { type FieldKind, type FieldSpec, fieldSpecs } from "./param-schema";
 
 /**
- * Names offered by a picker, from `GET /api/{kind}s` where the backend has that endpoint (models,
- * secrets, datasources). A missing endpoint (404) or any failure just means no suggestions: the
- * field stays a free text input.
+ * Where a picker's suggestions come from: the typed API client (`generated/schema.d.ts`), one list
+ * endpoint per kind. A kind without an endpoint here (datasources, for now) requests nothing and
+ * stays a free text input; so does a failed request.
  */
-async function fetchNames(kind: string, signal: AbortSignal): Promise<string[]> {
-  const response = await globalThis.fetch(`/api/${kind}s`, { signal });
-  if (!response.ok) return [];
-  const body: unknown = await response.json();
-  const items = Array.isArray(body)
-    ? body
-    : Array.isArray((body as { items?: unknown })?.items)
-      ? (body as { items: unknown[] }).items
-      : [];
-  return items
-    .map((item) =>
-      typeof item === "string"
-        ? item
-        : typeof (item as { name?: unknown })?.name === "string"
-          ? (item as { name: string }).name
-          : null,
-    )
-    .filter((name): name is string => name !== null);
-}
+const PICKER_SOURCES: Partial<Record<FieldKind, (signal: AbortSignal) => Promise<string[]>>> = {
+  model: async (signal) => {
+    const { data } = await api.GET("/api/models", { signal });
+    return data?.items.map((model) => model.name) ?? [];
+  },
+  secret: async (signal) => {
+    const { data } = await api.GET("/api/secrets", { signal });
+    return data?.items.map((secret) => secret.name) ?? [];
+  },
+};
 
-function usePickerNames(kind: string) {
+function usePickerNames(kind: FieldKind) {
+  const source = PICKER_SOURCES[kind];
   return useQuery({
     queryKey: ["picker", kind],
-    queryFn: ({ signal }) => fetchNames(kind, signal).catch(() => []),
+    queryFn: ({ signal }) => (source ? source(signal).catch(() => []) : []),
+    enabled: source !== undefined,
     staleTime: 60_000,
     retry: false,
   });
@@ -88,8 +82,7 @@ function JsonField({ field, value, onChange, inputId }: FieldProps) {
 }
 
 function PickerField({ field, value, onChange, inputId }: FieldProps) {
-  const source = field.kind === "port_type" ? "" : field.kind;
-  const { data: names = [] } = usePickerNames(source || "none");
+  const { data: names = [] } = usePickerNames(field.kind);
   const options = field.kind === "port_type" ? BASE_TYPES : names;
   const listId = `${inputId}-options`;
   return (
