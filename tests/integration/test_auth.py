@@ -9,7 +9,7 @@ import pytest
 import websockets
 
 from rivulet.server.auth import PUBLIC_ROUTES
-from rivulet.storage.postgres.auth import AuthStore
+from rivulet.storage.postgres.auth import PostgresAuthStore
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, alogin_token
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ async def test_users_admin_only(live_server: LiveServer) -> None:
 
 
 async def test_first_start_creates_one_admin_with_a_one_time_password(pool: AsyncConnectionPool) -> None:
-    store = AuthStore(pool)
+    store = PostgresAuthStore(pool)
     async with pool.connection() as conn:
         await conn.execute("DELETE FROM users")
     generated = await store.ensure_admin("root", None)

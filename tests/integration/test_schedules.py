@@ -19,7 +19,7 @@ import msgspec
 from rivulet.compiler.flow import encode_flow
 from rivulet.publishing.schedules import next_fire_after
 from rivulet.sdk.triggers import ScheduleTriggerParams
-from rivulet.storage.postgres.schedules import ScheduleStore
+from rivulet.storage.postgres.schedules import PostgresScheduleStore
 from tests.conftest import ADMIN_PASSWORD, alogin_token, free_port, serve_app
 from tests.integration.publishing_support import schedule_flow
 
@@ -85,7 +85,7 @@ async def test_two_app_instances_on_one_database_fire_each_time_once(live_server
 
 
 async def test_missed_fires_are_recorded_and_coalesced(pool: AsyncConnectionPool) -> None:
-    store = ScheduleStore(pool)
+    store = PostgresScheduleStore(pool)
     past = datetime.now(UTC) - timedelta(minutes=5, seconds=30)
     skip = ScheduleTriggerParams(interval_s=60, missed_policy="skip")
     catch_up = ScheduleTriggerParams(interval_s=60, missed_policy="run_once")
@@ -117,7 +117,7 @@ def test_cron_fire_times_follow_the_time_zone() -> None:
 
 
 def _record(params: ScheduleTriggerParams) -> Any:
-    from rivulet.storage.postgres.schedules import ScheduleRecord
+    from rivulet.storage.base import ScheduleRecord
 
     now = datetime.now(UTC)
     return ScheduleRecord(

@@ -11,7 +11,7 @@ import psycopg
 from rivulet.lib.log import get_logger
 
 if TYPE_CHECKING:
-    from rivulet.storage.postgres.endpoints import CallRecord, EndpointStore
+    from rivulet.storage.base import CallRecord, EndpointStore
 
 __all__ = ("AuditLog",)
 

@@ -15,14 +15,13 @@ import msgspec
 from rivulet.compiler.graph import CompiledGraph
 from rivulet.lib.exceptions import ValidationError
 from rivulet.sdk.triggers import HttpTriggerParams, ScheduleTriggerParams, body_struct
-from rivulet.storage.postgres.endpoints import EndpointRecord
+from rivulet.storage.base import EndpointRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rivulet.compiler.flow import FlowDocument
-    from rivulet.storage.base import FlowStore
-    from rivulet.storage.postgres.endpoints import EndpointStore
+    from rivulet.storage.base import EndpointStore, FlowStore
 
 __all__ = ("HTTP_TRIGGER", "SCHEDULE_TRIGGER", "EndpointRegistry", "LiveEndpoint", "find_trigger")
 

@@ -21,7 +21,7 @@ from rivulet.sdk.triggers import cron_trigger
 
 if TYPE_CHECKING:
     from rivulet.runtime.service import RunService
-    from rivulet.storage.postgres.schedules import DueFire, ScheduleRecord, ScheduleStore
+    from rivulet.storage.base import DueFire, ScheduleRecord, ScheduleStore
 
 __all__ = ("SCHEDULED_AT", "Scheduler", "next_fire_after")
 

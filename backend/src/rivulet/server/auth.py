@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.types import Scope
 
-    from rivulet.storage.postgres.auth import AuthStore
+    from rivulet.storage.base import AuthStore
 
 __all__ = (
     "PUBLIC",

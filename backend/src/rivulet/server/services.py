@@ -17,12 +17,11 @@ from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.server.auth import Authenticator
-from rivulet.storage.base import FlowStore
-from rivulet.storage.postgres.auth import AuthStore
+from rivulet.storage.base import AuthStore, EndpointStore, FlowStore, ScheduleStore, SecretStore
+from rivulet.storage.postgres.auth import PostgresAuthStore
 from rivulet.storage.postgres.changes import ChangeFeed
-from rivulet.storage.postgres.endpoints import EndpointStore
-from rivulet.storage.postgres.schedules import ScheduleStore
-from rivulet.storage.postgres.secrets import PostgresSecretStore
+from rivulet.storage.postgres.endpoints import PostgresEndpointStore
+from rivulet.storage.postgres.schedules import PostgresScheduleStore
 from rivulet.templates.sources import TemplateSources
 
 __all__ = ("Services", "ServicesDep", "network_policy", "operator_services")
@@ -40,7 +39,7 @@ class Services:
     """Runs and their events (``None`` in apps built without the runtime)."""
     models: ModelService | None = None
     """Configured models (``/api/models``, ``ctx.service(ModelRegistry)``)."""
-    secrets: PostgresSecretStore | None = None
+    secrets: SecretStore | None = None
     """Encrypted secrets (``/api/secrets``, ``ctx.secret``)."""
     published: EndpointRegistry | None = None
     """Resolves ``/f/{slug}`` (``None`` in apps built without the runtime)."""
@@ -60,11 +59,11 @@ class Services:
     """Template sources and the marketplace catalog."""
 
     def __post_init__(self) -> None:
-        self.auth = AuthStore(self.pool)
+        self.auth = PostgresAuthStore(self.pool)
         self.authenticator = Authenticator(self.auth)
         self.changes = ChangeFeed(self.pool)
-        self.endpoints = EndpointStore(self.pool)
-        self.schedules = ScheduleStore(self.pool)
+        self.endpoints = PostgresEndpointStore(self.pool)
+        self.schedules = PostgresScheduleStore(self.pool)
         self.audit = AuditLog(self.endpoints)
 
     def template_sources(self) -> TemplateSources:

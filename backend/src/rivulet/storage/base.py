@@ -1,32 +1,63 @@
-"""Storage contracts.
+"""Storage contracts: every store's Protocol and the data it keeps, in one place.
 
-Each store is a Protocol with a memory and a PostgreSQL implementation, and one conformance suite
-(``tests/integration/test_storage_conformance.py``) runs against both.
+Each store is a Protocol here with a memory implementation (``rivulet.storage.memory``) and a PostgreSQL one
+(``rivulet.storage.postgres``), and one conformance suite (``tests/integration/test_storage_conformance.py``)
+runs against both. Callers (publishing, domain controllers, the runtime, the app wiring) depend on these
+Protocols; only the composition root (``rivulet.app``) names an implementation.
+
+Two Protocols are defined lower down and re-exported here, because a lower layer uses them: ``ModelStore`` (the
+model service in ``rivulet.providers``) and ``ConversationStore`` (operators look it up through ``rivulet.sdk``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
 from rivulet.compiler.flow import FlowDocument
+from rivulet.providers.store import ModelCallRecord, ModelStore
+from rivulet.sdk.models import ConversationStore
+from rivulet.security.permissions import Role
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from rivulet.records.events import ErrorInfo, Event, RunStatus
     from rivulet.records.runs import FinishedRun, NodeRunRecord, RunQuery, RunRecord
+    from rivulet.sdk.triggers import ScheduleTriggerParams
+    from rivulet.security import Principal
 
 __all__ = (
+    "ApiKeyRead",
+    "AuthStore",
+    "CallRecord",
+    "ChangeNotifier",
+    "ConversationStore",
+    "DueFire",
+    "EndpointRecord",
+    "EndpointStats",
+    "EndpointStore",
+    "FireRecord",
     "FlowRecord",
     "FlowScope",
     "FlowStore",
     "FlowSummary",
     "FlowVersionInfo",
     "FlowVersionRecord",
+    "ModelCallRecord",
+    "ModelStore",
+    "NextFire",
     "RunStore",
+    "ScheduleRecord",
+    "ScheduleStore",
+    "SecretInfo",
+    "SecretStore",
+    "UserRead",
+    "WorkspaceMember",
+    "WorkspaceRead",
 )
 
 
@@ -215,4 +246,386 @@ class RunStore(Protocol):
         A ``queued``/``running`` run is orphaned when its owner is not ``owner`` and it had no heartbeat for
         ``stale_after_s``. Every stored event is kept and a final ``run_finished`` is appended.
         """
+        ...
+
+
+# -- published endpoints ------------------------------------------------------------------------------------------
+
+
+class EndpointRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A published flow version."""
+
+    slug: str
+    method: str
+    flow_id: str
+    flow_version: int
+    trigger_node_id: str
+    concurrency_limit: int | None = None
+    """At most this many calls run at once per replica (429 beyond)."""
+    published_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class CallRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One audited call of an endpoint."""
+
+    slug: str
+    caller: str
+    """``user:<name>`` or ``key:<name>``."""
+    status: int
+    duration_ms: float
+    api_key_id: str | None = None
+    user_id: str | None = None
+    run_id: str | None = None
+    created_at: datetime | None = None
+    id: int | None = None
+    """The audit row's id (set when read back)."""
+
+
+class EndpointStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Call statistics of an endpoint (all recorded calls)."""
+
+    calls: int = 0
+    errors: int = 0
+    """Calls answered with a status ≥ 400."""
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    last_call_at: datetime | None = None
+
+
+class EndpointStore(Protocol):
+    """Published endpoints (``METHOD /f/{slug}``, at most one per flow) and the audit log of their calls."""
+
+    async def publish(self, record: EndpointRecord) -> EndpointRecord:
+        """Publish (or republish) ``record`` as this flow's only endpoint; the stored record (timestamps set).
+
+        Raises:
+            ConflictError: The slug is published by another flow.
+        """
+        ...
+
+    async def unpublish(self, flow_id: str) -> list[str]:
+        """Remove the flow's endpoints; returns their slugs (none: an empty list)."""
+        ...
+
+    async def get(self, slug: str) -> EndpointRecord | None:
+        """The endpoint at ``/f/{slug}``, if published."""
+        ...
+
+    async def list(self, flow_id: str | None = None) -> list[EndpointRecord]:
+        """Published endpoints ordered by slug (of one flow when ``flow_id`` is given)."""
+        ...
+
+    async def record_calls(self, calls: list[CallRecord]) -> None:
+        """Append audited calls; those without ``created_at`` are stamped now."""
+        ...
+
+    async def calls(self, slug: str, limit: int = 100) -> list[CallRecord]:
+        """The latest audited calls of an endpoint, newest first, with their ids."""
+        ...
+
+    async def stats(self) -> dict[str, EndpointStats]:
+        """Call statistics per slug (slugs without calls are absent)."""
+        ...
+
+
+# -- schedules ----------------------------------------------------------------------------------------------------
+
+
+class ScheduleRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A published schedule."""
+
+    id: str
+    flow_id: str
+    flow_version: int
+    node_id: str
+    cron: str | None
+    interval_s: float | None
+    timezone: str
+    inputs: dict[str, Any]
+    missed_policy: Literal["run_once", "skip"]
+    enabled: bool
+    next_fire_at: datetime | None
+    last_fire_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class FireRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One fire time of a schedule: ``fired`` (with its run), ``missed`` or ``failed`` (could not start)."""
+
+    schedule_id: str
+    fire_at: datetime
+    status: Literal["fired", "missed", "failed"]
+    run_id: str | None = None
+    error: str | None = None
+
+
+class DueFire(msgspec.Struct, frozen=True, kw_only=True):
+    """A fire this replica claimed and must start."""
+
+    schedule: ScheduleRecord
+    fire_at: datetime
+    run_id: str
+
+
+NextFire = Callable[[ScheduleRecord, datetime], datetime | None]
+"""The first fire time of a schedule strictly after an instant (``None``: never again)."""
+
+
+class ScheduleStore(Protocol):
+    """Published schedules (at most one per flow) and their fires; each fire time is claimed exactly once."""
+
+    async def upsert(
+        self,
+        flow_id: str,
+        flow_version: int,
+        node_id: str,
+        params: ScheduleTriggerParams,
+        next_fire_at: datetime | None,
+    ) -> ScheduleRecord:
+        """Publish the flow's schedule (replacing any other schedule of the flow; the id stays on republish)."""
+        ...
+
+    async def delete_for_flow(self, flow_id: str) -> int:
+        """Remove the flow's schedules; returns how many."""
+        ...
+
+    async def list(self, flow_id: str | None = None) -> list[ScheduleRecord]:
+        """Schedules, next to fire first (never-firing ones last, then by id)."""
+        ...
+
+    async def get(self, schedule_id: str) -> ScheduleRecord:
+        """One schedule. Raises ``NotFoundError``."""
+        ...
+
+    async def set_enabled(self, schedule_id: str, enabled: bool, next_fire_at: datetime | None) -> ScheduleRecord:
+        """Enable (firing from ``next_fire_at``) or disable a schedule. Raises ``NotFoundError``."""
+        ...
+
+    async def fires(self, schedule_id: str, limit: int = 100) -> list[FireRecord]:
+        """The latest fires of a schedule (missed ones included), newest first."""
+        ...
+
+    async def claim_due(self, next_after: NextFire, *, limit: int = 20) -> list[DueFire]:
+        """Claim every due fire of enabled schedules, record it, advance the schedules; return what to start.
+
+        Due fires are coalesced: only the latest may run (when on time, or the policy is ``run_once``); the others
+        are recorded ``missed``. A fire time already recorded is never claimed again (by this or any replica).
+        """
+        ...
+
+    async def mark_failed(self, schedule_id: str, fire_at: datetime, error: str) -> None:
+        """A claimed fire could not start its run (the error is kept, cut to 2,000 characters)."""
+        ...
+
+    async def missed_count(self, schedule_id: str) -> int:
+        """How many fires of the schedule were missed."""
+        ...
+
+
+# -- secrets ------------------------------------------------------------------------------------------------------
+
+
+class SecretInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A secret's name and timestamps — never its value."""
+
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SecretStore(Protocol):
+    """Named secrets, encrypted at rest; values are write-only through the API and revealed to the runtime."""
+
+    async def list(self) -> list[SecretInfo]:
+        """Every secret by name (never a value)."""
+        ...
+
+    async def set(self, name: str, value: str) -> SecretInfo:
+        """Create or replace a secret (``created_at`` stays on replace)."""
+        ...
+
+    async def delete(self, name: str) -> None:
+        """Forget a secret. Raises ``NotFoundError``."""
+        ...
+
+    async def reveal(self, name: str) -> str:
+        """The decrypted value (``ctx.secret``, model API keys). Raises ``NotFoundError``.
+
+        The value is registered with the process's redactor: from then on it is blanked in errors and logs.
+        """
+        ...
+
+
+# -- users, workspaces and credentials ----------------------------------------------------------------------------
+
+
+class UserRead(msgspec.Struct, frozen=True, kw_only=True):
+    """A user account (never its password hash)."""
+
+    id: str
+    username: str
+    role: Role
+    is_admin: bool
+    """``role == "admin"`` (kept for older clients)."""
+    created_at: datetime
+
+
+class WorkspaceMember(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's membership of a workspace."""
+
+    user_id: str
+    username: str
+    role: Literal["editor", "viewer"]
+
+
+class WorkspaceRead(msgspec.Struct, frozen=True, kw_only=True):
+    """A shared workspace and its members."""
+
+    id: str
+    name: str
+    members: list[WorkspaceMember]
+    created_at: datetime
+
+
+class ApiKeyRead(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key's metadata; the secret itself is shown once, at creation."""
+
+    id: str
+    name: str
+    prefix: str
+    """The first characters of the key, to recognise it."""
+    endpoints: list[str]
+    """Slugs it may call; empty means every endpoint."""
+    rate_limit_per_minute: int | None
+    created_by: str | None
+    owner_id: str | None = None
+    """The user who owns the key (``None`` for keys made before ownership: administrators manage those)."""
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class AuthStore(Protocol):
+    """Accounts, workspaces, login tokens and API keys. Secrets are never stored, only their hashes."""
+
+    async def ensure_admin(self, username: str, password: str | None) -> str | None:
+        """Create the first administrator when no user exists.
+
+        Returns:
+            The generated one-time password when this call created the admin without a configured password,
+            else ``None`` (users existed, another replica won the race, or ``password`` was given).
+        """
+        ...
+
+    async def create_user(self, username: str, password: str, *, role: Role = "editor") -> UserRead:
+        """Create an account. Raises ``ConflictError`` when the name is taken."""
+        ...
+
+    async def list_users(self) -> list[UserRead]:
+        """Every account, by name."""
+        ...
+
+    async def set_role(self, user_id: str, role: Role) -> UserRead:
+        """Change a user's role. Raises ``NotFoundError``; ``ConflictError`` when it would leave no administrator."""
+        ...
+
+    async def delete_user(self, user_id: str) -> None:
+        """Delete an account with its sessions, tokens, API keys and memberships (its flows stay).
+
+        Raises ``NotFoundError``; ``ConflictError`` for the last administrator.
+        """
+        ...
+
+    async def create_workspace(self, name: str) -> WorkspaceRead:
+        """A new, empty workspace. Raises ``ConflictError`` when the name is taken."""
+        ...
+
+    async def list_workspaces(self, user_id: str | None = None) -> list[WorkspaceRead]:
+        """Every workspace by name (members by username), or those ``user_id`` belongs to."""
+        ...
+
+    async def get_workspace(self, workspace_id: str) -> WorkspaceRead:
+        """One workspace. Raises ``NotFoundError``."""
+        ...
+
+    async def delete_workspace(self, workspace_id: str) -> None:
+        """Delete a workspace (its flows stay with their owners). Raises ``NotFoundError``."""
+        ...
+
+    async def set_member(
+        self, workspace_id: str, user_id: str, role: Literal["editor", "viewer"] | None
+    ) -> WorkspaceRead:
+        """Add, change (``role``) or remove (``None``) a member. Raises ``NotFoundError``."""
+        ...
+
+    async def check_password(self, username: str, password: str) -> UserRead | None:
+        """The user when ``password`` is right, else ``None`` (same work either way)."""
+        ...
+
+    async def issue_token(self, user_id: str, kind: str, ttl: timedelta) -> tuple[str, datetime]:
+        """A new session/token secret for ``user_id`` and its expiry."""
+        ...
+
+    async def change_password(self, user_id: str, password: str, *, keep_token: str | None) -> int:
+        """Set a new password and revoke every session and token of the user except ``keep_token``.
+
+        Returns:
+            How many sessions/tokens were revoked.
+        """
+        ...
+
+    async def revoke_token(self, secret: str) -> None:
+        """Forget a session/token (logout); an unknown one is ignored."""
+        ...
+
+    async def principal_for_token(self, secret: str) -> Principal | None:
+        """The user behind a valid, unexpired login token or session (with their workspace roles)."""
+        ...
+
+    async def create_api_key(
+        self,
+        name: str,
+        endpoints: list[str],
+        rate_limit_per_minute: int | None,
+        created_by: str | None,
+        owner_id: str | None = None,
+    ) -> tuple[ApiKeyRead, str]:
+        """A new API key owned by ``owner_id``: its metadata and the secret (returned once, never stored)."""
+        ...
+
+    async def list_api_keys(self, owner_id: str | None = None) -> list[ApiKeyRead]:
+        """Every key, or ``owner_id``'s, newest first (revoked ones included, marked)."""
+        ...
+
+    async def get_api_key(self, key_id: str) -> ApiKeyRead:
+        """One key. Raises ``NotFoundError``."""
+        ...
+
+    async def revoke_api_key(self, key_id: str) -> ApiKeyRead:
+        """Revoke a key (idempotent: the first revocation time stays). Raises ``NotFoundError``."""
+        ...
+
+    async def principal_for_key(self, secret: str) -> Principal | None:
+        """The API key behind ``secret`` unless it is unknown or revoked."""
+        ...
+
+
+# -- change notices -----------------------------------------------------------------------------------------------
+
+
+class ChangeNotifier(Protocol):
+    """Cross-replica cache invalidation.
+
+    A writer calls ``notify(topic)`` after committing a change; the callbacks registered for the topic then run on
+    every replica (this one included).
+    """
+
+    def on(self, topic: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever ``topic`` changes."""
+        ...
+
+    async def notify(self, topic: str) -> None:
+        """Tell every replica that ``topic`` changed."""
         ...

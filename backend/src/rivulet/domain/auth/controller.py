@@ -26,7 +26,7 @@ from rivulet.lib.exceptions import AuthenticationError, PermissionDeniedError, R
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.auth import PUBLIC, SESSION_COOKIE, presented_secret
 from rivulet.server.services import Services, ServicesDep
-from rivulet.storage.postgres.auth import UserRead, WorkspaceRead
+from rivulet.storage.base import UserRead, WorkspaceRead
 
 __all__ = ("AuthController", "UsersController", "WorkspacesController")
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from rivulet.storage.postgres.auth import UserRead
+from rivulet.storage.base import UserRead
 
 __all__ = (
     "LoginRequest",

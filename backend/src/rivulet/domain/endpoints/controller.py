@@ -27,9 +27,7 @@ from rivulet.domain.endpoints.service import (
 from rivulet.lib.exceptions import NotFoundError, PermissionDeniedError, ValidationError
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import Services, ServicesDep
-from rivulet.storage.postgres.auth import ApiKeyRead
-from rivulet.storage.postgres.endpoints import CallRecord
-from rivulet.storage.postgres.schedules import FireRecord
+from rivulet.storage.base import ApiKeyRead, CallRecord, FireRecord
 
 if TYPE_CHECKING:
     from rivulet.security import Principal

@@ -42,7 +42,7 @@ from rivulet.security.permissions import Permission, flow_access, requires
 from rivulet.server.inputs import malformed_json
 from rivulet.server.permissions import check_permission
 from rivulet.server.services import ServicesDep
-from rivulet.storage.postgres.endpoints import CallRecord
+from rivulet.storage.base import CallRecord
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator

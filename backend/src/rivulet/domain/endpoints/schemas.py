@@ -8,9 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from rivulet.sdk.triggers import BodyField
-from rivulet.storage.postgres.auth import ApiKeyRead
-from rivulet.storage.postgres.endpoints import EndpointRecord, EndpointStats
-from rivulet.storage.postgres.schedules import ScheduleRecord
+from rivulet.storage.base import ApiKeyRead, EndpointRecord, EndpointStats, ScheduleRecord
 
 __all__ = (
     "ApiKeyCreate",

@@ -11,13 +11,13 @@ from rivulet.lib.exceptions import ConfigError, ValidationError
 from rivulet.publishing.registry import HTTP_TRIGGER, find_trigger, schedule_params
 from rivulet.publishing.schedules import next_fire_after
 from rivulet.sdk.triggers import HttpTriggerParams
-from rivulet.storage.postgres.endpoints import EndpointRecord, EndpointStats
+from rivulet.storage.base import EndpointRecord, EndpointStats
 
 if TYPE_CHECKING:
     from rivulet.runtime.service import RunService
     from rivulet.security import Principal
     from rivulet.server.services import Services
-    from rivulet.storage.postgres.schedules import ScheduleRecord
+    from rivulet.storage.base import ScheduleRecord
 
 __all__ = ("describe_endpoint", "describe_schedule", "publish_flow", "set_schedule_enabled", "unpublish_flow")
 

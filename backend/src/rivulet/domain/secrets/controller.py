@@ -12,7 +12,7 @@ from msgspec import Meta
 from rivulet.lib.exceptions import ConfigError, ValidationError
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.services import ServicesDep
-from rivulet.storage.postgres.secrets import PostgresSecretStore, SecretInfo
+from rivulet.storage.base import SecretInfo, SecretStore
 
 __all__ = ("SecretList", "SecretSet", "SecretsController")
 
@@ -34,7 +34,7 @@ class SecretList(msgspec.Struct, frozen=True, kw_only=True):
     items: list[SecretInfo]
 
 
-def _store(services: ServicesDep) -> PostgresSecretStore:
+def _store(services: ServicesDep) -> SecretStore:
     if services.secrets is None:
         raise ConfigError("the secret store is not configured in this process")
     return services.secrets

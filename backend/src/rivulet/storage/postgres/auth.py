@@ -13,57 +13,14 @@ from psycopg.rows import dict_row
 
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.security import Principal, hash_password, hash_token, new_api_key, new_token, verify_password
-from rivulet.security.permissions import Role
+from rivulet.storage.base import ApiKeyRead, UserRead, WorkspaceRead
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-__all__ = ("ApiKeyRead", "AuthStore", "UserRead", "WorkspaceMember", "WorkspaceRead")
+    from rivulet.security.permissions import Role
 
-
-class UserRead(msgspec.Struct, frozen=True, kw_only=True):
-    """A user account (never its password hash)."""
-
-    id: str
-    username: str
-    role: Role
-    is_admin: bool
-    """``role == "admin"`` (kept for older clients)."""
-    created_at: datetime
-
-
-class WorkspaceMember(msgspec.Struct, frozen=True, kw_only=True):
-    """A user's membership of a workspace."""
-
-    user_id: str
-    username: str
-    role: Literal["editor", "viewer"]
-
-
-class WorkspaceRead(msgspec.Struct, frozen=True, kw_only=True):
-    """A shared workspace and its members."""
-
-    id: str
-    name: str
-    members: list[WorkspaceMember]
-    created_at: datetime
-
-
-class ApiKeyRead(msgspec.Struct, frozen=True, kw_only=True):
-    """An API key's metadata; the secret itself is shown once, at creation."""
-
-    id: str
-    name: str
-    prefix: str
-    """The first characters of the key, to recognise it."""
-    endpoints: list[str]
-    """Slugs it may call; empty means every endpoint."""
-    rate_limit_per_minute: int | None
-    created_by: str | None
-    owner_id: str | None = None
-    """The user who owns the key (``None`` for keys made before ownership: administrators manage those)."""
-    created_at: datetime
-    revoked_at: datetime | None = None
+__all__ = ("PostgresAuthStore",)
 
 
 def _user(row: dict[str, Any]) -> UserRead:
@@ -88,8 +45,8 @@ async def _keep_an_admin(conn: psycopg.AsyncConnection[Any]) -> None:
         raise ConflictError("the last administrator cannot be removed or demoted")
 
 
-class AuthStore:
-    """Accounts and credentials."""
+class PostgresAuthStore:
+    """``AuthStore``: accounts and credentials."""
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool

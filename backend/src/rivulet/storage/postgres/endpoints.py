@@ -2,60 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, LiteralString
 
 import msgspec
 from psycopg.rows import dict_row
 
 from rivulet.lib.exceptions import ConflictError
+from rivulet.storage.base import CallRecord, EndpointRecord, EndpointStats
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-__all__ = ("CallRecord", "EndpointRecord", "EndpointStats", "EndpointStore")
-
-
-class EndpointRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A published flow version."""
-
-    slug: str
-    method: str
-    flow_id: str
-    flow_version: int
-    trigger_node_id: str
-    concurrency_limit: int | None = None
-    """At most this many calls run at once per replica (429 beyond)."""
-    published_by: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-
-class CallRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One audited call of an endpoint."""
-
-    slug: str
-    caller: str
-    """``user:<name>`` or ``key:<name>``."""
-    status: int
-    duration_ms: float
-    api_key_id: str | None = None
-    user_id: str | None = None
-    run_id: str | None = None
-    created_at: datetime | None = None
-    id: int | None = None
-    """The audit row's id (set when read back)."""
-
-
-class EndpointStats(msgspec.Struct, frozen=True, kw_only=True):
-    """Call statistics of an endpoint (all recorded calls)."""
-
-    calls: int = 0
-    errors: int = 0
-    """Calls answered with a status ≥ 400."""
-    p50_ms: float | None = None
-    p95_ms: float | None = None
-    last_call_at: datetime | None = None
+__all__ = ("PostgresEndpointStore",)
 
 
 _COLUMNS = (
@@ -74,8 +32,8 @@ def _endpoint(row: dict[str, Any]) -> EndpointRecord:
     return msgspec.convert(row, EndpointRecord)
 
 
-class EndpointStore:
-    """The ``endpoints`` and ``endpoint_calls`` tables."""
+class PostgresEndpointStore:
+    """``EndpointStore`` on the ``endpoints`` and ``endpoint_calls`` tables."""
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool

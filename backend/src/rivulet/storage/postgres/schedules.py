@@ -8,65 +8,24 @@ that fire; the primary key ``(schedule_id, fire_at)`` makes a second fire of the
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from rivulet.lib.exceptions import NotFoundError
+from rivulet.storage.base import DueFire, FireRecord, ScheduleRecord
+from rivulet.storage.firing import classify_fires, plan_fires
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from psycopg_pool import AsyncConnectionPool
 
     from rivulet.sdk.triggers import ScheduleTriggerParams
+    from rivulet.storage.base import NextFire
 
-__all__ = ("DueFire", "FireRecord", "ScheduleRecord", "ScheduleStore")
-
-MISFIRE_GRACE = timedelta(seconds=30)
-"""A fire later than this (the process was down or stalled) counts as missed unless the policy is run_once."""
-_MAX_CATCHUP = 1000
-
-
-class ScheduleRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A published schedule."""
-
-    id: str
-    flow_id: str
-    flow_version: int
-    node_id: str
-    cron: str | None
-    interval_s: float | None
-    timezone: str
-    inputs: dict[str, Any]
-    missed_policy: Literal["run_once", "skip"]
-    enabled: bool
-    next_fire_at: datetime | None
-    last_fire_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class FireRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One fire time of a schedule: ``fired`` (with its run), ``missed`` or ``failed`` (could not start)."""
-
-    schedule_id: str
-    fire_at: datetime
-    status: Literal["fired", "missed", "failed"]
-    run_id: str | None = None
-    error: str | None = None
-
-
-class DueFire(msgspec.Struct, frozen=True, kw_only=True):
-    """A fire this replica claimed and must start."""
-
-    schedule: ScheduleRecord
-    fire_at: datetime
-    run_id: str
-
+__all__ = ("PostgresScheduleStore",)
 
 _COLUMNS = (
     "id, flow_id, flow_version, node_id, cron, interval_s, timezone, inputs, missed_policy, enabled,"
@@ -78,22 +37,8 @@ def _schedule(row: dict[str, Any]) -> ScheduleRecord:
     return msgspec.convert(row, ScheduleRecord)
 
 
-def _plan(
-    record: ScheduleRecord, now: datetime, next_after: Callable[[ScheduleRecord, datetime], datetime | None]
-) -> tuple[list[datetime], datetime | None]:
-    """The due fire times (oldest first, bounded) and the next one after ``now``."""
-    due: list[datetime] = []
-    current = record.next_fire_at
-    while current is not None and current <= now and len(due) < _MAX_CATCHUP:
-        due.append(current)
-        current = next_after(record, current)
-    while current is not None and current <= now:  # more than _MAX_CATCHUP behind: jump ahead
-        current = next_after(record, now)
-    return due, current
-
-
-class ScheduleStore:
-    """The ``schedules`` and ``schedule_fires`` tables."""
+class PostgresScheduleStore:
+    """``ScheduleStore`` on the ``schedules`` and ``schedule_fires`` tables."""
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
@@ -184,9 +129,7 @@ class ScheduleStore:
             )
             return [msgspec.convert(row, FireRecord) for row in await cur.fetchall()]
 
-    async def claim_due(
-        self, next_after: Callable[[ScheduleRecord, datetime], datetime | None], *, limit: int = 20
-    ) -> list[DueFire]:
+    async def claim_due(self, next_after: NextFire, *, limit: int = 20) -> list[DueFire]:
         """Lock due schedules no other replica holds, record their fires, advance them; return what to start."""
         claimed: list[DueFire] = []
         async with self._pool.connection() as conn, conn.transaction():
@@ -200,8 +143,8 @@ class ScheduleStore:
             now = datetime.now(UTC)
             for row in rows:
                 record = _schedule(row)
-                due, following = _plan(record, now, next_after)
-                fires = self._classify(record, due, now)
+                due, following = plan_fires(record, now, next_after)
+                fires = classify_fires(record, due, now)
                 for fire_at, run_id in fires:
                     status = "missed" if run_id is None else "fired"
                     await cur.execute(
@@ -216,17 +159,6 @@ class ScheduleStore:
                     (following, due[-1] if due else record.last_fire_at, record.id),
                 )
         return claimed
-
-    @staticmethod
-    def _classify(record: ScheduleRecord, due: list[datetime], now: datetime) -> list[tuple[datetime, str | None]]:
-        """Coalesce: only the latest due fire may run (if on time, or the policy is run_once)."""
-        if not due:
-            return []
-        latest = due[-1]
-        runs = record.missed_policy == "run_once" or now - latest <= MISFIRE_GRACE
-        result: list[tuple[datetime, str | None]] = [(fire_at, None) for fire_at in due[:-1]]
-        result.append((latest, uuid.uuid4().hex if runs else None))
-        return result
 
     async def mark_failed(self, schedule_id: str, fire_at: datetime, error: str) -> None:
         """A claimed fire could not start its run."""

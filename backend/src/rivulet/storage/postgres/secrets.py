@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -10,25 +9,18 @@ from psycopg.rows import dict_row
 
 from rivulet.lib.exceptions import NotFoundError
 from rivulet.lib.redact import secret_redactor
+from rivulet.storage.base import SecretInfo
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
     from rivulet.lib.secrets import SecretBox
 
-__all__ = ("PostgresSecretStore", "SecretInfo")
-
-
-class SecretInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """A secret's name and timestamps — never its value."""
-
-    name: str
-    created_at: datetime
-    updated_at: datetime
+__all__ = ("PostgresSecretStore",)
 
 
 class PostgresSecretStore:
-    """Set, list, delete and (for the runtime only) decrypt secrets."""
+    """``SecretStore``: set, list, delete and (for the runtime only) decrypt secrets."""
 
     def __init__(self, pool: AsyncConnectionPool, box: SecretBox) -> None:
         self._pool = pool
