@@ -1,74 +1,34 @@
-"""Running one node (internal): attempts with timeout and retries, streams, and the error policy."""
+"""Running one node (internal): attempts with timeout and retries, streams, and the error policy.
+
+A node reports to its run only through ``RunState``'s node API (attempts, stream delivery, one outcome).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from rivulet.lib.exceptions import AppError
 from rivulet.lib.redact import redact
-from rivulet.records.events import ErrorInfo, NodeChunk, NodeFailed, NodeStarted, NodeSucceeded
-from rivulet.runtime.context import ContextReads, NodeContext, TrackingContext
+from rivulet.records.events import ErrorInfo
+from rivulet.runtime.context import NodeContext, TrackingContext
 from rivulet.runtime.plan import DELIVER_COLLECT
-from rivulet.runtime.preview import preview
 from rivulet.runtime.streams import StreamFanout, join_collected
 from rivulet.sdk.context import node_deadline
 from rivulet.sdk.operator import Deferred
 
 if TYPE_CHECKING:
-    from rivulet.runtime._scheduler import RunState
-    from rivulet.runtime.cache import Deps
-    from rivulet.runtime.plan import NodePlan
+    from rivulet.runtime._node_state import NodeState
+    from rivulet.runtime._run_state import Handoff, RunState
+    from rivulet.runtime.plan import EdgePlan, NodePlan
 
-__all__ = ("NodeState", "error_info", "run_node")
+__all__ = ("error_info", "run_node")
 
 _YIELD_EVERY = 64
 """A node task that continues a chain yields to the event loop after this many nodes."""
-
-
-class NodeState:
-    """Mutable per-node bookkeeping of a run (turned into ``NodeRunRecord`` at the end)."""
-
-    __slots__ = (
-        "attempts",
-        "cached",
-        "duration_ms",
-        "error",
-        "finished",
-        "inputs",
-        "key",
-        "outputs",
-        "reads",
-        "seq_done",
-        "seq_started",
-        "started",
-        "status",
-        "verify",
-    )
-
-    def __init__(self, status: str, inputs: dict[str, Any] | None = None) -> None:
-        self.status = status
-        self.inputs = inputs
-        self.outputs: dict[str, Any] | None = None
-        self.attempts = 0
-        self.cached = False
-        self.error: ErrorInfo | None = None
-        self.started = time.time() if status == "running" else None
-        self.finished: float | None = None
-        self.key: str | None = None
-        """The base key (``cache.node_key``) of a cacheable node looked up in the cache."""
-        self.reads: ContextReads | None = None
-        """What the node read from its context when it ran (recorded for nodes with a ``key``)."""
-        self.verify: Deps | None = None
-        """Reads recorded for ``key`` that name secrets not resolved yet in this run: ``run_node`` resolves them
-        and looks the node up again before running it."""
-        self.seq_started: int | None = None
-        """The seq reserved for a deferred ``node_started`` (``RunState.quiet``)."""
-        self.seq_done: int | None = None
-        """The first seq reserved for the deferred ``node_output`` events and ``node_succeeded``."""
-        self.duration_ms = 0.0
 
 
 def error_info(exc: BaseException, node: NodePlan, attempt: int) -> ErrorInfo:
@@ -94,7 +54,7 @@ async def _call(run: RunState, node: NodePlan, values: dict[str, Any], ctx: Node
 
 
 async def _attempt(run: RunState, node: NodePlan, values: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
-    semaphore = run.shared.semaphores.get(node.operator_id)
+    semaphore = run.semaphores.get(node.operator_id)
     if semaphore is None:
         if node.timeout_s is None:
             return await _call(run, node, values, ctx)
@@ -121,19 +81,12 @@ async def _timed(
 
 
 async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str, Any] | None:
-    """Outputs of the first successful attempt, or ``None`` after the last one failed (already handled)."""
+    """Outputs of the first successful attempt, or ``None`` after the last one failed (the node failed)."""
     policy = node.node.policy
     attempts = policy.retries + 1
     node_id = node.node.id
     for attempt in range(1, attempts + 1):
-        state.attempts = attempt
-        if run.quiet:  # the first attempt's event is built only if somebody asks for it
-            run.seq += 1
-            state.seq_started = run.seq
-        else:
-            run.publish(
-                NodeStarted(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, attempt=attempt)
-            )
+        run.start_attempt(state, node_id, attempt)
         # a node whose result goes into the cache records what it reads from its context (its key covers it)
         ctx = NodeContext(run.env, node_id) if state.key is None else TrackingContext(run.env, node_id)
         try:
@@ -146,37 +99,12 @@ async def _produce(run: RunState, node: NodePlan, state: NodeState) -> dict[str,
             return outputs
         except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
             error = error_info(exc, node, attempt)
-        retrying = attempt < attempts
-        run.publish(
-            NodeFailed(
-                run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, error=error, retrying=retrying
-            )
-        )
-        if not retrying:
-            fail_node(run, node, state, error, node.out_edges)
+        if attempt == attempts:
+            run.fail(node, state, error)
             return None
+        run.retrying(node_id, error)
         await asyncio.sleep(policy.retry_backoff_s * 2 ** (attempt - 1))
     return None
-
-
-def _fail(run: RunState, node: NodePlan, state: NodeState, error: ErrorInfo, edges: Iterable[Any]) -> None:
-    """The node failed for good (no retry left): ``node_failed``, then its ``on_error`` policy (``fail_node``)."""
-    run.publish(NodeFailed(run_id=run.run_id, seq=run.next_seq(), ts=time.time(), node_id=node.node.id, error=error))
-    fail_node(run, node, state, error, edges)
-
-
-def fail_node(run: RunState, node: NodePlan, state: NodeState, error: ErrorInfo, edges: Iterable[Any]) -> None:
-    """Apply the node's ``on_error`` policy to the edges that have not settled yet."""
-    state.status = "failed"
-    state.error = error
-    state.finished = time.time()
-    policy = node.node.policy.on_error
-    if policy == "fail":
-        run.fail_run(error)
-        return
-    routed = {"error": error} if policy == "route" else None
-    run.settle(node, edges, routed, None)
-    run.node_done()
 
 
 async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
@@ -186,47 +114,47 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
     one task, without a loop turn per node); the others get their own tasks. A streaming node never continues:
     its consumers must run while it pumps.
     """
-    handoff: tuple[NodePlan, NodeState] | None = (node, state)
+    handoff: Handoff = (node, state)
     turns = 0
     while handoff is not None:
         node, state = handoff
-        handoff = None
         if node.plain and run.quiet and run.tight:
             handoff, turns = await _run_plain(run, node, state, turns)
             continue
         turns += 1
         if turns % _YIELD_EVERY == 0:
             await asyncio.sleep(0)  # a long chain of quick nodes still lets other tasks run
-        started = time.perf_counter()
         try:
-            if state.verify is not None:  # its cache entry depends on secrets: resolve them, then look again
-                outputs = await run.lookup_verified(node, state)
-                if outputs is not None:
-                    handoff = await _finish(run, node, state, outputs, started)
-                    continue
-            outputs = await _produce(run, node, state)
-            if outputs is None:
-                return
-            if node.stream_ports and any(port in outputs for port in node.stream_ports):
-                await _stream(run, node, state, outputs, started)
-                return
-            handoff = await _finish(run, node, state, outputs, started)
+            handoff = await _run_once(run, node, state)
         except asyncio.CancelledError:
-            state.status = "cancelled"
-            state.finished = time.time()
+            run.cancel_node(state)
             return
 
 
-async def _run_plain(
-    run: RunState, node: NodePlan, state: NodeState, turns: int
-) -> tuple[tuple[NodePlan, NodeState] | None, int]:
+async def _run_once(run: RunState, node: NodePlan, state: NodeState) -> Handoff:
+    """One node the ordinary way: a cache hit that waited for secrets, or its attempts and then its outputs."""
+    started = time.perf_counter()
+    reuse = run.reuse
+    if state.verify is not None and reuse is not None:  # its cache entry depends on secrets: resolve, look again
+        outputs = await reuse.lookup_verified(node, state)
+        if outputs is not None:
+            return await _finish(run, node, state, outputs, started)
+    outputs = await _produce(run, node, state)
+    if outputs is None:
+        return None
+    if node.stream_ports and any(port in outputs for port in node.stream_ports):
+        await _stream(run, node, state, outputs, started)
+        return None
+    return await _finish(run, node, state, outputs, started)
+
+
+async def _run_plain(run: RunState, node: NodePlan, state: NodeState, turns: int) -> tuple[Handoff, int]:
     """Run plain nodes of a quiet run in a tight loop (what ``run_node`` does for them, with less machinery).
 
-    Continues down a chain (``NodePlan.chain``) while its nodes are plain and the run stays quiet, deciding each
-    next node in place; returns the node to continue with the ordinary way (or ``None``), and ``turns`` (the
-    nodes the task has run, shared with ``run_node`` so that it yields every ``_YIELD_EVERY`` nodes whichever way
-    they ran). Anything else (a failure, a deferred output, a fan-out, a node to skip) goes through the scheduler
-    exactly as in ``run_node``.
+    Continues with the node each success hands off while it is plain and the run stays quiet; returns the node
+    to continue with the ordinary way (or ``None``), and ``turns`` (the nodes the task has run, shared with
+    ``run_node`` so that it yields every ``_YIELD_EVERY`` nodes whichever way they ran). Outcomes go through
+    the run exactly as in ``run_node``.
     """
     try:
         while True:
@@ -236,54 +164,34 @@ async def _run_plain(
             started = time.perf_counter()
             compiled = node.node
             operator = compiled.operator
-            state.attempts = 1
-            run.seq += 1
-            state.seq_started = run.seq
+            run.start_attempt(state, compiled.id, 1)
             try:
                 inputs = operator.build_inputs(state.inputs or {})
                 result = await node.instance.run(NodeContext(run.env, compiled.id), compiled.params, inputs)
                 outputs = operator.output_values(result)
             except Exception as exc:  # noqa: BLE001 - any operator failure is reported as a located node error
-                _fail(run, node, state, error_info(exc, node, 1), node.out_edges)
+                run.fail(node, state, error_info(exc, node, 1))
                 return None, turns
-            edge = node.chain
-            if edge is None or not run.quiet or _has_deferred(outputs):
+            if _has_deferred(outputs):
                 return await _finish(run, node, state, outputs, started), turns
-            # succeeded, quietly: seqs reserved for its events, its value handed down the chain
-            run.succeed_quietly(state, outputs, (time.perf_counter() - started) * 1000)
-            run.remaining -= 1  # never the last node: the next one is still to run
-            if run.scope.cancelled:
-                return None, turns
-            target = edge.target
-            values = {edge.target_port: outputs[edge.source_port]} if edge.source_port in outputs else {}
-            run.values[target.index] = values
-            run.waiting[target.index] = 0
-            if not target.plain or run.skip_reason(target, values) is not None:
-                return run.decide_next(target), turns
-            node, state = target, NodeState("running", values)
-            run.states[target.index] = state
+            handoff = run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
+            if handoff is None or not handoff[0].plain or not run.quiet:
+                return handoff, turns
+            node, state = handoff
     except asyncio.CancelledError:
-        state.status = "cancelled"
-        state.finished = time.time()
+        run.cancel_node(state)
         return None, turns
 
 
-async def _finish(
-    run: RunState, node: NodePlan, state: NodeState, outputs: dict[str, Any], started: float
-) -> tuple[NodePlan, NodeState] | None:
+async def _finish(run: RunState, node: NodePlan, state: NodeState, outputs: dict[str, Any], started: float) -> Handoff:
     """The end of a node that produced ``outputs`` (no streams): deferred values resolved, then ``succeed``."""
     if _has_deferred(outputs):
         try:
             outputs = await _resolve_deferred(outputs)
         except Exception as exc:  # noqa: BLE001 - a failing deferred output fails its node like any attempt
-            _fail(run, node, state, error_info(exc, node, state.attempts), node.out_edges)
+            run.fail(node, state, error_info(exc, node, state.attempts))
             return None
-    run.handoff_open = True
-    try:
-        run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
-    finally:
-        handoff = run.take_handoff()
-    return handoff
+    return run.succeed(node, state, outputs, (time.perf_counter() - started) * 1000)
 
 
 def _has_deferred(outputs: dict[str, Any]) -> bool:
@@ -307,60 +215,46 @@ async def _aiter(value: Any) -> AsyncIterator[Any]:
             yield item
 
 
-async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict[str, Any], started: float) -> None:
+def _fanouts(run: RunState, node: NodePlan, outputs: dict[str, Any]) -> dict[str, StreamFanout]:
+    """A fan-out for each stream output, emitting ``node_chunk`` for each item."""
     node_id = node.node.id
-    run_id = run.run_id
-
-    def chunk_emitter(port: str) -> Any:
-        def emit(index: int, item: Any) -> None:
-            data = preview(item)[0]
-            run.publish(
-                NodeChunk(
-                    run_id=run_id,
-                    seq=run.next_seq(),
-                    ts=time.time(),
-                    node_id=node_id,
-                    port=port,
-                    data=data,
-                    index=index,
-                )
-            )
-
-        return emit
-
-    fanouts = {
+    return {
         port: StreamFanout(
-            _aiter(outputs[port]), node_id=node_id, operator_id=node.operator_id, port=port, on_item=chunk_emitter(port)
+            _aiter(outputs[port]),
+            node_id=node_id,
+            operator_id=node.operator_id,
+            port=port,
+            on_item=functools.partial(run.publish_chunk, node_id, port),
         )
         for port in node.stream_ports
         if port in outputs
     }
+
+
+async def _stream(run: RunState, node: NodePlan, state: NodeState, outputs: dict[str, Any], started: float) -> None:
+    """Deliver a node with stream outputs: values and live streams at once, collected and deferred ones at the end."""
+    node_id = node.node.id
+    fanouts = _fanouts(run, node, outputs)
     deferred = {port for port, value in outputs.items() if isinstance(value, Deferred)}
-    late = [
-        (edge.mode == DELIVER_COLLECT and edge.source_port in fanouts) or edge.source_port in deferred
-        for edge in node.out_edges
-    ]
-    now = [edge for edge, is_late in zip(node.out_edges, late, strict=True) if not is_late]
-    later = [edge for edge, is_late in zip(node.out_edges, late, strict=True) if is_late]
+    now: list[EdgePlan] = []
+    later: list[EdgePlan] = []
+    for edge in node.out_edges:
+        is_late = (edge.mode == DELIVER_COLLECT and edge.source_port in fanouts) or edge.source_port in deferred
+        (later if is_late else now).append(edge)
     for port, value in outputs.items():
         if port not in fanouts and port not in deferred:
             run.publish_output(node_id, port, value)
-    run.settle(node, now, outputs, fanouts)
+    run.deliver(now, outputs, fanouts)
     try:
         await asyncio.gather(*(fanout.pump() for fanout in fanouts.values()))
         outputs = await _resolve_deferred(outputs)
     except Exception as exc:  # noqa: BLE001 - a failing stream fails its node like any attempt
-        _fail(run, node, state, error_info(exc, node, state.attempts), later)
+        run.fail(node, state, error_info(exc, node, state.attempts), later)
         return
     collected = {port: fanout.items for port, fanout in fanouts.items()}
     for port, items in collected.items():
         run.publish_output(node_id, port, join_collected(items, as_text=all(isinstance(i, str) for i in items)))
     for port in deferred:
         run.publish_output(node_id, port, outputs[port])
-    run.settle(node, later, outputs, fanouts)
-    state.status = "succeeded"
-    state.outputs = {**outputs, **collected}
-    state.finished = time.time()
-    duration = (time.perf_counter() - started) * 1000
-    run.publish(NodeSucceeded(run_id=run_id, seq=run.next_seq(), ts=time.time(), node_id=node_id, duration_ms=duration))
-    run.node_done()
+    run.deliver(later, outputs, fanouts)
+    run.succeed(node, state, {**outputs, **collected}, (time.perf_counter() - started) * 1000, streamed=True)

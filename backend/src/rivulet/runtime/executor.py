@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,58 +19,22 @@ import msgspec
 from rivulet.lib.ids import random_id
 from rivulet.records.events import ErrorInfo, RunStatus
 from rivulet.records.runs import NodeRunRecord
-from rivulet.runtime._nodes import NodeState
-from rivulet.runtime._scheduler import RunState
-from rivulet.runtime.bus import EventBus
-from rivulet.runtime.cache import NodeCache
+from rivulet.runtime._node_state import NodeState
+from rivulet.runtime._nodes import run_node
+from rivulet.runtime._run_state import RunState
+from rivulet.runtime.options import ExecutorShared, RunOptions
 from rivulet.runtime.plan import ExecutionPlan
 from rivulet.runtime.preview import preview_map
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
     from rivulet.compiler.graph import CompiledGraph
     from rivulet.records.events import Event
+    from rivulet.runtime.bus import EventBus
+    from rivulet.runtime.cache import NodeCache
 
 __all__ = ("Executor", "ExecutorShared", "RunHandle", "RunOptions", "RunResult")
-
-
-def _empty() -> dict[str, Any]:
-    return {}
-
-
-class RunOptions(msgspec.Struct, frozen=True, kw_only=True):
-    """How one run executes (a Struct: one is built per run, at a tenth of a frozen dataclass's cost)."""
-
-    inputs: Mapping[str, Any] = msgspec.field(default_factory=_empty)
-    """Run inputs by name (``RunContext.run_inputs``)."""
-    variables: Mapping[str, Any] = msgspec.field(default_factory=_empty)
-    """Resolved flow variables."""
-    trigger: str = "api"
-    deadline_s: float | None = None
-    """Cancel the whole run (status ``failed``, ``deadline_exceeded``) after this many seconds."""
-    use_cache: bool = False
-    """Serve unchanged cacheable nodes from the content-addressed cache and store new results."""
-    record_outputs: bool = False
-    """Keep every node's outputs in the cache under this run's id (what partial re-runs reuse)."""
-    reuse: Mapping[str, dict[str, Any]] | None = None
-    """What an earlier run recorded by node id (``cache.run_key`` entries: outputs and what they were computed
-    from): a node is served these outputs instead of running when its params, inputs and context are the same."""
-    rerun: frozenset[str] | None = None
-    """Nodes that must execute even when reusable or cached (a partial re-run's selection)."""
-    defer_node_events: bool = False
-    """Build the ``node_started``/``node_output``/``node_succeeded`` events of nodes that succeed only when asked
-    for (``RunHandle.materialize``), or never when the run succeeds without any other event: for runs whose
-    history keeps only their start and end. Any other event builds them first, so the events seen are the same."""
-
-
-@dataclass(slots=True)
-class ExecutorShared:
-    """What every run of an executor shares."""
-
-    bus: EventBus
-    cache: NodeCache | None
-    services: Mapping[type[Any], Any]
-    secrets: Callable[[str], Awaitable[str]] | None
-    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict[str, asyncio.Semaphore])
 
 
 class RunResult(msgspec.Struct, frozen=True):
@@ -140,8 +102,7 @@ class RunHandle:
 
     def redirect(self, publish: Callable[[Event], None]) -> None:
         """Send the run's next events to ``publish`` (a run recorded at its end going live)."""
-        self._state.materialize()
-        self._state.publish = publish
+        self._state.redirect(publish)
 
     def materialize(self) -> None:
         """Publish the node events deferred so far (``RunOptions.defer_node_events``) and stop deferring."""
@@ -229,7 +190,8 @@ class Executor:
         publish: Callable[[Event], None] | None = None,
     ) -> RunHandle:
         """Prepare a run without starting it (``RunHandle.execute``); ``publish`` replaces the bus for its events."""
-        state = RunState(self.plan(graph), run_id or random_id(), options or RunOptions(), self.shared, publish)
+        plan, options = self.plan(graph), options or RunOptions()
+        state = RunState(plan, run_id or random_id(), options, self.shared, run_node=run_node, publish=publish)
         return RunHandle(state)
 
     async def run(
