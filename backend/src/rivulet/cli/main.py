@@ -33,7 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from rivulet.server.asgi import create_app
+    from rivulet.app.asgi import create_app
 
     settings = settings_for(args)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so that the embedded

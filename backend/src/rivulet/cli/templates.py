@@ -31,7 +31,7 @@ def _print_json(value: Any) -> None:
 
 
 def _sources(settings: Settings) -> Any:
-    from rivulet.server.services import network_policy
+    from rivulet.app.wiring import network_policy
     from rivulet.templates.sources import TemplateSources
 
     return TemplateSources(settings, network_policy(settings))
