@@ -124,28 +124,23 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
         turns += 1
         if turns % _YIELD_EVERY == 0:
             await asyncio.sleep(0)  # a long chain of quick nodes still lets other tasks run
+        started = time.perf_counter()
         try:
-            handoff = await _run_once(run, node, state)
+            if state.verify is not None and run.reuse is not None:  # its cache entry depends on secrets
+                outputs = await run.reuse.lookup_verified(node, state)  # (resolved first), then looked up again
+                if outputs is not None:
+                    handoff = await _finish(run, node, state, outputs, started)
+                    continue
+            outputs = await _produce(run, node, state)
+            if outputs is None:
+                return
+            if node.stream_ports and any(port in outputs for port in node.stream_ports):
+                await _stream(run, node, state, outputs, started)
+                return
+            handoff = await _finish(run, node, state, outputs, started)
         except asyncio.CancelledError:
             run.cancel_node(state)
             return
-
-
-async def _run_once(run: RunState, node: NodePlan, state: NodeState) -> Handoff:
-    """One node the ordinary way: a cache hit that waited for secrets, or its attempts and then its outputs."""
-    started = time.perf_counter()
-    reuse = run.reuse
-    if state.verify is not None and reuse is not None:  # its cache entry depends on secrets: resolve, look again
-        outputs = await reuse.lookup_verified(node, state)
-        if outputs is not None:
-            return await _finish(run, node, state, outputs, started)
-    outputs = await _produce(run, node, state)
-    if outputs is None:
-        return None
-    if node.stream_ports and any(port in outputs for port in node.stream_ports):
-        await _stream(run, node, state, outputs, started)
-        return None
-    return await _finish(run, node, state, outputs, started)
 
 
 async def _run_plain(run: RunState, node: NodePlan, state: NodeState, turns: int) -> tuple[Handoff, int]:

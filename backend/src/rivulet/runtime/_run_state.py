@@ -382,10 +382,14 @@ class RunState:
                     # ``deliver``, shorter: the next node of a chain waits for nothing else; in a run that never
                     # serves a node from the cache, deciding it cannot succeed a node, so it is decided at once
                     target = chain.target
-                    if chain.source_port in outputs:
-                        self._values[target.index] = {chain.target_port: outputs[chain.source_port]}
+                    values = {chain.target_port: outputs[chain.source_port]} if chain.source_port in outputs else {}
+                    self._values[target.index] = values
                     self._waiting[target.index] = 0
-                    self._decide(target)
+                    if self.scope.reason is None and skip_reason(target, values) is None:
+                        self.states[target.index] = ready = NodeState("running", values)
+                        self._handoff = (target, ready)
+                    else:
+                        self._decide(target)
                 else:
                     self.deliver(node.out_edges, outputs)
             else:
@@ -455,26 +459,22 @@ class RunState:
         stack = self._stack
         for edge in edges:
             if outputs is not None and edge.source_port in outputs:
-                self._put(edge, outputs, fanouts)
+                target = edge.target
+                bucket = self._values[target.index]
+                if bucket is None:
+                    bucket = self._values[target.index] = {}
+                if edge.mode == DELIVER_STREAM and fanouts is not None:
+                    bucket[edge.target_port] = fanouts[edge.source_port].consume()
+                elif edge.mode == DELIVER_COLLECT and fanouts is not None:
+                    bucket[edge.target_port] = join_collected(fanouts[edge.source_port].items, as_text=edge.as_text)
+                else:
+                    bucket[edge.target_port] = outputs[edge.source_port]
             index = edge.target.index
             left = waiting[index] - 1
             waiting[index] = left
             if left == 0:
                 stack.append(edge.target)
         self._drain()
-
-    def _put(self, edge: EdgePlan, outputs: dict[str, Any], fanouts: dict[str, StreamFanout] | None) -> None:
-        """The value ``edge`` carries into its target's inputs: the output, a live stream or the collected one."""
-        target = edge.target
-        bucket = self._values[target.index]
-        if bucket is None:
-            bucket = self._values[target.index] = {}
-        if edge.mode == DELIVER_STREAM and fanouts is not None:
-            bucket[edge.target_port] = fanouts[edge.source_port].consume()
-        elif edge.mode == DELIVER_COLLECT and fanouts is not None:
-            bucket[edge.target_port] = join_collected(fanouts[edge.source_port].items, as_text=edge.as_text)
-        else:
-            bucket[edge.target_port] = outputs[edge.source_port]
 
     def _drain(self) -> None:
         if self._draining:
