@@ -336,9 +336,7 @@ LLM_RUN_INPUTS: dict[str, dict[str, Any]] = {
 async def test_llm_and_trigger_templates_import_and_run(name: str, live_server: LiveServer, json_api: str) -> None:
     package = load_package(BUILTIN_TEMPLATES / name)
     registry = default_registry()
-    missing = [r.id for r in package.manifest.operators if r.id not in registry]
-    if missing:
-        pytest.skip(f"{name} needs operators not installed yet: {', '.join(missing)}")
+    assert [r.id for r in package.manifest.operators if r.id not in registry] == [], f"{name}: operator renamed?"
     variables = {"feed_url": f"{json_api}/items"} if name == "scheduled-digest" else {}
     async with _client(live_server) as client:
         report = await client.post("/api/templates/import", json={"name": name, "variables": variables})
