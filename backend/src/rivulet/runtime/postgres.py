@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 import psycopg
@@ -120,7 +120,3 @@ class PostgresEventBus(BaseEventBus):
         for run_id in notice.runs:
             if run_id in self._subscribers:
                 self._deliver(run_id, None)  # read the new events from storage
-
-    def listen_state(self) -> dict[str, Any]:
-        """Diagnostics: whether the LISTEN connection is up and how many runs have local subscribers."""
-        return {"listening": self._listener.listening.is_set(), "subscribed_runs": len(self._subscribers)}
