@@ -250,17 +250,13 @@ class NodeCache:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
         self._bytes = 0
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The outputs stored under ``key`` (marks it recently used), or ``None``."""
         entry = self._entries.get(key)
         if entry is None:
-            self.misses += 1
             return None
         self._entries.move_to_end(key)
-        self.hits += 1
         return entry[0]
 
     def put(self, key: str, outputs: Mapping[str, Any]) -> bool:

@@ -61,11 +61,6 @@ class InputRule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
         """The inputs, then the params as ``params.<name>``."""
         return (*self.inputs, *(f"params.{p}" for p in self.params))
 
-    def describe(self) -> str:
-        """The group in words: ``input 'messages' or input 'prompt'``."""
-        words = [f"input {name!r}" for name in self.inputs] + [f"param {name!r}" for name in self.params]
-        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" or {words[-1]}"
-
 
 def requires_one_of(*inputs: str, params: tuple[str, ...] = (), hint: str = "") -> InputRule:
     """At least one of these inputs is connected (or one of ``params`` is set)."""
