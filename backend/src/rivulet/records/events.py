@@ -20,7 +20,6 @@ import msgspec
 
 __all__ = (
     "EVENTS_SCHEMA",
-    "TERMINAL_EVENT_TYPES",
     "ErrorInfo",
     "Event",
     "NodeChunk",
@@ -38,7 +37,6 @@ __all__ = (
     "decode_events",
     "encode_event",
     "encoder",
-    "is_terminal",
 )
 
 EVENTS_SCHEMA = "rivulet.events/v1"
@@ -178,8 +176,6 @@ Event = (
 )
 """The ``rivulet.events/v1`` union."""
 
-TERMINAL_EVENT_TYPES = frozenset({"run_finished"})
-
 encoder = msgspec.json.Encoder()
 """The one encoder for events on every wire (WebSocket, storage, CLI)."""
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)  # type: ignore[arg-type]
@@ -203,8 +199,3 @@ def decode_event(data: bytes | str) -> Event:
 def decode_events(data: bytes | str) -> list[Event]:
     """Decode a JSON array of events."""
     return _list_decoder.decode(data)
-
-
-def is_terminal(event: Event) -> bool:
-    """Whether no event of this run follows ``event``."""
-    return type(event) is RunFinished

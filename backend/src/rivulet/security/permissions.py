@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = (
     "PERMISSION_OPT",
-    "ROLES",
     "ROLE_PERMISSIONS",
     "Access",
     "Permission",
@@ -27,7 +26,6 @@ __all__ = (
 )
 
 Role = Literal["admin", "editor", "viewer"]
-ROLES: tuple[Role, ...] = ("admin", "editor", "viewer")
 Access = Literal["none", "read", "write"]
 PERMISSION_OPT = "permission"
 """The key of a route handler's ``opt`` that names its permission."""
