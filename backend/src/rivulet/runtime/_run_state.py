@@ -96,7 +96,7 @@ def _dropped_progress(node_id: str, value: float, maximum: float | None) -> None
     """``node_progress`` reported after the end of its run: dropped."""
 
 
-def skip_reason(node: NodePlan, values: dict[str, Any]) -> str | None:
+def _skip_reason(node: NodePlan, values: dict[str, Any]) -> str | None:
     """Why a node whose inputs have all settled does not run, or ``None``."""
     if node.node.disabled:
         return "the node is disabled"
@@ -385,7 +385,7 @@ class RunState:
                     values = {chain.target_port: outputs[chain.source_port]} if chain.source_port in outputs else {}
                     self._values[target.index] = values
                     self._waiting[target.index] = 0
-                    if self.scope.reason is None and skip_reason(target, values) is None:
+                    if self.scope.reason is None and _skip_reason(target, values) is None:
                         self.states[target.index] = ready = NodeState("running", values)
                         self._handoff = (target, ready)
                     else:
@@ -491,7 +491,7 @@ class RunState:
         if self.scope.cancelled:
             return
         values = self._values[node.index] or {}
-        reason = skip_reason(node, values)
+        reason = _skip_reason(node, values)
         if reason is not None:
             self._skip(node, reason)
             return
