@@ -9,11 +9,23 @@ import pytest
 
 from rivulet.compiler.flow import NodePolicy
 from rivulet.runtime import _nodes
+from rivulet.runtime.cache import NodeCache
 from rivulet.runtime.executor import Executor, RunOptions
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.sdk import NoParams, Operator, RunContext
 from rivulet.storage.memory import MemoryRunStore
-from tests.unit.runtime.fakes import IntIn, IntOut, NodeSpec, Sleep, Source, WhichTask, build_graph, chain, spec
+from tests.unit.runtime.fakes import (
+    Echo,
+    IntIn,
+    IntOut,
+    NodeSpec,
+    Sleep,
+    Source,
+    WhichTask,
+    build_graph,
+    chain,
+    spec,
+)
 
 if TYPE_CHECKING:
     from rivulet.compiler.graph import CompiledGraph
@@ -142,3 +154,27 @@ async def test_a_finished_run_is_freed_without_the_cycle_collector(executor: Exe
         assert state() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("first", ["runs", "cached"])
+async def test_a_node_served_from_the_cache_while_deciding_keeps_the_hand_off_of_the_deciding_task(
+    first: str,
+) -> None:
+    """``src`` makes two nodes ready at once: one runs (handed to the deciding task), one is served from the
+    cache (it succeeds in the middle of the decisions, and must not take or drop that hand-off)."""
+    executor = Executor(MemoryEventBus(MemoryRunStore()), cache=NodeCache())
+    targets = ["runs", "cached"] if first == "runs" else ["cached", "runs"]
+    graph = build_graph(
+        [("src", Source, {"value": 1}), ("runs", Echo), ("cached", Echo)],
+        [f"src.value -> {target}.value" for target in targets],
+        policies={"src": NodePolicy(cache=False), "runs": NodePolicy(cache=False)},
+    )
+    options = RunOptions(use_cache=True)
+    await executor.run(graph, options=options)
+    again = await executor.run(graph, options=options)
+    assert again.status == "succeeded"
+    assert {node_id: state.cached for node_id, state in again.nodes.items()} == {
+        "src": False,
+        "runs": False,
+        "cached": True,
+    }
