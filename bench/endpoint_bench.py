@@ -41,9 +41,9 @@ import uvicorn
 from litestar import post
 from litestar.params import JSONBody
 
+from rivulet.app.asgi import create_app
 from rivulet.compiler.flow import Edge, FlowDocument, Node, encode_flow
 from rivulet.lib.settings import load_settings
-from rivulet.server.asgi import create_app
 from rivulet.server.auth import PUBLIC
 from rivulet.storage.embedded import EmbeddedPostgres
 

@@ -37,8 +37,8 @@ import httpx
 import psycopg
 import uvicorn
 
+from rivulet.app.asgi import create_app
 from rivulet.lib.settings import load_settings
-from rivulet.server.asgi import create_app
 from rivulet.storage.embedded import EmbeddedPostgres
 
 PASSWORD = "bench-password"

@@ -177,7 +177,7 @@ async def serve_app(database_url: str, settings: Settings) -> AsyncIterator[Live
     """Serve a fresh app on ``database_url`` (another replica when used twice on one database), logged in."""
     import uvicorn
 
-    from rivulet.server.asgi import create_app
+    from rivulet.app.asgi import create_app
 
     port = free_port()
     app = create_app(settings, database_url=database_url)

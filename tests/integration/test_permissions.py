@@ -19,9 +19,9 @@ import pytest
 import websockets
 from litestar.routes import ASGIRoute, HTTPRoute, WebSocketRoute
 
+from rivulet.app.asgi import create_app
 from rivulet.lib.settings import load_settings
 from rivulet.security.permissions import ROLE_PERMISSIONS, Permission
-from rivulet.server.asgi import create_app
 from rivulet.server.permissions import declared_permission, permission_rows
 from tests.conftest import LiveServer, alogin_token
 from tests.integration.publishing_support import greet_flow

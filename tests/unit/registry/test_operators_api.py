@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import pytest
 from litestar import Litestar
@@ -10,11 +10,9 @@ from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
 from rivulet.domain.operators import OperatorsController
-from rivulet.lib.settings import load_settings
 from rivulet.registry import default_registry
+from rivulet.registry.registry import OperatorRegistry  # noqa: TC001 - litestar reads the provider's annotation
 from rivulet.server.core import exception_handlers
-from rivulet.server.services import Services
-from rivulet.storage.memory import MemoryFlowStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -22,14 +20,14 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 async def client() -> AsyncIterator[AsyncTestClient[Litestar]]:
-    services = Services(settings=load_settings(environ={}), pool=cast("Any", None), flows=MemoryFlowStore())
+    registry = default_registry()
 
-    def provide() -> Services:
-        return services
+    def provide() -> OperatorRegistry:
+        return registry
 
     app = Litestar(
         route_handlers=[OperatorsController],
-        dependencies={"services": Provide(provide, sync_to_thread=False)},
+        dependencies={"registry": Provide(provide, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
     )
     async with AsyncTestClient(app) as test_client:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rivulet.app.wiring import operator_services
 from rivulet.lib.settings import load_settings
 from rivulet.sdk.net import NetworkPolicy
-from rivulet.server.services import operator_services
 
 if TYPE_CHECKING:
     from pathlib import Path

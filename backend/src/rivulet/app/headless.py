@@ -28,7 +28,7 @@ from rivulet.runtime.cache import NodeCache
 from rivulet.runtime.executor import Executor
 from rivulet.runtime.memory import MemoryEventBus
 from rivulet.runtime.service import RunRequest, RunService, RunServiceConfig
-from rivulet.runtime.setup import compiler_for
+from rivulet.app.run_service import compiler_for
 from rivulet.storage.memory import MemoryFlowStore, MemoryRunStore
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Wiring of the runtime for a server process: Postgres run store, LISTEN/NOTIFY bus, executor, cache, service."""
+"""The run service factory of a server process: Postgres run store, LISTEN/NOTIFY bus, executor, cache, service."""
 
 from __future__ import annotations
 

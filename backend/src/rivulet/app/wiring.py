@@ -1,79 +1,95 @@
-"""The process-wide services handed to request handlers by dependency injection."""
+"""Building the services of a server process: the only place that names the PostgreSQL implementations.
+
+``open_services(settings, pool)`` builds every store, the runtime, the model service and publishing, starts what
+runs in the background (change feed, call audit, schedule poller) and closes it all, in reverse order, on exit.
+Handlers never see ``Services``: ``rivulet.app.providers`` hands each of them the one field it names.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from litestar.di import NamedDependency
 from psycopg_pool import AsyncConnectionPool
 
+from rivulet.app.run_service import open_run_service
+from rivulet.domain.endpoints.gateway import EndpointCalls
+from rivulet.lib.log import get_logger
+from rivulet.lib.secrets import SecretBox, load_secret_key
 from rivulet.lib.settings import Settings
+from rivulet.providers.config import model_dirs
 from rivulet.providers.service import ModelService
 from rivulet.publishing.audit import AuditLog
-from rivulet.publishing.limits import ConcurrencyLimiter, LoginThrottle, RateLimiter
+from rivulet.publishing.limits import LoginThrottle
 from rivulet.publishing.registry import EndpointRegistry
+from rivulet.publishing.schedules import Scheduler
+from rivulet.publishing.service import Publisher
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
+from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.server.auth import Authenticator
 from rivulet.storage.base import AuthStore, EndpointStore, FlowStore, ScheduleStore, SecretStore
 from rivulet.storage.postgres.auth import PostgresAuthStore
 from rivulet.storage.postgres.changes import ChangeFeed
+from rivulet.storage.postgres.conversations import PostgresConversationStore
 from rivulet.storage.postgres.endpoints import PostgresEndpointStore
+from rivulet.storage.postgres.flows import PostgresFlowStore
+from rivulet.storage.postgres.model_configs import PostgresModelStore
 from rivulet.storage.postgres.schedules import PostgresScheduleStore
+from rivulet.storage.postgres.secrets import PostgresSecretStore
 from rivulet.templates.sources import TemplateSources
 
-__all__ = ("Services", "ServicesDep", "network_policy", "operator_services")
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+__all__ = ("Services", "network_policy", "open_services", "operator_services")
+
+_log = get_logger("rivulet.server")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Services:
-    """Everything a handler may use. Built once in the app lifespan, closed on shutdown."""
+    """What a server process built, all of it present (an app without a database builds none of it)."""
 
     settings: Settings
     pool: AsyncConnectionPool
+    registry: OperatorRegistry
     flows: FlowStore
-    registry: OperatorRegistry = field(default_factory=default_registry)
-    runs: RunService | None = None
-    """Runs and their events (``None`` in apps built without the runtime)."""
-    models: ModelService | None = None
+    runs: RunService
+    """Runs and their events."""
+    models: ModelService
     """Configured models (``/api/models``, ``ctx.service(ModelRegistry)``)."""
-    secrets: SecretStore | None = None
+    secrets: SecretStore
     """Encrypted secrets (``/api/secrets``, ``ctx.secret``)."""
-    published: EndpointRegistry | None = None
-    """Resolves ``/f/{slug}`` (``None`` in apps built without the runtime)."""
-    auth: AuthStore = field(init=False)
-    """Users, login tokens and API keys."""
-    authenticator: Authenticator = field(init=False)
-    changes: ChangeFeed = field(init=False)
+    auth: AuthStore
+    """Users, workspaces, login tokens and API keys."""
+    authenticator: Authenticator
+    changes: ChangeFeed
     """Cross-replica cache invalidation (LISTEN/NOTIFY)."""
-    endpoints: EndpointStore = field(init=False)
-    schedules: ScheduleStore = field(init=False)
-    audit: AuditLog = field(init=False)
-    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
-    concurrency: ConcurrencyLimiter = field(default_factory=ConcurrencyLimiter)
+    endpoints: EndpointStore
+    schedules: ScheduleStore
+    published: EndpointRegistry
+    """Resolves ``/f/{slug}``."""
+    publisher: Publisher
+    audit: AuditLog
+    calls: EndpointCalls
+    """What a call of ``/f/{slug}`` needs (the gateway and its fast path)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     """Failed logins per username and address (per replica)."""
+    scheduler: Scheduler | None = None
+    """The schedule poller (``None`` where the settings turn it off)."""
     templates: TemplateSources | None = None
-    """Template sources and the marketplace catalog."""
-
-    def __post_init__(self) -> None:
-        self.auth = PostgresAuthStore(self.pool)
-        self.authenticator = Authenticator(self.auth)
-        self.changes = ChangeFeed(self.pool)
-        self.endpoints = PostgresEndpointStore(self.pool)
-        self.schedules = PostgresScheduleStore(self.pool)
-        self.audit = AuditLog(self.endpoints)
+    """Template sources and the marketplace catalog (built on first use)."""
 
     def template_sources(self) -> TemplateSources:
+        """The template sources, built on first use."""
         if self.templates is None:
             self.templates = TemplateSources(self.settings, network_policy(self.settings))
         return self.templates
-
-
-ServicesDep = NamedDependency[Services]
-"""Annotation for handler parameters: ``services: ServicesDep``."""
 
 
 def network_policy(settings: Settings) -> NetworkPolicy:
@@ -89,3 +105,84 @@ def network_policy(settings: Settings) -> NetworkPolicy:
 def operator_services(settings: Settings) -> dict[type, object]:
     """The services operators can look up with ``ctx.service(kind)``, built from the settings."""
     return {NetworkPolicy: network_policy(settings)}
+
+
+async def _bootstrap_admin(settings: Settings, auth: AuthStore) -> None:
+    generated = await auth.ensure_admin(settings.admin_user, settings.admin_password)
+    if generated is not None:
+        _log.warning("created the administrator account with a one-time password", extra={"user": settings.admin_user})
+        sys.stderr.write(
+            f"\n  Rivulet administrator: user {settings.admin_user!r}, one-time password: {generated}\n"
+            "  (shown once; set RIVULET_ADMIN_PASSWORD to choose it instead)\n\n"
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncGenerator[Services]:
+    """Build and start the services of a server process on a migrated database; close them on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        registry = default_registry()
+        flows = PostgresFlowStore(pool)
+        secrets = PostgresSecretStore(pool, SecretBox(load_secret_key(settings.secret_key, settings.home)))
+        shared = operator_services(settings)
+        policy = shared.get(NetworkPolicy)
+        models = ModelService(
+            PostgresModelStore(pool),
+            secrets=secrets.reveal,
+            policy=policy if isinstance(policy, NetworkPolicy) else None,
+            model_dirs=model_dirs(settings.model_dirs, settings.home),
+        )
+        stack.push_async_callback(models.close)
+        shared[ModelRegistry] = models
+        shared[ConversationStore] = PostgresConversationStore(pool)
+        runs = await open_run_service(
+            pool=pool,
+            flows=flows,
+            registry=registry,
+            single_process=not settings.database_url,
+            services=shared,
+            secrets=secrets.reveal,
+        )
+        stack.push_async_callback(runs.close)
+        auth = PostgresAuthStore(pool)
+        authenticator = Authenticator(auth)
+        changes = ChangeFeed(pool)
+        endpoints = PostgresEndpointStore(pool)
+        schedules = PostgresScheduleStore(pool)
+        audit = AuditLog(endpoints)
+        published = EndpointRegistry(endpoints, flows, runs.compile_graph)
+        publisher = Publisher(
+            flows=flows, endpoints=endpoints, schedules=schedules, changes=changes, compile_graph=runs.compile_graph
+        )
+        calls = EndpointCalls(runs=runs, published=published, audit=audit)
+        changes.on("endpoints", published.invalidate)
+        changes.on("auth", authenticator.invalidate)
+        await changes.start()
+        stack.push_async_callback(changes.close)
+        audit.start()
+        stack.push_async_callback(audit.close)
+        await _bootstrap_admin(settings, auth)
+        scheduler = None
+        if settings.scheduler_enabled:
+            scheduler = Scheduler(schedules, runs, poll_s=settings.scheduler_poll_s)
+            scheduler.start()
+            stack.push_async_callback(scheduler.close)
+        yield Services(
+            settings=settings,
+            pool=pool,
+            registry=registry,
+            flows=flows,
+            runs=runs,
+            models=models,
+            secrets=secrets,
+            auth=auth,
+            authenticator=authenticator,
+            changes=changes,
+            endpoints=endpoints,
+            schedules=schedules,
+            published=published,
+            publisher=publisher,
+            audit=audit,
+            calls=calls,
+            scheduler=scheduler,
+        )

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
     from rivulet.compiler.flow import FlowDocument
     from rivulet.records.runs import RunRecord
-    from rivulet.server.services import Services
     from rivulet.storage.base import FlowRecord, FlowStore, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 __all__ = (
@@ -31,7 +30,6 @@ __all__ = (
     "readable_flow_ids",
     "require_admin",
     "require_flow",
-    "require_flow_in",
     "require_run",
 )
 
@@ -72,32 +70,27 @@ def check_flow(principal: Principal, summary: FlowSummary, need: Access) -> None
         )
 
 
-async def require_flow(services: Services, principal: Principal, flow_id: str, need: Access) -> FlowRecord:
+async def require_flow(flows: FlowStore, principal: Principal, flow_id: str, need: Access) -> FlowRecord:
     """The flow, when the caller may ``need`` it (else 404/403 as ``check_flow``)."""
-    return await require_flow_in(services.flows, principal, flow_id, need)
-
-
-async def require_flow_in(store: FlowStore, principal: Principal, flow_id: str, need: Access) -> FlowRecord:
-    """``require_flow`` on a given store."""
-    record = await store.get(flow_id)
+    record = await flows.get(flow_id)
     check_flow(principal, record.summary, need)
     return record
 
 
-async def readable_flow_ids(services: Services, principal: Principal) -> tuple[str, ...] | None:
+async def readable_flow_ids(flows: FlowStore, principal: Principal) -> tuple[str, ...] | None:
     """Ids of every flow the caller may read (``None``: all of them, for administrators)."""
     scope = flow_scope(principal)
     if scope is None:
         return None
-    return tuple(f.id for f in await services.flows.list(limit=_MAX_SCOPED_FLOWS, scope=scope))
+    return tuple(f.id for f in await flows.list(limit=_MAX_SCOPED_FLOWS, scope=scope))
 
 
-async def require_run(services: Services, principal: Principal, run: RunRecord, need: Access) -> None:
+async def require_run(flows: FlowStore, principal: Principal, run: RunRecord, need: Access) -> None:
     """Raise unless the caller may ``need`` the run's flow; a run of an unreachable or deleted flow is a 404."""
     if principal.is_admin:
         return
     try:
-        summary = (await services.flows.get(run.flow_id)).summary
+        summary = (await flows.get(run.flow_id)).summary
         check_flow(principal, summary, need)
     except NotFoundError:
         raise NotFoundError(f"run {run.id!r} not found", extra={"run_id": run.id}) from None
@@ -123,7 +116,7 @@ class OwnedFlows:
         )
 
     async def get(self, flow_id: str) -> FlowRecord:
-        return await require_flow_in(self._store, self._principal, flow_id, "read")
+        return await require_flow(self._store, self._principal, flow_id, "read")
 
     async def list(
         self, *, search: str | None = None, limit: int = 50, offset: int = 0, scope: FlowScope | None = None
@@ -132,13 +125,13 @@ class OwnedFlows:
         return await self._store.list(search=search, limit=limit, offset=offset, scope=flow_scope(self._principal))
 
     async def set_workspace(self, flow_id: str, workspace_id: str | None) -> FlowSummary:
-        await require_flow_in(self._store, self._principal, flow_id, "write")
+        await require_flow(self._store, self._principal, flow_id, "write")
         return await self._store.set_workspace(flow_id, workspace_id)
 
     async def save(
         self, flow_id: str, document: FlowDocument, *, base_version: int | None = None, message: str = ""
     ) -> FlowRecord:
-        await require_flow_in(self._store, self._principal, flow_id, "write")
+        await require_flow(self._store, self._principal, flow_id, "write")
         return await self._store.save(flow_id, document, base_version=base_version, message=message)
 
     async def write_many(
@@ -151,17 +144,17 @@ class OwnedFlows:
     ) -> list[FlowRecord]:
         del owner_id  # always the caller
         for flow_id, _ in updates:
-            await require_flow_in(self._store, self._principal, flow_id, "write")
+            await require_flow(self._store, self._principal, flow_id, "write")
         return await self._store.write_many(creates, updates, message=message, owner_id=self._principal.user_id)
 
     async def delete(self, flow_id: str) -> None:
-        await require_flow_in(self._store, self._principal, flow_id, "write")
+        await require_flow(self._store, self._principal, flow_id, "write")
         await self._store.delete(flow_id)
 
     async def list_versions(self, flow_id: str) -> list[FlowVersionInfo]:
-        await require_flow_in(self._store, self._principal, flow_id, "read")
+        await require_flow(self._store, self._principal, flow_id, "read")
         return await self._store.list_versions(flow_id)
 
     async def get_version(self, flow_id: str, version: int) -> FlowVersionRecord:
-        await require_flow_in(self._store, self._principal, flow_id, "read")
+        await require_flow(self._store, self._principal, flow_id, "read")
         return await self._store.get_version(flow_id, version)

@@ -1,4 +1,4 @@
-"""Error → HTTP mapping (the only place it happens) and app-wide dependencies.
+"""Error → HTTP mapping (the only place it happens).
 
 Every error response is an RFC 9457 problem document: ``{"type", "title", "status", "detail", "code", ...}``.
 Unexpected exceptions are logged with their trace and answered with a generic 500: no stack trace, no
@@ -19,9 +19,8 @@ from rivulet.lib.exceptions import AppError, RateLimitedError
 from rivulet.lib.log import get_logger
 from rivulet.lib.redact import redact, redact_value
 from rivulet.server.inputs import storage_value_error
-from rivulet.server.services import Services  # noqa: TC001 - litestar resolves DI annotations at runtime
 
-__all__ = ("error_response", "exception_handlers", "problem", "provide_services")
+__all__ = ("error_response", "exception_handlers", "problem")
 
 PROBLEM_JSON = "application/problem+json"
 _log = get_logger("rivulet.server")
@@ -94,9 +93,3 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
     handler = next(_HANDLERS[cls] for cls in type(exc).__mro__ if cls in _HANDLERS)
     response: Response[dict[str, Any]] = handler(request, exc)
     return response
-
-
-def provide_services(request: Request[Any, Any, Any]) -> Services:
-    """Dependency: the app's ``Services``."""
-    services: Services = request.app.state["services"]
-    return services

@@ -10,7 +10,7 @@ Errors the handler raises are answered with the app's own problem+json mapping (
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from litestar.types import ASGIApp, Receive, Scope, Send
 
-    from rivulet.server.services import Services
+    from rivulet.server.auth import Authenticator
 
 __all__ = ("EndpointFastPath", "endpoint_slug", "reserved_names")
 
@@ -74,13 +74,13 @@ class EndpointFastPath:
     @staticmethod
     async def _authenticate(scope: Scope) -> bool:
         """Set ``scope["user"]`` when the call carries header credentials that are valid; otherwise change nothing."""
-        services = cast("Services | None", scope["app"].state.get("services"))
-        if services is None:
+        authenticator: Authenticator | None = getattr(scope["app"].state.get("services"), "authenticator", None)
+        if authenticator is None:
             return False
         secret, source = header_credentials(scope)
         if secret is None:
             return False
-        principal = await services.authenticator.authenticate(secret)
+        principal = await authenticator.authenticate(secret)
         if principal is None:
             return False
         scope["user"] = principal

@@ -33,7 +33,7 @@ def _struct_schema(tp: Any, schema_id: str) -> Callable[[], dict[str, Any]]:
 
 
 def _openapi() -> dict[str, Any]:
-    from rivulet.server.asgi import create_app
+    from rivulet.app.asgi import create_app
 
     app = create_app(load_settings(environ={}), database_url=None)
     return app.openapi_schema.to_schema()

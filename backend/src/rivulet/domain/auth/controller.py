@@ -23,10 +23,12 @@ from rivulet.domain.auth.schemas import (
     WorkspaceCreate,
 )
 from rivulet.lib.exceptions import AuthenticationError, PermissionDeniedError, RateLimitedError, ValidationError
+from rivulet.lib.settings import Settings
+from rivulet.publishing.limits import LoginThrottle
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.auth import PUBLIC, SESSION_COOKIE, presented_secret
-from rivulet.server.services import Services, ServicesDep
-from rivulet.storage.base import UserRead, WorkspaceRead
+from rivulet.server.deps import Injected
+from rivulet.storage.base import AuthStore, ChangeNotifier, UserRead, WorkspaceRead
 
 __all__ = ("AuthController", "UsersController", "WorkspacesController")
 
@@ -35,21 +37,20 @@ _ADMIN = requires(Permission.ADMIN)
 
 
 async def _checked_password(
-    services: Services, request: Request[Any, Any, Any], username: str, password: str
+    auth: AuthStore, throttle: LoginThrottle, request: Request[Any, Any, Any], username: str, password: str
 ) -> UserRead | None:
     """The user when ``password`` is right; a failure counts against the login throttle.
 
     Raises:
         RateLimitedError: Too many recent failures for this username or address (the password is not checked).
     """
-    throttle = services.login_throttle
     address = request.client.host if request.client else "unknown"
     started = time.monotonic()
     # checked and counted in one step, before the first await: parallel attempts cannot all pass the check
     wait_s = throttle.begin(username, address, now=started)
     if wait_s > 0:
         raise RateLimitedError("too many failed logins; try again later", retry_after_s=wait_s)
-    user = await services.auth.check_password(username, password)
+    user = await auth.check_password(username, password)
     if user is not None:
         throttle.succeed(username, address, started)
     return user
@@ -68,14 +69,19 @@ class AuthController(Controller):
         "`mode=token` returns a bearer token for scripts. 401 on a wrong name or password.",
     )
     async def login(
-        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
+        self,
+        auth: Injected[AuthStore],
+        settings: Injected[Settings],
+        login_throttle: Injected[LoginThrottle],
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginRequest],
     ) -> Response[LoginResponse]:
-        user = await _checked_password(services, request, data.username, data.password)
+        user = await _checked_password(auth, login_throttle, request, data.username, data.password)
         if user is None:
             raise AuthenticationError("wrong username or password")
-        ttl = timedelta(hours=services.settings.session_ttl_hours)
+        ttl = timedelta(hours=settings.session_ttl_hours)
         kind = "session" if data.mode == "cookie" else "token"
-        secret, expires = await services.auth.issue_token(user.id, kind, ttl)
+        secret, expires = await auth.issue_token(user.id, kind, ttl)
         if data.mode == "token":
             return Response(LoginResponse(user=user, expires_at=expires, token=secret))
         cookie = Cookie(
@@ -83,7 +89,7 @@ class AuthController(Controller):
             value=secret,
             httponly=True,
             samesite="strict",
-            secure=services.settings.secure_cookies,
+            secure=settings.secure_cookies,
             path="/",
             max_age=int(ttl.total_seconds()),
         )
@@ -96,11 +102,13 @@ class AuthController(Controller):
         description="Revokes the presented session or token.",
         opt=_SIGNED_IN,
     )
-    async def logout(self, services: ServicesDep, request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
+    async def logout(
+        self, auth: Injected[AuthStore], changes: Injected[ChangeNotifier], request: Request[Any, Any, Any]
+    ) -> Response[dict[str, bool]]:
         secret = presented_secret(request)
         if secret:
-            await services.auth.revoke_token(secret)
-            await services.changes.notify("auth")
+            await auth.revoke_token(secret)
+            await changes.notify("auth")
         response: Response[dict[str, bool]] = Response({"ok": True})
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -114,20 +122,23 @@ class AuthController(Controller):
         opt=_SIGNED_IN,
     )
     async def change_password(
-        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[PasswordChange]
+        self,
+        auth: Injected[AuthStore],
+        changes: Injected[ChangeNotifier],
+        login_throttle: Injected[LoginThrottle],
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordChange],
     ) -> PasswordChanged:
         principal = principal_of(request)
         if principal.user_id is None or principal.username is None:
             raise PermissionDeniedError("only a logged-in user has a password to change")
-        if await _checked_password(services, request, principal.username, data.current_password) is None:
+        if await _checked_password(auth, login_throttle, request, principal.username, data.current_password) is None:
             raise ValidationError(
                 "the current password is wrong",
                 extra={"errors": [{"path": "$.current_password", "field": "current_password", "message": "wrong"}]},
             )
-        revoked = await services.auth.change_password(
-            principal.user_id, data.new_password, keep_token=presented_secret(request)
-        )
-        await services.changes.notify("auth")
+        revoked = await auth.change_password(principal.user_id, data.new_password, keep_token=presented_secret(request))
+        await changes.notify("auth")
         return PasswordChanged(revoked_sessions=revoked)
 
     @get("/me", summary="Who am I", description="The authenticated caller, their role and workspaces.", opt=_SIGNED_IN)
@@ -148,8 +159,8 @@ class UsersController(Controller):
     tags = ["auth"]
 
     @get("/", summary="Users", description="Every account (administrators only).", opt=_ADMIN)
-    async def list_users(self, services: ServicesDep) -> list[UserRead]:
-        return await services.auth.list_users()
+    async def list_users(self, auth: Injected[AuthStore]) -> list[UserRead]:
+        return await auth.list_users()
 
     @post(
         "/",
@@ -158,9 +169,9 @@ class UsersController(Controller):
         "`viewer`.",
         opt=_ADMIN,
     )
-    async def create_user(self, services: ServicesDep, data: JSONBody[UserCreate]) -> UserRead:
+    async def create_user(self, auth: Injected[AuthStore], data: JSONBody[UserCreate]) -> UserRead:
         role = "admin" if data.is_admin else data.role
-        return await services.auth.create_user(data.username, data.password, role=role)
+        return await auth.create_user(data.username, data.password, role=role)
 
     @patch(
         "/{user_id:str}",
@@ -168,9 +179,15 @@ class UsersController(Controller):
         description="Administrators only; 409 when it would leave no administrator. Takes effect at once.",
         opt=_ADMIN,
     )
-    async def update_user(self, services: ServicesDep, user_id: FromPath[str], data: JSONBody[UserUpdate]) -> UserRead:
-        user = await services.auth.set_role(user_id, data.role)
-        await services.changes.notify("auth")
+    async def update_user(
+        self,
+        auth: Injected[AuthStore],
+        changes: Injected[ChangeNotifier],
+        user_id: FromPath[str],
+        data: JSONBody[UserUpdate],
+    ) -> UserRead:
+        user = await auth.set_role(user_id, data.role)
+        await changes.notify("auth")
         return user
 
     @delete(
@@ -181,11 +198,17 @@ class UsersController(Controller):
         "(owned by nobody: administrators reach them). 409 for the last administrator.",
         opt=_ADMIN,
     )
-    async def delete_user(self, services: ServicesDep, request: Request[Any, Any, Any], user_id: FromPath[str]) -> None:
+    async def delete_user(
+        self,
+        auth: Injected[AuthStore],
+        changes: Injected[ChangeNotifier],
+        request: Request[Any, Any, Any],
+        user_id: FromPath[str],
+    ) -> None:
         if principal_of(request).user_id == user_id:
             raise PermissionDeniedError("you cannot delete your own account")
-        await services.auth.delete_user(user_id)
-        await services.changes.notify("auth")
+        await auth.delete_user(user_id)
+        await changes.notify("auth")
 
 
 class WorkspacesController(Controller):
@@ -198,13 +221,13 @@ class WorkspacesController(Controller):
         description="Administrators see every workspace; others those they belong to.",
         opt=_SIGNED_IN,
     )
-    async def list_workspaces(self, services: ServicesDep, request: Request[Any, Any, Any]) -> list[WorkspaceRead]:
+    async def list_workspaces(self, auth: Injected[AuthStore], request: Request[Any, Any, Any]) -> list[WorkspaceRead]:
         principal = principal_of(request)
-        return await services.auth.list_workspaces(None if principal.is_admin else principal.user_id)
+        return await auth.list_workspaces(None if principal.is_admin else principal.user_id)
 
     @post("/", summary="Create a workspace", description="Administrators only; 409 when the name is taken.", opt=_ADMIN)
-    async def create_workspace(self, services: ServicesDep, data: JSONBody[WorkspaceCreate]) -> WorkspaceRead:
-        return await services.auth.create_workspace(data.name)
+    async def create_workspace(self, auth: Injected[AuthStore], data: JSONBody[WorkspaceCreate]) -> WorkspaceRead:
+        return await auth.create_workspace(data.name)
 
     @delete(
         "/{workspace_id:str}",
@@ -213,9 +236,11 @@ class WorkspacesController(Controller):
         description="Administrators only; its flows stay with their owners.",
         opt=_ADMIN,
     )
-    async def delete_workspace(self, services: ServicesDep, workspace_id: FromPath[str]) -> None:
-        await services.auth.delete_workspace(workspace_id)
-        await services.changes.notify("auth")
+    async def delete_workspace(
+        self, auth: Injected[AuthStore], changes: Injected[ChangeNotifier], workspace_id: FromPath[str]
+    ) -> None:
+        await auth.delete_workspace(workspace_id)
+        await changes.notify("auth")
 
     @put(
         "/{workspace_id:str}/members/{user_id:str}",
@@ -224,10 +249,15 @@ class WorkspacesController(Controller):
         opt=_ADMIN,
     )
     async def set_member(
-        self, services: ServicesDep, workspace_id: FromPath[str], user_id: FromPath[str], data: JSONBody[MemberSet]
+        self,
+        auth: Injected[AuthStore],
+        changes: Injected[ChangeNotifier],
+        workspace_id: FromPath[str],
+        user_id: FromPath[str],
+        data: JSONBody[MemberSet],
     ) -> WorkspaceRead:
-        workspace = await services.auth.set_member(workspace_id, user_id, data.role)
-        await services.changes.notify("auth")
+        workspace = await auth.set_member(workspace_id, user_id, data.role)
+        await changes.notify("auth")
         return workspace
 
     @delete(
@@ -238,8 +268,12 @@ class WorkspacesController(Controller):
         opt=_ADMIN,
     )
     async def remove_member(
-        self, services: ServicesDep, workspace_id: FromPath[str], user_id: FromPath[str]
+        self,
+        auth: Injected[AuthStore],
+        changes: Injected[ChangeNotifier],
+        workspace_id: FromPath[str],
+        user_id: FromPath[str],
     ) -> WorkspaceRead:
-        workspace = await services.auth.set_member(workspace_id, user_id, None)
-        await services.changes.notify("auth")
+        workspace = await auth.set_member(workspace_id, user_id, None)
+        await changes.notify("auth")
         return workspace

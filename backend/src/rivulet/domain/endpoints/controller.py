@@ -17,17 +17,23 @@ from rivulet.domain.endpoints.schemas import (
     ScheduleRead,
     ScheduleUpdate,
 )
-from rivulet.domain.endpoints.service import (
-    describe_endpoint,
-    describe_schedule,
-    publish_flow,
-    set_schedule_enabled,
-    unpublish_flow,
-)
+from rivulet.domain.endpoints.views import describe_endpoint, describe_publication, describe_schedule
 from rivulet.lib.exceptions import NotFoundError, PermissionDeniedError, ValidationError
+from rivulet.publishing.audit import AuditLog
+from rivulet.publishing.registry import EndpointRegistry
+from rivulet.publishing.service import Publisher
 from rivulet.security.permissions import Permission, requires
-from rivulet.server.services import Services, ServicesDep
-from rivulet.storage.base import ApiKeyRead, CallRecord, FireRecord
+from rivulet.server.deps import Injected
+from rivulet.storage.base import (
+    ApiKeyRead,
+    AuthStore,
+    CallRecord,
+    ChangeNotifier,
+    EndpointStore,
+    FireRecord,
+    FlowStore,
+    ScheduleStore,
+)
 
 if TYPE_CHECKING:
     from rivulet.security import Principal
@@ -38,28 +44,28 @@ _READ = requires(Permission.FLOWS_READ)
 _WRITE = requires(Permission.FLOWS_WRITE)
 
 
-async def _readable(services: Services, principal: Principal, flow_id: str | None) -> tuple[str, ...] | None:
+async def _readable(flows: FlowStore, principal: Principal, flow_id: str | None) -> tuple[str, ...] | None:
     """The flows whose endpoints/schedules the caller may list (``None``: all); 404 for an unreadable ``flow_id``."""
     if flow_id is not None:
-        await require_flow(services, principal, flow_id, "read")
-    return await readable_flow_ids(services, principal)
+        await require_flow(flows, principal, flow_id, "read")
+    return await readable_flow_ids(flows, principal)
 
 
-async def _check_key_scope(services: Services, principal: Principal, endpoints: list[str]) -> None:
+async def _check_key_scope(store: EndpointStore, flows: FlowStore, principal: Principal, slugs: list[str]) -> None:
     """A non-administrator's key must name endpoints, each of a flow the caller may write."""
     if principal.is_admin:
         return
-    if not endpoints:
+    if not slugs:
         raise ValidationError(
             "name the endpoints this key may call: only administrators make keys for every endpoint",
             extra={"errors": [{"path": "$.endpoints", "field": "endpoints", "message": "must not be empty"}]},
         )
-    for index, slug in enumerate(endpoints):
-        record = await services.endpoints.get(slug)
+    for index, slug in enumerate(slugs):
+        record = await store.get(slug)
         try:
             if record is None:
                 raise NotFoundError(f"endpoint {slug!r} not found")
-            await require_flow(services, principal, record.flow_id, "write")
+            await require_flow(flows, principal, record.flow_id, "write")
         except (NotFoundError, PermissionDeniedError):
             raise ValidationError(
                 f"endpoint {slug!r} is not one of yours",
@@ -82,14 +88,22 @@ class PublishingController(Controller):
     )
     async def publish(
         self,
-        services: ServicesDep,
+        flows: Injected[FlowStore],
+        publisher: Injected[Publisher],
         request: Request[Any, Any, Any],
         flow_id: FromPath[str],
         data: JSONBody[PublishRequest],
     ) -> PublishResult:
         principal = principal_of(request)
-        await require_flow(services, principal, flow_id, "write")
-        return await publish_flow(services, flow_id, data, principal)
+        await require_flow(flows, principal, flow_id, "write")
+        return describe_publication(
+            await publisher.publish(
+                flow_id,
+                version=data.version,
+                concurrency_limit=data.concurrency_limit,
+                published_by=principal.username,
+            )
+        )
 
     @delete(
         "/flows/{flow_id:str}/publish",
@@ -99,10 +113,14 @@ class PublishingController(Controller):
         opt=_WRITE,
     )
     async def unpublish(
-        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str]
+        self,
+        flows: Injected[FlowStore],
+        publisher: Injected[Publisher],
+        request: Request[Any, Any, Any],
+        flow_id: FromPath[str],
     ) -> dict[str, list[str]]:
-        await require_flow(services, principal_of(request), flow_id, "write")
-        return {"unpublished": await unpublish_flow(services, flow_id)}
+        await require_flow(flows, principal_of(request), flow_id, "write")
+        return {"unpublished": await publisher.unpublish(flow_id)}
 
     @get(
         "/endpoints",
@@ -112,18 +130,19 @@ class PublishingController(Controller):
     )
     async def list_endpoints(
         self,
-        services: ServicesDep,
+        flows: Injected[FlowStore],
+        endpoints: Injected[EndpointStore],
+        published: Injected[EndpointRegistry],
         request: Request[Any, Any, Any],
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[EndpointRead]:
-        readable = await _readable(services, principal_of(request), flow_id)
-        stats = await services.endpoints.stats()
+        readable = await _readable(flows, principal_of(request), flow_id)
+        stats = await endpoints.stats()
         result: list[EndpointRead] = []
-        assert services.published is not None
-        for record in await services.endpoints.list(flow_id):
+        for record in await endpoints.list(flow_id):
             if readable is not None and record.flow_id not in readable:
                 continue
-            live = await services.published.resolve(record.slug)
+            live = await published.resolve(record.slug)
             if live is not None:
                 result.append(describe_endpoint(live.record, live.params, stats.get(record.slug)))
         return result
@@ -136,17 +155,20 @@ class PublishingController(Controller):
     )
     async def list_calls(
         self,
-        services: ServicesDep,
+        *,
+        flows: Injected[FlowStore],
+        endpoints: Injected[EndpointStore],
+        audit: Injected[AuditLog],
         request: Request[Any, Any, Any],
         slug: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[CallRecord]:
-        record = await services.endpoints.get(slug)
+        record = await endpoints.get(slug)
         if record is None:
             raise NotFoundError(f"endpoint {slug!r} not found", extra={"slug": slug})
-        await require_flow(services, principal_of(request), record.flow_id, "read")
-        await services.audit.flush()
-        return await services.endpoints.calls(slug, limit)
+        await require_flow(flows, principal_of(request), record.flow_id, "read")
+        await audit.flush()
+        return await endpoints.calls(slug, limit)
 
     @get(
         "/api-keys",
@@ -154,9 +176,9 @@ class PublishingController(Controller):
         description="The caller's keys (administrators: every key); secrets are never shown again.",
         opt=_WRITE,
     )
-    async def list_keys(self, services: ServicesDep, request: Request[Any, Any, Any]) -> list[ApiKeyRead]:
+    async def list_keys(self, auth: Injected[AuthStore], request: Request[Any, Any, Any]) -> list[ApiKeyRead]:
         principal = principal_of(request)
-        return await services.auth.list_api_keys(None if principal.is_admin else principal.user_id)
+        return await auth.list_api_keys(None if principal.is_admin else principal.user_id)
 
     @post(
         "/api-keys",
@@ -167,24 +189,33 @@ class PublishingController(Controller):
         opt=_WRITE,
     )
     async def create_key(
-        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[ApiKeyCreate]
+        self,
+        auth: Injected[AuthStore],
+        flows: Injected[FlowStore],
+        endpoints: Injected[EndpointStore],
+        request: Request[Any, Any, Any],
+        data: JSONBody[ApiKeyCreate],
     ) -> ApiKeyCreated:
         principal = principal_of(request)
-        await _check_key_scope(services, principal, data.endpoints)
-        key, secret = await services.auth.create_api_key(
+        await _check_key_scope(endpoints, flows, principal, data.endpoints)
+        key, secret = await auth.create_api_key(
             data.name, data.endpoints, data.rate_limit_per_minute, principal.username, principal.user_id
         )
         return ApiKeyCreated(key=key, secret=secret)
 
     @delete("/api-keys/{key_id:str}", status_code=200, summary="Revoke an API key (yours; any, as admin)", opt=_WRITE)
     async def revoke_key(
-        self, services: ServicesDep, request: Request[Any, Any, Any], key_id: FromPath[str]
+        self,
+        auth: Injected[AuthStore],
+        changes: Injected[ChangeNotifier],
+        request: Request[Any, Any, Any],
+        key_id: FromPath[str],
     ) -> ApiKeyRead:
         principal = principal_of(request)
-        if not principal.is_admin and (await services.auth.get_api_key(key_id)).owner_id != principal.user_id:
+        if not principal.is_admin and (await auth.get_api_key(key_id)).owner_id != principal.user_id:
             raise NotFoundError(f"API key {key_id!r} not found", extra={"key_id": key_id})
-        key = await services.auth.revoke_api_key(key_id)
-        await services.changes.notify("auth")
+        key = await auth.revoke_api_key(key_id)
+        await changes.notify("auth")
         return key
 
     @get(
@@ -195,13 +226,14 @@ class PublishingController(Controller):
     )
     async def list_schedules(
         self,
-        services: ServicesDep,
+        flows: Injected[FlowStore],
+        schedules: Injected[ScheduleStore],
         request: Request[Any, Any, Any],
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[ScheduleRead]:
-        readable = await _readable(services, principal_of(request), flow_id)
-        schedules = [s for s in await services.schedules.list(flow_id) if readable is None or s.flow_id in readable]
-        return [describe_schedule(s, await services.schedules.missed_count(s.id)) for s in schedules]
+        readable = await _readable(flows, principal_of(request), flow_id)
+        listed = [s for s in await schedules.list(flow_id) if readable is None or s.flow_id in readable]
+        return [describe_schedule(s, await schedules.missed_count(s.id)) for s in listed]
 
     @patch(
         "/schedules/{schedule_id:str}",
@@ -211,14 +243,18 @@ class PublishingController(Controller):
     )
     async def update_schedule(
         self,
-        services: ServicesDep,
+        *,
+        flows: Injected[FlowStore],
+        schedules: Injected[ScheduleStore],
+        publisher: Injected[Publisher],
         request: Request[Any, Any, Any],
         schedule_id: FromPath[str],
         data: JSONBody[ScheduleUpdate],
     ) -> ScheduleRead:
-        current = await services.schedules.get(schedule_id)
-        await require_flow(services, principal_of(request), current.flow_id, "write")
-        return await set_schedule_enabled(services, schedule_id, data.enabled)
+        current = await schedules.get(schedule_id)
+        await require_flow(flows, principal_of(request), current.flow_id, "write")
+        updated = await publisher.set_schedule_enabled(schedule_id, data.enabled)
+        return describe_schedule(updated, await schedules.missed_count(schedule_id))
 
     @get(
         "/schedules/{schedule_id:str}/fires",
@@ -228,11 +264,12 @@ class PublishingController(Controller):
     )
     async def list_fires(
         self,
-        services: ServicesDep,
+        flows: Injected[FlowStore],
+        schedules: Injected[ScheduleStore],
         request: Request[Any, Any, Any],
         schedule_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[FireRecord]:
-        schedule = await services.schedules.get(schedule_id)
-        await require_flow(services, principal_of(request), schedule.flow_id, "read")
-        return await services.schedules.fires(schedule_id, limit)
+        schedule = await schedules.get(schedule_id)
+        await require_flow(flows, principal_of(request), schedule.flow_id, "read")
+        return await schedules.fires(schedule_id, limit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
@@ -28,21 +29,23 @@ from rivulet.domain.endpoints.schemas import CallAccepted
 from rivulet.lib.exceptions import (
     AppError,
     AuthenticationError,
-    ConfigError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
     RunFailedError,
     ValidationError,
 )
+from rivulet.publishing.audit import AuditLog
+from rivulet.publishing.limits import ConcurrencyLimiter, RateLimiter
+from rivulet.publishing.registry import EndpointRegistry
 from rivulet.records.events import NodeChunk, RunFinished, encoder
-from rivulet.runtime.service import RunDetail, RunRequest
+from rivulet.runtime.service import RunDetail, RunRequest, RunService
 from rivulet.security import Principal
 from rivulet.security.permissions import Permission, flow_access, requires
+from rivulet.server.deps import Injected
 from rivulet.server.inputs import malformed_json
 from rivulet.server.permissions import check_permission
-from rivulet.server.services import ServicesDep
-from rivulet.storage.base import CallRecord
+from rivulet.storage.base import CallRecord, EndpointStore
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -51,12 +54,25 @@ if TYPE_CHECKING:
 
     from rivulet.publishing.registry import LiveEndpoint
     from rivulet.runtime.executor import RunResult
-    from rivulet.runtime.service import RunService
-    from rivulet.server.services import Services
 
-__all__ = ("GatewayController", "call_endpoint")
+__all__ = ("CALLS_STATE", "EndpointCalls", "GatewayController", "call_endpoint")
 
 _CALL = requires(Permission.ENDPOINT_CALL)
+
+CALLS_STATE = "endpoint_calls"
+"""The app state key of the app's ``EndpointCalls`` (``call_endpoint`` runs without dependency injection)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class EndpointCalls:
+    """What a call of ``/f/{slug}`` needs: the live endpoints, the runtime, the audit and the per-replica limits."""
+
+    runs: RunService
+    published: EndpointRegistry
+    audit: AuditLog
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    concurrency: ConcurrencyLimiter = field(default_factory=ConcurrencyLimiter)
+
 
 _LOCATION = re.compile(r" - at `(?P<path>[^`]+)`$")
 _MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
@@ -121,12 +137,6 @@ async def _response_value(runs: RunService, live: LiveEndpoint, result: RunResul
     return outputs
 
 
-def _runs(services: Services) -> RunService:
-    if services.runs is None or services.published is None:
-        raise ConfigError("the runtime is not configured in this process")
-    return services.runs
-
-
 def may_call(principal: Principal, live: LiveEndpoint) -> bool:
     """Whether ``principal`` may call ``live``: an API key within its scope, or a user who may read the flow."""
     if principal.is_user:
@@ -134,7 +144,7 @@ def may_call(principal: Principal, live: LiveEndpoint) -> bool:
     return principal.may_call(live.record.slug)
 
 
-def _admit(services: Services, principal: Principal, live: LiveEndpoint, method: str) -> None:
+def _admit(calls: EndpointCalls, principal: Principal, live: LiveEndpoint, method: str) -> None:
     slug = live.record.slug
     if principal.is_user and not may_call(principal, live):
         raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
@@ -145,7 +155,7 @@ def _admit(services: Services, principal: Principal, live: LiveEndpoint, method:
     if not principal.may_call(slug):
         raise PermissionDeniedError(f"this API key may not call /f/{slug}", extra={"slug": slug})
     if principal.rate_limit_per_minute is not None and principal.key_id is not None:
-        wait_s = services.rate_limiter.acquire(principal.key_id, per_minute=principal.rate_limit_per_minute)
+        wait_s = calls.rate_limiter.acquire(principal.key_id, per_minute=principal.rate_limit_per_minute)
         if wait_s > 0:
             raise RateLimitedError(
                 f"rate limit of {principal.rate_limit_per_minute} calls per minute reached for this API key",
@@ -190,11 +200,15 @@ class GatewayController(Controller):
         "caller may call (an API key scoped to some endpoints sees only those).",
         opt=_CALL,
     )
-    async def openapi(self, services: ServicesDep, request: Request[Any, Any, Any]) -> dict[str, Any]:
-        assert services.published is not None
+    async def openapi(
+        self,
+        endpoints: Injected[EndpointStore],
+        published: Injected[EndpointRegistry],
+        request: Request[Any, Any, Any],
+    ) -> dict[str, Any]:
         principal = principal_of(request)  # a scoped API key sees only its endpoints, a user the flows it may read
-        records = [r for r in await services.endpoints.list() if principal.may_call(r.slug)]
-        lives = [await services.published.resolve(r.slug) for r in records]
+        records = [r for r in await endpoints.list() if principal.may_call(r.slug)]
+        lives = [await published.resolve(r.slug) for r in records]
         return endpoints_openapi([live for live in lives if live is not None and may_call(principal, live)])
 
     @get(
@@ -204,11 +218,14 @@ class GatewayController(Controller):
         opt=_CALL,
     )
     async def get_run(
-        self, services: ServicesDep, request: Request[Any, Any, Any], slug: FromPath[str], run_id: FromPath[str]
+        self,
+        runs: Injected[RunService],
+        published: Injected[EndpointRegistry],
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        run_id: FromPath[str],
     ) -> RunDetail:
-        runs = _runs(services)
-        assert services.published is not None
-        live = await services.published.resolve(slug)
+        live = await published.resolve(slug)
         if live is None or not may_call(principal_of(request), live):
             raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
         detail = await runs.get(run_id)
@@ -239,12 +256,11 @@ async def call_endpoint(scope: Scope, receive: Receive, send: Send) -> ASGIApp:
     principal: object = cast("dict[str, Any]", scope).get("user")  # the scope, not a Request: every call
     if not isinstance(principal, Principal):
         raise AuthenticationError("authentication required")
-    app = scope["app"]
-    services: Services = app.state["services"]
+    calls: EndpointCalls = scope["app"].state[CALLS_STATE]
     slug = str(scope["path_params"]["slug"])
     status, run_id = 500, None
     try:
-        status, run_id, response = await _call(services, cast("HTTPScope", scope), receive, principal, slug)
+        status, run_id, response = await _call(calls, cast("HTTPScope", scope), receive, principal, slug)
     except AppError as exc:
         status = exc.status_code
         run_id = exc.extra.get("run_id", run_id)
@@ -254,7 +270,7 @@ async def call_endpoint(scope: Scope, receive: Receive, send: Send) -> ASGIApp:
         raise
     finally:
         if status != 404:
-            services.audit.record(
+            calls.audit.record(
                 CallRecord(
                     slug=slug,
                     caller=principal.label,
@@ -325,26 +341,25 @@ class _JSONReply:
 
 
 async def _call(
-    services: Services, scope: HTTPScope, receive: Receive, principal: Principal, slug: str
+    calls: EndpointCalls, scope: HTTPScope, receive: Receive, principal: Principal, slug: str
 ) -> tuple[int, str | None, ASGIApp]:
     """Admit, validate and run one call; returns the status, the run id and the answer."""
-    runs = _runs(services)
-    assert services.published is not None
-    live = await services.published.resolve(slug)
+    runs = calls.runs
+    live = await calls.published.resolve(slug)
     if live is None:
         raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
-    _admit(services, principal, live, scope["method"])
+    _admit(calls, principal, live, scope["method"])
     wait, query = _query(scope)
     max_body = scope["app"].request_max_body_size
     max_body = max_body if isinstance(max_body, int) else None
     raw = b"" if live.record.method == "GET" else await _body(receive, slug, max_body)
     inputs = _decode_body(live, raw, query)
     limit = live.record.concurrency_limit
-    if not services.concurrency.try_enter(slug, limit):
+    if not calls.concurrency.try_enter(slug, limit):
         raise RateLimitedError(f"/f/{slug} is already running {limit} calls", retry_after_s=1.0)
 
     def release() -> None:
-        services.concurrency.leave(slug)
+        calls.concurrency.leave(slug)
 
     if wait and not live.streams:  # the common case: run in this task, recorded at its end with other calls
         try:

@@ -7,11 +7,12 @@ from typing import Literal
 import msgspec
 from litestar import Controller, Response, get
 from litestar.openapi import ResponseSpec
+from psycopg_pool import AsyncConnectionPool
 
 from rivulet import __version__
 from rivulet.lib.exceptions import StorageError
 from rivulet.server.auth import PUBLIC
-from rivulet.server.services import ServicesDep
+from rivulet.server.deps import Injected
 from rivulet.storage.postgres.pool import check_database
 
 __all__ = ("Health", "HealthController")
@@ -42,9 +43,9 @@ class HealthController(Controller):
         description="Database and pgvector status; 503 when degraded.",
         responses={503: ResponseSpec(Health, description="The database is unreachable or pgvector is missing")},
     )
-    async def health(self, services: ServicesDep) -> Response[Health]:
+    async def health(self, pool: Injected[AsyncConnectionPool]) -> Response[Health]:
         try:
-            info = await check_database(services.pool)
+            info = await check_database(pool)
         except StorageError as exc:
             return Response(Health(status="degraded", database=exc.detail, pgvector=None), status_code=503)
         status: Literal["ok", "degraded"] = "ok" if info.pgvector else "degraded"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
@@ -12,11 +12,9 @@ from msgspec import Meta
 
 from rivulet.lib.exceptions import ValidationError
 from rivulet.registry.catalog import OperatorCatalog, OperatorPorts, OperatorRead, build_catalog, resolve_ports
+from rivulet.registry.registry import OperatorRegistry
 from rivulet.security.permissions import Permission, requires
-from rivulet.server.services import ServicesDep
-
-if TYPE_CHECKING:
-    from rivulet.registry.registry import OperatorRegistry
+from rivulet.server.deps import Injected
 
 __all__ = ("OperatorsController", "PortsRequest")
 
@@ -58,8 +56,8 @@ class OperatorsController(Controller):
         description="Every operator with params schema, ports and type rules.",
         opt=_READ,
     )
-    async def list_operators(self, services: ServicesDep) -> OperatorCatalog:
-        return _catalog(services.registry)
+    async def list_operators(self, registry: Injected[OperatorRegistry]) -> OperatorCatalog:
+        return _catalog(registry)
 
     @get(
         "/{operator_id:str}",
@@ -69,13 +67,13 @@ class OperatorsController(Controller):
     )
     async def get_operator(
         self,
-        services: ServicesDep,
+        registry: Injected[OperatorRegistry],
         operator_id: FromPath[str],
         version: Annotated[int | None, QueryParameter(ge=1, required=False, description="Latest when omitted")] = None,
     ) -> OperatorRead:
-        services.registry.get(operator_id, version)  # raises UnknownOperatorError (404) with suggestions
-        catalog = _catalog(services.registry)
-        wanted = version or services.registry.versions(operator_id)[-1]
+        registry.get(operator_id, version)  # raises UnknownOperatorError (404) with suggestions
+        catalog = _catalog(registry)
+        wanted = version or registry.versions(operator_id)[-1]
         return next(op for op in catalog.operators if op.id == operator_id and op.version == wanted)
 
     @post(
@@ -86,8 +84,8 @@ class OperatorsController(Controller):
         opt=_READ,
     )
     async def operator_ports(
-        self, services: ServicesDep, operator_id: FromPath[str], data: JSONBody[PortsRequest]
+        self, registry: Injected[OperatorRegistry], operator_id: FromPath[str], data: JSONBody[PortsRequest]
     ) -> OperatorPorts:
-        operator = services.registry.get(operator_id, data.version)
+        operator = registry.get(operator_id, data.version)
         params = _validate_params(operator, data.params)
         return resolve_ports(operator, params)

@@ -10,26 +10,22 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.domain.access import principal_of, readable_flow_ids, require_flow, require_run
 from rivulet.domain.runs.schemas import RunCreate
-from rivulet.lib.exceptions import ConfigError
 from rivulet.records.events import Event, RunStatus
 from rivulet.records.runs import RunQuery, RunRecord
 from rivulet.runtime.service import RunDetail, RunRequest, RunService
 from rivulet.security.permissions import Access, Permission, requires
-from rivulet.server.services import Services, ServicesDep
+from rivulet.server.deps import Injected
+from rivulet.storage.base import FlowStore
 
 __all__ = ("RunsController",)
 
 
-def _runs(services: ServicesDep) -> RunService:
-    if services.runs is None:
-        raise ConfigError("the runtime is not configured in this process")
-    return services.runs
-
-
-async def _checked_run(services: Services, request: Request[Any, Any, Any], run_id: str, need: Access) -> RunDetail:
+async def _checked_run(
+    runs: RunService, flows: FlowStore, request: Request[Any, Any, Any], run_id: str, need: Access
+) -> RunDetail:
     """The run, when the caller may ``need`` its flow (404 as for a missing run otherwise)."""
-    detail = await _runs(services).get(run_id)
-    await require_run(services, principal_of(request), detail.run, need)
+    detail = await runs.get(run_id)
+    await require_run(flows, principal_of(request), detail.run, need)
     return detail
 
 
@@ -47,9 +43,14 @@ class RunsController(Controller):
         opt=requires(Permission.FLOWS_WRITE),
     )
     async def start_run(
-        self, services: ServicesDep, request: Request[Any, Any, Any], flow_id: FromPath[str], data: JSONBody[RunCreate]
+        self,
+        flows: Injected[FlowStore],
+        runs: Injected[RunService],
+        request: Request[Any, Any, Any],
+        flow_id: FromPath[str],
+        data: JSONBody[RunCreate],
     ) -> RunRecord:
-        await require_flow(services, principal_of(request), flow_id, "write")
+        await require_flow(flows, principal_of(request), flow_id, "write")
         run = RunRequest(
             inputs=data.inputs,
             version=data.version,
@@ -59,7 +60,7 @@ class RunsController(Controller):
             only_nodes=data.only_nodes,
             deadline_s=data.deadline_s,
         )
-        return await _runs(services).start_flow_run(flow_id, run)
+        return await runs.start_flow_run(flow_id, run)
 
     @get(
         "/runs",
@@ -69,7 +70,8 @@ class RunsController(Controller):
     )
     async def list_runs(
         self,
-        services: ServicesDep,
+        flows: Injected[FlowStore],
+        runs: Injected[RunService],
         request: Request[Any, Any, Any],
         *,
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
@@ -79,11 +81,11 @@ class RunsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[RunRecord]:
-        flow_ids = await readable_flow_ids(services, principal_of(request))
+        flow_ids = await readable_flow_ids(flows, principal_of(request))
         query = RunQuery(
             flow_id=flow_id, flow_ids=flow_ids, status=status, since=since, until=until, limit=limit, offset=offset
         )
-        return await _runs(services).list(query)
+        return await runs.list(query)
 
     @get(
         "/runs/{run_id:str}",
@@ -91,8 +93,14 @@ class RunsController(Controller):
         description="The run with the state of every node.",
         opt=requires(Permission.FLOWS_READ),
     )
-    async def get_run(self, services: ServicesDep, request: Request[Any, Any, Any], run_id: FromPath[str]) -> RunDetail:
-        return await _checked_run(services, request, run_id, "read")
+    async def get_run(
+        self,
+        flows: Injected[FlowStore],
+        runs: Injected[RunService],
+        request: Request[Any, Any, Any],
+        run_id: FromPath[str],
+    ) -> RunDetail:
+        return await _checked_run(runs, flows, request, run_id, "read")
 
     @get(
         "/runs/{run_id:str}/events",
@@ -103,15 +111,17 @@ class RunsController(Controller):
     )
     async def list_events(
         self,
-        services: ServicesDep,
+        *,
+        flows: Injected[FlowStore],
+        runs: Injected[RunService],
         request: Request[Any, Any, Any],
         run_id: FromPath[str],
         after_seq: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int | None, QueryParameter(ge=1, le=10_000, required=False)] = None,
     ) -> list[Event]:
         if not principal_of(request).is_admin:
-            await _checked_run(services, request, run_id, "read")
-        return await _runs(services).events(run_id, after_seq, limit)
+            await _checked_run(runs, flows, request, run_id, "read")
+        return await runs.events(run_id, after_seq, limit)
 
     @post(
         "/runs/{run_id:str}/cancel",
@@ -122,7 +132,11 @@ class RunsController(Controller):
         opt=requires(Permission.FLOWS_WRITE),
     )
     async def cancel_run(
-        self, services: ServicesDep, request: Request[Any, Any, Any], run_id: FromPath[str]
+        self,
+        flows: Injected[FlowStore],
+        runs: Injected[RunService],
+        request: Request[Any, Any, Any],
+        run_id: FromPath[str],
     ) -> RunRecord:
-        await _checked_run(services, request, run_id, "write")
-        return await _runs(services).cancel(run_id)
+        await _checked_run(runs, flows, request, run_id, "write")
+        return await runs.cancel(run_id)

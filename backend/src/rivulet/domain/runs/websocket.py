@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
@@ -39,15 +39,13 @@ from rivulet.lib.exceptions import AppError
 from rivulet.lib.log import get_logger
 from rivulet.lib.redact import redact, redact_value
 from rivulet.records.events import encoder
-from rivulet.runtime.service import RunRequest
+from rivulet.runtime.service import RunRequest, RunService
 from rivulet.security import Principal
 from rivulet.security.permissions import Access, Permission, requires
-from rivulet.server.auth import presented_secret, same_principal
+from rivulet.server.auth import Authenticator, presented_secret, same_principal
+from rivulet.server.deps import Injected
 from rivulet.server.permissions import check_permission
-
-if TYPE_CHECKING:
-    from rivulet.runtime.service import RunService
-    from rivulet.server.services import Services
+from rivulet.storage.base import FlowStore
 
 __all__ = ("run_socket",)
 
@@ -71,10 +69,10 @@ def _error(message: ClientMessage, code: str, text: str, details: dict[str, Any]
 
 
 class _Session:
-    def __init__(self, socket: WebSocket[Any, Any, Any], runs: RunService, services: Services) -> None:
+    def __init__(self, socket: WebSocket[Any, Any, Any], runs: RunService, flows: FlowStore) -> None:
         self.socket = socket
         self.runs = runs
-        self.services = services
+        self.flows = flows
         self.principal: Principal = socket.user
         self.outbox: asyncio.Queue[bytes] = asyncio.Queue(_OUTBOX_SIZE)
         self.subscriptions: dict[str, asyncio.Task[None]] = {}
@@ -121,11 +119,11 @@ class _Session:
     async def allow_run(self, run_id: str, need: Access) -> None:
         """Raise ``NotFoundError``/``PermissionDeniedError`` unless the caller may ``need`` the run's flow."""
         if not self.principal.is_admin:
-            await require_run(self.services, self.principal, (await self.runs.get(run_id)).run, need)
+            await require_run(self.flows, self.principal, (await self.runs.get(run_id)).run, need)
 
     async def start(self, message: RunStartMessage) -> None:
         check_permission(self.principal, Permission.FLOWS_WRITE)
-        await require_flow(self.services, self.principal, message.flow_id, "write")
+        await require_flow(self.flows, self.principal, message.flow_id, "write")
         request = RunRequest(
             inputs=message.inputs,
             version=message.version,
@@ -182,21 +180,20 @@ class _Session:
     "read access to the run's flow, starting and cancelling write access.",
     opt=requires(Permission.FLOWS_READ),
 )
-async def run_socket(socket: WebSocket[Any, Any, Any]) -> None:
+async def run_socket(
+    socket: WebSocket[Any, Any, Any],
+    runs: Injected[RunService],
+    flows: Injected[FlowStore],
+    authenticator: Injected[Authenticator],
+) -> None:
     """Serve one client until it disconnects."""
-    services: Services = socket.app.state["services"]
     await socket.accept()
-    if services.runs is None:
-        error = ErrorMessage(code="config_error", message="the runtime is not configured in this process")
-        await socket.send_data(encoder.encode(error).decode(), mode="text")
-        await socket.close(code=1011)
-        return
-    session = _Session(socket, services.runs, services)
+    session = _Session(socket, runs, flows)
     revoked = asyncio.Event()
-    unwatch = _watch_credential(socket, services, revoked)
+    unwatch = _watch_credential(socket, authenticator, revoked)
     writer = asyncio.create_task(session.write_forever(), name="rivulet-ws-writer")
     reader = asyncio.create_task(session.read_forever(), name="rivulet-ws-reader")
-    guard = asyncio.create_task(_guard(socket, services, revoked), name="rivulet-ws-guard")
+    guard = asyncio.create_task(_guard(socket, authenticator, revoked), name="rivulet-ws-guard")
     try:
         await asyncio.wait((reader, guard), return_when=asyncio.FIRST_COMPLETED)
         if revoked.is_set():
@@ -219,20 +216,19 @@ async def run_socket(socket: WebSocket[Any, Any, Any]) -> None:
             await writer
 
 
-def _watch_credential(socket: WebSocket[Any, Any, Any], services: Services, revoked: asyncio.Event) -> Any:
+def _watch_credential(socket: WebSocket[Any, Any, Any], authenticator: Authenticator, revoked: asyncio.Event) -> Any:
     """Have the authenticator set ``revoked`` when the socket's credential changes (any replica's notice)."""
     secret = presented_secret(socket)
     principal: Any = socket.user if "user" in socket.scope else None
     if secret is None or not isinstance(principal, Principal):
         return lambda: None
-    return services.authenticator.watch(secret, principal, revoked.set)
+    return authenticator.watch(secret, principal, revoked.set)
 
 
-async def _guard(socket: WebSocket[Any, Any, Any], services: Services, revoked: asyncio.Event) -> None:
+async def _guard(socket: WebSocket[Any, Any, Any], authenticator: Authenticator, revoked: asyncio.Event) -> None:
     """Return once the credential is revoked: on a notice at once, else found by a re-check every ``recheck_s``."""
     secret = presented_secret(socket)
     principal: Any = socket.user if "user" in socket.scope else None
-    authenticator = services.authenticator
     if secret is None or not isinstance(principal, Principal):
         await revoked.wait()
         return

@@ -9,9 +9,9 @@ from litestar import Controller, delete, get, put
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 
-from rivulet.lib.exceptions import ConfigError, ValidationError
+from rivulet.lib.exceptions import ValidationError
 from rivulet.security.permissions import Permission, requires
-from rivulet.server.services import ServicesDep
+from rivulet.server.deps import Injected
 from rivulet.storage.base import SecretInfo, SecretStore
 
 __all__ = ("SecretList", "SecretSet", "SecretsController")
@@ -34,12 +34,6 @@ class SecretList(msgspec.Struct, frozen=True, kw_only=True):
     items: list[SecretInfo]
 
 
-def _store(services: ServicesDep) -> SecretStore:
-    if services.secrets is None:
-        raise ConfigError("the secret store is not configured in this process")
-    return services.secrets
-
-
 def _check_name(name: str) -> str:
     try:
         return _NAME.decode(msgspec.json.encode(name))
@@ -55,13 +49,15 @@ class SecretsController(Controller):
     tags = ["secrets"]
 
     @get("/", summary="Secret names (values are never returned)", opt=_NAMES)
-    async def list_secrets(self, services: ServicesDep) -> SecretList:
-        return SecretList(items=await _store(services).list())
+    async def list_secrets(self, secrets: Injected[SecretStore]) -> SecretList:
+        return SecretList(items=await secrets.list())
 
     @put("/{name:str}", summary="Set a secret (encrypted at rest; the value is write-only)", opt=_ADMIN)
-    async def set_secret(self, services: ServicesDep, name: FromPath[str], data: JSONBody[SecretSet]) -> SecretInfo:
-        return await _store(services).set(_check_name(name), data.value)
+    async def set_secret(
+        self, secrets: Injected[SecretStore], name: FromPath[str], data: JSONBody[SecretSet]
+    ) -> SecretInfo:
+        return await secrets.set(_check_name(name), data.value)
 
     @delete("/{name:str}", summary="Delete a secret", opt=_ADMIN)
-    async def delete_secret(self, services: ServicesDep, name: FromPath[str]) -> None:
-        await _store(services).delete(name)
+    async def delete_secret(self, secrets: Injected[SecretStore], name: FromPath[str]) -> None:
+        await secrets.delete(name)

@@ -26,13 +26,18 @@ from rivulet.domain.templates.schemas import (
     TemplateSourceList,
 )
 from rivulet.lib.exceptions import ValidationError
+from rivulet.lib.settings import Settings
+from rivulet.providers.service import ModelService
+from rivulet.registry.registry import OperatorRegistry
 from rivulet.security.permissions import Permission, requires
-from rivulet.server.services import ServicesDep
+from rivulet.server.deps import Injected
+from rivulet.storage.base import FlowStore
 from rivulet.templates.dbgpt import convert_dbgpt_flow
 from rivulet.templates.export import export_flow
 from rivulet.templates.importer import ImportReport, import_package
 from rivulet.templates.index import matches
 from rivulet.templates.package import TemplatePackage, package_archive, read_package_bytes, sha256_hex
+from rivulet.templates.sources import TemplateSources
 
 __all__ = ("TemplatesController",)
 
@@ -48,37 +53,42 @@ class TemplatesController(Controller):
     @get("/", summary="Templates of every configured source, filtered by text and tag", opt=_READ)
     async def list_templates(
         self,
-        services: ServicesDep,
+        templates: Injected[TemplateSources],
         q: Annotated[str | None, QueryParameter(description="Words matched against name, title, summary, tags")] = None,
         tag: Annotated[str | None, QueryParameter(description="Only packages with this tag")] = None,
     ) -> TemplateList:
-        everything = await services.template_sources().catalog().list()
+        everything = await templates.catalog().list()
         items = [i for i in everything if matches(i, q, tag)]
         return TemplateList(items=items, tags=sorted({t for i in everything for t in i.tags}))
 
     @get("/sources", summary="Configured template sources, in search order", opt=_READ)
-    async def list_sources(self, services: ServicesDep) -> TemplateSourceList:
-        return TemplateSourceList(items=services.template_sources().list())
+    async def list_sources(self, templates: Injected[TemplateSources]) -> TemplateSourceList:
+        return TemplateSourceList(items=templates.list())
 
     @post("/sources", summary="Add a template source (directory, file:// or https:// index URL)", opt=_ADMIN)
-    async def add_source(self, services: ServicesDep, data: JSONBody[TemplateSourceCreate]) -> TemplateSourceList:
-        sources = services.template_sources()
+    async def add_source(
+        self, templates: Injected[TemplateSources], data: JSONBody[TemplateSourceCreate]
+    ) -> TemplateSourceList:
+        sources = templates
         sources.add(data.location)
         return TemplateSourceList(items=sources.list())
 
     @delete("/sources", summary="Remove a source added through the API", status_code=200, opt=_ADMIN)
     async def remove_source(
-        self, services: ServicesDep, location: Annotated[str, QueryParameter(description="The source")]
+        self, templates: Injected[TemplateSources], location: Annotated[str, QueryParameter(description="The source")]
     ) -> TemplateSourceList:
-        sources = services.template_sources()
+        sources = templates
         sources.remove(location)
         return TemplateSourceList(items=sources.list())
 
     @get("/{name:str}", summary="A template's manifest and flows (latest version unless version is given)", opt=_READ)
     async def show(
-        self, services: ServicesDep, name: FromPath[str], version: Annotated[str | None, QueryParameter()] = None
+        self,
+        templates: Injected[TemplateSources],
+        name: FromPath[str],
+        version: Annotated[str | None, QueryParameter()] = None,
     ) -> TemplateRead:
-        package = await services.template_sources().catalog().open(name, version)
+        package = await templates.catalog().open(name, version)
         return TemplateRead(
             manifest=package.manifest,
             flows=[TemplateFlow(file=f, document=d) for f, d in package.flows.items()],
@@ -87,13 +97,18 @@ class TemplatesController(Controller):
 
     @post("/import", summary="Validate and import a template (runs nothing; all flows or none are written)", opt=_WRITE)
     async def import_template(
-        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[TemplateImportCreate]
+        self,
+        flows: Injected[FlowStore],
+        registry: Injected[OperatorRegistry],
+        templates: Injected[TemplateSources],
+        request: Request[Any, Any, Any],
+        data: JSONBody[TemplateImportCreate],
     ) -> ImportReport:
-        package = await _package(services, data)
+        package = await _package(templates, data)
         return await import_package(
             package,
-            store=OwnedFlows(services.flows, principal_of(request)),
-            registry=services.registry,
+            store=OwnedFlows(flows, principal_of(request)),
+            registry=registry,
             variables=data.variables,
             on_conflict=data.on_conflict,
         )
@@ -106,24 +121,30 @@ class TemplatesController(Controller):
         opt=_WRITE,
     )
     async def import_dbgpt(
-        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[DbgptImportCreate]
+        self,
+        *,
+        settings: Injected[Settings],
+        flows: Injected[FlowStore],
+        registry: Injected[OperatorRegistry],
+        models: Injected[ModelService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[DbgptImportCreate],
     ) -> Response[DbgptImportRead]:
-        models = await services.models.list_models() if services.models is not None else None
-        chat_models = None if models is None else [m.name for m in models if m.kind == "chat"]
-        limits = services.settings
+        chat_models = [m.name for m in await models.list_models() if m.kind == "chat"]
+        limits = settings
         result = await asyncio.to_thread(  # conversion and compiling are CPU work: off the event loop
             convert_dbgpt_flow,
             data.export,
-            services.registry,
+            registry,
             models=chat_models,
             max_nodes=limits.max_flow_nodes,
             max_edges=limits.max_flow_edges,
         )
-        analysis = await asyncio.to_thread(analyze_flow, result.document, services.registry)
+        analysis = await asyncio.to_thread(analyze_flow, result.document, registry)
         flow_id = None
         if data.save:
-            flows = OwnedFlows(services.flows, principal_of(request))
-            flow_id = (await flows.create(result.document, message="imported from DB-GPT")).summary.id
+            owned = OwnedFlows(flows, principal_of(request))
+            flow_id = (await owned.create(result.document, message="imported from DB-GPT")).summary.id
         body = DbgptImportRead(
             flow_id=flow_id,
             document=result.document,
@@ -135,9 +156,9 @@ class TemplatesController(Controller):
 
     @post("/export", summary="Export a flow as a template package archive", status_code=200, opt=_READ)
     async def export(
-        self, services: ServicesDep, request: Request[Any, Any, Any], data: JSONBody[TemplateExportCreate]
+        self, flows: Injected[FlowStore], request: Request[Any, Any, Any], data: JSONBody[TemplateExportCreate]
     ) -> TemplateExportRead:
-        document = (await require_flow(services, principal_of(request), data.flow_id, "read")).document
+        document = (await require_flow(flows, principal_of(request), data.flow_id, "read")).document
         try:
             package = export_flow(
                 document,
@@ -159,8 +180,7 @@ class TemplatesController(Controller):
         )
 
 
-async def _package(services: ServicesDep, data: TemplateImportCreate) -> TemplatePackage:
-    sources = services.template_sources()
+async def _package(sources: TemplateSources, data: TemplateImportCreate) -> TemplatePackage:
     if data.url is not None:
         if not data.url.startswith("https://"):
             # file:// would let API callers probe the server's files; local archives go through a source
