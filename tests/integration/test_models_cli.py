@@ -48,7 +48,7 @@ async def test_list_add_and_test_models(db_url: str, tmp_path: Path) -> None:
             "--model", "gpt-test", "--api-key-secret", "key", "--allow-private-network", "--default",
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
-        assert "saved model 'remote'" in added.stdout
+        assert "saved: model 'remote' (chat, openai_compatible)" in added.stdout
         tested = await rivulet(db_url, tmp_path, "test", "default", "--json")
     assert tested.returncode == 0, tested.stderr
     probe = json.loads(tested.stdout)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from rivulet.app.headless import parse_inputs, run_flow_file
+from rivulet.cli.run import parse_inputs, run_flow_file
 from rivulet.compiler.flow import encode_flow
 from rivulet.lib.exceptions import ValidationError
 from tests.integration.runs_support import compile_document, delay_flow

@@ -77,7 +77,9 @@ async def test_cli_list_export_and_dbgpt(tmp_path: Path, capsys: pytest.CaptureF
     from tests.unit.templates.test_dbgpt import CHAT_DATA
 
     assert await asyncio.to_thread(main, ["template", "search", "reshape"]) == 0
-    assert capsys.readouterr().out.startswith("json-reshape")
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["NAME", "VERSION", "TITLE", "TAGS"]
+    assert [row.split()[0] for row in rows] == ["json-reshape"]
     flow = BUILTIN_TEMPLATES / "json-reshape" / "flows" / "main.json"
     out = tmp_path / "pkg.zip"
     assert (

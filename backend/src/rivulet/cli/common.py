@@ -1,18 +1,95 @@
-"""What every ``rivulet`` command shares: settings for ``--home``, the database to use."""
+"""What every ``rivulet`` command shares: settings for ``--home``, the database to use, and one output style.
+
+The output style (docs/cli.md): stdout carries the result only — a table, one JSON document (``--json``), or one
+``verb: what (details)`` line per thing changed; progress and notes go to stderr; a refused command prints
+``rivulet: error: ...`` on stderr and exits 2, a command whose work ran and failed (a run, a model test) prints
+``rivulet: <what> failed: ...`` on stderr and exits 1.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
+import msgspec
+
+from rivulet.lib.exceptions import ValidationError
 from rivulet.lib.log import configure_logging
 from rivulet.lib.settings import load_settings
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from rivulet.lib.settings import Settings
 
-__all__ = ("add_home_arg", "database", "settings_for")
+__all__ = (
+    "add_home_arg",
+    "add_json_arg",
+    "database",
+    "failed",
+    "note",
+    "out",
+    "parse_assignments",
+    "print_json",
+    "print_table",
+    "settings_for",
+)
+
+_pretty = msgspec.json.Encoder(order="deterministic")
+
+
+def out(line: str = "") -> None:
+    """One line of the command's result on stdout."""
+    sys.stdout.write(line + "\n")
+
+
+def note(line: str) -> None:
+    """One line for the person at the terminal (progress, "nothing found"), on stderr."""
+    sys.stderr.write(line + "\n")
+
+
+def failed(what: str, message: str) -> int:
+    """Report that ``what`` ran and failed (``rivulet: <what> failed: <message>`` on stderr); returns exit code 1."""
+    note(f"rivulet: {what} failed: {message}")
+    return 1
+
+
+def print_json(value: Any) -> None:
+    """The result as one JSON document: indented, keys in a stable order."""
+    out(msgspec.json.format(_pretty.encode(value), indent=2).decode())
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: str) -> None:
+    """Rows under upper-case headers, columns aligned; with no rows, only ``empty`` as a note on stderr."""
+    if not rows:
+        note(empty)
+        return
+    cells = [[h.upper() for h in headers], *([str(c) for c in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
+    for row in cells:
+        out("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip())
+
+
+def parse_assignments(pairs: Sequence[str], option: str) -> dict[str, Any]:
+    """``["k=v", ...]`` → mapping; a value that parses as JSON is used as such (``n=3`` is an int, else text).
+
+    Raises:
+        ValidationError: A pair without ``=`` or without a name (``option`` names the flag in the message).
+    """
+    values: dict[str, Any] = {}
+    for index, pair in enumerate(pairs):
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise ValidationError(
+                f"{option} {pair!r}: expected name=value (the value is JSON or text)",
+                extra={"errors": [{"path": f"$[{index}]", "message": "expected name=value", "got": pair}]},
+            )
+        try:
+            values[name] = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            values[name] = raw
+    return values
 
 
 class _Database:
@@ -52,3 +129,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
 def add_home_arg(parser: argparse.ArgumentParser) -> None:
     """The ``--home`` option every command that reads settings takes."""
     parser.add_argument("--home", help="data directory (env RIVULET_HOME)")
+
+
+def add_json_arg(parser: argparse.ArgumentParser) -> None:
+    """The ``--json`` option of every command that shows or changes something."""
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")

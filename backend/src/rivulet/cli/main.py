@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rivulet import __version__
-from rivulet.cli.common import add_home_arg, database, settings_for
+from rivulet.cli.common import add_home_arg, database, note, out, settings_for
 from rivulet.cli.models import add_models_parser
 from rivulet.cli.templates import add_template_parser
 from rivulet.lib.exceptions import AppError
@@ -65,7 +65,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
     with database(settings) as url:
         applied = asyncio.run(run(url))
-    print(f"applied: {', '.join(f'{v:04d}' for v in applied)}" if applied else "database is up to date")
+    out(f"applied: {', '.join(f'{v:04d}' for v in applied)}" if applied else "database is up to date")
     return 0
 
 
@@ -73,19 +73,19 @@ def _export_schemas(args: argparse.Namespace) -> int:
     from rivulet.server.schemas import export_schemas
 
     for path in export_schemas(Path(args.out)):
-        print(path)
+        out(f"written: {path}")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rivulet.app.headless import run_flow_file
+    from rivulet.cli.run import run_flow_file
 
     settings_for(args)
     return run_flow_file(args.flow, args.input, as_json=args.json, deadline_s=args.deadline)
 
 
 def _version(_: argparse.Namespace) -> int:
-    print(f"rivulet {__version__}")
+    out(f"rivulet {__version__}")
     return 0
 
 
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except AppError as exc:
-        print(f"rivulet: error: {exc.detail}", file=sys.stderr)
+        note(f"rivulet: error: {exc.detail}")
         return 2
     except KeyboardInterrupt:
         # Ctrl-C ends `serve` after its graceful shutdown: that is a normal exit, not a failure

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from rivulet.cli.common import add_home_arg, database, settings_for
+from rivulet.cli.common import (
+    add_home_arg,
+    add_json_arg,
+    database,
+    failed,
+    out,
+    parse_assignments,
+    print_json,
+    print_table,
+    settings_for,
+)
 from rivulet.lib.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -19,20 +28,6 @@ if TYPE_CHECKING:
     from rivulet.providers.service import ModelService
 
 __all__ = ("add_models_parser",)
-
-
-def _param(text: str) -> tuple[str, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise ValidationError(f"--param {text!r}: expected KEY=VALUE (VALUE is JSON or text)")
-    try:
-        return key, msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return key, raw
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
 
 
 async def _with_service(settings: Settings, url: str, action: Callable[[ModelService], Awaitable[int]]) -> int:
@@ -61,19 +56,26 @@ async def _with_service(settings: Settings, url: str, action: Callable[[ModelSer
 async def _list(service: ModelService, args: argparse.Namespace) -> int:
     models = await service.list_models()
     if args.json:
-        _out(msgspec.json.encode(models).decode())
+        print_json(models)
         return 0
-    _out(f"{'NAME':<24} {'KIND':<10} {'PROVIDER':<28} {'DEFAULT':<8} DESCRIPTION")
-    for m in models:
-        origin = " (built in)" if m.builtin else ""
-        _out(f"{m.name:<24} {m.kind:<10} {m.provider:<28} {'yes' if m.is_default else '':<8} {m.description}{origin}")
+    rows = [
+        (
+            m.name,
+            m.kind,
+            m.provider,
+            "yes" if m.is_default else "",
+            m.description + (" (built in)" if m.builtin else ""),
+        )
+        for m in models
+    ]
+    print_table(("name", "kind", "provider", "default", "description"), rows, empty="no models")
     return 0
 
 
 async def _add(service: ModelService, args: argparse.Namespace) -> int:
     from rivulet.providers.config import ModelConfig
 
-    params = dict(_param(p) for p in args.param)
+    params = parse_assignments(args.param, "--param")
     for key in ("base_url", "model", "api_key_secret", "model_path"):
         value = getattr(args, key)
         if value is not None:
@@ -95,7 +97,10 @@ async def _add(service: ModelService, args: argparse.Namespace) -> int:
     except msgspec.ValidationError as exc:
         raise ValidationError(f"model {args.name!r}: {exc}") from exc
     saved = await service.save(config)
-    _out(f"saved model {saved.name!r} ({saved.kind}, {saved.provider})")
+    if args.json:
+        print_json(saved)
+    else:
+        out(f"saved: model {saved.name!r} ({saved.kind}, {saved.provider})")
     return 0
 
 
@@ -104,16 +109,15 @@ async def _test(service: ModelService, args: argparse.Namespace) -> int:
 
     probe = await probe_model(service, args.name, max_tokens=args.max_tokens, origin="cli")
     if args.json:
-        _out(msgspec.json.encode(probe).decode())
+        print_json(probe)
         return 0 if probe.ok else 1
     if not probe.ok:
-        _out(f"FAILED {probe.model}: {probe.error}")
-        return 1
+        return failed("model test", f"{probe.model}: {probe.error}")
     ttft = f", first token {probe.ttft_ms:.0f} ms" if probe.ttft_ms is not None else ""
     speed = f", {probe.tokens_per_s:.1f} tokens/s" if probe.tokens_per_s else ""
-    _out(f"ok {probe.model} (answered by {probe.answered_by}): {probe.latency_ms:.0f} ms{ttft}{speed}")
-    _out(f"tokens: {probe.prompt_tokens} prompt, {probe.completion_tokens} completion")
-    _out(f"output: {probe.output}")
+    out(f"ok: {probe.model} (answered by {probe.answered_by}): {probe.latency_ms:.0f} ms{ttft}{speed}")
+    out(f"tokens: {probe.prompt_tokens} prompt, {probe.completion_tokens} completion")
+    out(f"output: {probe.output}")
     return 0
 
 
@@ -132,7 +136,6 @@ def add_models_parser(sub: Any) -> None:
     models = sub.add_parser("models", help="list, add and test configured models")
     commands = models.add_subparsers(dest="models_command", required=True)
     listing = commands.add_parser("list", help="built-in and configured models")
-    listing.add_argument("--json", action="store_true", help="print JSON")
     add = commands.add_parser("add", help="add or replace a model")
     add.add_argument("name", help="model name (lower-case)")
     add.add_argument(
@@ -155,7 +158,7 @@ def add_models_parser(sub: Any) -> None:
     test = commands.add_parser("test", help="one short real call: latency, tokens, output")
     test.add_argument("name", help="model name (default = the default chat model)")
     test.add_argument("--max-tokens", type=int, default=24)
-    test.add_argument("--json", action="store_true", help="print JSON")
     for parser in (listing, add, test):
         add_home_arg(parser)
+        add_json_arg(parser)
     models.set_defaults(handler=_handle)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from rivulet.cli.common import add_home_arg, database, settings_for
+from rivulet.cli.common import (
+    add_home_arg,
+    add_json_arg,
+    database,
+    out,
+    parse_assignments,
+    print_json,
+    print_table,
+    settings_for,
+)
 from rivulet.lib.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -22,12 +28,6 @@ if TYPE_CHECKING:
     from rivulet.storage.base import FlowStore
 
 __all__ = ("add_template_parser",)
-
-_pretty = msgspec.json.Encoder(order="deterministic")
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(msgspec.json.format(_pretty.encode(value), indent=2).decode() + "\n")
 
 
 def _sources(settings: Settings) -> Any:
@@ -59,26 +59,17 @@ async def _with_store(settings: Settings, body: Callable[[FlowStore], Awaitable[
 def _list(settings: Settings, args: argparse.Namespace) -> int:
     items = asyncio.run(_sources(settings).catalog().list(query=getattr(args, "query", None), tag=args.tag))
     if args.json:
-        _print_json(items)
+        print_json(items)
         return 0
-    for item in items:
-        tags = f"  [{', '.join(item.tags)}]" if item.tags else ""
-        print(f"{item.name:<28} {item.version:<9} {item.title}{tags}")
-    if not items:
-        print("no templates match", file=sys.stderr)
+    rows = [(item.name, item.version, item.title, ", ".join(item.tags)) for item in items]
+    print_table(("name", "version", "title", "tags"), rows, empty="no templates match")
     return 0
 
 
 def _show(settings: Settings, args: argparse.Namespace) -> int:
     package = asyncio.run(_sources(settings).catalog().open(args.name, args.version))
-    _print_json({"manifest": package.manifest, "flows": package.flows, "data": sorted(package.data)})
+    print_json({"manifest": package.manifest, "flows": package.flows, "data": sorted(package.data)})
     return 0
-
-
-def _parse_vars(pairs: list[str]) -> dict[str, Any]:
-    from rivulet.app.headless import parse_inputs
-
-    return parse_inputs(pairs)
 
 
 async def _load(settings: Settings, args: argparse.Namespace) -> Any:
@@ -110,14 +101,14 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
             package,
             store=store,
             registry=default_registry(),
-            variables=_parse_vars(args.var),
+            variables=parse_assignments(args.var, "--var"),
             on_conflict=args.on_conflict,
         )
         if args.json:
-            _print_json(report)
+            print_json(report)
         else:
             for flow in report.flows:
-                print(f"{flow.action}: {flow.name} ({flow.flow_id}, version {flow.version}) from {report.template}")
+                out(f"{flow.action}: {flow.name} ({flow.flow_id}, version {flow.version}) from {report.template}")
         return 0
 
     return asyncio.run(_with_store(settings, body))
@@ -152,12 +143,11 @@ def _import_dbgpt(settings: Settings, args: argparse.Namespace) -> int:
             "diagnostics": diagnostics,
         }
         if args.json:
-            _print_json(report)
+            print_json(report)
         else:
-            print(f"created: {record.summary.name} ({record.summary.id})")
-            for node in result.nodes:
-                target = node.operator or node.reason or ""
-                print(f"  {node.status:<9} {node.dbgpt_class} -> {node.node_id or '-'} {target}")
+            out(f"created: {record.summary.name} ({record.summary.id})")
+            rows = [(n.status, n.dbgpt_class, n.node_id or "-", n.operator or n.reason or "") for n in result.nodes]
+            print_table(("status", "db-gpt class", "node", "operator"), rows, empty="no nodes")
         return 0
 
     return asyncio.run(_with_pool(settings, body))
@@ -173,14 +163,18 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
     async def finish(document: Any) -> int:
         package = export_flow(document, name=args.name, version=args.version, title=args.title)
-        out = Path(args.out)
-        if out.name.endswith((".tar.gz", ".zip")):
-            archive = package_archive(package, "zip" if out.name.endswith(".zip") else "tar.gz")
-            out.write_bytes(archive)  # noqa: ASYNC240 - the CLI's output file
-            print(f"{out}  sha256 {sha256_hex(archive)}")
+        target = Path(args.out)
+        digest = None
+        if target.name.endswith((".tar.gz", ".zip")):
+            archive = package_archive(package, "zip" if target.name.endswith(".zip") else "tar.gz")
+            target.write_bytes(archive)  # noqa: ASYNC240 - the CLI's output file
+            digest = sha256_hex(archive)
         else:
-            write_package_dir(package, out)
-            print(out)
+            write_package_dir(package, target)
+        if args.json:
+            print_json({"path": str(target), "sha256": digest})
+        else:
+            out(f"exported: {target}" + (f" (sha256 {digest})" if digest else ""))
         return 0
 
     flow_file = Path(args.flow)
@@ -195,8 +189,11 @@ def _sources_cmd(settings: Settings, args: argparse.Namespace) -> int:
         sources.add(args.add)
     if args.remove:
         sources.remove(args.remove)
-    for source in sources.list():
-        print(f"{source.origin:<9} {source.location}")
+    listed = sources.list()
+    if args.json:
+        print_json(listed)
+        return 0
+    print_table(("origin", "location"), [(s.origin, s.location) for s in listed], empty="no template sources")
     return 0
 
 
@@ -213,7 +210,7 @@ def add_template_parser(sub: Any) -> None:
             return handler(settings_for(args), args)
 
         parser.set_defaults(handler=run)
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        add_json_arg(parser)
         return parser
 
     listing = command("list", _list, "templates of every source")
