@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rivulet.server.schemas import SCHEMA_EXPORTS, render_schemas
+from rivulet.app.schemas import SCHEMA_EXPORTS, render_schemas
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 

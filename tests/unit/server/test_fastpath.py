@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from rivulet.security import Principal
-from rivulet.server import fastpath
 from rivulet.server.fastpath import EndpointFastPath, endpoint_slug, reserved_names
 
 KEY = "rvk_valid"
@@ -60,8 +59,7 @@ async def _serve(scope: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return answer
 
-    monkeypatch.setattr(fastpath, "call_endpoint", call_endpoint)
-    await EndpointFastPath(routed, ["/f/openapi.json", "/f/{slug:str}"])(scope, None, None)  # type: ignore[arg-type]
+    await EndpointFastPath(routed, ["/f/openapi.json", "/f/{slug:str}"], call_endpoint)(scope, None, None)  # type: ignore[arg-type]
     return taken
 
 

@@ -15,7 +15,7 @@ from rivulet.app.providers import dependencies
 from rivulet.app.wiring import open_services
 from rivulet.domain.auth import AuthController, UsersController, WorkspacesController
 from rivulet.domain.endpoints import GatewayController, PublishingController
-from rivulet.domain.endpoints.gateway import CALLS_STATE
+from rivulet.domain.endpoints.gateway import CALLS_STATE, call_endpoint
 from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
 from rivulet.domain.models import ModelsController
@@ -105,7 +105,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
     _route_asgi_path_parameters(app)
     declare_generated_permissions(app, "/api/docs")
     # endpoint calls with header credentials skip the router and middleware (authenticated the same way)
-    app.asgi_handler = EndpointFastPath(app.asgi_handler, (route.path for route in app.routes))
+    app.asgi_handler = EndpointFastPath(app.asgi_handler, (route.path for route in app.routes), call_endpoint)
     # outermost: a NUL in a path or an /api query is refused before routing, authentication or any handler
     app.asgi_handler = InputGuard(app.asgi_handler)
     return app

@@ -70,7 +70,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _export_schemas(args: argparse.Namespace) -> int:
-    from rivulet.server.schemas import export_schemas
+    from rivulet.app.schemas import export_schemas
 
     for path in export_schemas(Path(args.out)):
         out(f"written: {path}")

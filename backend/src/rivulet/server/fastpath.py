@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from litestar import Request
 
-from rivulet.domain.endpoints.gateway import call_endpoint
 from rivulet.server.auth import header_credentials
 from rivulet.server.core import error_response
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Awaitable, Callable, Iterable
 
     from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -49,13 +48,18 @@ class EndpointFastPath:
     Args:
         routed: What Litestar would run (its exception middleware around its router).
         route_paths: The app's route paths (its literal ``/f/<name>`` routes keep going through ``routed``).
+        call: Admits, runs and audits one authenticated call; returns the answer to send (the gateway's
+            ``call_endpoint``).
     """
 
-    __slots__ = ("reserved", "routed")
+    __slots__ = ("call", "reserved", "routed")
 
-    def __init__(self, routed: ASGIApp, route_paths: Iterable[str]) -> None:
+    def __init__(
+        self, routed: ASGIApp, route_paths: Iterable[str], call: Callable[[Scope, Receive, Send], Awaitable[ASGIApp]]
+    ) -> None:
         self.routed = routed
         self.reserved = reserved_names(route_paths)
+        self.call = call
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         http = scope["type"] == "http" and scope["method"] != "OPTIONS"
@@ -63,7 +67,7 @@ class EndpointFastPath:
         if slug is not None and await self._authenticate(scope):
             scope["path_params"] = {"slug": slug}
             try:
-                answer = await call_endpoint(scope, receive, send)
+                answer = await self.call(scope, receive, send)
             except Exception as exc:  # noqa: BLE001 - answered like any handler error (the audit has the call)
                 request: Request[Any, Any, Any] = Request(scope, receive, send)
                 answer = error_response(request, exc).to_asgi_response(None, request)  # pyright: ignore[reportUnknownMemberType]
