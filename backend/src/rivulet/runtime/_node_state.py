@@ -36,14 +36,14 @@ class NodeState:
         "verify",
     )
 
-    def __init__(self, status: str, inputs: dict[str, Any] | None = None) -> None:
+    def __init__(self, status: str, inputs: dict[str, Any] | None = None, started: float | None = None) -> None:
         self.status = status
         self.inputs = inputs
         self.outputs: dict[str, Any] | None = None
         self.attempts = 0
         self.cached = False
         self.error: ErrorInfo | None = None
-        self.started = time.time() if status == "running" else None
+        self.started = started if started is not None or status != "running" else time.time()
         self.finished: float | None = None
         self.key: str | None = None
         """The base key (``cache.node_key``) of a cacheable node looked up in the cache."""

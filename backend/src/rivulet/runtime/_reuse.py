@@ -23,8 +23,10 @@ __all__ = ("RunReuse", "run_reuse")
 
 def run_reuse(flow_id: str, run_id: str, options: RunOptions, shared: ExecutorShared) -> RunReuse | None:
     """The reuse of a run that looks anything up or records anything (``None``: it does neither)."""
-    reuse = RunReuse(flow_id, run_id, options, shared)
-    return reuse if reuse.may_reuse or reuse.record else None
+    cache = shared.cache
+    if not options.reuse and (cache is None or not (options.use_cache or options.record_outputs)):
+        return None
+    return RunReuse(flow_id, run_id, options, shared)
 
 
 class RunReuse:

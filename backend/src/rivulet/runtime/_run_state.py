@@ -368,7 +368,7 @@ class RunState:
         """
         state.status = "succeeded"
         state.outputs = outputs
-        state.finished = time.time()
+        state.finished = now = time.time()
         state.duration_ms = duration_ms
         self._handoff_open = True
         try:
@@ -386,7 +386,7 @@ class RunState:
                     self._values[target.index] = values
                     self._waiting[target.index] = 0
                     if self.scope.reason is None and _skip_reason(target, values) is None:
-                        self.states[target.index] = ready = NodeState("running", values)
+                        self.states[target.index] = ready = NodeState("running", values, now)
                         self._handoff = (target, ready)
                     else:
                         self._decide(target)
