@@ -19,6 +19,7 @@ from rivulet.sdk.triggers import ScheduleTriggerParams
 from rivulet.storage.base import CallRecord, EndpointRecord, ModelCallRecord
 from rivulet.storage.memory import (
     MemoryAuthStore,
+    MemoryChangeNotifier,
     MemoryConversationStore,
     MemoryEndpointStore,
     MemoryFlowStore,
@@ -27,6 +28,7 @@ from rivulet.storage.memory import (
     MemorySecretStore,
 )
 from rivulet.storage.postgres.auth import PostgresAuthStore
+from rivulet.storage.postgres.changes import ChangeFeed
 from rivulet.storage.postgres.conversations import PostgresConversationStore
 from rivulet.storage.postgres.endpoints import PostgresEndpointStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
     from rivulet.storage.base import (
         AuthStore,
+        ChangeNotifier,
         ConversationStore,
         EndpointStore,
         FlowStore,
@@ -496,3 +499,19 @@ async def test_conversations_keep_order_limit_and_clear(conversations: Conversat
     await conversations.clear("s1")
     assert await conversations.history("s1", 10) == []
     assert [m.content for m in await conversations.history("s2", 10)] == ["other"]
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def notifier(request: pytest.FixtureRequest, pool: AsyncConnectionPool) -> ChangeNotifier:
+    return MemoryChangeNotifier() if request.param == "memory" else ChangeFeed(pool)
+
+
+async def test_change_notice_runs_the_topic_callbacks_in_order(notifier: ChangeNotifier) -> None:
+    seen: list[str] = []
+    notifier.on("endpoints", lambda: seen.append("first"))
+    notifier.on("endpoints", lambda: seen.append("second"))
+    notifier.on("auth", lambda: seen.append("auth"))
+    await notifier.notify("endpoints")
+    assert seen == ["first", "second"]
+    await notifier.notify("nobody-listens")
+    assert seen == ["first", "second"]
