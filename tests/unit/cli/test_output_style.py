@@ -59,3 +59,11 @@ def test_refused_commands_print_one_error_line_and_exit_2(tmp_path: Path, capsys
 def test_version_is_the_result_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["version"]) == 0
     assert capsys.readouterr().out.startswith("rivulet ")
+
+
+def test_a_malformed_option_is_refused_before_any_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RIVULET_DATABASE_URL", "postgresql://127.0.0.1:1/none")  # never reached
+    assert main(["template", "--home", str(tmp_path), "import", "--var", "oops", "ticket-router"]) == 2
+    assert capsys.readouterr().err == "rivulet: error: --var 'oops': expected name=value (the value is JSON or text)\n"

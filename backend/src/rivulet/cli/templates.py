@@ -95,14 +95,12 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     from rivulet.registry.loader import default_registry
     from rivulet.templates.importer import import_package
 
+    variables = parse_assignments(args.var, "--var")  # bad input: refused before any database
+
     async def body(store: FlowStore) -> int:
         package = await _load(settings, args)
         report = await import_package(
-            package,
-            store=store,
-            registry=default_registry(),
-            variables=parse_assignments(args.var, "--var"),
-            on_conflict=args.on_conflict,
+            package, store=store, registry=default_registry(), variables=variables, on_conflict=args.on_conflict
         )
         if args.json:
             print_json(report)
