@@ -67,3 +67,13 @@ def test_a_malformed_option_is_refused_before_any_database(
     monkeypatch.setenv("RIVULET_DATABASE_URL", "postgresql://127.0.0.1:1/none")  # never reached
     assert main(["template", "--home", str(tmp_path), "import", "--var", "oops", "ticket-router"]) == 2
     assert capsys.readouterr().err == "rivulet: error: --var 'oops': expected name=value (the value is JSON or text)\n"
+
+
+def test_an_invalid_model_config_is_refused_before_any_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RIVULET_DATABASE_URL", "postgresql://127.0.0.1:1/none")  # never reached
+    assert main(["models", "add", "bad", "--provider", "openai_compatible", "--home", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rivulet: error: model 'bad' (openai_compatible): ")
+    assert "missing required field `base_url`" in err

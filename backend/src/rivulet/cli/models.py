@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from rivulet.lib.settings import Settings
+    from rivulet.providers.config import ModelConfig
     from rivulet.providers.service import ModelService
 
 __all__ = ("add_models_parser",)
@@ -53,9 +54,13 @@ async def _with_service(settings: Settings, url: str, action: Callable[[ModelSer
         await pool.close()
 
 
-async def _list(service: ModelService, args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace) -> Callable[[ModelService], Awaitable[int]]:
+    return lambda service: _print_models(service, as_json=args.json)
+
+
+async def _print_models(service: ModelService, *, as_json: bool) -> int:
     models = await service.list_models()
-    if args.json:
+    if as_json:
         print_json(models)
         return 0
     rows = [
@@ -72,8 +77,22 @@ async def _list(service: ModelService, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _add(service: ModelService, args: argparse.Namespace) -> int:
-    from rivulet.providers.config import ModelConfig
+def _add(args: argparse.Namespace) -> Callable[[ModelService], Awaitable[int]]:
+    config = _model_config(args)  # an invalid config is refused before any database
+
+    async def save(service: ModelService) -> int:
+        saved = await service.save(config)
+        if args.json:
+            print_json(saved)
+        else:
+            out(f"saved: model {saved.name!r} ({saved.kind}, {saved.provider})")
+        return 0
+
+    return save
+
+
+def _model_config(args: argparse.Namespace) -> ModelConfig:
+    from rivulet.providers.config import ModelConfig, validate_config
 
     params = parse_assignments(args.param, "--param")
     for key in ("base_url", "model", "api_key_secret", "model_path"):
@@ -96,15 +115,14 @@ async def _add(service: ModelService, args: argparse.Namespace) -> int:
         config = msgspec.convert(raw, ModelConfig)
     except msgspec.ValidationError as exc:
         raise ValidationError(f"model {args.name!r}: {exc}") from exc
-    saved = await service.save(config)
-    if args.json:
-        print_json(saved)
-    else:
-        out(f"saved: model {saved.name!r} ({saved.kind}, {saved.provider})")
-    return 0
+    return validate_config(config)
 
 
-async def _test(service: ModelService, args: argparse.Namespace) -> int:
+def _test(args: argparse.Namespace) -> Callable[[ModelService], Awaitable[int]]:
+    return lambda service: _probe(service, args)
+
+
+async def _probe(service: ModelService, args: argparse.Namespace) -> int:
     from rivulet.providers.probe import probe_model
 
     probe = await probe_model(service, args.name, max_tokens=args.max_tokens, origin="cli")
@@ -126,9 +144,9 @@ _ACTIONS = {"list": _list, "add": _add, "test": _test}
 
 def _handle(args: argparse.Namespace) -> int:
     settings = settings_for(args)
-    action = _ACTIONS[args.models_command]
+    action = _ACTIONS[args.models_command](args)
     with database(settings) as url:
-        return asyncio.run(_with_service(settings, url, lambda service: action(service, args)))
+        return asyncio.run(_with_service(settings, url, action))
 
 
 def add_models_parser(sub: Any) -> None:
