@@ -3,6 +3,10 @@
 One provider per name, each returning one field of the ``Services`` the lifespan built (never ``None``). A handler
 asks only for what it uses; adding a store means a field in ``Services``, a provider here and a parameter in the
 handlers that need it.
+
+A name must not be a top-level field of a request body (Litestar reports an invalid body field named like one of
+the handler's dependencies as a dependency failure: a 500, not a 422). That is why the endpoint store is
+``endpoint_store`` (``ApiKeyCreate`` has ``endpoints``); ``tests/unit/app/test_providers.py`` checks every body.
 """
 
 # ruff: noqa: TC001, TC002, TC003 - litestar reads the providers' annotations at runtime
@@ -136,7 +140,7 @@ _PROVIDERS: dict[str, Callable[[State], object]] = {
     "models": provide_models,
     "secrets": provide_secrets,
     "publisher": provide_publisher,
-    "endpoints": provide_endpoints,
+    "endpoint_store": provide_endpoints,
     "published": provide_published,
     "schedules": provide_schedules,
     "audit": provide_audit,

@@ -131,15 +131,15 @@ class PublishingController(Controller):
     async def list_endpoints(
         self,
         flows: Injected[FlowStore],
-        endpoints: Injected[EndpointStore],
+        endpoint_store: Injected[EndpointStore],
         published: Injected[EndpointRegistry],
         request: Request[Any, Any, Any],
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[EndpointRead]:
         readable = await _readable(flows, principal_of(request), flow_id)
-        stats = await endpoints.stats()
+        stats = await endpoint_store.stats()
         result: list[EndpointRead] = []
-        for record in await endpoints.list(flow_id):
+        for record in await endpoint_store.list(flow_id):
             if readable is not None and record.flow_id not in readable:
                 continue
             live = await published.resolve(record.slug)
@@ -157,18 +157,18 @@ class PublishingController(Controller):
         self,
         *,
         flows: Injected[FlowStore],
-        endpoints: Injected[EndpointStore],
+        endpoint_store: Injected[EndpointStore],
         audit: Injected[AuditLog],
         request: Request[Any, Any, Any],
         slug: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[CallRecord]:
-        record = await endpoints.get(slug)
+        record = await endpoint_store.get(slug)
         if record is None:
             raise NotFoundError(f"endpoint {slug!r} not found", extra={"slug": slug})
         await require_flow(flows, principal_of(request), record.flow_id, "read")
         await audit.flush()
-        return await endpoints.calls(slug, limit)
+        return await endpoint_store.calls(slug, limit)
 
     @get(
         "/api-keys",
@@ -192,12 +192,12 @@ class PublishingController(Controller):
         self,
         auth: Injected[AuthStore],
         flows: Injected[FlowStore],
-        endpoints: Injected[EndpointStore],
+        endpoint_store: Injected[EndpointStore],
         request: Request[Any, Any, Any],
         data: JSONBody[ApiKeyCreate],
     ) -> ApiKeyCreated:
         principal = principal_of(request)
-        await _check_key_scope(endpoints, flows, principal, data.endpoints)
+        await _check_key_scope(endpoint_store, flows, principal, data.endpoints)
         key, secret = await auth.create_api_key(
             data.name, data.endpoints, data.rate_limit_per_minute, principal.username, principal.user_id
         )

@@ -202,12 +202,12 @@ class GatewayController(Controller):
     )
     async def openapi(
         self,
-        endpoints: Injected[EndpointStore],
+        endpoint_store: Injected[EndpointStore],
         published: Injected[EndpointRegistry],
         request: Request[Any, Any, Any],
     ) -> dict[str, Any]:
         principal = principal_of(request)  # a scoped API key sees only its endpoints, a user the flows it may read
-        records = [r for r in await endpoints.list() if principal.may_call(r.slug)]
+        records = [r for r in await endpoint_store.list() if principal.may_call(r.slug)]
         lives = [await published.resolve(r.slug) for r in records]
         return endpoints_openapi([live for live in lives if live is not None and may_call(principal, live)])
 
