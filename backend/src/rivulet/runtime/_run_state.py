@@ -133,7 +133,7 @@ class RunState:
         count = len(plan.nodes)
         self.plan = plan
         self.run_id = run_id
-        self.options = options
+        self._options = options
         self.semaphores = shared.semaphores
         """Per-operator concurrency limits."""
         self._run_node = run_node
@@ -262,15 +262,15 @@ class RunState:
                 flow_id=graph.flow_id,
                 flow_version=graph.flow_version,
                 node_ids=graph.order,
-                trigger=self.options.trigger,
+                trigger=self._options.trigger,
             )
         )
         if self._defer:
             self.quiet = True
             self._sink = self._publish
             self._publish = self._wake
-        if self.options.deadline_s is not None:
-            self.scope.set_deadline(self.options.deadline_s, self._deadline_expired)
+        if self._options.deadline_s is not None:
+            self.scope.set_deadline(self._options.deadline_s, self._deadline_expired)
 
     async def _run_inline(self, node: NodePlan, state: NodeState) -> None:
         """Run a node in the run's own task, cancellable like a node task while it runs."""
@@ -290,7 +290,7 @@ class RunState:
                 self._done.set_result(None)
 
     def _deadline_expired(self) -> None:
-        seconds = self.options.deadline_s
+        seconds = self._options.deadline_s
         message = f"the run exceeded its deadline of {seconds:g} s"
         if not self._done.done() and self.scope.cancel("deadline", message):
             self.failure = ErrorInfo(code="deadline_exceeded", message=message, details={"deadline_s": seconds})
