@@ -126,8 +126,8 @@ async def run_node(run: RunState, node: NodePlan, state: NodeState) -> None:
             await asyncio.sleep(0)  # a long chain of quick nodes still lets other tasks run
         started = time.perf_counter()
         try:
-            if state.verify is not None and run.reuse is not None:  # its cache entry depends on secrets
-                outputs = await run.reuse.lookup_verified(node, state)  # (resolved first), then looked up again
+            if state.verify is not None and run.reuse is not None:  # its cache entry depends on secrets:
+                outputs = await run.reuse.lookup_verified(node, state)  # resolve them, then look again
                 if outputs is not None:
                     handoff = await _finish(run, node, state, outputs, started)
                     continue
