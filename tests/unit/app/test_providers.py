@@ -1,4 +1,4 @@
-"""The app's dependency providers: no provider name can be taken for a request body field."""
+"""The app's dependency providers: no provider name can be taken for a parameter or a request body field."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from rivulet.app.providers import dependencies
 from rivulet.lib.settings import load_settings
 
 
-def _request_body_fields(schema: dict[str, Any]) -> set[str]:
+def _request_fields(schema: dict[str, Any]) -> set[str]:
+    """The names of every parameter and top-level request body field of the API."""
     components = schema["components"]["schemas"]
     fields: set[str] = set()
     for operations in schema["paths"].values():
         for operation in operations.values():
-            if not isinstance(operation, dict) or "requestBody" not in operation:
+            if not isinstance(operation, dict):
+                continue
+            fields |= {parameter["name"] for parameter in operation.get("parameters", [])}
+            if "requestBody" not in operation:
                 continue
             for content in operation["requestBody"]["content"].values():
                 body = content["schema"]
@@ -24,7 +28,7 @@ def _request_body_fields(schema: dict[str, Any]) -> set[str]:
     return fields
 
 
-def test_no_provider_is_named_like_a_request_body_field() -> None:
+def test_no_provider_is_named_like_a_request_field() -> None:
     # Litestar reports an invalid body field named like one of the handler's dependencies as a 500, not a 422
     schema = create_app(load_settings(environ={}), None).openapi_schema.to_schema()
-    assert not set(dependencies()) & _request_body_fields(schema)
+    assert not set(dependencies()) & _request_fields(schema)
