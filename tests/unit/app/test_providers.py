@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rivulet.app.asgi import create_app
-from rivulet.app.providers import dependencies
+from rivulet.app.providers import Providers
 from rivulet.lib.settings import load_settings
 
 
@@ -31,4 +31,5 @@ def _request_fields(schema: dict[str, Any]) -> set[str]:
 def test_no_provider_is_named_like_a_request_field() -> None:
     # Litestar reports an invalid body field named like one of the handler's dependencies as a 500, not a 422
     schema = create_app(load_settings(environ={}), None).openapi_schema.to_schema()
-    assert not set(dependencies()) & _request_fields(schema)
+    provided = {*Providers().app_dependencies(), *Providers().router_dependencies("runs")}
+    assert not provided & _request_fields(schema)

@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar._asgi.routing_trie.types import PathParameterSentinel
 from litestar.middleware import DefineMiddleware
 
-from rivulet.app.providers import dependencies
+from rivulet.app.providers import Providers
 from rivulet.app.wiring import open_services
 from rivulet.domain.auth import AuthController, UsersController, WorkspacesController
 from rivulet.domain.endpoints import GatewayController, PublishingController
@@ -37,12 +37,19 @@ from rivulet.storage.postgres.pool import open_pool
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
+    from litestar.types import ControllerRouterHandler
+
     from rivulet.lib.settings import Settings
 
 __all__ = ("create_app",)
 
 
-def _lifespan(settings: Settings, database_url: str | None):
+def _domain(providers: Providers, domain: str, *handlers: ControllerRouterHandler) -> Router:
+    """A domain's handlers with their ``deps`` provider (the paths are the handlers' own)."""
+    return Router("/", route_handlers=list(handlers), dependencies=providers.router_dependencies(domain))
+
+
+def _lifespan(settings: Settings, database_url: str | None, providers: Providers):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None]:
         if database_url is None:
@@ -54,6 +61,7 @@ def _lifespan(settings: Settings, database_url: str | None):
             async with open_services(settings, pool) as services:
                 app.state["services"] = services
                 app.state[CALLS_STATE] = services.calls
+                providers.fill(services)
                 # everything alive now (modules, registry, compiled templates) lives as long as the process: keep it
                 # out of the cyclic garbage collector's full passes, which would otherwise walk it again and again
                 # (garbage is collected first, so none of it is kept forever)
@@ -73,29 +81,28 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
         settings: Process settings.
         database_url: The PostgreSQL to use; ``None`` builds an app without storage (schema export only).
     """
+    providers = Providers()
     app = Litestar(
         route_handlers=[
             HealthController,
-            AuthController,
-            UsersController,
-            WorkspacesController,
-            FlowsController,
+            _domain(providers, "auth", AuthController, UsersController, WorkspacesController),
+            _domain(providers, "flows", FlowsController),
             OperatorsController,
-            RunsController,
-            ModelsController,
+            _domain(providers, "runs", RunsController),
+            _domain(providers, "models", ModelsController),
             SecretsController,
-            run_socket,
-            TemplatesController,
-            PublishingController,
-            GatewayController,
+            _domain(providers, "runs", run_socket),
+            _domain(providers, "templates", TemplatesController),
+            _domain(providers, "publishing", PublishingController),
+            _domain(providers, "gateway", GatewayController),
             docs_asset,
             frontend_router(Path(settings.frontend_dir)),
         ],
-        dependencies=dependencies(),
+        dependencies=providers.app_dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[DefineMiddleware(AuthMiddleware)],
         guards=[permission_guard],
-        lifespan=[_lifespan(settings, database_url)],
+        lifespan=[_lifespan(settings, database_url, providers)],
         openapi_config=openapi_config(),
         request_class=RivuletRequest,
         request_max_body_size=settings.max_request_body_bytes,

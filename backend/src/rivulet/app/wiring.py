@@ -2,7 +2,7 @@
 
 ``open_services(settings, pool)`` builds every store, the runtime, the model service and publishing, starts what
 runs in the background (change feed, call audit, schedule poller) and closes it all, in reverse order, on exit.
-Handlers never see ``Services``: ``rivulet.app.providers`` hands each of them the one field it names.
+Handlers never see ``Services``: ``rivulet.app.providers`` hands each domain's handlers the part they use.
 """
 
 from __future__ import annotations
@@ -77,19 +77,13 @@ class Services:
     publisher: Publisher
     audit: AuditLog
     calls: EndpointCalls
-    """What a call of ``/f/{slug}`` needs (the gateway and its fast path)."""
+    """What ``/f`` needs (the gateway and its fast path)."""
+    templates: TemplateSources
+    """Template sources and the marketplace catalog."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     """Failed logins per username and address (per replica)."""
     scheduler: Scheduler | None = None
     """The schedule poller (``None`` where the settings turn it off)."""
-    templates: TemplateSources | None = None
-    """Template sources and the marketplace catalog (built on first use)."""
-
-    def template_sources(self) -> TemplateSources:
-        """The template sources, built on first use."""
-        if self.templates is None:
-            self.templates = TemplateSources(self.settings, network_policy(self.settings))
-        return self.templates
 
 
 def network_policy(settings: Settings) -> NetworkPolicy:
@@ -154,7 +148,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         publisher = Publisher(
             flows=flows, endpoints=endpoints, schedules=schedules, changes=changes, compile_graph=runs.compile_graph
         )
-        calls = EndpointCalls(runs=runs, published=published, audit=audit)
+        calls = EndpointCalls(runs=runs, published=published, endpoints=endpoints, audit=audit)
         changes.on("endpoints", published.invalidate)
         changes.on("auth", authenticator.invalidate)
         await changes.start()
@@ -184,5 +178,6 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             publisher=publisher,
             audit=audit,
             calls=calls,
+            templates=TemplateSources(settings, network_policy(settings)),
             scheduler=scheduler,
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
 
 from rivulet.domain.access import principal_of
+from rivulet.domain.auth.deps import AuthDeps
 from rivulet.domain.auth.schemas import (
     LoginRequest,
     LoginResponse,
@@ -23,12 +24,13 @@ from rivulet.domain.auth.schemas import (
     WorkspaceCreate,
 )
 from rivulet.lib.exceptions import AuthenticationError, PermissionDeniedError, RateLimitedError, ValidationError
-from rivulet.lib.settings import Settings
-from rivulet.publishing.limits import LoginThrottle
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.auth import PUBLIC, SESSION_COOKIE, presented_secret
 from rivulet.server.deps import Injected
-from rivulet.storage.base import AuthStore, ChangeNotifier, UserRead, WorkspaceRead
+from rivulet.storage.base import AuthStore, UserRead, WorkspaceRead
+
+if TYPE_CHECKING:
+    from rivulet.publishing.limits import LoginThrottle
 
 __all__ = ("AuthController", "UsersController", "WorkspacesController")
 
@@ -70,18 +72,16 @@ class AuthController(Controller):
     )
     async def login(
         self,
-        auth: Injected[AuthStore],
-        settings: Injected[Settings],
-        login_throttle: Injected[LoginThrottle],
+        deps: Injected[AuthDeps],
         request: Request[Any, Any, Any],
         data: JSONBody[LoginRequest],
     ) -> Response[LoginResponse]:
-        user = await _checked_password(auth, login_throttle, request, data.username, data.password)
+        user = await _checked_password(deps.auth, deps.login_throttle, request, data.username, data.password)
         if user is None:
             raise AuthenticationError("wrong username or password")
-        ttl = timedelta(hours=settings.session_ttl_hours)
+        ttl = timedelta(hours=deps.settings.session_ttl_hours)
         kind = "session" if data.mode == "cookie" else "token"
-        secret, expires = await auth.issue_token(user.id, kind, ttl)
+        secret, expires = await deps.auth.issue_token(user.id, kind, ttl)
         if data.mode == "token":
             return Response(LoginResponse(user=user, expires_at=expires, token=secret))
         cookie = Cookie(
@@ -89,7 +89,7 @@ class AuthController(Controller):
             value=secret,
             httponly=True,
             samesite="strict",
-            secure=settings.secure_cookies,
+            secure=deps.settings.secure_cookies,
             path="/",
             max_age=int(ttl.total_seconds()),
         )
@@ -102,13 +102,11 @@ class AuthController(Controller):
         description="Revokes the presented session or token.",
         opt=_SIGNED_IN,
     )
-    async def logout(
-        self, auth: Injected[AuthStore], changes: Injected[ChangeNotifier], request: Request[Any, Any, Any]
-    ) -> Response[dict[str, bool]]:
+    async def logout(self, deps: Injected[AuthDeps], request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
         secret = presented_secret(request)
         if secret:
-            await auth.revoke_token(secret)
-            await changes.notify("auth")
+            await deps.auth.revoke_token(secret)
+            await deps.changes.notify("auth")
         response: Response[dict[str, bool]] = Response({"ok": True})
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -123,22 +121,25 @@ class AuthController(Controller):
     )
     async def change_password(
         self,
-        auth: Injected[AuthStore],
-        changes: Injected[ChangeNotifier],
-        login_throttle: Injected[LoginThrottle],
+        deps: Injected[AuthDeps],
         request: Request[Any, Any, Any],
         data: JSONBody[PasswordChange],
     ) -> PasswordChanged:
         principal = principal_of(request)
         if principal.user_id is None or principal.username is None:
             raise PermissionDeniedError("only a logged-in user has a password to change")
-        if await _checked_password(auth, login_throttle, request, principal.username, data.current_password) is None:
+        if (
+            await _checked_password(deps.auth, deps.login_throttle, request, principal.username, data.current_password)
+            is None
+        ):
             raise ValidationError(
                 "the current password is wrong",
                 extra={"errors": [{"path": "$.current_password", "field": "current_password", "message": "wrong"}]},
             )
-        revoked = await auth.change_password(principal.user_id, data.new_password, keep_token=presented_secret(request))
-        await changes.notify("auth")
+        revoked = await deps.auth.change_password(
+            principal.user_id, data.new_password, keep_token=presented_secret(request)
+        )
+        await deps.changes.notify("auth")
         return PasswordChanged(revoked_sessions=revoked)
 
     @get("/me", summary="Who am I", description="The authenticated caller, their role and workspaces.", opt=_SIGNED_IN)
@@ -159,8 +160,8 @@ class UsersController(Controller):
     tags = ["auth"]
 
     @get("/", summary="Users", description="Every account (administrators only).", opt=_ADMIN)
-    async def list_users(self, auth: Injected[AuthStore]) -> list[UserRead]:
-        return await auth.list_users()
+    async def list_users(self, deps: Injected[AuthDeps]) -> list[UserRead]:
+        return await deps.auth.list_users()
 
     @post(
         "/",
@@ -169,9 +170,9 @@ class UsersController(Controller):
         "`viewer`.",
         opt=_ADMIN,
     )
-    async def create_user(self, auth: Injected[AuthStore], data: JSONBody[UserCreate]) -> UserRead:
+    async def create_user(self, deps: Injected[AuthDeps], data: JSONBody[UserCreate]) -> UserRead:
         role = "admin" if data.is_admin else data.role
-        return await auth.create_user(data.username, data.password, role=role)
+        return await deps.auth.create_user(data.username, data.password, role=role)
 
     @patch(
         "/{user_id:str}",
@@ -181,13 +182,12 @@ class UsersController(Controller):
     )
     async def update_user(
         self,
-        auth: Injected[AuthStore],
-        changes: Injected[ChangeNotifier],
+        deps: Injected[AuthDeps],
         user_id: FromPath[str],
         data: JSONBody[UserUpdate],
     ) -> UserRead:
-        user = await auth.set_role(user_id, data.role)
-        await changes.notify("auth")
+        user = await deps.auth.set_role(user_id, data.role)
+        await deps.changes.notify("auth")
         return user
 
     @delete(
@@ -200,15 +200,14 @@ class UsersController(Controller):
     )
     async def delete_user(
         self,
-        auth: Injected[AuthStore],
-        changes: Injected[ChangeNotifier],
+        deps: Injected[AuthDeps],
         request: Request[Any, Any, Any],
         user_id: FromPath[str],
     ) -> None:
         if principal_of(request).user_id == user_id:
             raise PermissionDeniedError("you cannot delete your own account")
-        await auth.delete_user(user_id)
-        await changes.notify("auth")
+        await deps.auth.delete_user(user_id)
+        await deps.changes.notify("auth")
 
 
 class WorkspacesController(Controller):
@@ -221,13 +220,13 @@ class WorkspacesController(Controller):
         description="Administrators see every workspace; others those they belong to.",
         opt=_SIGNED_IN,
     )
-    async def list_workspaces(self, auth: Injected[AuthStore], request: Request[Any, Any, Any]) -> list[WorkspaceRead]:
+    async def list_workspaces(self, deps: Injected[AuthDeps], request: Request[Any, Any, Any]) -> list[WorkspaceRead]:
         principal = principal_of(request)
-        return await auth.list_workspaces(None if principal.is_admin else principal.user_id)
+        return await deps.auth.list_workspaces(None if principal.is_admin else principal.user_id)
 
     @post("/", summary="Create a workspace", description="Administrators only; 409 when the name is taken.", opt=_ADMIN)
-    async def create_workspace(self, auth: Injected[AuthStore], data: JSONBody[WorkspaceCreate]) -> WorkspaceRead:
-        return await auth.create_workspace(data.name)
+    async def create_workspace(self, deps: Injected[AuthDeps], data: JSONBody[WorkspaceCreate]) -> WorkspaceRead:
+        return await deps.auth.create_workspace(data.name)
 
     @delete(
         "/{workspace_id:str}",
@@ -236,11 +235,9 @@ class WorkspacesController(Controller):
         description="Administrators only; its flows stay with their owners.",
         opt=_ADMIN,
     )
-    async def delete_workspace(
-        self, auth: Injected[AuthStore], changes: Injected[ChangeNotifier], workspace_id: FromPath[str]
-    ) -> None:
-        await auth.delete_workspace(workspace_id)
-        await changes.notify("auth")
+    async def delete_workspace(self, deps: Injected[AuthDeps], workspace_id: FromPath[str]) -> None:
+        await deps.auth.delete_workspace(workspace_id)
+        await deps.changes.notify("auth")
 
     @put(
         "/{workspace_id:str}/members/{user_id:str}",
@@ -250,14 +247,13 @@ class WorkspacesController(Controller):
     )
     async def set_member(
         self,
-        auth: Injected[AuthStore],
-        changes: Injected[ChangeNotifier],
+        deps: Injected[AuthDeps],
         workspace_id: FromPath[str],
         user_id: FromPath[str],
         data: JSONBody[MemberSet],
     ) -> WorkspaceRead:
-        workspace = await auth.set_member(workspace_id, user_id, data.role)
-        await changes.notify("auth")
+        workspace = await deps.auth.set_member(workspace_id, user_id, data.role)
+        await deps.changes.notify("auth")
         return workspace
 
     @delete(
@@ -269,11 +265,10 @@ class WorkspacesController(Controller):
     )
     async def remove_member(
         self,
-        auth: Injected[AuthStore],
-        changes: Injected[ChangeNotifier],
+        deps: Injected[AuthDeps],
         workspace_id: FromPath[str],
         user_id: FromPath[str],
     ) -> WorkspaceRead:
-        workspace = await auth.set_member(workspace_id, user_id, None)
-        await changes.notify("auth")
+        workspace = await deps.auth.set_member(workspace_id, user_id, None)
+        await deps.changes.notify("auth")
         return workspace

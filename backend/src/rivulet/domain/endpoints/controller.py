@@ -8,6 +8,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.domain.access import principal_of, readable_flow_ids, require_flow
+from rivulet.domain.endpoints.deps import PublishingDeps
 from rivulet.domain.endpoints.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -19,20 +20,14 @@ from rivulet.domain.endpoints.schemas import (
 )
 from rivulet.domain.endpoints.views import describe_endpoint, describe_publication, describe_schedule
 from rivulet.lib.exceptions import NotFoundError, PermissionDeniedError, ValidationError
-from rivulet.publishing.audit import AuditLog
-from rivulet.publishing.registry import EndpointRegistry
-from rivulet.publishing.service import Publisher
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.deps import Injected
 from rivulet.storage.base import (
     ApiKeyRead,
-    AuthStore,
     CallRecord,
-    ChangeNotifier,
     EndpointStore,
     FireRecord,
     FlowStore,
-    ScheduleStore,
 )
 
 if TYPE_CHECKING:
@@ -88,16 +83,15 @@ class PublishingController(Controller):
     )
     async def publish(
         self,
-        flows: Injected[FlowStore],
-        publisher: Injected[Publisher],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         flow_id: FromPath[str],
         data: JSONBody[PublishRequest],
     ) -> PublishResult:
         principal = principal_of(request)
-        await require_flow(flows, principal, flow_id, "write")
+        await require_flow(deps.flows, principal, flow_id, "write")
         return describe_publication(
-            await publisher.publish(
+            await deps.publisher.publish(
                 flow_id,
                 version=data.version,
                 concurrency_limit=data.concurrency_limit,
@@ -114,13 +108,12 @@ class PublishingController(Controller):
     )
     async def unpublish(
         self,
-        flows: Injected[FlowStore],
-        publisher: Injected[Publisher],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         flow_id: FromPath[str],
     ) -> dict[str, list[str]]:
-        await require_flow(flows, principal_of(request), flow_id, "write")
-        return {"unpublished": await publisher.unpublish(flow_id)}
+        await require_flow(deps.flows, principal_of(request), flow_id, "write")
+        return {"unpublished": await deps.publisher.unpublish(flow_id)}
 
     @get(
         "/endpoints",
@@ -130,19 +123,17 @@ class PublishingController(Controller):
     )
     async def list_endpoints(
         self,
-        flows: Injected[FlowStore],
-        endpoint_store: Injected[EndpointStore],
-        published: Injected[EndpointRegistry],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[EndpointRead]:
-        readable = await _readable(flows, principal_of(request), flow_id)
-        stats = await endpoint_store.stats()
+        readable = await _readable(deps.flows, principal_of(request), flow_id)
+        stats = await deps.endpoints.stats()
         result: list[EndpointRead] = []
-        for record in await endpoint_store.list(flow_id):
+        for record in await deps.endpoints.list(flow_id):
             if readable is not None and record.flow_id not in readable:
                 continue
-            live = await published.resolve(record.slug)
+            live = await deps.published.resolve(record.slug)
             if live is not None:
                 result.append(describe_endpoint(live.record, live.params, stats.get(record.slug)))
         return result
@@ -156,19 +147,17 @@ class PublishingController(Controller):
     async def list_calls(
         self,
         *,
-        flows: Injected[FlowStore],
-        endpoint_store: Injected[EndpointStore],
-        audit: Injected[AuditLog],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         slug: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[CallRecord]:
-        record = await endpoint_store.get(slug)
+        record = await deps.endpoints.get(slug)
         if record is None:
             raise NotFoundError(f"endpoint {slug!r} not found", extra={"slug": slug})
-        await require_flow(flows, principal_of(request), record.flow_id, "read")
-        await audit.flush()
-        return await endpoint_store.calls(slug, limit)
+        await require_flow(deps.flows, principal_of(request), record.flow_id, "read")
+        await deps.audit.flush()
+        return await deps.endpoints.calls(slug, limit)
 
     @get(
         "/api-keys",
@@ -176,9 +165,9 @@ class PublishingController(Controller):
         description="The caller's keys (administrators: every key); secrets are never shown again.",
         opt=_WRITE,
     )
-    async def list_keys(self, auth: Injected[AuthStore], request: Request[Any, Any, Any]) -> list[ApiKeyRead]:
+    async def list_keys(self, deps: Injected[PublishingDeps], request: Request[Any, Any, Any]) -> list[ApiKeyRead]:
         principal = principal_of(request)
-        return await auth.list_api_keys(None if principal.is_admin else principal.user_id)
+        return await deps.auth.list_api_keys(None if principal.is_admin else principal.user_id)
 
     @post(
         "/api-keys",
@@ -190,15 +179,13 @@ class PublishingController(Controller):
     )
     async def create_key(
         self,
-        auth: Injected[AuthStore],
-        flows: Injected[FlowStore],
-        endpoint_store: Injected[EndpointStore],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         data: JSONBody[ApiKeyCreate],
     ) -> ApiKeyCreated:
         principal = principal_of(request)
-        await _check_key_scope(endpoint_store, flows, principal, data.endpoints)
-        key, secret = await auth.create_api_key(
+        await _check_key_scope(deps.endpoints, deps.flows, principal, data.endpoints)
+        key, secret = await deps.auth.create_api_key(
             data.name, data.endpoints, data.rate_limit_per_minute, principal.username, principal.user_id
         )
         return ApiKeyCreated(key=key, secret=secret)
@@ -206,16 +193,15 @@ class PublishingController(Controller):
     @delete("/api-keys/{key_id:str}", status_code=200, summary="Revoke an API key (yours; any, as admin)", opt=_WRITE)
     async def revoke_key(
         self,
-        auth: Injected[AuthStore],
-        changes: Injected[ChangeNotifier],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         key_id: FromPath[str],
     ) -> ApiKeyRead:
         principal = principal_of(request)
-        if not principal.is_admin and (await auth.get_api_key(key_id)).owner_id != principal.user_id:
+        if not principal.is_admin and (await deps.auth.get_api_key(key_id)).owner_id != principal.user_id:
             raise NotFoundError(f"API key {key_id!r} not found", extra={"key_id": key_id})
-        key = await auth.revoke_api_key(key_id)
-        await changes.notify("auth")
+        key = await deps.auth.revoke_api_key(key_id)
+        await deps.changes.notify("auth")
         return key
 
     @get(
@@ -226,14 +212,13 @@ class PublishingController(Controller):
     )
     async def list_schedules(
         self,
-        flows: Injected[FlowStore],
-        schedules: Injected[ScheduleStore],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[ScheduleRead]:
-        readable = await _readable(flows, principal_of(request), flow_id)
-        listed = [s for s in await schedules.list(flow_id) if readable is None or s.flow_id in readable]
-        return [describe_schedule(s, await schedules.missed_count(s.id)) for s in listed]
+        readable = await _readable(deps.flows, principal_of(request), flow_id)
+        listed = [s for s in await deps.schedules.list(flow_id) if readable is None or s.flow_id in readable]
+        return [describe_schedule(s, await deps.schedules.missed_count(s.id)) for s in listed]
 
     @patch(
         "/schedules/{schedule_id:str}",
@@ -244,17 +229,15 @@ class PublishingController(Controller):
     async def update_schedule(
         self,
         *,
-        flows: Injected[FlowStore],
-        schedules: Injected[ScheduleStore],
-        publisher: Injected[Publisher],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         schedule_id: FromPath[str],
         data: JSONBody[ScheduleUpdate],
     ) -> ScheduleRead:
-        current = await schedules.get(schedule_id)
-        await require_flow(flows, principal_of(request), current.flow_id, "write")
-        updated = await publisher.set_schedule_enabled(schedule_id, data.enabled)
-        return describe_schedule(updated, await schedules.missed_count(schedule_id))
+        current = await deps.schedules.get(schedule_id)
+        await require_flow(deps.flows, principal_of(request), current.flow_id, "write")
+        updated = await deps.publisher.set_schedule_enabled(schedule_id, data.enabled)
+        return describe_schedule(updated, await deps.schedules.missed_count(schedule_id))
 
     @get(
         "/schedules/{schedule_id:str}/fires",
@@ -264,12 +247,11 @@ class PublishingController(Controller):
     )
     async def list_fires(
         self,
-        flows: Injected[FlowStore],
-        schedules: Injected[ScheduleStore],
+        deps: Injected[PublishingDeps],
         request: Request[Any, Any, Any],
         schedule_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[FireRecord]:
-        schedule = await schedules.get(schedule_id)
-        await require_flow(flows, principal_of(request), schedule.flow_id, "read")
-        return await schedules.fires(schedule_id, limit)
+        schedule = await deps.schedules.get(schedule_id)
+        await require_flow(deps.flows, principal_of(request), schedule.flow_id, "read")
+        return await deps.schedules.fires(schedule_id, limit)

@@ -65,10 +65,11 @@ CALLS_STATE = "endpoint_calls"
 
 @dataclass(slots=True, kw_only=True)
 class EndpointCalls:
-    """What a call of ``/f/{slug}`` needs: the live endpoints, the runtime, the audit and the per-replica limits."""
+    """What ``/f`` needs: the live and the stored endpoints, the runtime, the audit and the per-replica limits."""
 
     runs: RunService
     published: EndpointRegistry
+    endpoints: EndpointStore
     audit: AuditLog
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     concurrency: ConcurrencyLimiter = field(default_factory=ConcurrencyLimiter)
@@ -202,13 +203,12 @@ class GatewayController(Controller):
     )
     async def openapi(
         self,
-        endpoint_store: Injected[EndpointStore],
-        published: Injected[EndpointRegistry],
+        deps: Injected[EndpointCalls],
         request: Request[Any, Any, Any],
     ) -> dict[str, Any]:
         principal = principal_of(request)  # a scoped API key sees only its endpoints, a user the flows it may read
-        records = [r for r in await endpoint_store.list() if principal.may_call(r.slug)]
-        lives = [await published.resolve(r.slug) for r in records]
+        records = [r for r in await deps.endpoints.list() if principal.may_call(r.slug)]
+        lives = [await deps.published.resolve(r.slug) for r in records]
         return endpoints_openapi([live for live in lives if live is not None and may_call(principal, live)])
 
     @get(
@@ -219,16 +219,15 @@ class GatewayController(Controller):
     )
     async def get_run(
         self,
-        runs: Injected[RunService],
-        published: Injected[EndpointRegistry],
+        deps: Injected[EndpointCalls],
         request: Request[Any, Any, Any],
         slug: FromPath[str],
         run_id: FromPath[str],
     ) -> RunDetail:
-        live = await published.resolve(slug)
+        live = await deps.published.resolve(slug)
         if live is None or not may_call(principal_of(request), live):
             raise NotFoundError(f"no endpoint is published at /f/{slug}", extra={"slug": slug})
-        detail = await runs.get(run_id)
+        detail = await deps.runs.get(run_id)
         if detail.run.flow_id != live.record.flow_id or detail.run.trigger != "api":
             raise NotFoundError(f"run {run_id!r} not found for /f/{slug}", extra={"run_id": run_id})
         return detail

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.domain.access import principal_of, readable_flow_ids, require_flow, require_run
+from rivulet.domain.runs.deps import RunsDeps
 from rivulet.domain.runs.schemas import RunCreate
 from rivulet.records.events import Event, RunStatus
 from rivulet.records.runs import RunQuery, RunRecord
 from rivulet.runtime.service import RunDetail, RunRequest, RunService
 from rivulet.security.permissions import Access, Permission, requires
 from rivulet.server.deps import Injected
-from rivulet.storage.base import FlowStore
+
+if TYPE_CHECKING:
+    from rivulet.storage.base import FlowStore
 
 __all__ = ("RunsController",)
 
@@ -44,13 +47,12 @@ class RunsController(Controller):
     )
     async def start_run(
         self,
-        flows: Injected[FlowStore],
-        runs: Injected[RunService],
+        deps: Injected[RunsDeps],
         request: Request[Any, Any, Any],
         flow_id: FromPath[str],
         data: JSONBody[RunCreate],
     ) -> RunRecord:
-        await require_flow(flows, principal_of(request), flow_id, "write")
+        await require_flow(deps.flows, principal_of(request), flow_id, "write")
         run = RunRequest(
             inputs=data.inputs,
             version=data.version,
@@ -60,7 +62,7 @@ class RunsController(Controller):
             only_nodes=data.only_nodes,
             deadline_s=data.deadline_s,
         )
-        return await runs.start_flow_run(flow_id, run)
+        return await deps.runs.start_flow_run(flow_id, run)
 
     @get(
         "/runs",
@@ -70,8 +72,7 @@ class RunsController(Controller):
     )
     async def list_runs(
         self,
-        flows: Injected[FlowStore],
-        runs: Injected[RunService],
+        deps: Injected[RunsDeps],
         request: Request[Any, Any, Any],
         *,
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
@@ -81,11 +82,11 @@ class RunsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[RunRecord]:
-        flow_ids = await readable_flow_ids(flows, principal_of(request))
+        flow_ids = await readable_flow_ids(deps.flows, principal_of(request))
         query = RunQuery(
             flow_id=flow_id, flow_ids=flow_ids, status=status, since=since, until=until, limit=limit, offset=offset
         )
-        return await runs.list(query)
+        return await deps.runs.list(query)
 
     @get(
         "/runs/{run_id:str}",
@@ -95,12 +96,11 @@ class RunsController(Controller):
     )
     async def get_run(
         self,
-        flows: Injected[FlowStore],
-        runs: Injected[RunService],
+        deps: Injected[RunsDeps],
         request: Request[Any, Any, Any],
         run_id: FromPath[str],
     ) -> RunDetail:
-        return await _checked_run(runs, flows, request, run_id, "read")
+        return await _checked_run(deps.runs, deps.flows, request, run_id, "read")
 
     @get(
         "/runs/{run_id:str}/events",
@@ -112,16 +112,15 @@ class RunsController(Controller):
     async def list_events(
         self,
         *,
-        flows: Injected[FlowStore],
-        runs: Injected[RunService],
+        deps: Injected[RunsDeps],
         request: Request[Any, Any, Any],
         run_id: FromPath[str],
         after_seq: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int | None, QueryParameter(ge=1, le=10_000, required=False)] = None,
     ) -> list[Event]:
         if not principal_of(request).is_admin:
-            await _checked_run(runs, flows, request, run_id, "read")
-        return await runs.events(run_id, after_seq, limit)
+            await _checked_run(deps.runs, deps.flows, request, run_id, "read")
+        return await deps.runs.events(run_id, after_seq, limit)
 
     @post(
         "/runs/{run_id:str}/cancel",
@@ -133,10 +132,9 @@ class RunsController(Controller):
     )
     async def cancel_run(
         self,
-        flows: Injected[FlowStore],
-        runs: Injected[RunService],
+        deps: Injected[RunsDeps],
         request: Request[Any, Any, Any],
         run_id: FromPath[str],
     ) -> RunRecord:
-        await _checked_run(runs, flows, request, run_id, "write")
-        return await runs.cancel(run_id)
+        await _checked_run(deps.runs, deps.flows, request, run_id, "write")
+        return await deps.runs.cancel(run_id)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from rivulet.domain.access import require_flow, require_run
+from rivulet.domain.runs.deps import RunsDeps
 from rivulet.domain.runs.protocol import (
     CancelAccepted,
     CancelMessage,
@@ -45,7 +46,9 @@ from rivulet.security.permissions import Access, Permission, requires
 from rivulet.server.auth import Authenticator, presented_secret, same_principal
 from rivulet.server.deps import Injected
 from rivulet.server.permissions import check_permission
-from rivulet.storage.base import FlowStore
+
+if TYPE_CHECKING:
+    from rivulet.storage.base import FlowStore
 
 __all__ = ("run_socket",)
 
@@ -182,18 +185,16 @@ class _Session:
 )
 async def run_socket(
     socket: WebSocket[Any, Any, Any],
-    runs: Injected[RunService],
-    flows: Injected[FlowStore],
-    authenticator: Injected[Authenticator],
+    deps: Injected[RunsDeps],
 ) -> None:
     """Serve one client until it disconnects."""
     await socket.accept()
-    session = _Session(socket, runs, flows)
+    session = _Session(socket, deps.runs, deps.flows)
     revoked = asyncio.Event()
-    unwatch = _watch_credential(socket, authenticator, revoked)
+    unwatch = _watch_credential(socket, deps.authenticator, revoked)
     writer = asyncio.create_task(session.write_forever(), name="rivulet-ws-writer")
     reader = asyncio.create_task(session.read_forever(), name="rivulet-ws-reader")
-    guard = asyncio.create_task(_guard(socket, authenticator, revoked), name="rivulet-ws-guard")
+    guard = asyncio.create_task(_guard(socket, deps.authenticator, revoked), name="rivulet-ws-guard")
     try:
         await asyncio.wait((reader, guard), return_when=asyncio.FIRST_COMPLETED)
         if revoked.is_set():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.compiler import analyze_flow
 from rivulet.domain.access import OwnedFlows, principal_of, require_flow
+from rivulet.domain.templates.deps import TemplatesDeps
 from rivulet.domain.templates.schemas import (
     DbgptImportCreate,
     DbgptImportRead,
@@ -26,18 +27,16 @@ from rivulet.domain.templates.schemas import (
     TemplateSourceList,
 )
 from rivulet.lib.exceptions import ValidationError
-from rivulet.lib.settings import Settings
-from rivulet.providers.service import ModelService
-from rivulet.registry.registry import OperatorRegistry
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.deps import Injected
-from rivulet.storage.base import FlowStore
 from rivulet.templates.dbgpt import convert_dbgpt_flow
 from rivulet.templates.export import export_flow
 from rivulet.templates.importer import ImportReport, import_package
 from rivulet.templates.index import matches
 from rivulet.templates.package import TemplatePackage, package_archive, read_package_bytes, sha256_hex
-from rivulet.templates.sources import TemplateSources
+
+if TYPE_CHECKING:
+    from rivulet.templates.sources import TemplateSources
 
 __all__ = ("TemplatesController",)
 
@@ -53,42 +52,42 @@ class TemplatesController(Controller):
     @get("/", summary="Templates of every configured source, filtered by text and tag", opt=_READ)
     async def list_templates(
         self,
-        templates: Injected[TemplateSources],
+        deps: Injected[TemplatesDeps],
         q: Annotated[str | None, QueryParameter(description="Words matched against name, title, summary, tags")] = None,
         tag: Annotated[str | None, QueryParameter(description="Only packages with this tag")] = None,
     ) -> TemplateList:
-        everything = await templates.catalog().list()
+        everything = await deps.templates.catalog().list()
         items = [i for i in everything if matches(i, q, tag)]
         return TemplateList(items=items, tags=sorted({t for i in everything for t in i.tags}))
 
     @get("/sources", summary="Configured template sources, in search order", opt=_READ)
-    async def list_sources(self, templates: Injected[TemplateSources]) -> TemplateSourceList:
-        return TemplateSourceList(items=templates.list())
+    async def list_sources(self, deps: Injected[TemplatesDeps]) -> TemplateSourceList:
+        return TemplateSourceList(items=deps.templates.list())
 
     @post("/sources", summary="Add a template source (directory, file:// or https:// index URL)", opt=_ADMIN)
     async def add_source(
-        self, templates: Injected[TemplateSources], data: JSONBody[TemplateSourceCreate]
+        self, deps: Injected[TemplatesDeps], data: JSONBody[TemplateSourceCreate]
     ) -> TemplateSourceList:
-        sources = templates
+        sources = deps.templates
         sources.add(data.location)
         return TemplateSourceList(items=sources.list())
 
     @delete("/sources", summary="Remove a source added through the API", status_code=200, opt=_ADMIN)
     async def remove_source(
-        self, templates: Injected[TemplateSources], location: Annotated[str, QueryParameter(description="The source")]
+        self, deps: Injected[TemplatesDeps], location: Annotated[str, QueryParameter(description="The source")]
     ) -> TemplateSourceList:
-        sources = templates
+        sources = deps.templates
         sources.remove(location)
         return TemplateSourceList(items=sources.list())
 
     @get("/{name:str}", summary="A template's manifest and flows (latest version unless version is given)", opt=_READ)
     async def show(
         self,
-        templates: Injected[TemplateSources],
+        deps: Injected[TemplatesDeps],
         name: FromPath[str],
         version: Annotated[str | None, QueryParameter()] = None,
     ) -> TemplateRead:
-        package = await templates.catalog().open(name, version)
+        package = await deps.templates.catalog().open(name, version)
         return TemplateRead(
             manifest=package.manifest,
             flows=[TemplateFlow(file=f, document=d) for f, d in package.flows.items()],
@@ -98,17 +97,15 @@ class TemplatesController(Controller):
     @post("/import", summary="Validate and import a template (runs nothing; all flows or none are written)", opt=_WRITE)
     async def import_template(
         self,
-        flows: Injected[FlowStore],
-        registry: Injected[OperatorRegistry],
-        templates: Injected[TemplateSources],
+        deps: Injected[TemplatesDeps],
         request: Request[Any, Any, Any],
         data: JSONBody[TemplateImportCreate],
     ) -> ImportReport:
-        package = await _package(templates, data)
+        package = await _package(deps.templates, data)
         return await import_package(
             package,
-            store=OwnedFlows(flows, principal_of(request)),
-            registry=registry,
+            store=OwnedFlows(deps.flows, principal_of(request)),
+            registry=deps.registry,
             variables=data.variables,
             on_conflict=data.on_conflict,
         )
@@ -123,27 +120,24 @@ class TemplatesController(Controller):
     async def import_dbgpt(
         self,
         *,
-        settings: Injected[Settings],
-        flows: Injected[FlowStore],
-        registry: Injected[OperatorRegistry],
-        models: Injected[ModelService],
+        deps: Injected[TemplatesDeps],
         request: Request[Any, Any, Any],
         data: JSONBody[DbgptImportCreate],
     ) -> Response[DbgptImportRead]:
-        chat_models = [m.name for m in await models.list_models() if m.kind == "chat"]
-        limits = settings
+        chat_models = [m.name for m in await deps.models.list_models() if m.kind == "chat"]
+        limits = deps.settings
         result = await asyncio.to_thread(  # conversion and compiling are CPU work: off the event loop
             convert_dbgpt_flow,
             data.export,
-            registry,
+            deps.registry,
             models=chat_models,
             max_nodes=limits.max_flow_nodes,
             max_edges=limits.max_flow_edges,
         )
-        analysis = await asyncio.to_thread(analyze_flow, result.document, registry)
+        analysis = await asyncio.to_thread(analyze_flow, result.document, deps.registry)
         flow_id = None
         if data.save:
-            owned = OwnedFlows(flows, principal_of(request))
+            owned = OwnedFlows(deps.flows, principal_of(request))
             flow_id = (await owned.create(result.document, message="imported from DB-GPT")).summary.id
         body = DbgptImportRead(
             flow_id=flow_id,
@@ -156,9 +150,9 @@ class TemplatesController(Controller):
 
     @post("/export", summary="Export a flow as a template package archive", status_code=200, opt=_READ)
     async def export(
-        self, flows: Injected[FlowStore], request: Request[Any, Any, Any], data: JSONBody[TemplateExportCreate]
+        self, deps: Injected[TemplatesDeps], request: Request[Any, Any, Any], data: JSONBody[TemplateExportCreate]
     ) -> TemplateExportRead:
-        document = (await require_flow(flows, principal_of(request), data.flow_id, "read")).document
+        document = (await require_flow(deps.flows, principal_of(request), data.flow_id, "read")).document
         try:
             package = export_flow(
                 document,
