@@ -60,10 +60,11 @@ frontend/dist/index.html: $(STAMPS)/node $(FRONTEND_SRC)
 chromium: ## Debian's Chromium for the browser tests (Playwright never downloads a browser here)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-check: lint typecheck ## static gates: ruff, pyright strict, biome, tsc, generated API and WebSocket types up to date
+check: lint typecheck ## static gates: ruff, the layering contract (lint-imports), pyright strict, biome, tsc, generated API and WebSocket types up to date
 lint: python
 	$(BIN)/ruff check backend operators tests bench
 	$(BIN)/ruff format --check backend operators tests bench
+	$(BIN)/lint-imports --no-cache
 	cd frontend && npm run --silent lint
 typecheck: python $(STAMPS)/node
 	$(BIN)/pyright
