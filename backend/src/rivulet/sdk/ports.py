@@ -88,13 +88,15 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):
-    """A piece of a document, optionally embedded and scored."""
+    """A piece of a document, optionally scored: what retrievers return and answers cite (by ``id``)."""
 
     id: str
     document_id: str
     text: str
     metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
     score: float | None = None
+    source: str = ""
+    """Where the text came from (file name or URL; page and heading path are in ``metadata``)."""
 
 
 class Table(msgspec.Struct, frozen=True, kw_only=True):

@@ -19,7 +19,9 @@ import msgspec
 
 from rivulet.compiler.flow import FlowDocument
 from rivulet.providers.store import ModelCallRecord, ModelStore
+from rivulet.sdk.knowledge import DEFAULT_SPACE_LANGUAGE, ChunkingConfig, SpaceInfo
 from rivulet.sdk.models import ConversationStore
+from rivulet.sdk.ports import Chunk
 from rivulet.security.permissions import Role
 
 if TYPE_CHECKING:
@@ -35,6 +37,13 @@ __all__ = (
     "AuthStore",
     "CallRecord",
     "ChangeNotifier",
+    "ChunkHit",
+    "ChunkRow",
+    "DocumentRecord",
+    "DocumentStatus",
+    "GraphEdge",
+    "KnowledgeStore",
+    "SpaceRecord",
     "ConversationStore",
     "DueFire",
     "EndpointRecord",
@@ -628,4 +637,194 @@ class ChangeNotifier(Protocol):
 
     async def notify(self, topic: str) -> None:
         """Tell every replica that ``topic`` changed."""
+        ...
+
+
+# --- knowledge spaces (RAG) ---------------------------------------------------------------------------------------
+
+DocumentStatus = Literal["processing", "ready", "failed"]
+
+
+class SpaceRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A knowledge space: an embedding model, a chunking config and documents."""
+
+    id: str
+    name: str
+    description: str = ""
+    embedding_model: str
+    dimensions: int | None = None
+    """Fixed by the first stored chunks; every embedding in the space has this size."""
+    chunking: ChunkingConfig = msgspec.field(default_factory=ChunkingConfig)
+    language: str = DEFAULT_SPACE_LANGUAGE
+    """PostgreSQL text search configuration of the keyword index (``english``, ``simple``, ...)."""
+    owner_id: str | None = None
+    workspace_id: str | None = None
+    document_count: int = 0
+    chunk_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    def info(self) -> SpaceInfo:
+        return SpaceInfo(
+            id=self.id,
+            name=self.name,
+            description=self.description,
+            embedding_model=self.embedding_model,
+            dimensions=self.dimensions,
+            chunking=self.chunking,
+            language=self.language,
+            document_count=self.document_count,
+            chunk_count=self.chunk_count,
+        )
+
+
+class DocumentRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A document of a space (its name is unique in the space); its chunks are replaced as a whole."""
+
+    id: str
+    space_id: str
+    name: str
+    source: str = ""
+    """File name or URL it was loaded from."""
+    content_hash: str | None = None
+    """Hash of the text, chunking and embedding model of the stored chunks (``None`` before the first success)."""
+    status: DocumentStatus = "processing"
+    error: str | None = None
+    chunk_count: int = 0
+    size_bytes: int = 0
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChunkRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One chunk to store: text, metadata (page, heading path, offsets) and its embedding."""
+
+    id: str
+    ordinal: int
+    text: str
+    embedding: list[float]
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+
+
+class ChunkHit(msgspec.Struct, frozen=True, kw_only=True):
+    """A retrieved chunk (``chunk.score``: cosine similarity for vectors, text rank for keywords)."""
+
+    chunk: Chunk
+    embedding: list[float] | None = None
+    """Set when asked for (``with_embeddings``), e.g. for MMR."""
+
+
+class GraphEdge(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored fact of a space's knowledge graph."""
+
+    subject: str
+    predicate: str
+    object: str
+    chunk_id: str | None = None
+    document_id: str | None = None
+
+
+class KnowledgeStore(Protocol):
+    """Knowledge spaces, their documents, chunks (pgvector + full-text) and knowledge graph."""
+
+    async def create_space(
+        self,
+        *,
+        name: str,
+        embedding_model: str,
+        description: str = "",
+        chunking: ChunkingConfig | None = None,
+        language: str = DEFAULT_SPACE_LANGUAGE,
+        owner_id: str | None = None,
+        workspace_id: str | None = None,
+    ) -> SpaceRecord:
+        """Create a space. Raises ``ConflictError`` (name taken) or ``ValidationError`` (unknown language)."""
+        ...
+
+    async def get_space(self, space: str) -> SpaceRecord:
+        """A space by id or name. Raises ``NotFoundError``."""
+        ...
+
+    async def list_spaces(self) -> list[SpaceRecord]:
+        """Every space, by name."""
+        ...
+
+    async def update_space(
+        self, space_id: str, *, description: str | None = None, chunking: ChunkingConfig | None = None
+    ) -> SpaceRecord:
+        """Change what may change (new chunking applies to documents ingested later)."""
+        ...
+
+    async def set_dimensions(self, space_id: str, dimensions: int) -> SpaceRecord:
+        """Fix the space's vector size; ``ValidationError`` if it already holds vectors of another size."""
+        ...
+
+    async def delete_space(self, space_id: str) -> None:
+        """Delete a space with its documents, chunks and graph. Raises ``NotFoundError``."""
+        ...
+
+    async def get_document(self, space_id: str, name: str) -> DocumentRecord | None:
+        """The document with this name (or id) in the space."""
+        ...
+
+    async def list_documents(self, space_id: str) -> list[DocumentRecord]:
+        """The space's documents, by name."""
+        ...
+
+    async def begin_document(
+        self, space_id: str, *, name: str, source: str = "", size_bytes: int = 0, metadata: dict[str, Any] | None = None
+    ) -> DocumentRecord:
+        """Create the document, or mark an existing one ``processing`` (its old chunks stay searchable)."""
+        ...
+
+    async def replace_document(
+        self, space_id: str, document_id: str, *, content_hash: str, chunks: Sequence[ChunkRow]
+    ) -> DocumentRecord:
+        """In one transaction: drop the document's chunks and graph facts, store ``chunks``, mark it ``ready``."""
+        ...
+
+    async def fail_document(self, space_id: str, document_id: str, error: str) -> DocumentRecord:
+        """Mark the document ``failed`` with the error (its previous chunks, if any, are kept)."""
+        ...
+
+    async def delete_document(self, space_id: str, document_id: str) -> None:
+        """Delete a document with its chunks and graph facts. Raises ``NotFoundError``."""
+        ...
+
+    async def vector_search(
+        self,
+        space_id: str,
+        vector: Sequence[float],
+        *,
+        top_k: int,
+        filters: dict[str, Any] | None = None,
+        exact: bool = False,
+        with_embeddings: bool = False,
+    ) -> list[ChunkHit]:
+        """Nearest chunks by cosine similarity, best first (``exact``: no index, for recall checks)."""
+        ...
+
+    async def keyword_search(
+        self, space_id: str, query: str, *, top_k: int, filters: dict[str, Any] | None = None
+    ) -> list[ChunkHit]:
+        """Chunks matching any of the query's terms, best text rank first."""
+        ...
+
+    async def get_chunks(self, space_id: str, chunk_ids: Sequence[str]) -> list[Chunk]:
+        """Chunks by id (in the order given; unknown ids are left out)."""
+        ...
+
+    async def add_graph_edges(self, space_id: str, edges: Sequence[GraphEdge]) -> int:
+        """Store facts (duplicates ignored); returns how many were new."""
+        ...
+
+    async def find_entities(self, space_id: str, terms: Sequence[str], *, limit: int = 20) -> list[str]:
+        """Entity names of the space's graph matching any of the terms (case-insensitive), best match first."""
+        ...
+
+    async def neighbourhood(
+        self, space_id: str, entities: Sequence[str], *, depth: int = 1, limit: int = 50
+    ) -> list[GraphEdge]:
+        """Facts within ``depth`` hops of the entities, nearest first."""
         ...
