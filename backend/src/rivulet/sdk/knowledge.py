@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 import msgspec
 from msgspec import Meta
 
-from rivulet.sdk.ports import Chunk, Document
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from rivulet.sdk.models import CallOrigin
+    from rivulet.sdk.ports import Chunk, Document
 
 __all__ = (
     "DEFAULT_SPACE_LANGUAGE",
