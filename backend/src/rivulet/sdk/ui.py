@@ -27,13 +27,14 @@ __all__ = (
     "PortTypeName",
     "PromptText",
     "SecretRef",
+    "SpaceRef",
     "Widget",
     "ui_hint",
 )
 
 Widget = Literal[
     "text", "textarea", "prompt", "code", "json", "expression", "secret", "model", "datasource", "port_type",
-    "select", "slider", "key_value",
+    "select", "slider", "key_value", "knowledge_space",
 ]  # fmt: skip
 WIDGETS: tuple[str, ...] = Widget.__args__
 """Every widget the editor knows; an unknown widget falls back to the field's JSON type."""
@@ -58,6 +59,8 @@ ModelRef = Annotated[str, Meta(min_length=1, extra_json_schema=ui_hint("model"))
 """The name of a configured model (``default`` for the default chat model)."""
 DatasourceRef = Annotated[str, Meta(min_length=1, extra_json_schema=ui_hint("datasource"))]
 """The name of a configured datasource."""
+SpaceRef = Annotated[str, Meta(min_length=1, max_length=200, extra_json_schema=ui_hint("knowledge_space"))]
+"""The name (or id) of a knowledge space (``/api/knowledge/spaces``); resolved with ``KnowledgeBase.space``."""
 PortTypeName = Annotated[str, Meta(min_length=1, max_length=200, extra_json_schema=ui_hint("port_type"))]
 """A port type written as text (``Text``, ``List[Chunk]``); validate with ``rivulet.sdk.ports.parse_port_type``."""
 PromptText = Annotated[str, Meta(extra_json_schema=ui_hint("prompt"))]
