@@ -97,6 +97,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Most edges a flow document may have (422 ``flow_too_large`` at ``$.edges`` beyond)."""
     max_node_params_bytes: Annotated[int, Meta(ge=64)] = 256 * 1024
     """Largest ``params`` of one node, as JSON bytes (422 ``flow_too_large`` at ``$.nodes[i].params`` beyond)."""
+    max_upload_bytes: Annotated[int, Meta(ge=1024)] = 100 * 1024 * 1024
+    """Largest upload of documents to a knowledge space, all files together (413 ``upload_too_large`` beyond)."""
+    max_upload_file_bytes: Annotated[int, Meta(ge=1024)] = 50 * 1024 * 1024
+    """Largest single file of a knowledge upload (413 ``upload_too_large`` naming the file beyond)."""
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

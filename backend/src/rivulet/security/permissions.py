@@ -22,6 +22,7 @@ __all__ = (
     "Permission",
     "Role",
     "flow_access",
+    "owns_or_administers",
     "requires",
 )
 
@@ -46,14 +47,18 @@ class Permission(StrEnum):
     """Create, edit, run, import, publish and unpublish flows the caller may write; their own API keys."""
     MODELS_READ = "models:read"
     """The model list and configurations (never a secret value)."""
+    KNOWLEDGE_READ = "knowledge:read"
+    """Knowledge spaces, their documents and ingestion jobs; search them (the search playground)."""
+    KNOWLEDGE_WRITE = "knowledge:write"
+    """Create knowledge spaces, add, replace and delete their documents (a space's settings: its owner or admins)."""
     ADMIN = "admin"
     """Admin-managed resources: users, workspaces, secrets, models, template sources, the model call log."""
 
 
-_READER = frozenset({Permission.SIGNED_IN, Permission.FLOWS_READ, Permission.MODELS_READ})
+_READER = frozenset({Permission.SIGNED_IN, Permission.FLOWS_READ, Permission.MODELS_READ, Permission.KNOWLEDGE_READ})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "viewer": _READER,
-    "editor": _READER | {Permission.FLOWS_WRITE, Permission.ENDPOINT_CALL},
+    "editor": _READER | {Permission.FLOWS_WRITE, Permission.ENDPOINT_CALL, Permission.KNOWLEDGE_WRITE},
     "admin": frozenset(Permission) - {Permission.PUBLIC},
 }
 """What each role may do (``public`` needs no role)."""
@@ -83,3 +88,13 @@ def flow_access(principal: Principal, owner_id: str | None, workspace_id: str | 
     if member_role is None:
         return "none"
     return "write" if writer and member_role == "editor" else "read"
+
+
+def owns_or_administers(principal: Principal, owner_id: str | None) -> bool:
+    """Whether ``principal`` owns the thing owned by ``owner_id`` (knowledge spaces) or is an administrator.
+
+    A thing nobody owns (written by a CLI command straight to the database) is the administrators' alone.
+    """
+    if principal.role == "admin":
+        return True
+    return owner_id is not None and principal.user_id == owner_id and principal.role == "editor"
