@@ -3,7 +3,8 @@
 The chunks are written as passages labelled ``[<chunk id>]`` within ``budget_tokens`` (as ``rag.context`` does)
 and sent with the question; the system prompt asks the model to answer only from them and to cite each passage
 it uses as ``[<chunk id>]``. ``citations`` are the chunks the answer cites, in order of first citation, with
-their passage text and ``metadata["cited"] = true`` (``[n]``, the n-th passage, is understood too).
+their passage text, ``metadata["cited"] = true`` and ``metadata["passage"]`` (the passage's position in the
+context: ``[n]``, the n-th passage, is understood as a citation too).
 
 Small local models (the bundled SmolLM2-135M) often cite nothing. Then ``citations`` falls back to every
 passage the context held, marked ``metadata["cited"] = false``, so the editor still shows the sources the answer
@@ -94,11 +95,15 @@ class _Result(msgspec.Struct, frozen=True):
 
 
 def citations_for(answer: str, passages: list[Chunk]) -> list[Chunk]:
-    """The cited passages (``cited: true``), or every passage given (``cited: false``) when none is cited."""
+    """The cited passages (``cited: true``), or every passage given (``cited: false``) when none is cited.
+
+    Each carries ``metadata["passage"]``, its position in the context (what a ``[n]`` citation names).
+    """
+    number = {chunk.id: n for n, chunk in enumerate(passages, start=1)}
     cited = parse_citations(answer, passages)
     if cited:
-        return [with_metadata(c, cited=True) for c in cited]
-    return [with_metadata(c, cited=False) for c in passages]
+        return [with_metadata(c, cited=True, passage=number[c.id]) for c in cited]
+    return [with_metadata(c, cited=False, passage=number[c.id]) for c in passages]
 
 
 def _messages(params: Params, question: str, context: str) -> list[Message]:

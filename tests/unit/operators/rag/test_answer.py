@@ -54,14 +54,16 @@ async def test_an_answer_citing_nothing_falls_back_to_the_passages_given() -> No
     )  # fmt: skip
     assert "tokens" not in out
     assert out["answer"] == "Ada Lovelace did."
-    assert [(c.id, c.metadata["cited"]) for c in out["citations"]] == [("c-ada", False), ("c-tea", False)]
+    assert [(c.id, c.metadata["cited"], c.metadata["passage"]) for c in out["citations"]] == [
+        ("c-ada", False, 1), ("c-tea", False, 2),
+    ]  # fmt: skip
 
 
 async def test_citation_by_passage_number_is_understood() -> None:
     models = FakeModels(answers=["Babbage [2]."])
     chunks = [corpus()[0], corpus()[2]]
     out = await run_operator(answer.Answer, {"stream": False}, {"question": "Who?", "chunks": chunks}, context(models))
-    assert [c.id for c in out["citations"]] == ["c-babbage"]
+    assert [(c.id, c.metadata["passage"]) for c in out["citations"]] == [("c-babbage", 2)]
 
 
 async def test_answer_with_no_chunks_still_asks_and_cites_nothing() -> None:
