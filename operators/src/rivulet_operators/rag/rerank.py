@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from rivulet.lib.exceptions import AppError
+from rivulet.lib.exceptions import AppError, OperatorError
 from rivulet.sdk import Operator, OperatorSpec
 from rivulet.sdk.models import ChatRequest, origin_of
 from rivulet.sdk.ports import Chunk, Message, Text
@@ -117,7 +117,7 @@ async def _llm_scores(
         )
         async with gate:
             if ctx.cancelled.is_set():
-                raise asyncio.CancelledError
+                raise fail(SPEC, ctx, "cancelled")
             answer = (await models.chat(params.model, request, origin=origin_of(ctx))).text
         done += 1
         await ctx.progress(done, len(texts))
@@ -145,6 +145,8 @@ class Rerank(Operator[Params, Inputs, Outputs]):
                 scores: list[float | None] = list(await _embedding_scores(models, params, inputs.query, texts, ctx))
             else:
                 scores = await _llm_scores(models, params, inputs.query, texts, ctx)
+        except OperatorError:
+            raise
         except (AppError, ValueError) as exc:
             detail = exc.detail if isinstance(exc, AppError) else str(exc)
             raise fail(SPEC, ctx, f"{params.scorer} scorer (model {model!r}) failed: {detail}") from exc
