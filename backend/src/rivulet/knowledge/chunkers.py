@@ -77,7 +77,8 @@ class _Tokens:
         self.text = text
         self.tokenizer = tokenizer
         spans = tokenizer.spans(text)
-        if not spans and text.strip():  # only characters the tokenizer drops: one token still holds them
+        self.exact = bool(spans)
+        if not spans and text.strip():  # only characters the tokenizer drops: one pseudo-token holds them
             spans = [(0, len(text))]
         self.starts = [start for start, _ in spans]
         self.n = len(spans)
@@ -106,7 +107,7 @@ class _Tokens:
 
     def count(self, i: int, j: int) -> int:
         """Tokens ``[i, j)`` re-counted: exact even where a cut falls inside a word."""
-        if self.whole[i] and self.whole[j]:
+        if self.exact and self.whole[i] and self.whole[j]:
             return j - i
         start, end = self.span(i, j)
         return self.tokenizer.count(self.text[start:end])
