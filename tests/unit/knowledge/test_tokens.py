@@ -50,6 +50,29 @@ def test_spans_are_ordered_disjoint_and_counted(text: str) -> None:
         assert all(not text[start:end].isspace() for start, end in spans)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(max_size=120) | st.lists(st.sampled_from(["ab ", "中文", "x\n", "élan\t", "\x00", "!?"])).map("".join)
+)
+def test_blocks_tokenize_like_the_whole_text(text: str) -> None:
+    tokenizer = default_tokenizer()
+    assert isinstance(tokenizer, WordPieceTokenizer)
+    whole = tokenizer._tokenizer.encode(text, add_special_tokens=False)
+    small = WordPieceTokenizer.__new__(WordPieceTokenizer)
+    small.__dict__.update(tokenizer.__dict__)
+    small.BLOCK_CHARS = 7  # type: ignore[misc]
+    assert small.spans(text) == list(whole.offsets)
+    assert small.count(text) == len(whole.ids)
+
+
+def test_a_long_text_is_encoded_in_blocks() -> None:
+    text = ("lorem ipsum dolor " * 2000) + "x" * 9000 + " end"
+    tokenizer = default_tokenizer()
+    assert isinstance(tokenizer, WordPieceTokenizer)
+    assert list(tokens._blocks(text, tokenizer.BLOCK_CHARS))[-2:] == [(36000, 45001), (45001, 45004)]
+    assert tokenizer.spans(text) == list(tokenizer._tokenizer.encode(text, add_special_tokens=False).offsets)
+
+
 def test_regex_fallback_counts_words_and_punctuation() -> None:
     fallback = RegexTokenizer()
     assert fallback.name == "regex"

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any, Final
 
@@ -65,9 +64,8 @@ class ChunkDraft(msgspec.Struct, frozen=True, kw_only=True):
     """The part's metadata plus ``part``, ``start``, ``end`` (offsets in the part's text) and ``heading_path``."""
 
 
-def _is_space(char: str) -> bool:
-    """Whitespace as WordPiece sees it (a cut there never changes how the words around it tokenize)."""
-    return char in " \t\n\r" or unicodedata.category(char) == "Zs"
+_SPACES: Final = frozenset(" \t\n\r\u00a0\u1680\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
+"""Whitespace as WordPiece sees it (tab, line breaks, Unicode Zs): a cut there never changes how words tokenize."""
 
 
 class _Tokens:
@@ -85,7 +83,11 @@ class _Tokens:
         # A cut before token k keeps words whole when whitespace separates k from k - 1.
         self.whole = [True] * (self.n + 1)
         for k in range(1, self.n):
-            self.whole[k] = any(_is_space(c) for c in text[spans[k - 1][1] : spans[k][0]])
+            end, start = spans[k - 1][1], spans[k][0]
+            if start - end == 1:
+                self.whole[k] = text[end] in _SPACES
+            else:
+                self.whole[k] = start > end and not _SPACES.isdisjoint(text[end:start])
         self.breaks = [k for k in range(self.n + 1) if self.whole[k]]
 
     def bound(self, k: int) -> int:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from rivulet.lib.exceptions import ConfigError
 from rivulet.providers.local_embeddings import bundled_model_dir
 
 if TYPE_CHECKING:
-    from tokenizers import Tokenizer
+    from collections.abc import Iterator
+
+    from tokenizers import Encoding, Tokenizer
 
 __all__ = (
     "RegexTokenizer",
@@ -67,12 +69,18 @@ class RegexTokenizer:
 
 
 class WordPieceTokenizer:
-    """A Hugging Face ``tokenizers`` tokenizer without truncation, padding or special tokens.
+    """A Hugging Face ``tokenizers`` WordPiece (BERT) tokenizer without truncation, padding or special tokens.
+
+    A long text is encoded as blocks of about ``BLOCK_CHARS`` cut at whitespace, in one ``encode_batch`` call:
+    BERT tokenizes each word on its own, so the tokens are the same as the whole text's, the call runs without the
+    GIL (the event loop keeps running while a worker thread chunks a large document) and on all cores.
 
     Args:
-        path: A ``tokenizer.json`` file.
+        path: A ``tokenizer.json`` file of a tokenizer that never merges across whitespace (BERT WordPiece).
         name: What to call it.
     """
+
+    BLOCK_CHARS: ClassVar[int] = 4096
 
     def __init__(self, path: Path, *, name: str) -> None:
         from tokenizers import Tokenizer
@@ -83,15 +91,35 @@ class WordPieceTokenizer:
         self._tokenizer: Tokenizer = tokenizer
         self.name = name
 
+    def _encode(self, text: str) -> list[tuple[int, Encoding]]:
+        """``(offset, encoding)`` of each block of ``text``."""
+        if len(text) <= self.BLOCK_CHARS:
+            return [(0, self._tokenizer.encode(text, add_special_tokens=False))] if text else []
+        blocks = list(_blocks(text, self.BLOCK_CHARS))
+        encodings = self._tokenizer.encode_batch([text[a:b] for a, b in blocks], add_special_tokens=False)
+        return [(a, encoding) for (a, _), encoding in zip(blocks, encodings, strict=True)]
+
     def spans(self, text: str) -> list[tuple[int, int]]:
-        if not text:
-            return []
-        return list(self._tokenizer.encode(text, add_special_tokens=False).offsets)
+        return [(offset + a, offset + b) for offset, encoding in self._encode(text) for a, b in encoding.offsets]
 
     def count(self, text: str) -> int:
-        if not text:
-            return 0
-        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        return sum(len(encoding.ids) for _, encoding in self._encode(text))
+
+
+def _blocks(text: str, size: int) -> Iterator[tuple[int, int]]:
+    """``text`` as ranges of about ``size`` characters, each cut just after a space, tab or line break."""
+    start = 0
+    while len(text) - start > size:
+        limit = start + size
+        cut = max(text.rfind(char, start, limit) for char in " \n\t")
+        if cut < start:  # one word longer than a block: cut after it
+            found = [i for i in (text.find(char, limit) for char in " \n\t") if i >= 0]
+            if not found:
+                break
+            cut = min(found)
+        yield start, cut + 1
+        start = cut + 1
+    yield start, len(text)
 
 
 def _bundled_tokenizer_file() -> Path | None:
