@@ -276,6 +276,12 @@ def test_docx_that_is_not_a_word_document() -> None:
     assert _error(b"PK\x03\x04 not a zip at all", "broken.docx").reason == "corrupt"
 
 
+def test_legacy_or_password_protected_office_files() -> None:
+    error = _error(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "protected.xlsx")
+    assert error.reason == "unsupported"
+    assert "password-protected or pre-2007 Office file" in error.detail
+
+
 def test_corrupt_xlsx() -> None:
     assert _error(make_zip({"xl/workbook.xml": b"<broken"}), "broken.xlsx").reason == "corrupt"
 

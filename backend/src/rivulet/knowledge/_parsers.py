@@ -132,6 +132,9 @@ def _markdown(src: Source) -> list[LoadedPart]:
 
 def _check_zip(data: bytes, name: str, fmt: str) -> None:
     """Refuse an Office file (a zip) whose members would expand too much, before any parser opens it."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE: what Office writes for encrypted and pre-2007 files
+        problem = f"a password-protected or pre-2007 Office file, not {fmt}: save it unprotected as {fmt}"
+        raise LoadError(name, problem, reason="unsupported", fmt=fmt)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
