@@ -4,6 +4,7 @@ import { indexCatalog, useOperators } from "../api/operators";
 import { useRunDetail } from "../api/runs";
 import { useCanvasStore } from "../canvas/canvas-store";
 import type { OperatorCanvasNode } from "../canvas/canvas-types";
+import { CitationScope } from "../runs/citation-scope";
 import { useRunStore } from "../runs/run-store";
 import { OutputView } from "./output-view";
 import { ParamForm } from "./param-form";
@@ -90,15 +91,21 @@ function PreviewBlock({
     <section className="inspector__block">
       <h4>{title}</h4>
       {entries.length ? null : <p className="muted">None</p>}
-      {entries.map(([port, value]) => (
-        <div key={port} className="inspector__port" data-testid={`${title.toLowerCase()}-${port}`}>
-          <div className="inspector__port-name">
-            {port}
-            <span className="muted">{types[port] ?? ""}</span>
+      <CitationScope values={Object.values(values)}>
+        {entries.map(([port, value]) => (
+          <div
+            key={port}
+            className="inspector__port"
+            data-testid={`${title.toLowerCase()}-${port}`}
+          >
+            <div className="inspector__port-name">
+              {port}
+              <span className="muted">{types[port] ?? ""}</span>
+            </div>
+            <OutputView value={value} type={types[port] ?? ""} />
           </div>
-          <OutputView value={value} type={types[port] ?? ""} />
-        </div>
-      ))}
+        ))}
+      </CitationScope>
     </section>
   );
 }

@@ -1,4 +1,7 @@
 import { useEffect, useRef } from "react";
+import { chunkListOf } from "../runs/citations";
+import { CitationsView } from "../runs/citations-view";
+import { CitedText } from "../runs/cited-text";
 
 interface TableValue {
   readonly columns: readonly string[];
@@ -101,13 +104,16 @@ export function ChartView({ chart }: { readonly chart: ChartValue }) {
   return <div ref={element} className="chart-view" data-testid="chart-view" />;
 }
 
-/** Any output preview: a chart, a table, text, or JSON. */
+/** Any output preview: a chart, a table, chunks (as citations), text (citing them), or JSON. */
 export function OutputView({ value, type }: { readonly value: unknown; readonly type: string }) {
   if (isChartSpec(value, type)) return <ChartView chart={value} />;
   if (isTable(value)) return <TableView table={value} />;
+  const chunks = chunkListOf(value, type);
+  if (chunks) return <CitationsView list={chunks} />;
+  if (typeof value === "string") return <CitedText text={value} />;
   return (
     <pre className="output-json" data-testid="output-json">
-      {typeof value === "string" ? value : JSON.stringify(value, null, 2)}
+      {JSON.stringify(value, null, 2)}
     </pre>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { type RunEvent, useRunList } from "../api/runs";
 import { previewText } from "../canvas/preview-text";
+import { CitationScope } from "../runs/citation-scope";
 import { isRunActive } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
 import { OutputView } from "./output-view";
@@ -234,12 +235,14 @@ export function RunPanel({
           {tab === "output" ? (
             view && Object.keys(view.outputs).length ? (
               <div className="run-outputs" data-testid="run-outputs">
-                {Object.entries(view.outputs).map(([name, value]) => (
-                  <div key={name} className="inspector__port">
-                    <div className="inspector__port-name">{name}</div>
-                    <OutputView value={value} type="" />
-                  </div>
-                ))}
+                <CitationScope values={Object.values(view.outputs)}>
+                  {Object.entries(view.outputs).map(([name, value]) => (
+                    <div key={name} className="inspector__port">
+                      <div className="inspector__port-name">{name}</div>
+                      <OutputView value={value} type="" />
+                    </div>
+                  ))}
+                </CitationScope>
               </div>
             ) : (
               <p className="muted">The run's outputs appear here when it finishes.</p>
