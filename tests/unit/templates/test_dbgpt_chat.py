@@ -66,8 +66,9 @@ def test_five_node_export_folds_the_prompt_into_the_composer() -> None:
         ("llm.chat", "message", "core.output", "value"),
     }
     composer = next(n for n in result.document.nodes if n.operator == "llm.prompt_template")
-    # the template's human message is unset: the user's message, as DB-GPT's default {user_input}
-    assert composer.params == {"template": "{{ user_input }}", "system_prompt": DEFAULT_SYSTEM_MESSAGE}
+    # the template's messages are unset: the defaults the export carries (DB-GPT's {user_input} and its system
+    # message, spelt as DB-GPT registers it)
+    assert composer.params == {"template": "{{ user_input }}", "system_prompt": "You are a helpful AI Assistant."}
     compile_flow(result.document, default_registry())
 
 

@@ -21,7 +21,7 @@ import msgspec
 from rivulet.compiler.flow import Edge, FlowDocument, FlowMetadata, Viewport
 from rivulet.lib.exceptions import ValidationError
 from rivulet.templates._dbgpt_convert import Converter, DbgptNodeReport, Link, class_of, wire_user_input
-from rivulet.templates.dbgpt_mappings import DBGPT_MAPPINGS, USER_INPUT, DbgptMapping
+from rivulet.templates.dbgpt_mappings import DBGPT_MAPPINGS, USER_INPUT, DbgptMapping, coerce_param
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -66,6 +66,9 @@ class _Loose(msgspec.Struct, frozen=True, kw_only=True):
 class _Param(_Loose, frozen=True, kw_only=True):
     name: str = ""
     value: Any = None
+    default: Any = None
+    """DB-GPT's default, used when ``value`` is null (as DB-GPT builds the flow)."""
+    type_name: str | None = None
     category: str | None = None
 
 
@@ -236,12 +239,14 @@ def convert_dbgpt_flow(
     for index, node in enumerate(canvas.nodes):
         data_ = node.data
         position = node.position or _Point()
+        common = [p for p in data_.parameters or [] if p.category != "resource"]
         converter.add_node(
             index=index,
             dbgpt_id=node.id,
             names=class_of(node.id, data_.type_cls, data_.type_name, data_.name),
             label=data_.custom_label or data_.label,
-            params={p.name: p.value for p in data_.parameters or [] if p.category != "resource"},
+            params={p.name: _value(p) for p in common},
+            explicit={p.name: coerce_param(p.value, p.type_name) for p in common},
             position=(position.x, position.y),
         )
     edges, dropped = converter.convert(_links(canvas))
@@ -256,6 +261,11 @@ def convert_dbgpt_flow(
         viewport=Viewport(x=view.x, y=view.y, zoom=view.zoom if view.zoom > 0 else 1.0) if view else None,
     )
     return DbgptImport(document=document, nodes=converter.outcomes, dropped_edges=dropped)
+
+
+def _value(param: _Param) -> Any:
+    """A parameter's value, else its default (old exports store defaults as text: read by ``type_name``)."""
+    return coerce_param(param.default if param.value is None else param.value, param.type_name)
 
 
 def _numbered(edges: list[Edge]) -> list[Edge]:

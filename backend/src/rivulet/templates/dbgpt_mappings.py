@@ -17,23 +17,47 @@ that carry only the flow name (``data.name``, or the name inside the node id), b
 - Request builders and ``UserInputParsedOperator`` only repackage one input: they are contracted away (their
   upstream is wired straight to their downstream).
 - LLM client resources say how DB-GPT reaches its model server, never which model: they fold to the default model.
+
+Knowledge (DB-GPT's ``dbgpt.rag`` / ``dbgpt_ext.rag`` operators):
+
+- Retrievers (``HOKnowledgeOperator``, ``SpaceRetrieverOperator``, ``EmbeddingRetrieverOperator``) are one
+  ``rag.retrieve``: its ``context`` output where DB-GPT hands on text (``HOContextBody``, the list of chunk texts),
+  its ``chunks`` where DB-GPT hands on chunks. A ``score_threshold`` (a cosine similarity in DB-GPT) means
+  ``mode: vector`` with ``min_score``; none (or 0) leaves Rivulet's hybrid search.
+- A higher-order LLM fed by a retriever becomes ``rag.answer`` (the user's message is the ``question``, the
+  retriever's chunks the passages), so the answer cites chunk ids.
+- Vector stores, their configs and connectors, embeddings, knowledge graphs and graph store configs are
+  resources: the chain of them feeding a node is followed to its end, and the ``name`` found on the way (a Chroma
+  collection, a graph) is the Rivulet knowledge space. Connection settings are never carried.
+- ``KnowledgeOperator`` loads a URL (``rag.load_url``) or, for a file on the DB-GPT server or inline text, is
+  contracted: the documents come in the request. ``ChunkManagerOperator`` is contracted too: Rivulet's ingestion
+  splits with the space's chunking (DB-GPT's sizes, in characters, become tokens: ÷ 4).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 __all__ = (
+    "BODY",
+    "CITE_INSTRUCTION",
     "CONTEXT",
+    "DBGPT_DEFAULTS",
     "DBGPT_FLOW_NAMES",
     "DBGPT_MAPPINGS",
     "DEFAULT_SYSTEM_MESSAGE",
+    "HO_RAG",
+    "PARAM_ALIASES",
     "REQUEST",
     "UNMAPPED_REASONS",
     "USER_INPUT",
     "DbgptMapping",
+    "FoldKind",
+    "MappingKind",
+    "answer_prompt_params",
+    "coerce_param",
     "convert_param",
     "prompt_params",
 )
@@ -44,10 +68,27 @@ REQUEST = "@request"
 """Pseudo port: the whole DB-GPT request body entering a higher-order LLM operator."""
 CONTEXT = "@context"
 """Pseudo port: extra context (``HOContextBody``) entering a higher-order LLM operator."""
+BODY = "@body"
+"""Pseudo port: a ``DictHttpTrigger``'s request body; feeding a typed input, it becomes a request field."""
 DEFAULT_SYSTEM_MESSAGE = "You are a helpful AI assistant."
 """The system message of DB-GPT's default chat prompt (and of ``CommonChatPromptTemplate`` left unset)."""
 _USER_KEYS = frozenset({USER_INPUT, "messages"})
 """Template variables DB-GPT fills with the user's message (``messages`` is the request field's own name)."""
+
+
+FoldKind = Literal[
+    "prompt", "model", "datasource", "space", "graph", "embeddings", "connection", "chunking", "splitter", "ranker",
+    "rewrite",
+]  # fmt: skip
+"""What a resource gives the node its chain of ``parameters`` edges ends at.
+
+``prompt``: the template params; ``model``: the default model; ``datasource``: its ``db_name``; ``space``: a vector
+store's collection ``name`` (the knowledge space); ``graph``: a knowledge graph's ``name`` and its extraction model;
+``embeddings``: nothing (the space's embedding model); ``connection``: nothing (store connection settings);
+``chunking``/``splitter``: chunk sizes; ``ranker``: a ``top_k`` cap; ``rewrite``: nothing (query rewriting).
+"""
+MappingKind = Literal["retriever", "context", "loader", "chunker", "ingest", "graph", "summary"]
+"""Knowledge nodes whose params and wiring the converter works out from the flow around them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +107,18 @@ class DbgptMapping:
     """Params always set on the Rivulet node."""
     as_input: str | None = None
     """A resource that becomes a node: the input port of the consumer its ``parameters`` edge feeds."""
-    fold_into: str | None = None
-    """A resource that is not a node: the consumer param it sets (``prompt``: the template params)."""
+    fold_into: FoldKind | None = None
+    """A resource that is not a node: what it gives the node its ``parameters`` edges lead to."""
     passes: int | None = None
     """A node that only repackages its input ``passes``: its upstream is wired straight to its downstream."""
+    spread: tuple[str, ...] = ()
+    """A node that packs its inputs into a dict: param naming the consumer's variable for each input index."""
+    kind: MappingKind | None = None
+    """Knowledge nodes: how the converter fills in params (space, search mode, chunking) and wiring."""
+    space_default: str | None = None
+    """The DB-GPT collection used when no store with a ``name`` is attached."""
+    note: str | None = None
+    """Why this mapping (reported with the node)."""
 
 
 _HO_LLM = DbgptMapping(
@@ -92,7 +141,7 @@ _FORMAT = DbgptMapping(operator="llm.prompt_template", inputs=(USER_INPUT,), out
 DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     # triggers
     "CommonLLMHttpTrigger": _TRIGGER,
-    "DictHttpTrigger": DbgptMapping(operator="trigger.http", outputs=("body",)),
+    "DictHttpTrigger": DbgptMapping(operator="trigger.http", outputs=(BODY,)),
     "RequestHttpTrigger": DbgptMapping(operator="trigger.http", outputs=("body",)),
     # LLM chat (streaming or not: Rivulet streams tokens from llm.chat either way)
     "HOStreamingLLMOperator": _HO_LLM,
@@ -112,13 +161,146 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     "UserInputParsedOperator": DbgptMapping(operator="", passes=0),
     "RequestBuilderOperator": DbgptMapping(operator="", passes=0),
     "MergedRequestBuilderOperator": DbgptMapping(operator="", passes=1),
-    # knowledge retrieval
+    # knowledge: retrieval (rag.retrieve outputs both the chunks and the numbered passages as text)
     "HOKnowledgeOperator": DbgptMapping(
         operator="rag.retrieve",
         inputs=("query",),
-        outputs=("context",),
-        params={"knowledge_space": "collection", "top_k": "top_k"},
+        outputs=("context", "chunks"),
+        params={"knowledge_space": "space", "top_k": "top_k"},
+        kind="retriever",
     ),
+    "SpaceRetrieverOperator": DbgptMapping(
+        operator="rag.retrieve",
+        inputs=("query",),
+        outputs=("context",),
+        params={"space_name": "space"},
+        kind="retriever",
+    ),
+    "EmbeddingRetrieverOperator": DbgptMapping(
+        operator="rag.retrieve",
+        inputs=("query",),
+        outputs=("chunks",),
+        params={"top_k": "top_k"},
+        kind="retriever",
+        space_default="dbgpt_collection",
+    ),
+    "ChunksToStringOperator": DbgptMapping(
+        operator="rag.context", inputs=("chunks",), outputs=("context",), kind="context"
+    ),
+    "KnowledgeSpacePromptBuilderOperator": DbgptMapping(
+        operator="llm.prompt_template", inputs=(USER_INPUT, "context", None), outputs=("messages",)
+    ),
+    # knowledge: loading, chunking, storing
+    "KnowledgeOperator": DbgptMapping(operator="rag.load_url", inputs=("url",), outputs=("documents",), kind="loader"),
+    "ChunkManagerOperator": DbgptMapping(
+        operator="",
+        passes=0,
+        kind="chunker",
+        note="contracted: Rivulet's ingestion splits documents itself",
+    ),
+    "VectorStorageOperator": DbgptMapping(
+        operator="rag.ingest",
+        inputs=("documents",),
+        outputs=("chunks",),
+        kind="ingest",
+        space_default="dbgpt_collection",
+    ),
+    "EmbeddingAssemblerOperator": DbgptMapping(
+        operator="rag.ingest",
+        inputs=("documents",),
+        outputs=("chunks",),
+        kind="ingest",
+        space_default="dbgpt_collection",
+    ),
+    "KnowledgeGraphOperator": DbgptMapping(
+        operator="rag.graph_extract",
+        inputs=("documents",),
+        outputs=("triplets",),
+        kind="graph",
+        space_default="dbgpt",
+    ),
+    "SummaryAssemblerOperator": DbgptMapping(
+        operator="llm.summarize",
+        inputs=("text",),
+        outputs=("summary",),
+        params={"model_name": "model", "concurrency_limit_with_llm": "max_concurrency"},
+        kind="summary",
+    ),
+    "KnowledgeProcessBranchOperator": DbgptMapping(
+        operator="", passes=0, note="contracted: its chunks go to every branch (DB-GPT's branch skips none)"
+    ),
+    "KnowledgeProcessJoinOperator": DbgptMapping(
+        operator="", passes=0, note="contracted: DB-GPT's join only returns status messages"
+    ),
+    # knowledge resources: followed to the node they configure
+    **dict.fromkeys(
+        (
+            "ChromaStore",
+            "ChromaVectorConfig",
+            "VectorStoreConnector",
+            "MilvusStore",
+            "MilvusVectorConfig",
+            "ElasticStore",
+            "ElasticsearchVectorConfig",
+            "OceanBaseStore",
+            "OceanBaseConfig",
+            "PGVectorStore",
+            "PGVectorConfig",
+            "WeaviateStore",
+            "WeaviateVectorConfig",
+        ),
+        DbgptMapping(operator="", fold_into="space"),
+    ),
+    **dict.fromkeys(
+        (
+            "BuiltinKnowledgeGraph",
+            "BuiltinKnowledgeGraphConfig",
+            "CommunitySummaryKnowledgeGraph",
+            "CommunitySummaryKnowledgeGraphConfig",
+        ),
+        DbgptMapping(operator="", fold_into="graph"),
+    ),
+    **dict.fromkeys(
+        ("TuGraphStoreConfig", "Neo4jStoreConfig", "MemGraphStoreConfig"),
+        DbgptMapping(operator="", fold_into="connection"),
+    ),
+    **dict.fromkeys(
+        (
+            "DefaultEmbeddings",
+            "HuggingFaceEmbeddings",
+            "HuggingFaceInstructEmbeddings",
+            "HuggingFaceInferenceAPIEmbeddings",
+            "OpenAPIEmbeddings",
+            "JinaEmbeddings",
+            "OllamaEmbeddings",
+            "TongYiEmbeddings",
+            "QianFanEmbeddings",
+        ),
+        DbgptMapping(operator="", fold_into="embeddings"),
+    ),
+    "ChunkParameters": DbgptMapping(operator="", fold_into="chunking"),
+    **dict.fromkeys(
+        (
+            "CharacterTextSplitter",
+            "RecursiveCharacterTextSplitter",
+            "MarkdownHeaderTextSplitter",
+            "SeparatorTextSplitter",
+            "PageTextSplitter",
+            "ParagraphTextSplitter",
+            "SpacyTextSplitter",
+        ),
+        DbgptMapping(operator="", fold_into="splitter"),
+    ),
+    **dict.fromkeys(
+        ("DefaultRanker", "CrossEncoderRanker", "RRFRanker", "RerankEmbeddingsRanker"),
+        DbgptMapping(operator="", fold_into="ranker"),
+    ),
+    "QueryRewrite": DbgptMapping(operator="", fold_into="rewrite"),
+    # request glue around knowledge flows
+    "RequestedParsedOperator": DbgptMapping(operator="", passes=0),
+    "RequestBodyToDictOperator": DbgptMapping(operator="", passes=0),
+    "StringOutput2ModelOutputOperator": DbgptMapping(operator="", passes=0),
+    "MergeStringToDictOperator": DbgptMapping(operator="", spread=("first_key", "second_key")),
     # datasource / SQL
     "HODatasourceRetrieverOperator": DbgptMapping(
         operator="sql.schema_context", inputs=("question",), outputs=("context",)
@@ -139,9 +321,24 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
 }
 """DB-GPT class name → mapping. ``CodeMapOperator`` is deliberately absent: Rivulet runs no user code."""
 
+_HISTORY = "chat history is not carried over: each run answers one message"
+
+HO_RAG = DbgptMapping(
+    operator="rag.answer",
+    inputs=(REQUEST, CONTEXT),
+    outputs=("answer",),
+    params={"model": "model"},
+    note="answers from the retrieved chunks, citing their ids",
+)
+"""A higher-order LLM operator whose extra context comes from a knowledge retriever."""
+
 UNMAPPED_REASONS: dict[str, str] = {
     "CodeMapOperator": "no Rivulet equivalent: Rivulet runs no user code",
-    "PreChatHistoryLoadOperator": "chat history is not carried over: each run answers one message",
+    "PreChatHistoryLoadOperator": _HISTORY,
+    "ServePreChatHistoryLoadOperator": _HISTORY,
+    "DefaultServePreChatHistoryLoadOperator": _HISTORY,
+    "QueryRewriteOperator": "no Rivulet equivalent (query rewriting)",
+    "FullTextStorageOperator": "no separate full-text store: rag.ingest fills the space's keyword index itself",
 }
 """Why a known DB-GPT class has no mapping (others: "no Rivulet equivalent")."""
 
@@ -170,10 +367,100 @@ DBGPT_FLOW_NAMES: dict[str, str] = {
     "openai_streaming_output_operator": "OpenAIStreamingOutputOperator",
     "code_map_operator": "CodeMapOperator",
     "chat_history_load_operator": "PreChatHistoryLoadOperator",
+    "default_serve_pre_chat_history_load_operator": "DefaultServePreChatHistoryLoadOperator",
+    # knowledge
+    "knowledge_operator": "KnowledgeOperator",
+    "chunk_manager_operator": "ChunkManagerOperator",
+    "chunk_parameters": "ChunkParameters",
+    "vector_storage_operator": "VectorStorageOperator",
+    "embedding_assembler_operator": "EmbeddingAssemblerOperator",
+    "embedding_retriever_operator": "EmbeddingRetrieverOperator",
+    "space_operator": "SpaceRetrieverOperator",
+    "knowledge_space_prompt_builder_operator": "KnowledgeSpacePromptBuilderOperator",
+    "chunks_to_string_operator": "ChunksToStringOperator",
+    "summary_assembler_operator": "SummaryAssemblerOperator",
+    "knowledge_graph_operator": "KnowledgeGraphOperator",
+    "builtin_knowledge_graph": "BuiltinKnowledgeGraph",
+    "knowledge_graph_config": "BuiltinKnowledgeGraphConfig",
+    "community_summary_knowledge_graph": "CommunitySummaryKnowledgeGraph",
+    "community_summary_kg_config": "CommunitySummaryKnowledgeGraphConfig",
+    "tugraph_config": "TuGraphStoreConfig",
+    "knowledge_process_operator": "KnowledgeProcessBranchOperator",
+    "knowledge_process_join_operator": "KnowledgeProcessJoinOperator",
+    "full text_storage_operator": "FullTextStorageOperator",
+    "default_embeddings": "DefaultEmbeddings",
+    "default_embedding_factory": "DefaultEmbeddings",
+    "huggingface_embeddings": "HuggingFaceEmbeddings",
+    "huggingface_instructor_embeddings": "HuggingFaceInstructEmbeddings",
+    "huggingface_inference_api_embeddings": "HuggingFaceInferenceAPIEmbeddings",
+    "openapi_embeddings": "OpenAPIEmbeddings",
+    "jina_embeddings": "JinaEmbeddings",
+    "chroma_vector_store": "ChromaStore",  # ChromaVectorConfig's flow name before Dec 2024: folds the same way
+    "chroma_vector_config": "ChromaVectorConfig",
+    "vector_store_connector": "VectorStoreConnector",
+    "milvus_vector_store": "MilvusStore",
+    "milvus_vector_config": "MilvusVectorConfig",
+    "elastic_vector_store": "ElasticStore",
+    "elasticsearch_vector_config": "ElasticsearchVectorConfig",
+    "ob_vector_store": "OceanBaseStore",
+    "oceanbase_vector_config": "OceanBaseConfig",
+    "pg_vector_config": "PGVectorConfig",
+    "weaviate_vector_config": "WeaviateVectorConfig",
+    "query_rewrite_operator": "QueryRewriteOperator",
+    "query_rewrite": "QueryRewrite",
+    "default_ranker": "DefaultRanker",
+    "cross_encoder_ranker": "CrossEncoderRanker",
+    "request_body_to_str__parsed_operator": "RequestedParsedOperator",
+    "request_body_to_dict_operator": "RequestBodyToDictOperator",
+    "merge_string_to_dict_operator": "MergeStringToDictOperator",
+    "string_2_model_output_operator": "StringOutput2ModelOutputOperator",
 }
+
+DBGPT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "HOKnowledgeOperator": {"context_key": "context", "top_k": 5, "score_threshold": 0.3, "reranker_top_k": 3},
+    "SpaceRetrieverOperator": {"top_k": 5, "score_threshold": 0.3},
+    "EmbeddingRetrieverOperator": {"top_k": 5, "score_threshold": 0.3},
+    "ChunksToStringOperator": {"separator": "\n"},
+    "MergeStringToDictOperator": {"first_key": USER_INPUT, "second_key": "context"},
+    "KnowledgeOperator": {"knowledge_type": "DOCUMENT"},
+    "ChromaStore": {"name": "dbgpt_collection"},
+    "BuiltinKnowledgeGraph": {"name": "dbgpt"},
+    "BuiltinKnowledgeGraphConfig": {"name": "dbgpt_collection"},
+    "CommunitySummaryKnowledgeGraph": {"name": "dbgpt"},
+    "CommunitySummaryKnowledgeGraphConfig": {"name": "dbgpt_collection"},
+    "ChunkParameters": {"chunk_size": 512, "chunk_overlap": 50, "separator": "\n"},
+    "SummaryAssemblerOperator": {"language": "en", "concurrency_limit_with_llm": 3},
+    "RequestedParsedOperator": {"key": "messages"},
+}
+"""DB-GPT's registered defaults, for exports that leave a parameter out (an export's own ``default`` wins)."""
+
+PARAM_ALIASES: dict[str, dict[str, str]] = {
+    "HOKnowledgeOperator": {"context": "context_key"},
+    "EmbeddingAssemblerOperator": {"vector_store_connector": "index_store"},
+    "EmbeddingRetrieverOperator": {"vector_store_connector": "index_store"},
+}
+"""Parameters exported under their alias (DB-GPT's ``Parameter.alias``): class → alias → name."""
 """DB-GPT flow name (``ViewMetadata.name`` / ``register_resource(name=…)``) → class name."""
 
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", "none", ""})
+
+
+def coerce_param(value: Any, type_name: str | None) -> Any:
+    """A DB-GPT parameter value as its declared type (old exports store defaults as text: ``"0.3"``, ``"False"``).
+
+    Values that do not read as the type are returned unchanged.
+    """
+    if not isinstance(value, str) or type_name not in ("int", "float", "bool"):
+        return value
+    text = value.strip()
+    if type_name == "bool":
+        lowered = text.lower()
+        return True if lowered in _TRUE else False if lowered in _FALSE else value
+    try:
+        return int(text) if type_name == "int" else float(text)
+    except ValueError:
+        return value
 
 
 def _slug(endpoint: str) -> str | None:
@@ -253,3 +540,47 @@ def prompt_params(values: dict[str, Any], user_keys: frozenset[str] = frozenset(
     if reads:  # DB-GPT formats the system message too: render it with the template
         return {"template": f"{system_jinja}\n\n{template}", "system_prompt": ""}
     return {"template": template, "system_prompt": _unescape(system)}
+
+
+CITE_INSTRUCTION = (
+    "Each passage of the known information starts with its id in square brackets: after each statement, cite "
+    "the passage it comes from by that id in square brackets, for example [id]."
+)
+"""Appended to a DB-GPT system message carried into ``rag.answer`` (DB-GPT's Chat Knowledge asks for ``[n]``)."""
+
+_VARIABLE_WORDS = {"context": "the passages given", USER_INPUT: "the question"}
+
+
+def answer_prompt_params(values: dict[str, Any], user_keys: frozenset[str] = frozenset()) -> tuple[dict[str, Any], str]:
+    """``rag.answer`` params from the ``CommonChatPromptTemplate`` of a higher-order LLM fed by a retriever.
+
+    ``rag.answer`` sends the passages and the question itself, so the system message keeps DB-GPT's instructions
+    without the places they were inserted: ``label: {context}`` and ``label: {user_input}`` are removed (another
+    variable left in a sentence is named in words), and ``CITE_INSTRUCTION`` is appended. Unset, rag.answer's own
+    system prompt (it asks for citations) is kept.
+
+    Returns:
+        The params, and a note for the report ("" when nothing was lost).
+    """
+    keys = _USER_KEYS | user_keys
+    system = values.get("system_message")
+    note = ""
+    human = values.get("human_message")
+    if isinstance(human, str) and human.strip():
+        jinja, _ = _to_jinja(human, keys)
+        if jinja.strip() != "{{ " + USER_INPUT + " }}":
+            note = "its human message is not carried: rag.answer asks the question itself"
+    if system is None or not str(system).strip():
+        return {}, note
+    text = str(system)
+    if _JINJA_OUTPUT.search(text):  # Jinja variables read as f-string ones below
+        text = _JINJA_OUTPUT.sub(lambda m: "{" + m.group(0).strip("{} \t\n") + "}", text)
+    names = r"[A-Za-z_][A-Za-z0-9_]*"
+    text = re.sub("[^\\n:{}.!?\u3002]{0,40}[:\uff1a][^\\S\\n]*\\n?[^\\S\\n]*\\{(" + names + r")\}", "", text)
+    text = re.sub(
+        r"\{(" + names + r")\}", lambda m: _VARIABLE_WORDS.get(_jinja_name(m.group(1), keys), m.group(1)), text
+    )
+    text = text.replace("{{", "{").replace("}}", "}")
+    lines = [line.rstrip() for line in text.splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return {"system_prompt": f"{text}\n\n{CITE_INSTRUCTION}" if text else CITE_INSTRUCTION}, note
