@@ -705,6 +705,8 @@ class ChunkRow(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     embedding: list[float]
     metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    source: str = ""
+    """Where the text came from (file name or URL); empty: the document's ``source``."""
 
 
 class ChunkHit(msgspec.Struct, frozen=True, kw_only=True):
