@@ -564,10 +564,10 @@ async def index_only_pool(db_url: str) -> AsyncIterator[AsyncConnectionPool]:
 async def test_filtered_search_walks_the_hnsw_index_without_losing_recall(
     pg_kb: PostgresKnowledgeStore, index_only_pool: AsyncConnectionPool
 ) -> None:
-    # 600 chunks crowd around the query; the 6 the filter keeps are far away. A plain HNSW scan (ef_search 40)
+    # 1200 chunks crowd around the query; the 6 the filter keeps are far away. A plain HNSW scan (ef_search 40)
     # would find only crowd chunks and return nothing after filtering: the iterative scan keeps walking.
     rng = random.Random(3)
-    dims, count = 8, 606
+    dims, count = 8, 1206
     space = await new_space(pg_kb)
     other = await new_space(pg_kb)
     vectors = [[1.0, *(rng.uniform(-0.05, 0.05) for _ in range(dims - 1))] for _ in range(count - 6)]
@@ -578,8 +578,10 @@ async def test_filtered_search_walks_the_hnsw_index_without_losing_recall(
     async with index_only_pool.connection() as conn:
         await conn.execute("ANALYZE kb_chunks")
 
-    store = PostgresKnowledgeStore(index_only_pool)
     query = [1.0, *([0.0] * (dims - 1))]
+    unfiltered = await pg_kb.explain_vector_search(space.id, query, top_k=5)  # the planner's own choice
+    assert f"Index Scan using kb_chunks_hnsw_{dims}" in unfiltered, unfiltered
+    store = PostgresKnowledgeStore(index_only_pool)
     plan = await store.explain_vector_search(space.id, query, top_k=5, filters={"keep": True})
     assert f"Index Scan using kb_chunks_hnsw_{dims}" in plan, plan
     assert "hnsw" not in await pg_kb.explain_vector_search(space.id, query, top_k=5, exact=True)

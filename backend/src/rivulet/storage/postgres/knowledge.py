@@ -205,28 +205,31 @@ class PostgresKnowledgeStore(PostgresKnowledgeSearch):
         return await self.get_space(space_id)
 
     async def _ensure_index(self, dimensions: int) -> None:
+        """Make the partial HNSW index of this size once (a failure is logged: searches then scan the space)."""
         kind = vector_index_kind(dimensions)
         if kind is None or dimensions in self._indexed:
             return
         name = f"kb_chunks_hnsw_{dimensions}"
-        async with self._pool.connection() as conn:
-            cur = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
-            row = await cur.fetchone()
-            if row is None or not row[0]:
-                async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_INDEX_LOCK_KEY,))
-                    await conn.execute(
-                        sql.SQL(
-                            "CREATE INDEX IF NOT EXISTS {name} ON kb_chunks USING hnsw ((embedding::{kind}({d}))"
-                            " {ops}) WHERE dims = {d}"
-                        ).format(
-                            name=sql.Identifier(name),
-                            kind=sql.SQL(kind),
-                            d=sql.Literal(dimensions),
-                            ops=sql.SQL(f"{kind}_cosine_ops"),
-                        )
-                    )
-                _log.info("vector index created", extra={"index": name, "type": kind})
+        statement = sql.SQL(
+            "CREATE INDEX IF NOT EXISTS {name} ON kb_chunks USING hnsw ((embedding::{kind}({d})) {ops})"
+            " WHERE dims = {d}"
+        ).format(
+            name=sql.Identifier(name), kind=sql.SQL(kind), d=sql.Literal(dimensions), ops=sql.SQL(f"{kind}_cosine_ops")
+        )
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+                row = await cur.fetchone()
+                if row is None or not row[0]:
+                    async with conn.transaction():
+                        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_INDEX_LOCK_KEY,))
+                        await conn.execute(statement)
+                    _log.info("vector index created", extra={"index": name, "type": kind})
+        except psycopg.Error as exc:
+            _log.warning(
+                "vector index not created; searches of this size scan", extra={"index": name, "error": str(exc)}
+            )
+            return
         self._indexed.add(dimensions)
 
     async def delete_space(self, space_id: str) -> None:
