@@ -18,6 +18,8 @@ from rivulet.domain.endpoints import GatewayController, PublishingController
 from rivulet.domain.endpoints.gateway import CALLS_STATE, call_endpoint
 from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
+from rivulet.domain.knowledge import KnowledgeController, KnowledgeDocumentsController
+from rivulet.domain.knowledge.uploads import UploadLimits
 from rivulet.domain.models import ModelsController
 from rivulet.domain.operators import OperatorsController
 from rivulet.domain.runs import RunsController, run_socket
@@ -44,9 +46,17 @@ if TYPE_CHECKING:
 __all__ = ("create_app",)
 
 
-def _domain(providers: Providers, domain: str, *handlers: ControllerRouterHandler) -> Router:
-    """A domain's handlers with their ``deps`` provider (the paths are the handlers' own)."""
-    return Router("/", route_handlers=list(handlers), dependencies=providers.router_dependencies(domain))
+def _domain(
+    providers: Providers, domain: str, *handlers: ControllerRouterHandler, max_body_bytes: int | None = None
+) -> Router:
+    """A domain's handlers with their ``deps`` provider (the paths are the handlers' own).
+
+    ``max_body_bytes`` replaces the app's request body limit for these handlers (the knowledge upload's is larger).
+    """
+    dependencies = providers.router_dependencies(domain)
+    if max_body_bytes is None:
+        return Router("/", route_handlers=list(handlers), dependencies=dependencies)
+    return Router("/", route_handlers=list(handlers), dependencies=dependencies, request_max_body_size=max_body_bytes)
 
 
 def _lifespan(settings: Settings, database_url: str | None, providers: Providers):
@@ -67,7 +77,10 @@ def _lifespan(settings: Settings, database_url: str | None, providers: Providers
                 # (garbage is collected first, so none of it is kept forever)
                 gc.collect()
                 gc.freeze()
-                yield
+                try:
+                    yield
+                finally:
+                    await providers.close()
         finally:
             await pool.close()
 
@@ -94,6 +107,13 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
             _domain(providers, "runs", run_socket),
             _domain(providers, "templates", TemplatesController),
             _domain(providers, "publishing", PublishingController),
+            _domain(providers, "knowledge", KnowledgeController),
+            _domain(
+                providers,
+                "knowledge",
+                KnowledgeDocumentsController,
+                max_body_bytes=UploadLimits.from_settings(settings).body_bytes,
+            ),
             _domain(providers, "gateway", GatewayController),
             docs_asset,
             frontend_router(Path(settings.frontend_dir)),

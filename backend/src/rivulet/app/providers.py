@@ -20,6 +20,9 @@ from litestar.di import Provide
 from rivulet.domain.auth.deps import AuthDeps
 from rivulet.domain.endpoints.deps import PublishingDeps
 from rivulet.domain.flows.deps import FlowsDeps
+from rivulet.domain.knowledge.deps import KnowledgeDeps
+from rivulet.domain.knowledge.jobs import IngestionJobs
+from rivulet.domain.knowledge.uploads import UploadLimits
 from rivulet.domain.models.deps import ModelsDeps
 from rivulet.domain.runs.deps import RunsDeps
 from rivulet.domain.templates.deps import TemplatesDeps
@@ -35,9 +38,11 @@ class Providers:
 
     def __init__(self) -> None:
         self._provided: dict[str, object] = {}
+        self._jobs: IngestionJobs | None = None
 
     def fill(self, services: Services) -> None:
         """Build every domain's dependency object from ``services`` (before the first request)."""
+        self._jobs = IngestionJobs()
         self._provided = {
             "auth": AuthDeps(
                 auth=services.auth,
@@ -65,11 +70,21 @@ class Providers:
                 changes=services.changes,
                 flows=services.flows,
             ),
+            "knowledge": KnowledgeDeps(
+                knowledge=services.knowledge,
+                jobs=self._jobs,
+                uploads=UploadLimits.from_settings(services.settings),
+            ),
             "gateway": services.calls,
             "secrets": services.secrets,
             "pool": services.pool,
             "registry": services.registry,
         }
+
+    async def close(self) -> None:
+        """Stop what the domains run in the background (ingestion jobs), before the services close."""
+        if self._jobs is not None:
+            await self._jobs.close()
 
     def provide(self, domain: str) -> Provide:
         """The provider of ``domain``'s dependency object (no parameters: nothing to parse per request)."""

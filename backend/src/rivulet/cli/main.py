@@ -1,4 +1,7 @@
-"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``models``, ``template``, ``export-schemas``."""
+"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``models``, ``kb``, ``template``, ``export-schemas``.
+
+Each command group lives in its own module (``models``, ``kb``, ``templates``, ``run``); ``common`` holds the style.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rivulet import __version__
 from rivulet.cli.common import add_home_arg, database, note, out, settings_for
+from rivulet.cli.kb import add_kb_parser
 from rivulet.cli.models import add_models_parser
 from rivulet.cli.templates import add_template_parser
 from rivulet.lib.exceptions import AppError
@@ -112,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="fail the run after this long")
     run.set_defaults(handler=_run)
     add_models_parser(sub)
+    add_kb_parser(sub)
     sub.add_parser("version", help="print the version").set_defaults(handler=_version)
     add_template_parser(sub)
     return parser

@@ -388,6 +388,203 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/knowledge/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This server's ingestion jobs (of one space), newest first */
+        get: operations["ApiKnowledgeJobsListJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An ingestion job: status, progress and, once done, its report */
+        get: operations["ApiKnowledgeJobsJobIdGetJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/jobs/{job_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An ingestion job's progress as Server-Sent Events, until it ends
+         * @description `event: progress` with an `IngestProgress` on each change (coalesced), then one `event: done` (or `failed`) with the whole `IngestJobRead`; a `: keep-alive` comment every 15 s without a change. A job that already ended sends only its last event.
+         */
+        get: operations["ApiKnowledgeJobsJobIdEventsJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/spaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Knowledge spaces, by name, with their document and chunk counts */
+        get: operations["ApiKnowledgeSpacesListSpaces"];
+        put?: never;
+        /** Create a knowledge space, owned by the caller */
+        post: operations["ApiKnowledgeSpacesCreateSpace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/spaces/{space}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One space (by id or name) with its counts */
+        get: operations["ApiKnowledgeSpacesGetSpace"];
+        put?: never;
+        post?: never;
+        /** Delete a space with its documents (owner or admin) */
+        delete: operations["ApiKnowledgeSpacesDeleteSpace"];
+        options?: never;
+        head?: never;
+        /** Change a space's description or chunking (owner or admin) */
+        patch: operations["ApiKnowledgeSpacesUpdateSpace"];
+        trace?: never;
+    };
+    "/api/knowledge/spaces/{space}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A space's documents, by name, with their status */
+        get: operations["ApiKnowledgeSpacesDocumentsListDocuments"];
+        put?: never;
+        /**
+         * Upload files (multipart/form-data, one part named 'files' each) and ingest them as a background job
+         * @description Each file is streamed to disk as it arrives, then parsed by its type (txt, md, html, pdf, docx, csv, xlsx, json); a file over `max_upload_file_bytes` or an upload over `max_upload_bytes` is a 413 `upload_too_large` naming the file and the limit. A document whose name exists is replaced when its content changed (`unchanged` otherwise); a file that cannot be read fails alone.
+         */
+        post: operations["ApiKnowledgeSpacesDocumentsUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/spaces/{space}/documents/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ingest a text as one document, as a background job */
+        post: operations["ApiKnowledgeSpacesDocumentsTextIngestText"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/spaces/{space}/documents/urls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch URLs (through the outbound network guard) and ingest them as a background job */
+        post: operations["ApiKnowledgeSpacesDocumentsUrlsIngestUrls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/spaces/{space}/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a document */
+        delete: operations["ApiKnowledgeSpacesDocumentsDocumentIdDeleteDocument"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/spaces/{space}/graph/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search a space's knowledge graph around the entities the query names, with vector hits */
+        post: operations["ApiKnowledgeSpacesGraphSearchGraphSearch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/spaces/{space}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search a space (the playground) */
+        post: operations["ApiKnowledgeSpacesSearchSearch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -1070,6 +1267,27 @@ export interface components {
             id: string;
             title: string;
         };
+        /** ChunkingConfig */
+        ChunkingConfig: {
+            /**
+             * @description Tokens repeated from the previous chunk.
+             * @default 30
+             */
+            chunk_overlap: number;
+            /**
+             * @description Most tokens in one chunk.
+             * @default 200
+             */
+            chunk_size: number;
+            /** @description Recursive split points, coarsest first (default: paragraphs ... words). */
+            separators?: string[] | null;
+            /**
+             * @description tokens: fixed windows; recursive: by paragraphs, lines, sentences, words; markdown: by headings (keeps the heading path), then recursive; sentence: whole sentences.
+             * @default recursive
+             * @enum {string}
+             */
+            strategy: "tokens" | "recursive" | "markdown" | "sentence";
+        };
         /** DbgptImportCreate */
         DbgptImportCreate: {
             export: {
@@ -1118,6 +1336,36 @@ export interface components {
          * @enum {string}
          */
         DiagnosticCode: "unknown_operator" | "unknown_operator_version" | "duplicate_node_id" | "invalid_params" | "unknown_param" | "missing_required_param" | "duplicate_edge_id" | "unknown_node" | "unknown_port" | "missing_required_input" | "multiple_writers" | "required_input_group_missing" | "conflicting_inputs" | "self_loop" | "type_mismatch" | "unresolved_generic" | "stream_collected" | "cycle" | "duplicate_variable" | "unknown_variable" | "duplicate_input_name" | "duplicate_output_name";
+        /** DocumentList */
+        DocumentList: {
+            items: components["schemas"]["DocumentRecord"][];
+        };
+        /** DocumentRecord */
+        DocumentRecord: {
+            /** @default 0 */
+            chunk_count: number;
+            content_hash?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            error?: string | null;
+            id: string;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            name: string;
+            /** @default 0 */
+            size_bytes: number;
+            /** @default  */
+            source: string;
+            space_id: string;
+            /**
+             * @default processing
+             * @enum {string}
+             */
+            status: "processing" | "ready" | "failed";
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** Edge */
         Edge: {
             id: string;
@@ -1269,6 +1517,14 @@ export interface components {
             document: components["schemas"]["FlowDocument"];
             info: components["schemas"]["FlowVersionInfo"];
         };
+        /** GraphSearchRequest */
+        GraphSearchRequest: {
+            /** @default 1 */
+            depth: number;
+            query: string;
+            /** @default 10 */
+            top_k: number;
+        };
         /** Health */
         Health: {
             database: string;
@@ -1292,6 +1548,54 @@ export interface components {
             flow_id?: string | null;
             name: string;
             version?: number | null;
+        };
+        /** IngestItem */
+        IngestItem: {
+            /** @default 0 */
+            chunks: number;
+            document_id?: string | null;
+            error?: string | null;
+            name: string;
+            /** @enum {string} */
+            status: "added" | "replaced" | "unchanged" | "failed";
+        };
+        /** IngestJobList */
+        IngestJobList: {
+            items: components["schemas"]["IngestJobRead"][];
+        };
+        /** IngestJobRead */
+        IngestJobRead: {
+            /** Format: date-time */
+            created_at: string;
+            documents: string[];
+            error?: string | null;
+            finished_at?: string | null;
+            id: string;
+            /** @enum {string} */
+            kind: "upload" | "urls" | "text";
+            progress: components["schemas"]["IngestProgress"];
+            report?: components["schemas"]["IngestReport"] | null;
+            space: string;
+            space_id: string;
+            /** @enum {string} */
+            status: "running" | "done" | "failed";
+        };
+        /** IngestProgress */
+        IngestProgress: {
+            chunks_done: number;
+            chunks_total: number;
+            document?: string | null;
+            documents_done: number;
+            documents_total: number;
+        };
+        /** IngestReport */
+        IngestReport: {
+            /** @default 0 */
+            chunks_added: number;
+            /** @default 0 */
+            duration_ms: number;
+            items: components["schemas"]["IngestItem"][];
+            space: string;
         };
         /** InputRule */
         InputRule: {
@@ -1718,6 +2022,11 @@ export interface components {
             schedule?: components["schemas"]["ScheduleRead"] | null;
             version: number;
         };
+        /** RetrieverHit */
+        RetrieverHit: {
+            rank: number;
+            score?: number | null;
+        };
         /** RunCancelled */
         RunCancelled: {
             /** @default cancelled by user */
@@ -1840,6 +2149,55 @@ export interface components {
         ScheduleUpdate: {
             enabled: boolean;
         };
+        /** SearchHit */
+        SearchHit: {
+            chunk_id: string;
+            document: string;
+            document_id: string;
+            metadata: {
+                [key: string]: unknown;
+            };
+            retrievers: {
+                [key: string]: components["schemas"]["RetrieverHit"];
+            };
+            score: number | null;
+            source: string;
+            text: string;
+        };
+        /** SearchRequest */
+        SearchRequest: {
+            fetch_k?: number | null;
+            filters?: {
+                [key: string]: unknown;
+            };
+            min_score?: number | null;
+            /** @default false */
+            mmr: boolean;
+            /** @default 0.5 */
+            mmr_lambda: number;
+            /**
+             * @default hybrid
+             * @enum {string}
+             */
+            mode: "vector" | "keyword" | "hybrid";
+            query: string;
+            /** @default 60 */
+            rrf_k: number;
+            /** @default 5 */
+            top_k: number;
+        };
+        /** SearchResult */
+        SearchResult: {
+            hits: components["schemas"]["SearchHit"][];
+            mode: ("vector" | "keyword" | "hybrid") | "graph";
+            query: string;
+            space: string;
+            timings: components["schemas"]["SearchTimings"];
+        };
+        /** SearchTimings */
+        SearchTimings: {
+            total_ms: number;
+        };
         /** SecretInfo */
         SecretInfo: {
             /** Format: date-time */
@@ -1855,6 +2213,49 @@ export interface components {
         /** SecretSet */
         SecretSet: {
             value: string;
+        };
+        /** SpaceCreate */
+        SpaceCreate: {
+            chunking?: components["schemas"]["ChunkingConfig"] | null;
+            /** @default  */
+            description: string;
+            /** @default default-embedding */
+            embedding_model: string;
+            /** @default english */
+            language: string;
+            /** @description Unique; addresses the space in URLs (no slash, backslash, '?', '#', '%' or control characters). */
+            name: string;
+        };
+        /** SpaceList */
+        SpaceList: {
+            items: components["schemas"]["SpaceRecord"][];
+        };
+        /** SpaceRecord */
+        SpaceRecord: {
+            /** @default 0 */
+            chunk_count: number;
+            chunking?: components["schemas"]["ChunkingConfig"];
+            /** Format: date-time */
+            created_at: string;
+            /** @default  */
+            description: string;
+            dimensions?: number | null;
+            /** @default 0 */
+            document_count: number;
+            embedding_model: string;
+            id: string;
+            /** @default english */
+            language: string;
+            name: string;
+            owner_id?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            workspace_id?: string | null;
+        };
+        /** SpaceUpdate */
+        SpaceUpdate: {
+            chunking?: components["schemas"]["ChunkingConfig"] | null;
+            description?: string | null;
         };
         /** TemplateExportCreate */
         TemplateExportCreate: {
@@ -1973,6 +2374,18 @@ export interface components {
              * @enum {string}
              */
             type: "text" | "int" | "float" | "bool" | "json";
+        };
+        /** TextIngest */
+        TextIngest: {
+            metadata?: {
+                [key: string]: unknown;
+            };
+            name: string;
+            text: string;
+        };
+        /** UrlIngest */
+        UrlIngest: {
+            urls: string[];
         };
         /** UserCreate */
         UserCreate: {
@@ -2954,6 +3367,572 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    ApiKnowledgeJobsListJobs: {
+        parameters: {
+            query?: {
+                /** @description a space's id or name */
+                space?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeJobsJobIdGetJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeJobsJobIdEventsJobEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesListSpaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpaceList"];
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesCreateSpace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpaceCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpaceRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesGetSpace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpaceRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesDeleteSpace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesUpdateSpace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpaceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpaceRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesDocumentsListDocuments: {
+        parameters: {
+            query?: {
+                status?: "processing" | "ready" | "failed" | null;
+            };
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesDocumentsUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    files: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesDocumentsTextIngestText: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextIngest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesDocumentsUrlsIngestUrls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UrlIngest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestJobRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesDocumentsDocumentIdDeleteDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesGraphSearchGraphSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GraphSearchRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiKnowledgeSpacesSearchSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                space: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
