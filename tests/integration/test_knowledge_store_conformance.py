@@ -114,6 +114,22 @@ async def test_space_language_must_be_a_text_search_configuration(kb: KnowledgeS
         await kb.create_space(name="  ", embedding_model="e")
 
 
+async def test_text_that_columns_cannot_hold_is_refused(kb: KnowledgeStore) -> None:
+    with pytest.raises(ValidationError, match="description"):
+        await new_space(kb, description="a\x00b")
+    with pytest.raises(ValidationError, match="name"):
+        await kb.create_space(name="a\x00b", embedding_model="e")
+    space = await new_space(kb)
+    with pytest.raises(ValidationError, match="description"):
+        await kb.update_space(space.id, description="\x00")
+    with pytest.raises(ValidationError, match="source"):
+        await kb.begin_document(space.id, name="d", source="\x00")
+    doc = await kb.begin_document(space.id, name="d")
+    with pytest.raises(ValidationError, match="NUL"):
+        await kb.replace_document(space.id, doc.id, content_hash="h", chunks=rows("n", ["a\x00b"]))
+    assert await kb.list_spaces() == [await kb.get_space(space.id)]
+
+
 async def test_spaces_are_listed_by_name_and_updated(kb: KnowledgeStore) -> None:
     b = await kb.create_space(name=unique("b"), embedding_model="e")
     a = await kb.create_space(name=unique("a"), embedding_model="e")

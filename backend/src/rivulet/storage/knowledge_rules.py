@@ -28,6 +28,7 @@ __all__ = (
     "check_dimensions",
     "check_graph_query",
     "check_name",
+    "check_no_nul",
     "check_query_vector",
     "clean_edge",
     "clean_error",
@@ -107,6 +108,13 @@ def check_query_vector(vector: Sequence[float]) -> None:
     """Raises ``ValidationError`` unless the query vector is finite numbers, not all zero (cosine needs a direction)."""
     if not all(math.isfinite(v) for v in vector) or not any(vector):
         raise ValidationError("the query vector must hold finite numbers, not all zero")
+
+
+def check_no_nul(**fields: str | None) -> None:
+    """Raises ``ValidationError`` naming the first field whose text holds a NUL (text columns cannot keep one)."""
+    for field, value in fields.items():
+        if value is not None and "\x00" in value:
+            raise ValidationError(f"{field} must not hold a NUL character", extra={"field": field})
 
 
 def clean_error(error: str) -> str:

@@ -27,6 +27,7 @@ from rivulet.storage.knowledge_rules import (
     check_chunk_dimensions,
     check_dimensions,
     check_name,
+    check_no_nul,
     check_query_vector,
     clean_error,
     metadata_forms,
@@ -137,6 +138,9 @@ class MemoryKnowledgeStore(MemoryKnowledgeGraph):
         workspace_id: str | None = None,
     ) -> SpaceRecord:
         check_name("knowledge space", name)
+        check_no_nul(
+            description=description, embedding_model=embedding_model, owner_id=owner_id, workspace_id=workspace_id
+        )
         if language not in TEXT_SEARCH_LANGUAGES:
             raise ValidationError(
                 f"unknown text search language {language[:80]!r};"
@@ -177,6 +181,7 @@ class MemoryKnowledgeStore(MemoryKnowledgeGraph):
     async def update_space(
         self, space_id: str, *, description: str | None = None, chunking: ChunkingConfig | None = None
     ) -> SpaceRecord:
+        check_no_nul(description=description)
         space = self._space(space_id)
         self._spaces[space_id] = msgspec.structs.replace(
             space,
@@ -219,6 +224,7 @@ class MemoryKnowledgeStore(MemoryKnowledgeGraph):
         self, space_id: str, *, name: str, source: str = "", size_bytes: int = 0, metadata: dict[str, Any] | None = None
     ) -> DocumentRecord:
         check_name("document", name)
+        check_no_nul(source=source)
         self._space(space_id)
         meta = _json_copy(metadata) if metadata is not None else None
         now = _now()

@@ -29,6 +29,7 @@ from rivulet.storage.knowledge_rules import (
     check_chunk_dimensions,
     check_dimensions,
     check_name,
+    check_no_nul,
     clean_error,
 )
 from rivulet.storage.postgres import jsonb
@@ -116,6 +117,9 @@ class PostgresKnowledgeStore(PostgresKnowledgeSearch):
         workspace_id: str | None = None,
     ) -> SpaceRecord:
         check_name("knowledge space", name)
+        check_no_nul(
+            description=description, embedding_model=embedding_model, owner_id=owner_id, workspace_id=workspace_id
+        )
         config = msgspec.json.encode(chunking or ChunkingConfig()).decode()
         space_id = random_id()
         try:
@@ -169,6 +173,7 @@ class PostgresKnowledgeStore(PostgresKnowledgeSearch):
     async def update_space(
         self, space_id: str, *, description: str | None = None, chunking: ChunkingConfig | None = None
     ) -> SpaceRecord:
+        check_no_nul(description=description)
         config = msgspec.json.encode(chunking).decode() if chunking is not None else None
         async with self._pool.connection() as conn:
             cur = await conn.execute(
@@ -265,6 +270,7 @@ class PostgresKnowledgeStore(PostgresKnowledgeSearch):
         self, space_id: str, *, name: str, source: str = "", size_bytes: int = 0, metadata: dict[str, Any] | None = None
     ) -> DocumentRecord:
         check_name("document", name)
+        check_no_nul(source=source)
         meta = jsonb.dump(metadata) if metadata is not None else None
         try:
             async with self._pool.connection() as conn:
