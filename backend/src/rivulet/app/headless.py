@@ -27,11 +27,20 @@ __all__ = ("run_headless",)
 
 
 def _headless_services() -> dict[type, object]:
-    """Operator services of a headless run: the built-in models (no database, so nothing configured)."""
-    from rivulet.providers import MemoryModelStore, ModelService
-    from rivulet.sdk.models import ModelRegistry
+    """Operator services of a headless run: the built-in models and knowledge spaces in memory (no database).
 
-    return {ModelRegistry: ModelService(MemoryModelStore())}
+    Ingesting creates the space named; what a run stores lives as long as the run (a server's spaces are not
+    reachable from here).
+    """
+    from rivulet.knowledge.service import KnowledgeService
+    from rivulet.providers import MemoryModelStore, ModelService
+    from rivulet.sdk.knowledge import KnowledgeBase
+    from rivulet.sdk.models import ModelRegistry
+    from rivulet.storage.memory_knowledge import MemoryKnowledgeStore
+
+    models = ModelService(MemoryModelStore())
+    knowledge = KnowledgeService(MemoryKnowledgeStore(), models, create_missing_spaces=True)
+    return {ModelRegistry: models, KnowledgeBase: knowledge}
 
 
 async def run_headless(

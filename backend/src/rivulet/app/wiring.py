@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from rivulet.app.run_service import open_run_service
 from rivulet.domain.endpoints.gateway import EndpointCalls
+from rivulet.knowledge.service import KnowledgeService
 from rivulet.lib.log import get_logger
 from rivulet.lib.secrets import SecretBox, load_secret_key
 from rivulet.lib.settings import Settings
@@ -29,6 +30,7 @@ from rivulet.publishing.service import Publisher
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
+from rivulet.sdk.knowledge import KnowledgeBase
 from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.server.auth import Authenticator
@@ -38,6 +40,7 @@ from rivulet.storage.postgres.changes import ChangeFeed
 from rivulet.storage.postgres.conversations import PostgresConversationStore
 from rivulet.storage.postgres.endpoints import PostgresEndpointStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
+from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
 from rivulet.storage.postgres.model_configs import PostgresModelStore
 from rivulet.storage.postgres.schedules import PostgresScheduleStore
 from rivulet.storage.postgres.secrets import PostgresSecretStore
@@ -80,6 +83,8 @@ class Services:
     """What ``/f`` needs (the gateway and its fast path)."""
     templates: TemplateSources
     """Template sources and the marketplace catalog."""
+    knowledge: KnowledgeService
+    """Knowledge spaces (``/api/knowledge``, ``rivulet kb``, ``ctx.service(KnowledgeBase)``)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     """Failed logins per username and address (per replica)."""
     scheduler: Scheduler | None = None
@@ -129,6 +134,10 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         stack.push_async_callback(models.close)
         shared[ModelRegistry] = models
         shared[ConversationStore] = PostgresConversationStore(pool)
+        knowledge = KnowledgeService(
+            PostgresKnowledgeStore(pool), models, policy if isinstance(policy, NetworkPolicy) else None
+        )
+        shared[KnowledgeBase] = knowledge
         runs = await open_run_service(
             pool=pool,
             flows=flows,
@@ -179,5 +188,6 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             audit=audit,
             calls=calls,
             templates=TemplateSources(settings, network_policy(settings)),
+            knowledge=knowledge,
             scheduler=scheduler,
         )

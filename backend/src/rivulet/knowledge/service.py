@@ -55,6 +55,8 @@ class KnowledgeService:
         models: Embeds (the space's embedding model) and extracts graph facts (a chat model).
         policy: Where ``load_url`` may connect (default: public addresses only).
         options: How ingestion batches its embedding calls.
+        create_missing_spaces: Ingesting into a space that does not exist creates it with the defaults (headless
+            runs, where nothing else could create one); otherwise that is a ``NotFoundError``.
     """
 
     def __init__(
@@ -64,11 +66,13 @@ class KnowledgeService:
         policy: NetworkPolicy | None = None,
         *,
         options: IngestOptions | None = None,
+        create_missing_spaces: bool = False,
     ) -> None:
         self.store = store
         self.models = models
         self.policy = policy or NetworkPolicy()
         self.options = options or IngestOptions()
+        self.create_missing_spaces = create_missing_spaces
 
     # -- spaces ----------------------------------------------------------------------------------------------------
 
@@ -174,7 +178,12 @@ class KnowledgeService:
         on_progress: ProgressCallback | None,
         origin: CallOrigin | None,
     ) -> IngestReport:
-        record = await self.store.get_space(space)
+        try:
+            record = await self.store.get_space(space)
+        except NotFoundError:
+            if not self.create_missing_spaces:
+                raise
+            record = await self.store.create_space(name=space, embedding_model=DEFAULT_EMBEDDING_MODEL)
         return await ingest_sources(
             self.store, self.models, record, sources, options=self.options, on_progress=on_progress, origin=origin
         )
