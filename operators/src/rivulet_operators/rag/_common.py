@@ -42,8 +42,11 @@ __all__ = (
     "with_metadata",
 )
 
-DEFAULT_PASSAGE_TEMPLATE = "[{id}] {source}\n{text}"
-"""How a passage is written into a context: its chunk id in brackets (what answers cite), the source, the text."""
+DEFAULT_PASSAGE_TEMPLATE = "{text}\n(source: {source} [{id}])"
+"""How a passage is written into a context: the text, then its source and chunk id in brackets (what answers cite).
+
+Text first: the bundled SmolLM2-135M answers from passages laid out this way far more often than from passages
+that open with a long id (which it tends to repeat instead of answering)."""
 
 R = TypeVar("R")
 

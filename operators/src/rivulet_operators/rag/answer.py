@@ -54,8 +54,8 @@ SPEC = OperatorSpec(
 )
 
 DEFAULT_SYSTEM_PROMPT = (
-    "You answer questions using only the passages provided. Each passage starts with its id in square brackets. "
-    "After every statement, cite the passage it comes from by that id in square brackets, for example [id]. "
+    "You answer questions using only the passages provided. Each passage ends with its source and its id in "
+    "square brackets. Cite the passages you use by their ids in square brackets, for example [id]. "
     "If the passages do not contain the answer, say that you do not know."
 )
 
@@ -108,7 +108,7 @@ def citations_for(answer: str, passages: list[Chunk]) -> list[Chunk]:
 
 def _messages(params: Params, question: str, context: str) -> list[Message]:
     body = context or "(no passages were found)"
-    prompt = f"Passages:\n\n{body}\n\nQuestion: {question}\nAnswer, citing passages as [id]:"
+    prompt = f"Passages:\n\n{body}\n\nQuestion: {question}"
     system = [Message(role="system", content=params.system_prompt)] if params.system_prompt.strip() else []
     return [*system, Message(role="user", content=prompt)]
 

@@ -1,8 +1,8 @@
 """Write chunks as numbered passages for a prompt, within a token budget.
 
-Each passage follows ``template`` (default ``[{id}] {source}`` then the text): ``{id}`` is the chunk id that an
-answer cites as ``[<id>]``, ``{n}`` the passage's position, plus ``{source}``, ``{document}``, ``{score}`` and
-``{text}``. Chunks are taken in order; one that does not fit the tokens left is skipped (a later, shorter one may
+Each passage follows ``template`` (default: the text, then ``(source: {source} [{id}])``): ``{id}`` is the chunk id
+that an answer cites as ``[<id>]``, ``{n}`` the passage's position, plus ``{source}``, ``{document}``, ``{score}``
+and ``{text}``. Chunks are taken in order; one that does not fit the tokens left is skipped (a later, shorter one may
 still fit), and a first chunk longer than the whole budget is truncated. Tokens are estimated without a tokenizer
 (about four characters a token). ``chunks`` outputs the chunks the context holds, for citations.
 """

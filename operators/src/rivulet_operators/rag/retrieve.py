@@ -5,7 +5,7 @@ Modes: ``vector`` (cosine similarity of embeddings, HNSW index), ``keyword`` (Po
 list matches any of its items; ``source`` and ``document_id`` work too). ``mmr`` re-ranks candidates for
 diversity. Each hit's ``metadata["retrievers"]`` says which retriever found it, with rank and score.
 
-``context`` writes the hits as numbered passages labelled with their chunk ids (``[<id>] source``), ready for a
+``context`` writes the hits as passages labelled with their chunk ids (``(source: <source> [<id>])``), ready for a
 prompt; ``rag.answer`` cites those ids. Reading a space is never cached: a later ingestion changes the answer.
 """
 

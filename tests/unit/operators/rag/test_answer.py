@@ -40,16 +40,18 @@ async def test_answer_streams_then_delivers_answer_and_cited_chunks() -> None:
     assert model == "local"
     assert request.temperature == 0
     assert [m.role for m in request.messages] == ["system", "user"]
-    assert "cite the passage" in request.messages[0].content
+    assert "Cite the passages you use by their ids" in request.messages[0].content
     prompt = request.messages[1].content
-    assert "[c-ada] ada.md\nAda Lovelace" in prompt
-    assert prompt.rstrip().endswith("Question: Who wrote it?\nAnswer, citing passages as [id]:")
+    assert prompt.startswith(
+        "Passages:\n\nAda Lovelace wrote the first program for the Analytical Engine.\n(source: ada.md [c-ada])"
+    )
+    assert prompt.endswith("\n\nQuestion: Who wrote it?")
 
 
 async def test_an_answer_citing_nothing_falls_back_to_the_passages_given() -> None:
     models = FakeModels(answers=["Ada Lovelace did."])
     out = await run_operator(
-        answer.Answer, {"stream": False, "budget_tokens": 40}, {"question": "Who?", "chunks": corpus()},
+        answer.Answer, {"stream": False, "budget_tokens": 50}, {"question": "Who?", "chunks": corpus()},
         context(models),
     )  # fmt: skip
     assert "tokens" not in out

@@ -33,7 +33,7 @@ def test_format_passage_fills_placeholders_and_keeps_other_braces() -> None:
 def test_build_context_labels_passages_with_chunk_ids_in_order() -> None:
     text, kept = build_context(corpus())
     assert [c.id for c in kept] == ["c-ada", "c-tea", "c-babbage"]
-    assert text.startswith("[c-ada] ada.md\nAda Lovelace")
+    assert text.startswith("Ada Lovelace wrote the first program for the Analytical Engine.\n(source: ada.md [c-ada])")
     assert text.count("\n\n") == 2
 
 
@@ -51,7 +51,8 @@ def test_build_context_truncates_a_first_passage_larger_than_the_budget() -> Non
     text, kept = build_context([long], budget_tokens=50)
     assert [c.id for c in kept] == ["long"]
     assert kept[0].metadata["truncated"] is True
-    assert text.startswith("[long] big.txt\nword")
+    assert text.startswith("word word")
+    assert text.endswith("…\n(source: big.txt [long])")
     assert estimate_tokens(text) <= 52
 
 

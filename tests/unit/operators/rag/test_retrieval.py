@@ -38,8 +38,10 @@ async def test_retrieve_sends_every_param_and_writes_a_labelled_context() -> Non
     )
     assert [c.id for c in out["chunks"]] == ["c-ada", "c-babbage"]
     assert out["chunks"][0].metadata["retrievers"] == {"keyword": {"rank": 0, "score": out["chunks"][0].score}}
-    assert out["context"].startswith("[c-ada] ada.md\nAda Lovelace")
-    assert "[c-babbage] engine.pdf\n" in out["context"]
+    assert out["context"].startswith(
+        "Ada Lovelace wrote the first program for the Analytical Engine.\n(source: ada.md [c-ada])"
+    )
+    assert "(source: engine.pdf [c-babbage])" in out["context"]
     space, request = kb.searches[0]
     assert space == "docs"
     assert request == SearchRequest(
@@ -184,7 +186,7 @@ async def test_graph_retrieve_returns_facts_and_a_context() -> None:
         graph_retrieve.GraphRetrieve, {"depth": 2, "top_k": 3}, {"query": "Ada?"}, context(FakeKnowledge())
     )
     assert [c.id for c in out["chunks"]] == ["fact-1"]
-    assert out["context"] == "[fact-1] graph\nAda -wrote-> notes (depth 2)"
+    assert out["context"] == "Ada -wrote-> notes (depth 2)\n(source: graph [fact-1])"
     with pytest.raises(OperatorError, match="space 'x' not found"):
         await run_operator(graph_retrieve.GraphRetrieve, {"space": "x"}, {"query": "Ada?"}, context(FakeKnowledge()))
     with pytest.raises(msgspec.ValidationError, match=r"\$.depth"):
