@@ -27,7 +27,15 @@ describe("AppShell", () => {
     const names = within(nav)
       .getAllByRole("link")
       .map((link) => link.textContent);
-    expect(names).toEqual(["Flows", "Templates", "Runs", "Models", "Publishing", "Settings"]);
+    expect(names).toEqual([
+      "Flows",
+      "Templates",
+      "Runs",
+      "Knowledge",
+      "Models",
+      "Publishing",
+      "Settings",
+    ]);
     expect(within(nav).getByRole("link", { name: "Flows" })).toHaveAttribute(
       "aria-current",
       "page",

@@ -17,6 +17,8 @@ export const routes: readonly RouteDefinition[] = [
   { path: "/flows/:flowId", component: FlowEditorPage },
   { path: "/templates", component: TemplatesPage },
   { path: "/runs", component: RunsPage },
+  { path: "/knowledge", component: lazy(() => import("../knowledge/spaces-page")) },
+  { path: "/knowledge/:space", component: lazy(() => import("../knowledge/space-page")) },
   { path: "/models", component: ModelsPage },
   { path: "/publishing", component: lazy(() => import("../publishing/publishing-page")) },
   { path: "/settings", component: SettingsPage },
