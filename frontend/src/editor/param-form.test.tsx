@@ -71,6 +71,28 @@ describe("ParamForm", () => {
     expect(paths).toEqual(["/api/models"]);
   });
 
+  it("offers knowledge spaces from /api/knowledge/spaces for a knowledge_space param", async () => {
+    stubFetchRoutes({
+      "/api/knowledge/spaces": { items: [{ name: "handbook" }, { name: "support" }] },
+    });
+    const onChange = vi.fn();
+    const spaces = {
+      type: "object",
+      properties: { space: { ui: { widget: "knowledge_space" }, type: "string", minLength: 1 } },
+    };
+    renderWithClient(<ParamForm schema={spaces} values={{}} errors={{}} onChange={onChange} />);
+    const input = screen.getByTestId("param-space");
+    expect(input).toHaveAttribute("placeholder", "knowledge space");
+    const list = document.getElementById(input.getAttribute("list") ?? "");
+    await vi.waitFor(() => expect(list?.querySelectorAll("option")).toHaveLength(2));
+    expect([...(list?.querySelectorAll("option") ?? [])].map((o) => o.value)).toEqual([
+      "handbook",
+      "support",
+    ]);
+    fireEvent.change(input, { target: { value: "handbook" } });
+    expect(onChange).toHaveBeenLastCalledWith("space", "handbook");
+  });
+
   it("shows a server diagnostic on its field", () => {
     stubFetchRoutes({});
     renderForm({ seconds: -1 }, { seconds: "Expected `float` >= 0" });

@@ -19,6 +19,15 @@ const PICKER_SOURCES: Partial<Record<FieldKind, (signal: AbortSignal) => Promise
     const { data } = await api.GET("/api/secrets", { signal });
     return data?.items.map((secret) => secret.name) ?? [];
   },
+  knowledge_space: async (signal) => {
+    const { data } = await api.GET("/api/knowledge/spaces", { signal });
+    return data?.items.map((space) => space.name) ?? [];
+  },
+};
+
+const PICKER_PLACEHOLDERS: Partial<Record<FieldKind, string>> = {
+  secret: "secret name",
+  knowledge_space: "knowledge space",
 };
 
 function usePickerNames(kind: FieldKind) {
@@ -92,7 +101,7 @@ function PickerField({ field, value, onChange, inputId }: FieldProps) {
         className="field__input"
         list={listId}
         value={typeof value === "string" ? value : ""}
-        placeholder={field.kind === "secret" ? "secret name" : field.kind}
+        placeholder={PICKER_PLACEHOLDERS[field.kind] ?? field.kind}
         data-testid={`param-${field.name}`}
         onChange={(event) => onChange(event.target.value)}
       />
@@ -181,6 +190,7 @@ function FieldInput(props: FieldProps) {
     case "secret":
     case "model":
     case "datasource":
+    case "knowledge_space":
     case "port_type":
       return <PickerField {...props} />;
     default:

@@ -14,6 +14,7 @@ export type FieldKind =
   | "secret"
   | "model"
   | "datasource"
+  | "knowledge_space"
   | "port_type";
 
 export interface FieldSpec {
@@ -31,7 +32,7 @@ export interface FieldSpec {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
-const PICKERS = new Set(["secret", "model", "datasource", "port_type"]);
+const PICKERS = new Set(["secret", "model", "datasource", "knowledge_space", "port_type"]);
 const TEXTS = new Set(["textarea", "prompt", "code", "json", "expression", "text"]);
 
 function resolveRef(schema: JsonSchema, root: JsonSchema): JsonSchema {
