@@ -77,6 +77,17 @@ describe("citations in run outputs", () => {
     );
   });
 
+  it("says when the answer cited nothing and these are the passages it was given", () => {
+    const given = citations.map((chunk, index) => ({
+      ...chunk,
+      metadata: { ...chunk.metadata, cited: false, passage: index + 1 },
+    }));
+    const { rerender } = render(<OutputView value={given} type="List[Chunk]" />);
+    expect(screen.getByText(/The answer cites none of these/)).toBeInTheDocument();
+    rerender(<OutputView value={citations} type="List[Chunk]" />);
+    expect(screen.queryByText(/The answer cites none of these/)).toBeNull();
+  });
+
   it("notes a truncated preview", () => {
     const cut = `${JSON.stringify(citations).slice(0, 420)}…`;
     render(<OutputView value={cut} type="" />);

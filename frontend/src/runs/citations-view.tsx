@@ -55,8 +55,14 @@ function Citation({ chunk, number }: { readonly chunk: ChunkLike; readonly numbe
 /** A `List[Chunk]` output: each chunk with its source, page/heading and the passage (expandable). */
 export function CitationsView({ list }: { readonly list: ChunkList }) {
   if (!list.chunks.length) return <p className="muted">No passages.</p>;
+  const uncited = list.chunks.every((chunk) => chunk.metadata?.cited === false);
   return (
     <div data-testid="citations">
+      {uncited ? (
+        <p className="muted citations__note">
+          The answer cites none of these: they are the passages it was given.
+        </p>
+      ) : null}
       <ol className="citations" aria-label="Citations">
         {list.chunks.map((chunk, index) => (
           <Citation key={chunk.id} chunk={chunk} number={index + 1} />

@@ -41,6 +41,27 @@ describe("splitCitations", () => {
     ]);
   });
 
+  it("reads [n] as the passage rag.answer numbered n, else the n-th chunk", () => {
+    const cited = [
+      { ...b, metadata: { cited: true, passage: 3 } },
+      { ...a, metadata: { cited: true, passage: 1 } },
+    ];
+    expect(splitCitations("See [3] and [1]; [2] is no passage.", cited)).toEqual([
+      "See ",
+      { text: "[3]", ids: ["c-b"] },
+      " and ",
+      { text: "[1]", ids: ["c-a"] },
+      "; [2] is no passage.",
+    ]);
+    expect(splitCitations("Quoted [`c-b`] and [#c-a].", [a, b])).toEqual([
+      "Quoted ",
+      { text: "[`c-b`]", ids: ["c-b"] },
+      " and ",
+      { text: "[#c-a]", ids: ["c-a"] },
+      ".",
+    ]);
+  });
+
   it("reads [n] as the n-th chunk and tolerates a `chunk` prefix", () => {
     expect(splitCitations("One [2], two [chunk c-a], three [9].", [a, b])).toEqual([
       "One ",

@@ -66,22 +66,34 @@ export interface CitationMarker {
 export type AnswerPart = string | CitationMarker;
 
 const MARKER = /\[([^[\]\n]{1,400})\]/g;
+/** What decorates an id inside brackets (`[chunk a]`, `[#a]`, `` [`a`] ``), as rag.answer reads it. */
+const DECORATION = /^(?:chunk|passage|source|id)\s*[:#]?\s*|^#/i;
 
-/** The chunk a marker token names: its id, or `n` for the n-th chunk when no id is `n`. */
+/**
+ * The n-th passage the answer was given: rag.answer numbers its citations (`metadata.passage`),
+ * and only those numbers count then; chunks without numbers count in list order.
+ */
+function passageAt(n: number, chunks: readonly ChunkLike[]): string | null {
+  const numbered = chunks.some((chunk) => typeof chunk.metadata?.passage === "number");
+  const chunk = numbered ? chunks.find((item) => item.metadata?.passage === n) : chunks[n - 1];
+  return chunk?.id ?? null;
+}
+
+/** The chunk a marker token names: its id, or `n` for the n-th passage when no id is `n`. */
 function resolveToken(token: string, chunks: readonly ChunkLike[]): string | null {
-  const cleaned = token.trim().replace(/^(chunk|source)[\s:#-]*/i, "");
-  for (const candidate of [token.trim(), cleaned]) {
-    if (chunks.some((chunk) => chunk.id === candidate)) return candidate;
-  }
-  if (/^\d{1,4}$/.test(cleaned)) {
-    return chunks[Number.parseInt(cleaned, 10) - 1]?.id ?? null;
-  }
-  return null;
+  const cleaned = token
+    .trim()
+    .replace(/^[`'"*]+|[`'"*]+$/g, "")
+    .replace(DECORATION, "")
+    .trim();
+  if (chunks.some((chunk) => chunk.id === cleaned)) return cleaned;
+  return /^\d{1,4}$/.test(cleaned) ? passageAt(Number.parseInt(cleaned, 10), chunks) : null;
 }
 
 /**
- * Splits an answer into text and citation markers: `[id]`, `[id1, id2]` or `[n]` (the n-th chunk),
- * where every token names a chunk in `chunks`; other brackets stay text.
+ * Splits an answer into text and citation markers: `[id]`, `[id1, id2]` or `[n]` (the n-th passage
+ * given), where every token names a chunk in `chunks`; other brackets stay text. Reads markers the
+ * way rag.answer does (rivulet_operators/rag/_common.py `parse_citations`).
  */
 export function splitCitations(text: string, chunks: readonly ChunkLike[]): AnswerPart[] {
   if (!chunks.length) return [text];
