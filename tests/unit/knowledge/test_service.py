@@ -294,11 +294,14 @@ async def test_vectors_of_another_size_fail_every_document(
         await service.search("wide-space", SearchRequest(query="anything", mode="vector"))
 
 
-async def test_an_unknown_embedding_model_fails_the_documents(service: KnowledgeService) -> None:
+async def test_an_unknown_embedding_model_fails_the_documents(service: KnowledgeService, models: FakeModels) -> None:
+    models.delay = 0.01
     await service.create_space(name="nomodel", embedding_model="missing")
     report = await service.ingest("nomodel", documents())
     assert {i.status for i in report.items} == {"failed"}
     assert "not found" in (report.items[0].error or "")
+    embedded = [text for batch in models.embedded for text in batch]
+    assert len(embedded) == len(set(embedded))  # the model's fault: no document is retried alone
 
 
 async def test_cancelling_an_ingestion_marks_unfinished_documents_failed(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 from rivulet.knowledge._sources import IngestOptions, IngestSource, content_hash
 from rivulet.knowledge.chunkers import ChunkDraft
 from rivulet.knowledge.loaders import LoadedPart, load_path
-from rivulet.lib.exceptions import AppError, ValidationError
+from rivulet.lib.exceptions import AppError, NotFoundError, ValidationError
 from rivulet.lib.ids import random_id
 from rivulet.lib.log import get_logger
 from rivulet.sdk.knowledge import ChunkingConfig, IngestItem, IngestProgress
@@ -238,10 +238,9 @@ class Ingestion:
             done, _ = await asyncio.wait({getter, idle}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             idle.cancel()
-        if getter in done:
-            return getter.result()
-        getter.cancel()
-        return _IDLE
+            if not getter.done():
+                getter.cancel()  # a cancelled Queue.get leaves its item in the queue
+        return getter.result() if getter in done else _IDLE
 
     async def _dispatch(self, batch: list[_Slice]) -> None:
         live = [part for part in batch if not part.pending.failed]
@@ -268,9 +267,10 @@ class Ingestion:
         texts = [chunk.text for part in batch for chunk in part.pending.chunks[part.start : part.end]]
         try:
             vectors = await self._vectors(texts)
-        except _DimensionError as exc:
+        except (_DimensionError, NotFoundError) as exc:  # the space's or model's fault: no document does better alone
+            message = str(exc) if isinstance(exc, _DimensionError) else f"embedding failed: {exc.detail}"
             for pending in _documents(batch):
-                await self._fail(pending, str(exc))
+                await self._fail(pending, message)
             return
         except Exception as exc:  # noqa: BLE001 - one bad document must not fail the others: retry one by one
             pendings = _documents(batch)
