@@ -8,15 +8,11 @@ import pytest
 
 from rivulet.knowledge import retrieval
 from rivulet.knowledge.retrieval import (
-    build_context,
-    cited_ids,
     filter_min_score,
     fuse,
     label_hits,
     mmr,
-    passage_label,
 )
-from rivulet.knowledge.tokens import count_tokens
 from rivulet.sdk.ports import Chunk
 
 
@@ -98,60 +94,3 @@ def test_min_score_filter() -> None:
     chunks = [chunk("a", 0.9), chunk("b", 0.2), chunk("c")]
     assert [c.id for c in filter_min_score(chunks, 0.5)] == ["a", "c"]
     assert len(filter_min_score(chunks, None)) == 3
-
-
-def test_passage_labels_name_the_source_and_where_in_it() -> None:
-    assert passage_label(chunk("a", page=3)) == "handbook.pdf p.3"
-    assert passage_label(chunk("a", heading_path=["Setup", "Linux"])) == "handbook.pdf > Setup > Linux"
-    assert passage_label(chunk("a", sheet="Q1")) == "handbook.pdf sheet Q1"
-    bare = Chunk(id="x", document_id="doc-1", text="t", metadata={"document": "notes.md"})
-    assert passage_label(bare) == "notes.md"
-
-
-def test_build_context_numbers_passages_by_chunk_id() -> None:
-    context = build_context([chunk("c_ab12", text="Reset it in settings.", page=3), chunk("c_cd34")], 1000)
-    assert context.text == "[c_ab12] (handbook.pdf p.3) Reset it in settings.\n\n[c_cd34] (handbook.pdf) text"
-    assert [c.id for c in context.chunks] == ["c_ab12", "c_cd34"]
-    assert context.tokens == count_tokens(context.text)
-    assert not context.truncated
-    assert context.dropped == []
-
-
-def test_build_context_keeps_to_the_budget_cutting_the_last_passage() -> None:
-    long = " ".join(f"word{i}" for i in range(400))
-    chunks = [chunk("c_1", text="short passage"), chunk("c_2", text=long), chunk("c_3", text="after")]
-    context = build_context(chunks, 120)
-    assert context.tokens <= 120
-    assert count_tokens(context.text) <= 120
-    assert context.truncated
-    assert [c.id for c in context.chunks] == ["c_1", "c_2"]
-    assert context.chunks[1].text.endswith("...")
-    assert context.dropped == ["c_3"]
-
-
-def test_build_context_drops_what_cannot_be_cut_usefully_and_tries_smaller_ones() -> None:
-    long = " ".join(f"word{i}" for i in range(400))
-    context = build_context([chunk("c_1", text=long), chunk("c_2", text="tiny")], 20)
-    assert [c.id for c in context.chunks] == ["c_2"]
-    assert context.dropped == ["c_1"]
-    assert not context.truncated
-
-
-def test_build_context_template_and_bad_budget() -> None:
-    context = build_context([chunk("c_1", text="alpha")], 50, template="({n}) {document}: {text} {unknown}")
-    assert context.text == "(1) d1: alpha {unknown}"
-    with pytest.raises(ValueError, match="budget_tokens"):
-        build_context([], 0)
-
-
-def test_cited_ids_in_order_of_citation() -> None:
-    chunks = [chunk("c_ab12"), chunk("c_cd34"), chunk("c_ef56")]
-    answer = "Use the portal [c_cd34]. Then log in [c_ab12, c_cd34] (c_ab12)."
-    assert cited_ids(answer, chunks) == ["c_cd34", "c_ab12"]
-    assert cited_ids("no citation", chunks) == []
-    assert cited_ids("partial c_ab123 is not c_ab12x", chunks) == []
-
-
-def test_cited_ids_understand_passage_numbers_when_no_id_is_cited() -> None:
-    chunks = [chunk("c_ab12"), chunk("c_cd34")]
-    assert cited_ids("See [2] and [1; 2] and [7].", chunks) == ["c_cd34", "c_ab12"]

@@ -1,74 +1,42 @@
-"""Retrieval's pure parts: rank fusion, maximal marginal relevance, score filters, the context and its citations.
+"""Retrieval's pure parts: rank fusion, maximal marginal relevance and score filters.
 
 Every function takes and returns ``Chunk`` lists, best first, and touches no store or model:
 
 - ``label_hits`` marks one retriever's hits with their rank and score (``metadata["retrievers"]``);
 - ``fuse`` merges several retrievers' rankings by reciprocal rank (``1 / (k + rank)`` summed, k=60);
-- ``mmr`` re-ranks candidates by maximal marginal relevance over their embeddings (numpy);
-- ``build_context`` numbers passages by chunk id within a token budget; ``cited_ids`` reads an answer's citations.
+- ``mmr`` re-ranks candidates by maximal marginal relevance over their embeddings (numpy).
+
+The context an answer reads (passages within a token budget) and its citations are built by the ``rag`` operators
+(``rivulet_operators.rag._common``), the one place that formats them.
 
 >>> from rivulet.sdk.ports import Chunk
 >>> a, b = Chunk(id="c_a", document_id="d", text="A", score=0.9), Chunk(id="c_b", document_id="d", text="B", score=0.5)
 >>> [c.id for c in fuse({"vector": [a, b], "keyword": [b]})]
 ['c_b', 'c_a']
->>> cited_ids("Reset it in settings [c_b].", [a, b])
-['c_b']
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
 
-from rivulet.knowledge.tokens import count_tokens, token_spans
-from rivulet.sdk.ports import Chunk
-
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
+
+    from rivulet.sdk.ports import Chunk
 
 __all__ = (
-    "DEFAULT_PASSAGE_TEMPLATE",
     "RRF_K",
-    "Context",
-    "build_context",
-    "cited_ids",
     "filter_min_score",
     "fuse",
     "label_hits",
     "mmr",
-    "passage_label",
 )
 
 RRF_K = 60
 """The usual constant of reciprocal rank fusion (Cormack et al.): damps the weight of the very first ranks."""
-
-DEFAULT_PASSAGE_TEMPLATE = "[{id}] ({label}) {text}"
-"""How ``build_context`` writes a passage (placeholders: ``id n label source document text``)."""
-
-_SEPARATOR = "\n\n"
-_MIN_TRUNCATED_TOKENS = 24
-"""A passage cut shorter than this is left out instead (too little text to be worth citing)."""
-_ELLIPSIS = " ..."
-_PLACEHOLDER = re.compile(r"\{(id|n|label|source|document|text)\}")
-_BRACKETS = re.compile(r"\[([^\[\]]{1,400})\]")
-_NUMBER = re.compile(r"^\s*(\d{1,4})\s*$")
-
-
-class Context(msgspec.Struct, frozen=True, kw_only=True):
-    """Passages that fit a token budget, ready to put into a prompt."""
-
-    text: str
-    """The numbered passages, separated by blank lines."""
-    chunks: list[Chunk]
-    """The chunks it holds, in order (the last one's text is cut when ``truncated``)."""
-    tokens: int
-    """Tokens of ``text`` (default tokenizer)."""
-    dropped: list[str] = msgspec.field(default_factory=list[str])
-    """Ids of the chunks left out for want of room."""
-    truncated: bool = False
 
 
 def _retrievers(chunk: Chunk) -> dict[str, Any]:
@@ -187,112 +155,3 @@ def filter_min_score(chunks: Sequence[Chunk], min_score: float | None) -> list[C
     if min_score is None:
         return list(chunks)
     return [c for c in chunks if c.score is None or c.score >= min_score]
-
-
-def passage_label(chunk: Chunk) -> str:
-    """Where a chunk is from, for people: ``handbook.pdf p.3``, ``guide.md > Install``, ``sales.xlsx sheet Q1``."""
-    meta = chunk.metadata
-    name = chunk.source or str(meta.get("document") or chunk.document_id)
-    page, sheet, heading = meta.get("page"), meta.get("sheet"), meta.get("heading_path")
-    if page is not None:
-        return f"{name} p.{page}"
-    if sheet:
-        return f"{name} sheet {sheet}"
-    if isinstance(heading, list) and heading:
-        return name + "".join(f" > {part}" for part in heading)  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(heading, str) and heading:
-        return f"{name} > {heading}"
-    return name
-
-
-def _render(template: str, chunk: Chunk, n: int, text: str) -> str:
-    values = {
-        "id": chunk.id,
-        "n": str(n),
-        "label": passage_label(chunk),
-        "source": chunk.source,
-        "document": str(chunk.metadata.get("document") or chunk.document_id),
-        "text": text,
-    }
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
-
-
-def _cut(text: str, tokens: int) -> str:
-    """``text`` up to its first ``tokens`` tokens (default tokenizer)."""
-    spans = token_spans(text)
-    return text if len(spans) <= tokens else text[: spans[tokens - 1][1]] if tokens > 0 else ""
-
-
-def build_context(
-    chunks: Sequence[Chunk],
-    budget_tokens: int,
-    *,
-    template: str = DEFAULT_PASSAGE_TEMPLATE,
-    count: Callable[[str], int] = count_tokens,
-) -> Context:
-    """Number the passages (by chunk id) in rank order until ``budget_tokens`` are used.
-
-    A passage that does not fit whole is cut to the room left (if at least a few dozen tokens remain) and ends
-    the context; one that would be cut shorter is left out and the next, smaller ones are tried.
-
-    Args:
-        chunks: The passages, best first.
-        budget_tokens: Most tokens of the whole context (default tokenizer unless ``count`` says otherwise).
-        template: One passage; ``{id}``, ``{n}`` (1-based), ``{label}`` (source and page or heading),
-            ``{source}``, ``{document}`` and ``{text}`` are filled in, other text is kept as written.
-        count: Counts a text's tokens.
-
-    Raises:
-        ValueError: ``budget_tokens`` is not positive.
-    """
-    if budget_tokens < 1:
-        raise ValueError(f"budget_tokens must be positive, not {budget_tokens}")
-    passages: list[str] = []
-    kept: list[Chunk] = []
-    dropped: list[str] = []
-    used, truncated = 0, False
-    for chunk in chunks:
-        if truncated:
-            dropped.append(chunk.id)
-            continue
-        passage = _render(template, chunk, len(kept) + 1, chunk.text)
-        cost = count(passage)
-        if used + cost > budget_tokens:
-            frame = count(_render(template, chunk, len(kept) + 1, _ELLIPSIS))
-            room = budget_tokens - used - frame
-            if room < _MIN_TRUNCATED_TOKENS:
-                dropped.append(chunk.id)
-                continue
-            cut = _cut(chunk.text, room).rstrip() + _ELLIPSIS
-            passage, truncated = _render(template, chunk, len(kept) + 1, cut), True
-            chunk, cost = msgspec.structs.replace(chunk, text=cut), count(passage)  # noqa: PLW2901 - the cut chunk
-        passages.append(passage)
-        kept.append(chunk)
-        used += cost
-    return Context(text=_SEPARATOR.join(passages), chunks=kept, tokens=used, dropped=dropped, truncated=truncated)
-
-
-def cited_ids(answer: str, chunks: Sequence[Chunk]) -> list[str]:
-    """The ids of ``chunks`` the answer cites, in order of first citation, each once.
-
-    Citations are chunk ids anywhere in the answer (``[c_ab12]``, ``[c_ab12, c_cd34]``, ``(c_ab12)``); an
-    answer citing no id but passage numbers (``[2]``) cites the chunks at those 1-based positions.
-    """
-    found: dict[str, int] = {}
-    for chunk in chunks:
-        if not chunk.id:
-            continue
-        match = re.search(rf"(?<![\w:-]){re.escape(chunk.id)}(?![\w:-])", answer)
-        if match is not None and chunk.id not in found:
-            found[chunk.id] = match.start()
-    if found:
-        return sorted(found, key=found.__getitem__)
-    numbered: list[str] = []
-    for group in _BRACKETS.finditer(answer):
-        for part in re.split(r"[,;]", group.group(1)):
-            number = _NUMBER.match(part)
-            if number is not None and 1 <= int(number.group(1)) <= len(chunks):
-                chunk_id = chunks[int(number.group(1)) - 1].id
-                if chunk_id not in numbered:
-                    numbered.append(chunk_id)
-    return numbered
