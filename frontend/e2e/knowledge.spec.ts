@@ -1,5 +1,6 @@
-import { expect, type Page, test } from "@playwright/test";
+import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
 import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
+import { createFlow, node, selectNode } from "./editor-helpers";
 
 /** Two small handbooks written by the test; the question is answered by one passage of the first. */
 const FILES = [
@@ -126,4 +127,95 @@ test("knowledge: a file that cannot be read fails alone, with its error", async 
   const broken = documents.locator('tr[data-document="broken.pdf"]');
   await expect(broken.locator(".status-badge")).toHaveText("failed");
   await expect(broken.getByRole("note")).toContainText("broken.pdf");
+});
+
+/** Ingests `text` as one document through the API and waits for the job to finish. */
+async function ingestText(request: APIRequestContext, space: string, name: string, text: string) {
+  const started = await request.post(`/api/knowledge/spaces/${space}/documents/text`, {
+    data: { name, text },
+  });
+  expect(started.status(), await started.text()).toBe(202);
+  const { id } = (await started.json()) as { id: string };
+  await expect
+    .poll(async () => (await (await request.get(`/api/knowledge/jobs/${id}`)).json()).status, {
+      timeout: 60_000,
+    })
+    .toBe("done");
+}
+
+test("a RAG flow's citations show in the run panel and the inspector with their passages", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(180_000);
+  expect((await request.post("/api/knowledge/spaces", { data: { name: "kites" } })).status()).toBe(
+    201,
+  );
+  await ingestText(
+    request,
+    "kites",
+    "kites.md",
+    "# Kites\n\nKites fly best in a steady wind of ten to twenty kilometres an hour.\n\n" +
+      "# Sails\n\nSew the sail from ripstop nylon and brace it with bamboo spars.",
+  );
+  const flowId = await createFlow(
+    request,
+    "E2E cited answer",
+    [
+      {
+        id: "q",
+        operator: "core.template",
+        params: { template: "What wind do kites need?" },
+        x: 0,
+        y: 0,
+      },
+      {
+        id: "retrieve",
+        operator: "rag.retrieve",
+        params: { space: "kites", top_k: 2 },
+        x: 260,
+        y: 0,
+      },
+      {
+        id: "answer",
+        operator: "rag.answer",
+        params: { model: "default", max_tokens: 24, stream: false },
+        x: 520,
+        y: 0,
+      },
+      { id: "answer_out", operator: "core.output", params: { name: "answer" }, x: 780, y: -80 },
+      {
+        id: "citations_out",
+        operator: "core.output",
+        params: { name: "citations" },
+        x: 780,
+        y: 80,
+      },
+    ],
+    [
+      ["q", "text", "retrieve", "query"],
+      ["q", "text", "answer", "question"],
+      ["retrieve", "chunks", "answer", "chunks"],
+      ["answer", "answer", "answer_out", "value"],
+      ["answer", "citations", "citations_out", "value"],
+    ],
+  );
+  await page.goto(`/flows/${flowId}`);
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("succeeded", { timeout: 150_000 });
+
+  await page.getByTestId("run-tab-output").click();
+  const outputs = page.getByTestId("run-outputs");
+  const cited = outputs.getByTestId("citation");
+  await expect(cited).not.toHaveCount(0);
+  const wind = cited.filter({ hasText: "kites.md" }).filter({ hasText: "Kites" }).first();
+  await wind.locator("summary").click();
+  await expect(wind).toContainText("steady wind of ten to twenty kilometres an hour");
+  await expect(wind.getByRole("list", { name: "Found by" })).toContainText("vector");
+
+  await selectNode(page, "answer");
+  await page.getByTestId("inspector-tab-run").click();
+  await expect(page.getByTestId("inspector-status")).toHaveText(/succeeded/);
+  await expect(page.getByTestId("outputs-citations").getByTestId("citation")).not.toHaveCount(0);
+  await expect(node(page, "answer")).toHaveAttribute("data-status", "succeeded");
 });
