@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pytest
 
     from rivulet.knowledge.tokens import TextTokenizer
+    from rivulet.sdk.knowledge import ChunkStrategy
 
 STRATEGIES = ("tokens", "recursive", "markdown", "sentence")
 # One WordPiece token each: exact token arithmetic in the overlap tests.
@@ -202,10 +203,98 @@ def test_markdown_sections_larger_than_a_chunk_split_within_the_section() -> Non
     assert chunks[-1].metadata["heading_path"] == ["Small"]
 
 
-def test_other_strategies_leave_the_heading_path_empty() -> None:
-    for strategy in ("tokens", "recursive", "sentence"):
-        chunks = chunk_text(MARKDOWN, ChunkingConfig(strategy=strategy, chunk_size=64, chunk_overlap=8))
-        assert all(c.metadata["heading_path"] == [] for c in chunks)
+# Where each strategy cut MARKDOWN before the other strategies learned heading paths: annotating must not move a cut.
+CUTS_BEFORE_HEADING_PATHS: dict[tuple[ChunkStrategy, int, int], list[tuple[int, int]]] = {
+    ("tokens", 16, 4): [(0, 66), (50, 108), (91, 146), (129, 185), (179, 227), (223, 265)],
+    ("tokens", 24, 0): [(0, 90), (91, 167), (168, 252), (254, 265)],
+    ("recursive", 16, 4): [(0, 57), (47, 77), (79, 123), (125, 177), (179, 221), (223, 265)],
+    ("recursive", 24, 0): [(0, 77), (79, 137), (139, 202), (204, 265)],
+    ("sentence", 16, 4): [(0, 57), (47, 82), (79, 123), (120, 163), (165, 212), (204, 252), (241, 265)],
+    ("sentence", 24, 0): [(0, 82), (83, 163), (165, 239), (241, 265)],
+    ("markdown", 16, 4): [(0, 13), (15, 45), (47, 77), (79, 123), (125, 163), (165, 202), (204, 239), (241, 265)],
+    ("markdown", 24, 0): [(0, 13), (15, 45), (47, 123), (125, 163), (165, 202), (204, 239), (241, 265)],
+}
+
+
+def test_heading_paths_leave_every_cut_where_it_was() -> None:
+    for (strategy, size, overlap), cuts in CUTS_BEFORE_HEADING_PATHS.items():
+        config = ChunkingConfig(strategy=strategy, chunk_size=size, chunk_overlap=overlap)
+        for fmt in ("md", "txt"):
+            chunks = chunk_text(MARKDOWN, config, metadata={"format": fmt})
+            assert [(c.metadata["start"], c.metadata["end"]) for c in chunks] == cuts, (strategy, size, fmt)
+            assert all(c.text == MARKDOWN[c.metadata["start"] : c.metadata["end"]] for c in chunks)
+
+
+def test_every_strategy_carries_the_heading_path_at_the_chunk_start() -> None:
+    def paths(strategy: ChunkStrategy) -> list[tuple[int, list[str]]]:
+        config = ChunkingConfig(strategy=strategy, chunk_size=24, chunk_overlap=0)
+        return [(c.metadata["start"], c.metadata["heading_path"]) for c in chunk_text(MARKDOWN, config)]
+
+    assert paths("tokens") == [
+        (0, []),  # "Preface text.": before the first heading, even though "# Guide" follows in the same chunk
+        (91, ["Guide", "Install"]),
+        (168, ["Guide", "Configure"]),  # starts inside the "## Configure" line: that heading is in force
+        (254, ["Reference"]),
+    ]
+    assert paths("recursive") == [
+        (0, []),
+        (79, ["Guide", "Install"]),  # starts at a fenced "# not a heading" line, which is no heading
+        (139, ["Guide", "Install", "On Linux"]),
+        (204, ["Guide", "Advanced"]),  # setext heading
+    ]
+    assert paths("sentence") == [
+        (0, []),
+        (83, ["Guide", "Install"]),
+        (165, ["Guide", "Configure"]),
+        (241, ["Reference"]),
+    ]
+
+
+def test_heading_paths_only_where_the_format_has_headings() -> None:
+    config = ChunkingConfig(strategy="recursive", chunk_size=24, chunk_overlap=0)
+    for fmt in ("md", "html", "docx", None):  # no format: a text handed in as is, read as markdown
+        chunks = chunk_text(MARKDOWN, config, metadata={"format": fmt} if fmt else {})
+        assert chunks[-1].metadata["heading_path"] == ["Guide", "Advanced"], fmt
+    for fmt in ("txt", "pdf", "csv", "json", "jsonl", "xlsx"):  # "#" there is a comment or a number
+        chunks = chunk_text(MARKDOWN, config, metadata={"format": fmt})
+        assert all(c.metadata["heading_path"] == [] for c in chunks), fmt
+    # the markdown strategy is asked for headings: it finds them in any format
+    chunks = chunk_text(MARKDOWN, ChunkingConfig(strategy="markdown"), metadata={"format": "txt"})
+    assert chunks[-1].metadata["heading_path"] == ["Reference"]
+
+
+def test_heading_paths_of_each_part_and_not_shared() -> None:
+    parts = [
+        LoadedPart(text="# One\n\nfirst part", metadata={"format": "docx"}),
+        LoadedPart(text="no heading yet\n\n## Two\n\nsecond", metadata={"format": "docx"}),
+    ]
+    chunks = chunk_parts(parts, ChunkingConfig(chunk_size=16, chunk_overlap=0))
+    assert [c.metadata["heading_path"] for c in chunks] == [["One"], []]  # a part's headings end with it
+    body = "\n\n".join(" ".join(WORDS) for _ in range(4))
+    for strategy in STRATEGIES:
+        chunks = chunk_text(f"# Big\n\n{body}", ChunkingConfig(strategy=strategy, chunk_size=24, chunk_overlap=0))
+        assert len(chunks) > 1
+        chunks[0].metadata["heading_path"].append("changed")  # each chunk owns its list
+        assert all(c.metadata["heading_path"] == ["Big"] for c in chunks[1:]), strategy
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_texts, config=_configs)
+def test_heading_paths_change_no_cut_and_follow_the_headings(text: str, config: ChunkingConfig) -> None:
+    tokenizer = default_tokenizer()
+    headed = _check([LoadedPart(text=text, metadata={"format": "md"})], config, tokenizer)
+    plain = _check([LoadedPart(text=text, metadata={"format": "txt"})], config, tokenizer)
+    assert [(c.text, c.tokens, c.metadata["start"], c.metadata["end"]) for c in headed] == [
+        (c.text, c.tokens, c.metadata["start"], c.metadata["end"]) for c in plain
+    ]
+    if config.strategy == "markdown":
+        assert [c.metadata["heading_path"] for c in headed] == [c.metadata["heading_path"] for c in plain]
+        return
+    assert all(c.metadata["heading_path"] == [] for c in plain)
+    sections = chunkers._sections(text, chunkers._markdown())  # what the markdown strategy splits by
+    for chunk in headed:
+        in_force = [path for offset, path in sections if offset <= chunk.metadata["start"]][-1]
+        assert chunk.metadata["heading_path"] == in_force
 
 
 SENTENCES = (

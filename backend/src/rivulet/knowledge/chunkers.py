@@ -11,6 +11,12 @@ Four strategies (``ChunkingConfig.strategy``):
 - ``sentence``: sentences (pysbd, per paragraph) packed up to ``chunk_size``, whole trailing sentences of at most
   ``chunk_overlap`` tokens repeated; a sentence longer than a chunk is split like ``recursive``.
 
+The other strategies cut as if there were no headings, yet their chunks carry a ``heading_path`` too: the path of
+the heading in force where the chunk starts (headings found as ``markdown`` finds them, once per part). That holds
+for parts whose ``metadata["format"]`` has headings (``md``, and ``html`` and ``docx``, whose loaders write headings
+as ``#`` lines) and for parts without a format (a text handed in as is); other formats (txt, pdf, csv, json, xlsx)
+have no markdown, so a ``#`` line there is a comment or a number, not a heading: ``heading_path`` is ``[]``.
+
 Cuts fall between words (a gap with whitespace) wherever a word fits, so a chunk's text re-tokenizes to exactly its
 tokens; a word longer than a chunk (a URL, an unspaced CJK paragraph) is cut inside, and that chunk is re-counted.
 Every chunk has at most ``chunk_size`` tokens, is neither empty nor whitespace, and records where it is: ``start``
@@ -39,6 +45,8 @@ from rivulet.sdk.knowledge import ChunkingConfig  # noqa: TC001 - the doctest us
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from markdown_it import MarkdownIt
+
     from rivulet.knowledge.tokens import TextTokenizer
 
 __all__ = ("DEFAULT_SEPARATORS", "ChunkDraft", "chunk_parts", "chunk_text")
@@ -48,6 +56,8 @@ DEFAULT_SEPARATORS: Final = ("\n\n", "\n", ". ", " ", "")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_HEADED_FORMATS: Final = frozenset({"md", "html", "docx"})
+"""Formats whose parts are markdown (``md``) or rendered with markdown headings (see ``rivulet.knowledge._parsers``)."""
 _SENTENCE_BLOCK: Final = 20_000
 """pysbd is slow on long inputs: it gets paragraphs, and text without paragraphs in blocks of about this size."""
 
@@ -242,14 +252,22 @@ def _sentence_starts(text: str) -> list[int]:
     return starts
 
 
-def _sections(text: str) -> list[tuple[int, list[str]]]:
-    """Where each markdown section starts, with its heading path (the text before the first heading has ``[]``)."""
+def _markdown() -> MarkdownIt:
+    """A block-level markdown parser: headings as CommonMark finds them; their inline markup is not parsed."""
     from markdown_it import MarkdownIt
 
+    return MarkdownIt("commonmark").disable(["inline", "text_join"])
+
+
+def _sections(text: str, parser: MarkdownIt) -> list[tuple[int, list[str]]]:
+    """Where each markdown section starts, with its heading path (the text before the first heading has ``[]``).
+
+    Offsets ascend; a heading on the first line makes a second section at 0 (the empty one before it).
+    """
     line_starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
     stack: list[tuple[int, str]] = []
     sections: list[tuple[int, list[str]]] = [(0, [])]
-    tokens = MarkdownIt("commonmark").parse(text)
+    tokens = parser.parse(text)
     for index, token in enumerate(tokens):
         if token.type != "heading_open" or token.level != 0 or token.map is None:
             continue
@@ -262,15 +280,23 @@ def _sections(text: str) -> list[tuple[int, list[str]]]:
     return sections
 
 
-def _part_ranges(tokens: _Tokens, splitter: _Splitter, strategy: str) -> list[tuple[int, int, list[str]]]:
+def _has_headings(part: LoadedPart) -> bool:
+    """Whether the part's text may hold markdown headings: its format has them, or it has no format."""
+    fmt = part.metadata.get("format")
+    return fmt is None or fmt in _HEADED_FORMATS
+
+
+def _part_ranges(
+    tokens: _Tokens, splitter: _Splitter, strategy: str, sections: Sequence[tuple[int, list[str]]]
+) -> list[tuple[int, int, list[str] | None]]:
+    """The part's chunks as token ranges, each with its section's heading path (``markdown``) or ``None``."""
     if strategy == "tokens":
-        return [(i, j, []) for i, j in splitter.windows(0, tokens.n, splitter.overlap)]
+        return [(i, j, None) for i, j in splitter.windows(0, tokens.n, splitter.overlap)]
     if strategy == "sentence":
-        return [(i, j, []) for i, j in splitter.sentences(0, tokens.n)]
+        return [(i, j, None) for i, j in splitter.sentences(0, tokens.n)]
     if strategy == "recursive":
-        return [(i, j, []) for i, j in splitter.recursive(0, tokens.n)]
-    sections = _sections(tokens.text)
-    out: list[tuple[int, int, list[str]]] = []
+        return [(i, j, None) for i, j in splitter.recursive(0, tokens.n)]
+    out: list[tuple[int, int, list[str] | None]] = []
     for index, (offset, path) in enumerate(sections):
         lo = tokens.token_at(offset, 0, tokens.n)
         hi = tokens.token_at(sections[index + 1][0], 0, tokens.n) if index + 1 < len(sections) else tokens.n
@@ -289,15 +315,23 @@ def chunk_parts(
         tokenizer: What sizes are measured with (default: the embedding model's, see ``rivulet.knowledge.tokens``).
     """
     tokenizer = tokenizer or default_tokenizer()
+    parser: MarkdownIt | None = None
     drafts: list[ChunkDraft] = []
     for part_index, part in enumerate(parts):
         tokens = _Tokens(part.text, tokenizer)
         splitter = _Splitter(tokens, config)
-        for i, j, path in _part_ranges(tokens, splitter, config.strategy):
+        sections: list[tuple[int, list[str]]] = [(0, [])]
+        if config.strategy == "markdown" or _has_headings(part):
+            parser = parser or _markdown()
+            sections = _sections(part.text, parser)
+        offsets = [offset for offset, _ in sections]
+        for i, j, section_path in _part_ranges(tokens, splitter, config.strategy, sections):
             start, end = tokens.span(i, j)
             if start >= end:
                 continue
-            metadata = {**part.metadata, "part": part_index, "start": start, "end": end, "heading_path": path}
+            # The path in force at the chunk's start: the last section starting at or before it.
+            path = section_path if section_path is not None else sections[bisect_right(offsets, start) - 1][1]
+            metadata = {**part.metadata, "part": part_index, "start": start, "end": end, "heading_path": list(path)}
             text = part.text[start:end]
             drafts.append(ChunkDraft(text=text, ordinal=len(drafts), tokens=tokens.count(i, j), metadata=metadata))
     return drafts
