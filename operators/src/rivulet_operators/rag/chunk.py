@@ -1,9 +1,10 @@
 """Split documents into chunks without storing them (to inspect a chunking, or to feed graph extraction).
 
 Sizes are in tokens of the default embedding model's tokenizer. Strategies: ``tokens`` (fixed windows with
-overlap), ``recursive`` (paragraphs, then lines, sentences, words), ``markdown`` (by headings, keeping the heading
-path in ``metadata["heading_path"]``, then recursive) and ``sentence`` (whole sentences). Splitting runs in a
-worker thread. A ``text`` input becomes one document named by the ``name`` param.
+overlap), ``recursive`` (paragraphs, then lines, sentences, words), ``markdown`` (by headings, then recursive) and
+``sentence`` (whole sentences); chunks of markdown, html and docx text carry the heading path in force at their
+start in ``metadata["heading_path"]``, whatever the strategy. Splitting runs in a worker thread. A ``text`` input
+becomes one document named by the ``name`` param.
 """
 
 from __future__ import annotations
