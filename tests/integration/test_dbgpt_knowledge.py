@@ -4,7 +4,8 @@ The RAG chat template (``rag_chat_awel_flow_template.json``: ``HOKnowledgeOperat
 ``HOStreamingLLMOperator`` with DB-GPT's RAG prompt) answers from that space once it holds a document, and its
 citations hold the chunk with the fact asked about. SmolLM2-135M's prose is not reliable, so the test asserts on
 the retrieved and cited chunk, never on the wording. DB-GPT's embedding ingestion template stores the documents a
-request carries in the space its Chroma store names.
+request carries in the space its Chroma store names, creating that space on the first run (as DB-GPT's Chroma
+does) and splitting by the chunk manager's sizes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from rivulet.knowledge.chunkers import chunk_parts
+from rivulet.knowledge.ingest import IngestSource
+from rivulet.knowledge.tokens import count_tokens
+from rivulet.sdk.knowledge import ChunkingConfig
+from rivulet.sdk.ports import Document
 
 if TYPE_CHECKING:
     import httpx
@@ -39,6 +46,12 @@ DOCUMENT = "\n\n".join(
         ),
     )
 )
+HARBOUR_LOG = "\n\n".join(
+    f"Harbour log, day {day}: {day + 2} fishing boats came in before noon, the ferry carried {10 * day} "
+    f"passengers and the wind blew from the {('north', 'east', 'south', 'west')[day % 4]} all afternoon."
+    for day in range(1, 21)
+)
+"""Enough text that DB-GPT's chunk size (128 tokens) and the space's (200) cut it differently."""
 SMALL_CHUNKS = {"strategy": "recursive", "chunk_size": 48, "chunk_overlap": 0}
 """One paragraph a chunk: the citations must single out the one with the fact."""
 QUESTION = "Who is the keeper of the Corvo Island lighthouse and how is the tower painted?"
@@ -124,18 +137,40 @@ async def test_imported_dbgpt_rag_chat_fails_located_while_its_space_is_missing(
         assert "k_cmd2" in json.dumps(run)
 
 
-async def test_imported_dbgpt_embedding_ingestion_stores_the_request_documents(live_server: LiveServer) -> None:
+async def test_imported_dbgpt_embedding_ingestion_creates_its_space_and_splits_by_dbgpt_sizes(
+    live_server: LiveServer,
+) -> None:
     async with live_server.client(timeout=120) as client:
         body = await _import(client, "embedded_knowledge_process_flow.json")
         ingest = next(n for n in body["document"]["nodes"] if n["operator"] == "rag.ingest")
         space = ingest["params"]["space"]
         assert space == "dbgpt_collection"  # ChromaStore's collection, DB-GPT's default name
-        await _create_space(client, space)
-        documents = [{"id": "islands.md", "text": DOCUMENT}]
-        run = await _run(client, body["flow_id"], {"documents": documents})
+        # DB-GPT's ChunkManager default (512/50 characters) in tokens; the strategy stays the space's
+        assert (ingest["params"]["chunk_size"], ingest["params"]["chunk_overlap"]) == (128, 13)
+        assert (await client.get(f"/api/knowledge/spaces/{space}")).status_code == 404
+        text = DOCUMENT + "\n\n" + HARBOUR_LOG
+        documents = [{"id": "islands.md", "text": text}]
+        run = await _run(client, body["flow_id"], {"documents": documents})  # no space yet: the run creates it
         assert run["status"] == "succeeded", run
         report = run["outputs"]["report"]
         assert [(i["name"], i["status"]) for i in report["items"]] == [("islands.md", "added")]
+        created = (await client.get(f"/api/knowledge/spaces/{space}")).json()
+        assert (created["embedding_model"], created["chunking"]["chunk_size"]) == ("default-embedding", 200)
+
+        # the stored chunks are the 128/13-token ones, not those of the space's own 200/30
+        parts = IngestSource.of_documents([Document(id="islands.md", text=text)])[0].parts
+        expected = [d.text for d in chunk_parts(parts, ChunkingConfig(chunk_size=128, chunk_overlap=13))]
+        assert len(expected) != len(chunk_parts(parts, ChunkingConfig()))
+        listed = (await client.get(f"/api/knowledge/spaces/{space}/documents")).json()["items"]
+        assert [(d["name"], d["chunk_count"]) for d in listed] == [("islands.md", len(expected))]
+        every = await client.post(
+            f"/api/knowledge/spaces/{space}/search",
+            json={"query": "harbour island", "mode": "vector", "top_k": 50, "filters": {"source": "islands.md"}},
+        )
+        stored = [hit["text"] for hit in every.json()["hits"]]
+        assert sorted(stored) == sorted(expected)
+        assert max(count_tokens(t) for t in stored) <= 128
+
         search = await client.post(f"/api/knowledge/spaces/{space}/search", json={"query": QUESTION, "top_k": 1})
         assert "Amelia Okonkwo" in search.json()["hits"][0]["text"]
         # the same request again: an unchanged document is a no-op

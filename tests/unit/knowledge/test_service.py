@@ -10,7 +10,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +27,8 @@ from rivulet.storage.memory_knowledge import MemoryKnowledgeStore
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
     from pathlib import Path
+
+    from rivulet.storage.base import SpaceRecord
 
 
 DIMS = 1024
@@ -177,6 +179,23 @@ async def test_a_new_chunking_config_reingests(service: KnowledgeService, models
     report = await service.ingest("handbook", documents())
     assert {i.status for i in report.items} == {"replaced"}
     assert report.chunks_added > 3
+
+
+async def test_a_chunking_override_splits_these_documents_only(service: KnowledgeService, models: FakeModels) -> None:
+    report = await service.ingest("handbook", documents(), chunking=SENTENCES)
+    assert {i.status for i in report.items} == {"added"}
+    assert report.chunks_added > 3  # sentences of at most 16 tokens, not the space's markdown chunks of 64
+    space = await service.space("handbook")
+    assert space.chunking == ChunkingConfig(strategy="markdown", chunk_size=64, chunk_overlap=8)  # unchanged
+    models.embedded.clear()
+    again = await service.ingest("handbook", documents(), chunking=SENTENCES)
+    assert {i.status for i in again.items} == {"unchanged"}
+    assert models.embedded == []
+    by_space = await service.ingest("handbook", documents())  # the space's chunking differs: re-chunked
+    assert {i.status for i in by_space.items} == {"replaced"}
+    assert by_space.chunks_added == 3
+    same = await service.ingest("handbook", documents(), chunking=(await service.space("handbook")).chunking)
+    assert {i.status for i in same.items} == {"unchanged"}  # the override equal to the space's is the same hash
 
 
 async def test_a_failing_document_is_reported_and_the_others_are_kept(
@@ -480,3 +499,38 @@ async def test_ingesting_into_a_missing_space_creates_it_only_when_asked(
     report = await KnowledgeService(store, models, create_missing_spaces=True).ingest("fresh", documents())
     assert {i.status for i in report.items} == {"added"}
     assert (await store.get_space("fresh")).embedding_model == "default-embedding"
+
+
+async def test_ingest_creates_a_missing_space_when_the_call_asks(
+    store: MemoryKnowledgeStore, models: FakeModels
+) -> None:
+    service = KnowledgeService(store, models)
+    with pytest.raises(NotFoundError):
+        await service.ingest("fresh", documents())
+    report = await service.ingest("fresh", documents(), create_space=True, chunking=SENTENCES)
+    assert {i.status for i in report.items} == {"added"}
+    assert report.chunks_added > 3  # the override applies to a space created by the same call
+    created = await store.get_space("fresh")
+    assert (created.embedding_model, created.chunking, created.document_count) == (
+        "default-embedding",
+        ChunkingConfig(),
+        3,
+    )
+    again = await service.ingest("fresh", documents(), create_space=True, chunking=SENTENCES)
+    assert {i.status for i in again.items} == {"unchanged"}  # an existing space is used as it is
+    assert [s.name for s in await service.list_spaces()] == ["fresh"]
+
+
+class RacingStore(MemoryKnowledgeStore):
+    """Another ingestion creates the space between this one's lookup and its creation."""
+
+    async def create_space(self, **fields: Any) -> SpaceRecord:
+        await super().create_space(**fields)
+        return await super().create_space(**fields)  # ConflictError: the name is taken now
+
+
+async def test_a_space_created_meanwhile_is_used(models: FakeModels) -> None:
+    store = RacingStore()
+    report = await KnowledgeService(store, models).ingest("fresh", documents(), create_space=True)
+    assert {i.status for i in report.items} == {"added"}
+    assert [(s.name, s.document_count) for s in await store.list_spaces()] == [("fresh", 3)]

@@ -17,10 +17,7 @@ import pytest
 
 from rivulet.compiler import analyze_flow, compile_flow
 from rivulet.registry.loader import default_registry
-from rivulet.registry.registry import OperatorEntry, OperatorRegistry
-from rivulet.sdk import Operator, OperatorSpec
-from rivulet.sdk.knowledge import ChunkingConfig
-from rivulet.sdk.ports import Document, Int
+from rivulet.registry.registry import OperatorRegistry
 from rivulet.templates._dbgpt_knowledge import chunk_plan, search_params, summary_instructions
 from rivulet.templates.dbgpt import DbgptImport, convert_dbgpt_flow
 from rivulet.templates.dbgpt_mappings import CITE_INSTRUCTION, answer_prompt_params, coerce_param
@@ -153,12 +150,24 @@ def test_embedding_ingestion_takes_the_documents_in_the_request() -> None:
         "KnowledgeOperator",
     ):
         assert by_class[folded].status == "folded", folded
-    # the server file path is reported, never carried; so are Chroma's persist path and the chunk sizes
+    # the server file path is reported, never carried; so is Chroma's persist path
     assert "../../../../docs/docs/quickstart.md: not carried" in by_class["KnowledgeOperator"].reason
     assert "persist_path not carried" in by_class["ChromaVectorConfig"].reason
-    assert "512 characters with 50 overlap (about 128/13 tokens)" in by_class["ChunkManagerOperator"].reason
+    # the chunk manager's sizes (Automatic: DB-GPT's 512/50 characters) reach the ingestion, in tokens
+    chunk_manager = by_class["ChunkManagerOperator"].reason
+    assert "512 characters with 50 overlap (about 128/13 tokens)" in chunk_manager
+    assert "vector_storage_operator_0: DB-GPT's chunks" in chunk_manager
+    assert "chunk_size 128, overlap 13" in chunk_manager
+    assert "space's own chunking" not in chunk_manager
     ingest = _node(result, "vector_storage_operator_0")
-    assert ingest.params == {"space": "dbgpt_collection"}  # ChromaStore's null name: DB-GPT's default collection
+    assert ingest.params == {  # ChromaStore's null name: DB-GPT's default collection, created on first write
+        "space": "dbgpt_collection",
+        "create_space": True,
+        "chunk_size": 128,
+        "chunk_overlap": 13,  # no strategy: DB-GPT picks one by document kind, Rivulet takes the space's
+    }
+    assert "space 'dbgpt_collection' is created on the first run" in by_class["VectorStorageOperator"].reason
+    assert "must exist" not in by_class["VectorStorageOperator"].reason
     trigger = _node(result, "dict_http_trigger_0")
     assert trigger.params["fields"] == [
         {
@@ -186,7 +195,15 @@ def test_hybrid_ingestion_fans_out_into_one_space() -> None:
     reason = by_class["KnowledgeGraphOperator"].reason
     assert "graph 'dbgpt' merged into space 'dbgpt_collection'" in reason
     assert "model 'deepseek-chat' is not configured here" in reason
-    assert _node(result, "vector_storage_operator_0").params == {"space": "dbgpt_collection"}
+    assert _node(result, "vector_storage_operator_0").params == {
+        "space": "dbgpt_collection",
+        "create_space": True,
+        "chunk_size": 128,
+        "chunk_overlap": 13,
+    }
+    # rag.graph_extract creates no space: it runs beside the ingestion that does
+    assert "space 'dbgpt_collection' must exist when this node runs (vector_storage_operator_0" in reason
+    assert "rag.graph_extract uses the space's own chunking" in by_class["ChunkManagerOperator"].reason
     assert by_class["TuGraphStoreConfig"].reason.startswith("connection settings not carried")
     assert _edges(result) == {
         ("dict_http_trigger_0", "documents", "knowledge_graph_operator_1", "documents"),
@@ -199,6 +216,7 @@ def test_hybrid_ingestion_fans_out_into_one_space() -> None:
 def test_graph_alone_keeps_its_graph_name_and_extraction_model() -> None:
     result = _convert("kg_knowledge_process_flow.json")
     assert _node(result, "knowledge_graph_operator_0").params == {"space": "dbgpt", "model": "deepseek-chat"}
+    assert "space 'dbgpt' must exist: create it under Knowledge" in _by_class(result)["KnowledgeGraphOperator"].reason
     client = _by_class(result)["DefaultLLMClient"]
     assert (client.status, client.reason) == (
         "folded",
@@ -224,11 +242,18 @@ def test_space_retriever_feeds_the_knowledge_prompt_builder() -> None:
 
 def test_url_to_vector_store_and_its_retrieval_flow_share_the_collection() -> None:
     save = _convert("rag_save_url_to_vstore.json")
-    assert _node(save, "embedding_assembler_operator_0").params == {"space": "my_awel_flow_vector"}
+    assert _node(save, "embedding_assembler_operator_0").params == {
+        "space": "my_awel_flow_vector",
+        "create_space": True,
+        "strategy": "recursive",  # the assembler's CHUNK_BY_SIZE
+        "chunk_size": 128,
+        "chunk_overlap": 13,
+    }
     assert _node(save, "knowledge_operator_0").operator == "rag.load_url"
     by_class = _by_class(save)
     assert by_class["ChunksToStringOperator"].status == "folded"  # rag.ingest reports, it does not hand on chunks
     assert "recursive chunks of 512 characters" in by_class["EmbeddingAssemblerOperator"].reason
+    assert "strategy recursive, chunk_size 128, overlap 13" in by_class["EmbeddingAssemblerOperator"].reason
     assert _edges(save) == {
         ("common_llm_http_trigger_0", "user_input", "knowledge_operator_0", "url"),
         ("knowledge_operator_0", "documents", "embedding_assembler_operator_0", "documents"),
@@ -331,35 +356,7 @@ def test_a_store_feeding_nothing_is_reported_and_a_custom_request_key_is_not_gue
     assert "request field 'question'" in (parsed.reason or "")
 
 
-class _IngestParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    space: str = "docs"
-    chunking: ChunkingConfig | None = None
-
-
-class _IngestInputs(msgspec.Struct, frozen=True, kw_only=True):
-    documents: list[Document] | None = None
-
-
-class _IngestOutputs(msgspec.Struct, frozen=True, kw_only=True):
-    report: Any
-    chunks: Int
-
-
-class _ChunkingIngest(Operator[_IngestParams, _IngestInputs, _IngestOutputs]):
-    """A ``rag.ingest`` that takes chunking params (the real one uses the space's chunking)."""
-
-    spec = OperatorSpec(id="rag.ingest", category="rag", title="Ingest", version=1)
-    params_type = _IngestParams
-    inputs_type = _IngestInputs
-    outputs_type = _IngestOutputs
-
-    async def run(self, ctx: Any, params: _IngestParams, inputs: _IngestInputs) -> _IngestOutputs:
-        raise NotImplementedError
-
-
-def test_chunk_sizes_fold_into_an_ingestion_that_takes_them() -> None:
-    base = [e for e in default_registry().entries() if e.operator.spec.id != "rag.ingest"]
-    registry = OperatorRegistry([*base, OperatorEntry(operator=_ChunkingIngest, source="test stub")])
+def test_chunk_parameters_of_the_chunk_manager_fold_into_the_ingestion() -> None:
     export = _load("embedded_knowledge_process_flow.json")
     canvas = _canvas(export)
     chunk_manager = next(n for n in canvas["nodes"] if n["data"]["type_name"] == "ChunkManagerOperator")
@@ -385,11 +382,44 @@ def test_chunk_sizes_fold_into_an_ingestion_that_takes_them() -> None:
             "target_handle": f"{chunk_manager['id']}|parameters|0",
         }
     )
-    result = _convert(export, registry)
+    result = _convert(export)
     ingest = _node(result, "vector_storage_operator_0")
-    assert ingest.params["chunking"] == {"strategy": "markdown", "chunk_size": 250, "chunk_overlap": 25}
-    assert _by_class(result)["ChunkParameters"].status == "folded"
-    compile_flow(result.document, registry)
+    assert ingest.params == {
+        "space": "dbgpt_collection",
+        "create_space": True,
+        "strategy": "markdown",
+        "chunk_size": 250,  # a null value: the export's default "1000" characters
+        "chunk_overlap": 25,
+    }
+    by_class = _by_class(result)
+    assert by_class["ChunkParameters"].status == "folded"
+    assert "strategy markdown, chunk_size 250, overlap 25" in by_class["ChunkManagerOperator"].reason
+    compile_flow(result.document, default_registry())
+
+
+def test_a_separator_the_ingestion_cannot_take_is_reported() -> None:
+    export = _load("embedded_knowledge_process_flow.json")
+    canvas = _canvas(export)
+    chunk_manager = next(n for n in canvas["nodes"] if n["data"]["type_name"] == "ChunkManagerOperator")
+    params_id = "resource_dbgpt_ext.rag.chunk_manager.ChunkParameters_0"
+    parameters = [
+        {"name": "chunk_strategy", "type_name": "str", "value": "CHUNK_BY_SEPARATOR"},
+        {"name": "separator", "type_name": "str", "value": "\\n\\n"},
+    ]
+    canvas["nodes"].append({"id": params_id, "data": {"type_name": "ChunkParameters", "parameters": parameters}})
+    canvas["edges"].append(
+        {
+            "source": params_id,
+            "target": chunk_manager["id"],
+            "source_handle": f"{params_id}|outputs|0",
+            "target_handle": f"{chunk_manager['id']}|parameters|0",
+        }
+    )
+    result = _convert(export)
+    assert _node(result, "vector_storage_operator_0").params["strategy"] == "recursive"
+    assert "separators ['\\n\\n'] not carried (rag.ingest has no such param)" in (
+        _by_class(result)["ChunkManagerOperator"].reason
+    )
 
 
 @pytest.mark.parametrize(

@@ -117,8 +117,11 @@ class Ingestion:
         options: IngestOptions,
         on_progress: ProgressCallback | None,
         origin: CallOrigin | None,
+        chunking: ChunkingConfig | None = None,
     ) -> None:
         self.store, self.models, self.space, self.sources = store, models, space, sources
+        self.chunking = chunking or space.chunking
+        """How these documents are split (the space's chunking unless the caller overrides it)."""
         self.chunker, self.options, self.origin = chunker, options, origin
         self.items: list[IngestItem | None] = [None] * len(sources)
         self.progress = _Progress(len(sources), on_progress)
@@ -175,7 +178,7 @@ class Ingestion:
                 return IngestItem(
                     name=source.name, status="unchanged", document_id=existing.id, chunks=existing.chunk_count
                 )
-            chunks = await asyncio.to_thread(self.chunker, parts, self.space.chunking)
+            chunks = await asyncio.to_thread(self.chunker, parts, self.chunking)
             record = await self.store.begin_document(
                 self.space.id, name=source.name, source=source.label, size_bytes=size, metadata=_document_meta(parts)
             )
@@ -196,7 +199,7 @@ class Ingestion:
         return parts, await asyncio.to_thread(_file_size, source.path)
 
     async def _digest(self, parts: Sequence[LoadedPart]) -> str:
-        model, chunking = self.space.embedding_model, self.space.chunking
+        model, chunking = self.space.embedding_model, self.chunking
         if sum(len(part.text) for part in parts) <= _HASH_INLINE_CHARS:
             return content_hash(parts, chunking, model)
         return await asyncio.to_thread(content_hash, parts, chunking, model)

@@ -31,7 +31,7 @@ from rivulet.sdk.knowledge import IngestReport
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from rivulet.sdk.knowledge import ProgressCallback
+    from rivulet.sdk.knowledge import ChunkingConfig, ProgressCallback
     from rivulet.sdk.models import CallOrigin, ModelRegistry
     from rivulet.storage.base import KnowledgeStore, SpaceRecord
 
@@ -63,6 +63,7 @@ async def ingest_sources(
     sources: Sequence[IngestSource],
     *,
     chunker: Chunker = chunk_parts,
+    chunking: ChunkingConfig | None = None,
     options: IngestOptions | None = None,
     on_progress: ProgressCallback | None = None,
     origin: CallOrigin | None = None,
@@ -75,6 +76,8 @@ async def ingest_sources(
         space: The space (its chunking, embedding model and dimensions).
         sources: The documents, each once by name.
         chunker: Splits a document's parts (called in a worker thread).
+        chunking: How to split these documents (default: the space's chunking); part of each content hash, so a
+            document ingested before with another chunking is re-chunked and replaced.
         options: Batching.
         on_progress: Awaited with every change (documents and chunks done of total, monotonic; the last one
             reports everything done).
@@ -94,6 +97,7 @@ async def ingest_sources(
         space,
         sources,
         chunker=chunker,
+        chunking=chunking,
         options=options or IngestOptions(),
         on_progress=on_progress,
         origin=origin,

@@ -22,7 +22,7 @@ from rivulet.knowledge.chunkers import chunk_parts
 from rivulet.knowledge.ingest import ingest_sources
 from rivulet.knowledge.loaders import load_url
 from rivulet.knowledge.retrieval import filter_min_score, fuse, label_hits, mmr
-from rivulet.lib.exceptions import NotFoundError, ValidationError
+from rivulet.lib.exceptions import ConflictError, NotFoundError, ValidationError
 from rivulet.sdk.knowledge import DEFAULT_SPACE_LANGUAGE, SearchRequest
 from rivulet.sdk.models import DEFAULT_EMBEDDING_MODEL
 from rivulet.sdk.net import NetworkPolicy
@@ -151,14 +151,22 @@ class KnowledgeService:
         *,
         on_progress: ProgressCallback | None = None,
         origin: CallOrigin | None = None,
+        chunking: ChunkingConfig | None = None,
+        create_space: bool = False,
     ) -> IngestReport:
         """Chunk, embed and store documents; ``Document.id`` is the name (documents sharing one are its parts).
 
         Unchanged documents are skipped, changed ones replaced in one transaction, failing ones reported.
+        ``chunking`` splits these documents instead of the space's chunking (a document stored with another
+        chunking is re-chunked); ``create_space`` (or the service's ``create_missing_spaces``) creates a missing
+        space with the default embedding model and chunking.
         """
         if any(not document.id.strip() for document in documents):
             raise ValidationError("every document needs a name (Document.id)")
-        return await self._ingest(space, IngestSource.of_documents(documents), on_progress, origin)
+        sources = IngestSource.of_documents(documents)
+        return await self._ingest(
+            space, sources, on_progress, origin, chunking=chunking, create=create_space or self.create_missing_spaces
+        )
 
     async def ingest_files(
         self,
@@ -169,7 +177,8 @@ class KnowledgeService:
         origin: CallOrigin | None = None,
     ) -> IngestReport:
         """Parse files (format from the name, else the bytes; in worker threads) and ingest them as ``ingest``."""
-        return await self._ingest(space, [file.as_source() for file in files], on_progress, origin)
+        sources = [file.as_source() for file in files]
+        return await self._ingest(space, sources, on_progress, origin, create=self.create_missing_spaces)
 
     async def _ingest(
         self,
@@ -177,16 +186,32 @@ class KnowledgeService:
         sources: Sequence[IngestSource],
         on_progress: ProgressCallback | None,
         origin: CallOrigin | None,
+        *,
+        chunking: ChunkingConfig | None = None,
+        create: bool,
     ) -> IngestReport:
-        try:
-            record = await self.store.get_space(space)
-        except NotFoundError:
-            if not self.create_missing_spaces:
-                raise
-            record = await self.store.create_space(name=space, embedding_model=DEFAULT_EMBEDDING_MODEL)
+        record = await (self._space_or_new(space) if create else self.store.get_space(space))
         return await ingest_sources(
-            self.store, self.models, record, sources, options=self.options, on_progress=on_progress, origin=origin
+            self.store,
+            self.models,
+            record,
+            sources,
+            chunking=chunking,
+            options=self.options,
+            on_progress=on_progress,
+            origin=origin,
         )
+
+    async def _space_or_new(self, space: str) -> SpaceRecord:
+        """The space, created with the defaults when missing (a concurrent creation of the same name is reused)."""
+        try:
+            return await self.store.get_space(space)
+        except NotFoundError:
+            pass
+        try:
+            return await self.store.create_space(name=space, embedding_model=DEFAULT_EMBEDDING_MODEL)
+        except ConflictError:
+            return await self.store.get_space(space)
 
     def chunk(self, documents: Sequence[Document], config: ChunkingConfig) -> list[Chunk]:
         """Split documents without storing them (CPU work: call it in a worker thread); ids are ``<name>#<n>``."""

@@ -180,11 +180,24 @@ class KnowledgeBase(Protocol):
         *,
         on_progress: ProgressCallback | None = None,
         origin: CallOrigin | None = None,
+        chunking: ChunkingConfig | None = None,
+        create_space: bool = False,
     ) -> IngestReport:
         """Chunk, embed (batched) and store documents; ``Document.id`` is the document's name in the space.
 
         An unchanged document (same content hash and chunking) is a no-op; a changed one replaces its chunks in
         one transaction; a failing one is reported in the result and the others are kept.
+
+        Args:
+            space: The space's name or id.
+            documents: What to store.
+            on_progress: Awaited as documents are split and embedded.
+            origin: Recorded with the embedding calls.
+            chunking: Split these documents this way instead of by the space's chunking (``None``: the space's).
+                A document stored before with another chunking counts as changed and is re-chunked.
+            create_space: Create the space (default embedding model and chunking) when it does not exist, as
+                vector stores that create their collection on first write do; otherwise that is a
+                ``NotFoundError``.
         """
         ...
 

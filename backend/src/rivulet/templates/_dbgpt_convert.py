@@ -535,6 +535,8 @@ class Converter:
             space = mapping.space_default or "dbgpt_collection"
             notes.append(f"no store names a collection: space {space!r} (DB-GPT's default)")
         params["space"] = space
+        if "create_space" in (self._param_names(mapping.operator) or ()):
+            params["create_space"] = True  # DB-GPT's stores create their collection (or graph) on first write
         if graph:
             models = (
                 _text(r.explicit.get(k))
@@ -599,15 +601,21 @@ class Converter:
         """Set DB-GPT's chunk sizes on ``params`` when the operator takes them; the note for the report."""
         accepted = self._param_names(operator) or frozenset()
         config = plan.config()
-        if "chunking" in accepted:
-            built: dict[str, Any] = msgspec.to_builtins(config)
-            params["chunking"] = {k: v for k, v in built.items() if v is not None}
-            return f"DB-GPT's {plan.describe()}: chunking {config.chunk_size}/{config.chunk_overlap} tokens"
         if {"chunk_size", "chunk_overlap"} <= accepted:
             params.update(chunk_size=config.chunk_size, chunk_overlap=config.chunk_overlap)
-            if "strategy" in accepted:
-                params["strategy"] = config.strategy
-            return f"DB-GPT's {plan.describe()}: chunk_size {config.chunk_size}, overlap {config.chunk_overlap}"
+            how = ""
+            if "strategy" in accepted and plan.strategy is not None:
+                params["strategy"] = plan.strategy
+                how = f"strategy {plan.strategy}, "
+            elif plan.strategy is None:
+                how = "the space's strategy (DB-GPT picks one by document kind), "
+            dropped = ""
+            if plan.separators and "separators" not in accepted:
+                dropped = f"; separators {plan.separators!r} not carried ({operator} has no such param)"
+            return (
+                f"DB-GPT's {plan.describe()}: {how}chunk_size {config.chunk_size}, "
+                f"overlap {config.chunk_overlap}{dropped}"
+            )
         space = params.get("space")
         where = f" (set it on space {space!r})" if space else ""
         return f"DB-GPT splits into {plan.describe()}; {operator} uses the space's own chunking{where}"
@@ -616,9 +624,20 @@ class Converter:
 
     def _after_placing(self, links: list[Link]) -> None:
         self._one_space()
+        creators = {n.params.get("space"): n.id for n in self.nodes.values() if n.params.get("create_space") is True}
         for key, node in self.nodes.items():
-            if node.operator in ("rag.ingest", "rag.graph_extract"):
-                space = node.params.get("space")
+            if node.operator not in ("rag.ingest", "rag.graph_extract"):
+                continue
+            space = node.params.get("space")
+            if node.params.get("create_space") is True:
+                self._note(key, f"space {space!r} is created on the first run when missing (as DB-GPT's store does)")
+            elif space in creators:
+                self._note(
+                    key,
+                    f"space {space!r} must exist when this node runs ({creators[space]}, beside it, creates it "
+                    "when missing): create it under Knowledge to be sure",
+                )
+            else:
                 self._note(
                     key, f"space {space!r} must exist: create it under Knowledge (DB-GPT creates it on first use)"
                 )

@@ -30,8 +30,10 @@ Knowledge (DB-GPT's ``dbgpt.rag`` / ``dbgpt_ext.rag`` operators):
   resources: the chain of them feeding a node is followed to its end, and the ``name`` found on the way (a Chroma
   collection, a graph) is the Rivulet knowledge space. Connection settings are never carried.
 - ``KnowledgeOperator`` loads a URL (``rag.load_url``) or, for a file on the DB-GPT server or inline text, is
-  contracted: the documents come in the request. ``ChunkManagerOperator`` is contracted too: Rivulet's ingestion
-  splits with the space's chunking (DB-GPT's sizes, in characters, become tokens: ÷ 4).
+  contracted: the documents come in the request. ``ChunkManagerOperator`` is contracted too: its sizes (characters,
+  become tokens: ÷ 4) are the chunk params of the ``rag.ingest`` it feeds, which splits the documents itself.
+- Ingesting nodes (vector storage, embedding assembler) create their space on first write, as DB-GPT's stores
+  create their collection (``rag.ingest``'s ``create_space``).
 """
 
 from __future__ import annotations
@@ -196,7 +198,7 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
         operator="",
         passes=0,
         kind="chunker",
-        note="contracted: Rivulet's ingestion splits documents itself",
+        note="contracted: Rivulet's ingestion splits documents itself (with these sizes)",
     ),
     "VectorStorageOperator": DbgptMapping(
         operator="rag.ingest",

@@ -41,6 +41,10 @@ class FakeKnowledge:
     chunkings: list[ChunkingConfig] = field(default_factory=list[ChunkingConfig])
     graph_calls: list[list[str]] = field(default_factory=list[list[str]])
     loaded: list[tuple[str, bool]] = field(default_factory=list[tuple[str, bool]])
+    ingested: list[tuple[str, ChunkingConfig | None, bool]] = field(
+        default_factory=list[tuple[str, ChunkingConfig | None, bool]]
+    )
+    """``(space, chunking, create_space)`` of every ingest call."""
 
     def _chunks(self, space: str) -> list[Chunk]:
         if space not in self.spaces:
@@ -85,7 +89,12 @@ class FakeKnowledge:
         *,
         on_progress: ProgressCallback | None = None,
         origin: CallOrigin | None = None,
+        chunking: ChunkingConfig | None = None,
+        create_space: bool = False,
     ) -> IngestReport:
+        self.ingested.append((space, chunking, create_space))
+        if create_space:
+            self.spaces.setdefault(space, [])
         stored = self._chunks(space)
         items: list[IngestItem] = []
         added = 0
@@ -93,7 +102,7 @@ class FakeKnowledge:
             if "FAIL" in doc.text:
                 items.append(IngestItem(name=doc.id, status="failed", error="unreadable"))
             else:
-                chunks = self.chunk([doc], ChunkingConfig())
+                chunks = self.chunk([doc], chunking or ChunkingConfig())
                 stored.extend(chunks)
                 added += len(chunks)
                 items.append(IngestItem(name=doc.id, status="added", document_id=doc.id, chunks=len(chunks)))

@@ -111,6 +111,60 @@ async def test_ingest_into_a_missing_space_says_where_to_create_it() -> None:
     assert info.value.extra == {"operator_id": "rag.ingest", "node_id": "node-1"}
 
 
+async def test_ingest_uses_the_space_chunking_and_does_not_create_spaces_by_default() -> None:
+    kb = FakeKnowledge()
+    await run_operator(ingest.Ingest, {}, {"text": "x"}, context(kb))
+    assert kb.ingested == [("docs", None, False)]
+
+
+async def test_ingest_overrides_the_space_chunking_param_by_param() -> None:
+    kb = FakeKnowledge()  # the fake space splits into sentences of 64 tokens without overlap
+    await run_operator(ingest.Ingest, {"chunk_size": 128, "chunk_overlap": 13}, {"text": "x"}, context(kb))
+    await run_operator(ingest.Ingest, {"strategy": "tokens"}, {"text": "x"}, context(kb))
+    await run_operator(
+        ingest.Ingest, {"strategy": "markdown", "chunk_size": 300, "chunk_overlap": 30}, {"text": "x"}, context(kb)
+    )
+    assert [chunking for _, chunking, _ in kb.ingested] == [
+        ChunkingConfig(strategy="sentence", chunk_size=128, chunk_overlap=13),
+        ChunkingConfig(strategy="tokens", chunk_size=64, chunk_overlap=0),
+        ChunkingConfig(strategy="markdown", chunk_size=300, chunk_overlap=30),
+    ]
+
+
+def test_ingest_chunk_params_are_checked_together_when_both_are_set() -> None:
+    with pytest.raises(msgspec.ValidationError, match=r"chunk_overlap \(64\) must be smaller than chunk_size \(64\)"):
+        params_of(ingest.Ingest, {"chunk_size": 64, "chunk_overlap": 64})
+    with pytest.raises(msgspec.ValidationError, match=r">= 16 - at `\$.chunk_size`"):
+        params_of(ingest.Ingest, {"chunk_size": 8})
+    assert params_of(ingest.Ingest, {"chunk_overlap": 100}).chunk_size is None  # checked with the space's size
+
+
+async def test_ingest_an_overlap_too_large_for_the_space_size_is_a_located_error() -> None:
+    kb = FakeKnowledge()
+    with pytest.raises(OperatorError, match=r"chunk_overlap \(100\) must be smaller than chunk_size \(64\)") as info:
+        await run_operator(ingest.Ingest, {"chunk_overlap": 100}, {"text": "x"}, context(kb))
+    assert info.value.extra == {"operator_id": "rag.ingest", "node_id": "node-1"}
+    assert kb.ingested == []
+
+
+async def test_ingest_creates_a_missing_space_when_asked() -> None:
+    kb = FakeKnowledge()
+    out = await run_operator(
+        ingest.Ingest, {"space": "fresh", "create_space": True, "chunk_size": 128}, {"text": "a\n\nb"}, context(kb)
+    )
+    assert out["chunks"] == 2
+    # a space still to be created has the default chunking: the override applies to it
+    assert kb.ingested == [("fresh", ChunkingConfig(chunk_size=128), True)]
+    assert [c.text for c in kb.spaces["fresh"]] == ["a", "b"]
+
+
+async def test_ingest_chunk_overrides_into_a_missing_space_say_where_to_create_it() -> None:
+    with pytest.raises(OperatorError, match="space 'fresh' not found — create it under Knowledge"):
+        await run_operator(
+            ingest.Ingest, {"space": "fresh", "chunk_size": 128}, {"text": "x"}, context(FakeKnowledge())
+        )
+
+
 def test_ingest_is_not_cacheable() -> None:
     assert ingest.SPEC.cacheable is False
     assert load_url.SPEC.cacheable is False
