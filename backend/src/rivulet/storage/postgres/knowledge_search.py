@@ -36,6 +36,9 @@ __all__ = ("PostgresKnowledgeSearch", "VectorType", "vector_index_kind", "vector
 VectorType = Literal["vector", "halfvec"]
 _HIT_COLUMNS = "c.id, c.document_id, c.text, c.metadata, c.source, d.name AS document"
 _MAX_EF_SEARCH = 1000  # pgvector's limit
+_MIN_EF_SEARCH = 100
+"""HNSW candidate list of a search (at least ``2 * top_k``): at 100,000 MiniLM-like 384-d chunks, recall@10 is 0.926
+at pgvector's default 40 and 0.990 at 100 for ~3 ms more (bench/rag_bench.py, docs/knowledge.md)."""
 _vector_encoder = msgspec.json.Encoder(enc_hook=float)
 _vector_decoder = msgspec.json.Decoder(list[float])
 
@@ -188,7 +191,7 @@ class PostgresKnowledgeSearch(PostgresKnowledgeGraph):
             row = await cur.fetchone()
             version = tuple(int(p) for p in str(row[0]).split(".")[:2] if p.isdigit()) if row else ()
             self._iterative_scan = version >= (0, 8)
-        ef_search = str(min(_MAX_EF_SEARCH, max(40, 2 * top_k)))
+        ef_search = str(min(_MAX_EF_SEARCH, max(_MIN_EF_SEARCH, 2 * top_k)))
         if self._iterative_scan:
             await conn.execute(
                 "SELECT set_config('hnsw.ef_search', %s, true),"
