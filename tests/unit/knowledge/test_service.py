@@ -534,3 +534,44 @@ async def test_a_space_created_meanwhile_is_used(models: FakeModels) -> None:
     report = await KnowledgeService(store, models).ingest("fresh", documents(), create_space=True)
     assert {i.status for i in report.items} == {"added"}
     assert [(s.name, s.document_count) for s in await store.list_spaces()] == [("fresh", 3)]
+
+
+async def test_graph_extraction_creates_a_missing_space_when_asked(
+    store: MemoryKnowledgeStore, models: FakeModels
+) -> None:
+    chunk = Chunk(id="loose", document_id="nowhere", text="Ada Lovelace wrote notes.")
+    answer = '{"triplets": [{"subject": "Ada", "predicate": "wrote", "object": "notes"}]}'
+    service = KnowledgeService(store, models)
+    with pytest.raises(NotFoundError):
+        await service.extract_graph("fresh", [chunk], model="default")
+    assert models.chats == []  # nothing asked of the model for a missing space
+    models.answers = [answer]
+    report = await service.extract_graph("fresh", [chunk], model="default", create_space=True)
+    assert [(t.subject, t.object) for t in report.triplets] == [("Ada", "notes")]
+    created = await store.get_space("fresh")
+    assert (created.embedding_model, created.chunking) == ("default-embedding", ChunkingConfig())
+    models.answers = [answer]
+    await service.extract_graph("fresh", [chunk], model="default", create_space=True)  # existing: used as it is
+    assert [s.name for s in await service.list_spaces()] == ["fresh"]
+    hits = await service.graph_search("fresh", "What did Ada write?")
+    assert "Ada wrote notes" in {h.text for h in hits}
+
+
+async def test_graph_extraction_into_a_missing_space_follows_create_missing_spaces(
+    store: MemoryKnowledgeStore, models: FakeModels
+) -> None:
+    chunk = Chunk(id="loose", document_id="nowhere", text="Ada Lovelace wrote notes.")
+    models.answers = ['{"triplets": []}']
+    service = KnowledgeService(store, models, create_missing_spaces=True)
+    report = await service.extract_graph("fresh", [chunk], model="default")
+    assert report.triplets == []
+    assert (await store.get_space("fresh")).name == "fresh"
+
+
+async def test_a_space_the_ingestion_beside_created_is_used_by_graph_extraction(models: FakeModels) -> None:
+    store = RacingStore()  # the ingestion beside it creates the space between the lookup and the creation
+    chunk = Chunk(id="loose", document_id="nowhere", text="Ada Lovelace wrote notes.")
+    models.answers = ['{"triplets": [{"subject": "Ada", "predicate": "wrote", "object": "notes"}]}']
+    report = await KnowledgeService(store, models).extract_graph("fresh", [chunk], model="default", create_space=True)
+    assert len(report.triplets) == 1
+    assert [s.name for s in await store.list_spaces()] == ["fresh"]

@@ -55,8 +55,8 @@ class KnowledgeService:
         models: Embeds (the space's embedding model) and extracts graph facts (a chat model).
         policy: Where ``load_url`` may connect (default: public addresses only).
         options: How ingestion batches its embedding calls.
-        create_missing_spaces: Ingesting into a space that does not exist creates it with the defaults (headless
-            runs, where nothing else could create one); otherwise that is a ``NotFoundError``.
+        create_missing_spaces: Ingesting (or extracting a graph) into a space that does not exist creates it with
+            the defaults (headless runs, where nothing else could create one); otherwise that is a ``NotFoundError``.
     """
 
     def __init__(
@@ -302,10 +302,21 @@ class KnowledgeService:
         return await asyncio.to_thread(mmr, ranked, embeddings, top_k=request.top_k, lambda_mult=request.mmr_lambda)
 
     async def extract_graph(
-        self, space: str, chunks: Sequence[Chunk], *, model: str, origin: CallOrigin | None = None
+        self,
+        space: str,
+        chunks: Sequence[Chunk],
+        *,
+        model: str,
+        origin: CallOrigin | None = None,
+        create_space: bool = False,
     ) -> GraphReport:
-        """Extract triplets from ``chunks`` with the chat model ``model`` and store them in the space's graph."""
-        record = await self.store.get_space(space)
+        """Extract triplets from ``chunks`` with the chat model ``model`` and store them in the space's graph.
+
+        ``create_space`` (or the service's ``create_missing_spaces``) creates a missing space with the default
+        embedding model and chunking, as ``ingest`` does.
+        """
+        create = create_space or self.create_missing_spaces
+        record = await (self._space_or_new(space) if create else self.store.get_space(space))
         return await graph.extract_graph(self.store, self.models, record, chunks, model=model, origin=origin)
 
     async def graph_search(

@@ -210,9 +210,24 @@ class KnowledgeBase(Protocol):
         ...
 
     async def extract_graph(
-        self, space: str, chunks: Sequence[Chunk], *, model: str, origin: CallOrigin | None = None
+        self,
+        space: str,
+        chunks: Sequence[Chunk],
+        *,
+        model: str,
+        origin: CallOrigin | None = None,
+        create_space: bool = False,
     ) -> GraphReport:
-        """Extract ``subject, predicate, object`` triplets from chunks with an LLM and store them in the space."""
+        """Extract ``subject, predicate, object`` triplets from chunks with an LLM and store them in the space.
+
+        Args:
+            space: The space's name or id.
+            chunks: What to read.
+            model: The chat model that extracts the facts.
+            origin: Recorded with the model calls.
+            create_space: Create the space (default embedding model and chunking) when it does not exist, as
+                graph stores that create their graph on first write do; otherwise that is a ``NotFoundError``.
+        """
         ...
 
     async def graph_search(

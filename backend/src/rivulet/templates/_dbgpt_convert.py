@@ -624,19 +624,13 @@ class Converter:
 
     def _after_placing(self, links: list[Link]) -> None:
         self._one_space()
-        creators = {n.params.get("space"): n.id for n in self.nodes.values() if n.params.get("create_space") is True}
         for key, node in self.nodes.items():
             if node.operator not in ("rag.ingest", "rag.graph_extract"):
                 continue
             space = node.params.get("space")
             if node.params.get("create_space") is True:
+                # nodes beside each other creating one space is safe: a creation that loses the race reuses it
                 self._note(key, f"space {space!r} is created on the first run when missing (as DB-GPT's store does)")
-            elif space in creators:
-                self._note(
-                    key,
-                    f"space {space!r} must exist when this node runs ({creators[space]}, beside it, creates it "
-                    "when missing): create it under Knowledge to be sure",
-                )
             else:
                 self._note(
                     key, f"space {space!r} must exist: create it under Knowledge (DB-GPT creates it on first use)"

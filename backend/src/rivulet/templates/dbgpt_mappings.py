@@ -32,8 +32,9 @@ Knowledge (DB-GPT's ``dbgpt.rag`` / ``dbgpt_ext.rag`` operators):
 - ``KnowledgeOperator`` loads a URL (``rag.load_url``) or, for a file on the DB-GPT server or inline text, is
   contracted: the documents come in the request. ``ChunkManagerOperator`` is contracted too: its sizes (characters,
   become tokens: ÷ 4) are the chunk params of the ``rag.ingest`` it feeds, which splits the documents itself.
-- Ingesting nodes (vector storage, embedding assembler) create their space on first write, as DB-GPT's stores
-  create their collection (``rag.ingest``'s ``create_space``).
+- Ingesting nodes (vector storage, embedding assembler) and knowledge graph nodes create their space on first
+  write, as DB-GPT's stores create their collection or graph (``create_space`` of ``rag.ingest`` and
+  ``rag.graph_extract``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ Connect ``chunks`` (e.g. from ``rag.chunk``) or ``documents`` (split with the sp
 the service ``batch_size`` at a time, so progress (chunks done of total) shows on the node and a cancelled run
 stops between batches. ``triplets`` lists every fact stored, each with the chunk it came from. Never cached: it
 writes.
+
+``create_space`` creates a missing space with the default embedding model and chunking (as graph stores that
+create their graph on first write do; documents are then split with the default chunking); unset, a missing space
+fails the node.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 from msgspec import Meta
 
+from rivulet.lib.exceptions import AppError, NotFoundError
 from rivulet.sdk import Operator, OperatorSpec
+from rivulet.sdk.knowledge import ChunkingConfig
 from rivulet.sdk.models import origin_of
 from rivulet.sdk.ports import Chunk, Document, Int, Json
 from rivulet.sdk.rules import requires_one_of
@@ -46,6 +52,10 @@ class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     space: Annotated[SpaceRef, Meta(description="The knowledge space whose graph receives the facts.")] = "docs"
     model: Annotated[ModelRef, Meta(description="The chat model that extracts the facts.")] = "default"
     batch_size: Annotated[int, Meta(ge=1, le=256, description="Chunks per call to the service.")] = 8
+    create_space: Annotated[
+        bool,
+        Meta(description="Create the space (default embedding model and chunking) when it does not exist."),
+    ] = False
 
 
 class Inputs(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,9 +72,22 @@ async def _chunks(ctx: RunContext, kb: KnowledgeBase, params: Params, inputs: In
     chunks = [c for c in inputs.chunks or [] if c.text.strip()]
     documents = [d for d in inputs.documents or [] if d.text.strip()]
     if documents:
-        space = await knowledge_call(SPEC, ctx, kb.space(params.space), space=params.space)
-        chunks.extend(await asyncio.to_thread(kb.chunk, documents, space.chunking))
+        chunking = await _chunking(ctx, kb, params)
+        chunks.extend(await asyncio.to_thread(kb.chunk, documents, chunking))
     return chunks
+
+
+async def _chunking(ctx: RunContext, kb: KnowledgeBase, params: Params) -> ChunkingConfig:
+    """The space's chunking (a space still to be created has the default chunking)."""
+    try:
+        space = await kb.space(params.space)
+    except NotFoundError as exc:
+        if not params.create_space:
+            raise fail(SPEC, ctx, f"space {params.space!r} not found — create it under Knowledge") from exc
+        return ChunkingConfig()
+    except AppError as exc:
+        raise fail(SPEC, ctx, f"space {params.space!r}: {exc.detail}") from exc
+    return space.chunking
 
 
 class GraphExtract(Operator[Params, Inputs, Outputs]):
@@ -83,7 +106,9 @@ class GraphExtract(Operator[Params, Inputs, Outputs]):
             if ctx.cancelled.is_set():
                 raise fail(SPEC, ctx, "cancelled")
             batch = chunks[start : start + params.batch_size]
-            call = kb.extract_graph(params.space, batch, model=params.model, origin=origin_of(ctx))
+            call = kb.extract_graph(
+                params.space, batch, model=params.model, origin=origin_of(ctx), create_space=params.create_space
+            )
             report = await knowledge_call(SPEC, ctx, call, space=params.space)
             triplets.extend(report.triplets)
             await ctx.progress(start + len(batch), len(chunks))

@@ -45,6 +45,8 @@ class FakeKnowledge:
         default_factory=list[tuple[str, ChunkingConfig | None, bool]]
     )
     """``(space, chunking, create_space)`` of every ingest call."""
+    graph_spaces: list[tuple[str, bool]] = field(default_factory=list[tuple[str, bool]])
+    """``(space, create_space)`` of every extract_graph call."""
 
     def _chunks(self, space: str) -> list[Chunk]:
         if space not in self.spaces:
@@ -118,8 +120,17 @@ class FakeKnowledge:
         return [Document(id=url, text=f"The page at {url}.", metadata={"source": url})]
 
     async def extract_graph(
-        self, space: str, chunks: Sequence[Chunk], *, model: str, origin: CallOrigin | None = None
+        self,
+        space: str,
+        chunks: Sequence[Chunk],
+        *,
+        model: str,
+        origin: CallOrigin | None = None,
+        create_space: bool = False,
     ) -> GraphReport:
+        self.graph_spaces.append((space, create_space))
+        if create_space:
+            self.spaces.setdefault(space, [])
         self._chunks(space)
         if model == "broken":
             raise ModelError("model 'broken' failed: timeout")

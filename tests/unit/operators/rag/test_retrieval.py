@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from rivulet.lib.exceptions import OperatorError
-from rivulet.sdk.knowledge import KnowledgeBase, SearchRequest
+from rivulet.sdk.knowledge import ChunkingConfig, KnowledgeBase, SearchRequest
 from rivulet.sdk.models import ModelRegistry
 from rivulet.sdk.ports import Chunk, Document
 from rivulet_operators.rag import context as context_op
@@ -179,6 +179,27 @@ async def test_graph_extract_errors_are_located() -> None:
             graph_extract.GraphExtract, {"space": "kg"}, {"documents": [Document(id="d", text="a b")]},
             context(FakeKnowledge()),
         )  # fmt: skip
+
+
+async def test_graph_extract_does_not_create_spaces_by_default() -> None:
+    kb = FakeKnowledge()
+    await run_operator(graph_extract.GraphExtract, {}, {"chunks": corpus()[:1]}, context(kb))
+    assert kb.graph_spaces == [("docs", False)]
+    with pytest.raises(OperatorError, match="space 'kg' not found — create it under Knowledge"):
+        await run_operator(graph_extract.GraphExtract, {"space": "kg"}, {"chunks": corpus()[:1]}, context(kb))
+    assert "kg" not in kb.spaces
+
+
+async def test_graph_extract_creates_a_missing_space_when_asked() -> None:
+    kb = FakeKnowledge()
+    documents = [Document(id="doc", text="Ada met Babbage.\n\nBabbage built engines.")]
+    out = await run_operator(
+        graph_extract.GraphExtract, {"space": "kg", "create_space": True}, {"documents": documents}, context(kb)
+    )
+    assert kb.chunkings == [ChunkingConfig()]  # a space still to be created has the default chunking
+    assert kb.graph_spaces == [("kg", True)]
+    assert "kg" in kb.spaces
+    assert len(out["triplets"]) == 2
 
 
 async def test_graph_retrieve_returns_facts_and_a_context() -> None:
