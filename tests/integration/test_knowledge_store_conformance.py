@@ -580,10 +580,10 @@ async def index_only_pool(db_url: str) -> AsyncIterator[AsyncConnectionPool]:
 async def test_filtered_search_walks_the_hnsw_index_without_losing_recall(
     pg_kb: PostgresKnowledgeStore, index_only_pool: AsyncConnectionPool
 ) -> None:
-    # 1200 chunks crowd around the query; the 6 the filter keeps are far away. A plain HNSW scan (ef_search 40)
+    # 5000 chunks crowd around the query; the 6 the filter keeps are far away. A plain HNSW scan (ef_search 40)
     # would find only crowd chunks and return nothing after filtering: the iterative scan keeps walking.
     rng = random.Random(3)
-    dims, count = 8, 1206
+    dims, count = 8, 5006
     space = await new_space(pg_kb)
     other = await new_space(pg_kb)
     vectors = [[1.0, *(rng.uniform(-0.05, 0.05) for _ in range(dims - 1))] for _ in range(count - 6)]
