@@ -141,6 +141,11 @@ _TRIGGER = DbgptMapping(
 )
 _FORMAT = DbgptMapping(operator="llm.prompt_template", inputs=(USER_INPUT,), outputs=("messages",))
 
+_VECTOR_INGEST = DbgptMapping(
+    operator="rag.ingest", inputs=("documents",), outputs=("chunks",), kind="ingest", space_default="dbgpt_collection"
+)
+"""Both DB-GPT ways of writing documents into a vector store (the storage operator and the embedding assembler)."""
+
 DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     # triggers
     "CommonLLMHttpTrigger": _TRIGGER,
@@ -201,20 +206,8 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
         kind="chunker",
         note="contracted: Rivulet's ingestion splits documents itself (with these sizes)",
     ),
-    "VectorStorageOperator": DbgptMapping(
-        operator="rag.ingest",
-        inputs=("documents",),
-        outputs=("chunks",),
-        kind="ingest",
-        space_default="dbgpt_collection",
-    ),
-    "EmbeddingAssemblerOperator": DbgptMapping(
-        operator="rag.ingest",
-        inputs=("documents",),
-        outputs=("chunks",),
-        kind="ingest",
-        space_default="dbgpt_collection",
-    ),
+    "VectorStorageOperator": _VECTOR_INGEST,
+    "EmbeddingAssemblerOperator": _VECTOR_INGEST,
     "KnowledgeGraphOperator": DbgptMapping(
         operator="rag.graph_extract",
         inputs=("documents",),

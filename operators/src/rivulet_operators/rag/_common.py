@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import msgspec
 from msgspec import Meta
 
-from rivulet.lib.exceptions import AppError, MissingDependencyError, NotFoundError, OperatorError
+from rivulet.lib.exceptions import AppError, MissingDependencyError, NotFoundError
 from rivulet.sdk.knowledge import KnowledgeBase
-from rivulet.sdk.models import ModelRegistry
 from rivulet.sdk.ports import Chunk, Document
 from rivulet.sdk.ui import ui_hint
+from rivulet_operators.llm._common import fail, models_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Sequence
@@ -75,25 +75,12 @@ PassageTemplate = Annotated[
 ]
 
 
-def fail(spec: OperatorSpec, ctx: RunContext, detail: str) -> OperatorError:
-    """An ``OperatorError`` located at this operator and node (raise the result)."""
-    return OperatorError(detail, operator_id=spec.id, node_id=ctx.node_id)
-
-
 def knowledge_of(spec: OperatorSpec, ctx: RunContext) -> KnowledgeBase:
     """The process's knowledge service, or a located error saying it is missing."""
     try:
         return ctx.service(KnowledgeBase)
     except MissingDependencyError as exc:
         raise fail(spec, ctx, f"no knowledge service in this process: {exc.detail}") from exc
-
-
-def models_of(spec: OperatorSpec, ctx: RunContext) -> ModelRegistry:
-    """The process's model registry, or a located error saying it is missing."""
-    try:
-        return ctx.service(ModelRegistry)
-    except MissingDependencyError as exc:
-        raise fail(spec, ctx, f"no model registry in this process: {exc.detail}") from exc
 
 
 async def knowledge_call(
