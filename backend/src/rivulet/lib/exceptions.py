@@ -13,6 +13,7 @@ __all__ = (
     "AuthenticationError",
     "ConfigError",
     "ConflictError",
+    "DatasourceError",
     "MalformedRequestError",
     "MissingDependencyError",
     "ModelError",
@@ -22,6 +23,7 @@ __all__ = (
     "PermissionDeniedError",
     "RateLimitedError",
     "RunFailedError",
+    "SQLRefusedError",
     "StorageError",
     "ValidationError",
 )
@@ -173,3 +175,21 @@ class MissingDependencyError(AppError):
             f"{package!r} is not installed; install it with: pip install 'rivulet[{extra}]'",
             extra={"package": package, "extra": extra},
         )
+
+
+class SQLRefusedError(ValidationError):
+    """Generated or user SQL failed the read-only guard (``extra``: ``rule``, ``reason``, ``dialect``)."""
+
+    code = "sql_refused"
+    status_code = 422
+
+
+class DatasourceError(AppError):
+    """A data source could not be reached or a query failed on it.
+
+    ``extra["reason"]`` is ``connect``, ``timeout``, ``row_cap``, ``byte_cap`` or ``query``. The detail never
+    carries credentials.
+    """
+
+    code = "datasource_error"
+    status_code = 502

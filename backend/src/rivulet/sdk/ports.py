@@ -100,10 +100,17 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Table(msgspec.Struct, frozen=True, kw_only=True):
-    """Tabular data: column names and row tuples."""
+    """Tabular data: column names and row tuples, with the columns' types where known.
+
+    ``types`` holds one normalised type per column (``integer``, ``number``, ``text``, ``boolean``, ``date``,
+    ``datetime``, ``json`` or ``unknown``); empty when the producer does not know them. ``truncated`` says the
+    rows stop at a row or byte cap (the query had more).
+    """
 
     columns: list[str]
     rows: list[list[Any]]
+    types: list[str] = msgspec.field(default_factory=list[str])
+    truncated: bool = False
 
 
 class SQLQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,6 +125,8 @@ class ChartSpec(msgspec.Struct, frozen=True, kw_only=True):
 
     title: str = ""
     option: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    kind: str = ""
+    """The chart family (``bar``, ``line``, ``pie``, ``scatter``, ``table``, ...); empty when not stated."""
 
 
 class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):

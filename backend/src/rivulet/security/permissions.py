@@ -51,14 +51,24 @@ class Permission(StrEnum):
     """Knowledge spaces, their documents and ingestion jobs; search them (the search playground)."""
     KNOWLEDGE_WRITE = "knowledge:write"
     """Create knowledge spaces, add, replace and delete their documents (a space's settings: its owner or admins)."""
+    DATA_READ = "data:read"
+    """Data sources (never a credential) and their schemas; reports and evaluations the caller may see."""
+    DATA_QUERY = "data:query"
+    """Run guarded read-only queries and Text2SQL questions on data sources; upload spreadsheets (file data
+    sources owned by the uploader); create, share and delete one's own reports; run evaluations."""
     ADMIN = "admin"
-    """Admin-managed resources: users, workspaces, secrets, models, template sources, the model call log."""
+    """Admin-managed resources: users, workspaces, secrets, models, data source connections, template sources, the
+    model call log."""
 
 
-_READER = frozenset({Permission.SIGNED_IN, Permission.FLOWS_READ, Permission.MODELS_READ, Permission.KNOWLEDGE_READ})
+_READER = frozenset({
+    Permission.SIGNED_IN, Permission.FLOWS_READ, Permission.MODELS_READ, Permission.KNOWLEDGE_READ,
+    Permission.DATA_READ,
+})  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "viewer": _READER,
-    "editor": _READER | {Permission.FLOWS_WRITE, Permission.ENDPOINT_CALL, Permission.KNOWLEDGE_WRITE},
+    "editor": _READER
+    | {Permission.FLOWS_WRITE, Permission.ENDPOINT_CALL, Permission.KNOWLEDGE_WRITE, Permission.DATA_QUERY},
     "admin": frozenset(Permission) - {Permission.PUBLIC},
 }
 """What each role may do (``public`` needs no role)."""

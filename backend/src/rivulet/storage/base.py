@@ -19,6 +19,7 @@ import msgspec
 
 from rivulet.compiler.flow import FlowDocument
 from rivulet.providers.store import ModelCallRecord, ModelStore
+from rivulet.sdk.data import DatasourceInfo, DatasourceKind, ReportChart, SchemaInfo, Text2SQLExample, dialect_of
 from rivulet.sdk.knowledge import DEFAULT_SPACE_LANGUAGE, ChunkingConfig, SpaceInfo
 from rivulet.sdk.models import ConversationStore
 from rivulet.sdk.ports import Chunk
@@ -40,12 +41,19 @@ __all__ = (
     "ChunkHit",
     "ChunkRow",
     "ConversationStore",
+    "DatasourceRecord",
+    "DatasourceStore",
     "DocumentRecord",
     "DocumentStatus",
     "DueFire",
     "EndpointRecord",
     "EndpointStats",
     "EndpointStore",
+    "EvaluationItem",
+    "EvaluationMetric",
+    "EvaluationRecord",
+    "EvaluationStatus",
+    "EvaluationStore",
     "FireRecord",
     "FlowRecord",
     "FlowScope",
@@ -58,6 +66,9 @@ __all__ = (
     "ModelCallRecord",
     "ModelStore",
     "NextFire",
+    "ReportChart",
+    "ReportRecord",
+    "ReportStore",
     "RunStore",
     "ScheduleRecord",
     "ScheduleStore",
@@ -829,4 +840,249 @@ class KnowledgeStore(Protocol):
         self, space_id: str, entities: Sequence[str], *, depth: int = 1, limit: int = 50
     ) -> list[GraphEdge]:
         """Facts within ``depth`` hops of the entities, nearest first."""
+        ...
+
+
+# --- data sources, reports and evaluations ------------------------------------------------------------------------
+
+
+class DatasourceRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A configured data source.
+
+    ``config`` never holds a credential: a password lives in the secret store under ``secret_name``
+    (``SecretStore``), and only the server reads it.
+    """
+
+    id: str
+    name: str
+    kind: DatasourceKind
+    description: str = ""
+    config: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    """Connection settings without credentials.
+
+    Server kinds: ``host``, ``port``, ``database``, ``user``, ``sslmode``, ``options``; sqlite and duckdb:
+    ``path``; file: ``files``, a list of ``{"table", "path", "format"}``.
+    """
+    secret_name: str | None = None
+    examples: list[Text2SQLExample] = msgspec.field(default_factory=list[Text2SQLExample])
+    """Few-shot question/SQL pairs for Text2SQL."""
+    owner_id: str | None = None
+    workspace_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    schema_refreshed_at: datetime | None = None
+
+    def info(self) -> DatasourceInfo:
+        return DatasourceInfo(
+            id=self.id, name=self.name, kind=self.kind, dialect=dialect_of(self.kind), description=self.description
+        )
+
+
+class DatasourceStore(Protocol):
+    """Data sources and their cached schemas."""
+
+    async def create(
+        self,
+        *,
+        name: str,
+        kind: DatasourceKind,
+        description: str = "",
+        config: dict[str, Any] | None = None,
+        secret_name: str | None = None,
+        examples: Sequence[Text2SQLExample] = (),
+        owner_id: str | None = None,
+        workspace_id: str | None = None,
+    ) -> DatasourceRecord:
+        """Create a data source. Raises ``ConflictError`` when the name is taken."""
+        ...
+
+    async def get(self, datasource: str) -> DatasourceRecord:
+        """A data source by id or name. Raises ``NotFoundError``."""
+        ...
+
+    async def list(self) -> list[DatasourceRecord]:
+        """Every data source, by name."""
+        ...
+
+    async def update(
+        self,
+        datasource_id: str,
+        *,
+        description: str | None = None,
+        config: dict[str, Any] | None = None,
+        secret_name: str | None = None,
+        examples: Sequence[Text2SQLExample] | None = None,
+    ) -> DatasourceRecord:
+        """Change what is given (``None`` keeps it); a new config drops the cached schema."""
+        ...
+
+    async def delete(self, datasource_id: str) -> None:
+        """Delete a data source and its cached schema. Raises ``NotFoundError``."""
+        ...
+
+    async def set_schema(self, datasource_id: str, schema: SchemaInfo) -> DatasourceRecord:
+        """Cache an introspected schema (sets ``schema_refreshed_at``)."""
+        ...
+
+    async def get_schema(self, datasource_id: str) -> SchemaInfo | None:
+        """The cached schema, or ``None`` before the first introspection."""
+        ...
+
+
+class ReportRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A report (dashboard): charts and a narrative summary (markdown), made by a run or by hand."""
+
+    id: str
+    title: str
+    summary: str = ""
+    charts: list[ReportChart] = msgspec.field(default_factory=list[ReportChart])
+    datasource: str | None = None
+    flow_id: str | None = None
+    run_id: str | None = None
+    owner_id: str | None = None
+    workspace_id: str | None = None
+    shared: bool = False
+    """A share link is live (the token itself is only known to whoever created the link)."""
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReportStore(Protocol):
+    """Reports and their share links (a link's token is stored as a hash)."""
+
+    async def create(
+        self,
+        *,
+        title: str,
+        summary: str = "",
+        charts: Sequence[ReportChart] = (),
+        datasource: str | None = None,
+        flow_id: str | None = None,
+        run_id: str | None = None,
+        owner_id: str | None = None,
+        workspace_id: str | None = None,
+    ) -> ReportRecord:
+        ...
+
+    async def get(self, report_id: str) -> ReportRecord:
+        """Raises ``NotFoundError``."""
+        ...
+
+    async def list(self, *, owner_id: str | None = None, limit: int = 100) -> list[ReportRecord]:
+        """Newest first; ``owner_id`` keeps one owner's reports."""
+        ...
+
+    async def update(
+        self,
+        report_id: str,
+        *,
+        title: str | None = None,
+        summary: str | None = None,
+        charts: Sequence[ReportChart] | None = None,
+    ) -> ReportRecord:
+        ...
+
+    async def delete(self, report_id: str) -> None:
+        """Raises ``NotFoundError``."""
+        ...
+
+    async def set_share_token(self, report_id: str, token_hash: str | None) -> ReportRecord:
+        """Store the hash of a new share token (replacing any old one), or revoke sharing with ``None``."""
+        ...
+
+    async def get_shared(self, token_hash: str) -> ReportRecord | None:
+        """The report a live share token opens."""
+        ...
+
+
+EvaluationMetric = Literal["exact", "contains", "json_match", "sql_execution", "llm_judge"]
+EvaluationStatus = Literal["running", "succeeded", "failed"]
+
+
+class EvaluationItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One dataset line, what the flow gave and its score."""
+
+    index: int
+    inputs: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    expected: Any = None
+    output: Any = None
+    score: float = 0.0
+    """0..1 (1: a match)."""
+    passed: bool = False
+    error: str | None = None
+    details: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    """Metric specifics: generated SQL, repairs, the baseline's SQL and result, the judge's reason, the run id."""
+    duration_ms: float = 0.0
+
+
+class EvaluationRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One evaluation run of a flow (or the built-in Text2SQL pipeline) over a dataset."""
+
+    id: str
+    name: str = ""
+    kind: Literal["flow", "text2sql"] = "flow"
+    flow_id: str | None = None
+    flow_version: int | None = None
+    dataset: str
+    """The dataset's file name."""
+    dataset_hash: str
+    """sha256 of the dataset's bytes (two runs on the same data compare)."""
+    metric: EvaluationMetric
+    model: str | None = None
+    datasource: str | None = None
+    status: EvaluationStatus = "running"
+    summary: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    """``total``, ``passed``, ``score`` (mean), ``errors``; text2sql adds ``baseline_score``, ``baseline_passed``."""
+    items: list[EvaluationItem] = msgspec.field(default_factory=list[EvaluationItem])
+    error: str | None = None
+    owner_id: str | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class EvaluationStore(Protocol):
+    """Evaluation runs with their per-item results."""
+
+    async def create(
+        self,
+        *,
+        name: str = "",
+        kind: Literal["flow", "text2sql"] = "flow",
+        flow_id: str | None = None,
+        flow_version: int | None = None,
+        dataset: str,
+        dataset_hash: str,
+        metric: EvaluationMetric,
+        model: str | None = None,
+        datasource: str | None = None,
+        owner_id: str | None = None,
+    ) -> EvaluationRecord:
+        """Start a record (``running``, no items)."""
+        ...
+
+    async def add_items(self, evaluation_id: str, items: Sequence[EvaluationItem]) -> None:
+        """Append results as they come (an item index stored twice is replaced)."""
+        ...
+
+    async def finish(
+        self,
+        evaluation_id: str,
+        *,
+        status: EvaluationStatus,
+        summary: dict[str, Any],
+        error: str | None = None,
+    ) -> EvaluationRecord:
+        """Close the record with its summary."""
+        ...
+
+    async def get(self, evaluation_id: str) -> EvaluationRecord:
+        """With its items, by index. Raises ``NotFoundError``."""
+        ...
+
+    async def list(self, *, flow_id: str | None = None, limit: int = 100) -> list[EvaluationRecord]:
+        """Newest first, without items (``items`` empty); ``flow_id`` keeps one flow's evaluations."""
+        ...
+
+    async def delete(self, evaluation_id: str) -> None:
+        """Raises ``NotFoundError``."""
         ...

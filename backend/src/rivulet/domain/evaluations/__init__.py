@@ -1,0 +1,1 @@
+"""``/api/evaluations``: evaluation runs of flows on datasets, compared side by side."""

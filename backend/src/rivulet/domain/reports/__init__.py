@@ -1,0 +1,1 @@
+"""``/api/reports``: reports (charts + narrative), share links and standalone HTML export."""
