@@ -1,0 +1,302 @@
+"""The Text2SQL loop with a scripted model and fake data source tools: repairs, limits, extraction, the baseline."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from rivulet.data.linking import schema_text
+from rivulet.data.text2sql import Text2SQLTools, failure_hints, render_prompt, run_text2sql
+from rivulet.lib.exceptions import DatasourceError, SQLRefusedError, ValidationError
+from rivulet.sdk.data import (
+    ColumnInfo,
+    DatasourceInfo,
+    GuardedQuery,
+    SchemaContext,
+    TableInfo,
+    Text2SQLExample,
+    Text2SQLRequest,
+    Text2SQLStep,
+)
+from rivulet.sdk.ports import Message, Table
+from tests.unit.providers.fakes import FakeModels
+
+CUSTOMERS = TableInfo(
+    name="customers",
+    comment="People who bought something",
+    columns=[
+        ColumnInfo(name="id", type="INTEGER", primary_key=True),
+        ColumnInfo(name="name", type="TEXT", nullable=False, samples=["Ada", "Bob"]),
+        ColumnInfo(name="city", type="TEXT", comment="where they live"),
+    ],
+    row_count=3,
+)
+ORDERS = TableInfo(
+    name="orders",
+    columns=[
+        ColumnInfo(name="id", type="INTEGER", primary_key=True),
+        ColumnInfo(name="customer_id", type="INTEGER", references="customers.id"),
+        ColumnInfo(name="total", type="REAL"),
+    ],
+)
+INFO = DatasourceInfo(id="ds-1", name="shop", kind="sqlite", dialect="sqlite")
+EXAMPLE = Text2SQLExample(question="How many customers?", sql="SELECT COUNT(*) FROM customers")
+ROWS = Table(columns=["name"], rows=[["Ada"]], types=["text"])
+
+
+def fence(sql: str) -> str:
+    return f"Here you go:\n```sql\n{sql}\n```"
+
+
+def extract(text: str) -> str:
+    match = re.search(r"```(?:sql)?\s*(.*?)```", text, re.DOTALL)
+    return match.group(1).strip() if match else ""
+
+
+@dataclass
+class FakeSource:
+    """Links every table, refuses unknown columns like the guard, fails like a database on ``total_price``."""
+
+    linked: list[tuple[str, bool, int, int]] = field(default_factory=list[tuple[str, bool, int, int]])
+    guarded: list[str] = field(default_factory=list[str])
+    executed: list[str] = field(default_factory=list[str])
+    tables: list[TableInfo] = field(default_factory=lambda: [CUSTOMERS, ORDERS])
+    examples: list[Text2SQLExample] = field(default_factory=lambda: [EXAMPLE])
+    connect_fails: bool = False
+
+    async def link(self, question: str, linking: bool, top_k: int, examples: int) -> SchemaContext:
+        self.linked.append((question, linking, top_k, examples))
+        tables = self.tables[:top_k] if linking else self.tables
+        return SchemaContext(
+            datasource="shop",
+            dialect="sqlite",
+            tables=tables,
+            text=schema_text(tables),
+            examples=self.examples[:examples],
+        )
+
+    async def guard(self, sql: str) -> GuardedQuery:
+        self.guarded.append(sql)
+        if not sql.lower().startswith("select"):
+            raise SQLRefusedError("only SELECT queries are allowed", extra={"rule": "read_only"})
+        if "nmae" in sql:
+            raise SQLRefusedError(
+                "unknown column customers.nmae", extra={"rule": "unknown_column", "suggestions": ["customers.name"]}
+            )
+        if "select from" in sql.lower():
+            raise SQLRefusedError("cannot parse the SQL: expected an expression", extra={"rule": "parse"})
+        return GuardedQuery(sql=f"{sql} LIMIT 1001", dialect="sqlite", tables=["customers"], limit=1000)
+
+    async def execute(self, guarded: GuardedQuery) -> Table:
+        self.executed.append(guarded.sql)
+        if self.connect_fails:
+            raise DatasourceError("cannot connect to shop", extra={"reason": "connect"})
+        if "total_price" in guarded.sql:
+            raise DatasourceError("no such column: total_price", extra={"reason": "query"})
+        return ROWS
+
+    def tools(self) -> Text2SQLTools:
+        return Text2SQLTools(link=self.link, guard=self.guard, execute=self.execute, extract=extract)
+
+
+async def ask(source: FakeSource, models: FakeModels, steps: list[Text2SQLStep] | None = None, **options: Any) -> Any:
+    request = Text2SQLRequest(question="Who are the customers?", **options)
+
+    async def on_step(step: Text2SQLStep) -> None:
+        if steps is not None:
+            steps.append(step)
+
+    return await run_text2sql(request, datasource=INFO, models=models, tools=source.tools(), on_step=on_step)
+
+
+async def test_a_database_error_is_sent_back_and_the_repaired_query_answers() -> None:
+    models = FakeModels(answers=[fence("SELECT total_price FROM orders"), fence("SELECT name FROM customers")])
+    source = FakeSource()
+    steps: list[Text2SQLStep] = []
+    result = await ask(source, models, steps)
+    assert result.ok
+    assert result.sql == "SELECT name FROM customers LIMIT 1001"
+    assert result.table == ROWS
+    assert [(a.attempt, a.stage, a.error) for a in result.attempts] == [
+        (0, "execute", "no such column: total_price"),
+        (1, None, None),
+    ]
+    assert result.linked_tables == ["customers", "orders"]
+    _, repair_request = models.requests[1]
+    repair = repair_request.messages[-1].content
+    assert "no such column: total_price" in repair
+    assert "SELECT total_price FROM orders" in repair
+    assert "orders has the columns: id, customer_id, total" in repair  # the real columns of the table it named
+    assert [m.role for m in repair_request.messages] == ["user", "assistant", "user"]
+    assert repair_request.messages[1].content == fence("SELECT total_price FROM orders")
+    kinds = [(s.kind, s.attempt) for s in steps]
+    assert kinds == [
+        ("link", 0),
+        ("prompt", 0),
+        ("generate", 0),
+        ("guard", 0),
+        ("execute", 0),
+        ("repair", 1),
+        ("generate", 1),
+        ("guard", 1),
+        ("execute", 1),
+        ("done", 1),
+    ]
+    assert steps[4].detail["ok"] is False
+    assert steps[-1].detail == {"ok": True, "sql": result.sql, "attempts": 2, "error": None, "rows": 1}
+
+
+async def test_the_prompt_holds_the_schema_examples_history_and_question() -> None:
+    models = FakeModels(answers=[fence("SELECT name FROM customers")])
+    source = FakeSource()
+    request = Text2SQLRequest(
+        question="And their cities?",
+        history=[Message(role="user", content="Who are the customers?"), Message(role="assistant", content="Ada")],
+        temperature=0.3,
+    )
+    result = await run_text2sql(request, datasource=INFO, models=models, tools=source.tools())
+    _, sent = models.requests[0]
+    prompt = sent.messages[0].content
+    assert sent.temperature == 0.3
+    assert result.prompt == prompt
+    assert "SQLite" in prompt
+    assert "strftime" in prompt  # dialect-specific instructions
+    assert "CREATE TABLE customers (" in prompt
+    assert "-- People who bought something" in prompt
+    assert "name TEXT NOT NULL, -- e.g. 'Ada', 'Bob'" in prompt
+    assert "customer_id INTEGER REFERENCES customers(id)" in prompt
+    assert "How many customers?" in prompt
+    assert "SELECT COUNT(*) FROM customers" in prompt
+    assert "user: Who are the customers?" in prompt
+    assert prompt.rstrip().endswith("Question: And their cities?")
+
+
+async def test_guard_refusals_are_repaired_with_the_guard_hints() -> None:
+    models = FakeModels(answers=[fence("SELECT nmae FROM customers"), fence("SELECT name FROM customers")])
+    source = FakeSource()
+    result = await ask(source, models)
+    assert result.ok
+    assert result.attempts[0].stage == "guard"
+    assert source.executed == ["SELECT name FROM customers LIMIT 1001"]  # the refused query never ran
+    repair = models.requests[1][1].messages[-1].content
+    assert "unknown column customers.nmae" in repair
+    assert "Did you mean: customers.name?" in repair
+    assert "customers has the columns: id, name, city" in repair
+
+
+async def test_max_repairs_is_respected_and_the_last_error_reported() -> None:
+    models = FakeModels(answers=[fence("SELECT total_price FROM orders")])
+    source = FakeSource()
+    steps: list[Text2SQLStep] = []
+    result = await ask(source, models, steps, max_repairs=2)
+    assert not result.ok
+    assert len(models.requests) == 3
+    assert len(result.attempts) == 3
+    assert result.error == "no such column: total_price"
+    assert result.sql == "SELECT total_price FROM orders LIMIT 1001"
+    assert result.table is None
+    assert [s.kind for s in steps].count("repair") == 2
+    assert steps[-1].kind == "done"
+    assert steps[-1].detail["ok"] is False
+
+    models = FakeModels(answers=[fence("SELECT total_price FROM orders")])
+    result = await ask(FakeSource(), models, max_repairs=0)
+    assert not result.ok
+    assert len(models.requests) == 1
+
+
+async def test_an_answer_without_sql_is_an_extract_failure_then_repaired() -> None:
+    models = FakeModels(
+        answers=["I think you should look at the customers table.", fence("SELECT name FROM customers")]
+    )
+    source = FakeSource()
+    result = await ask(source, models)
+    assert result.ok
+    assert (result.attempts[0].stage, result.attempts[0].sql) == ("extract", "")
+    assert source.guarded == ["SELECT name FROM customers"]
+    repair = models.requests[1][1].messages[-1].content
+    assert "no SQL query was found" in repair
+
+    def broken(text: str) -> str:
+        raise ValueError("the answer holds two statements")
+
+    models = FakeModels(answers=["whatever"])
+    tools = Text2SQLTools(link=source.link, guard=source.guard, execute=source.execute, extract=broken)
+    request = Text2SQLRequest(question="Who?", max_repairs=0)
+    result = await run_text2sql(request, datasource=INFO, models=models, tools=tools)
+    assert (result.ok, result.error, result.attempts[0].stage) == (False, "the answer holds two statements", "extract")
+
+
+async def test_parse_failures_are_their_own_stage() -> None:
+    models = FakeModels(answers=[fence("SELECT FROM customers"), fence("DELETE FROM customers")])
+    result = await ask(FakeSource(), models, max_repairs=1)
+    assert [a.stage for a in result.attempts] == ["parse", "guard"]
+    assert result.error == "only SELECT queries are allowed"
+
+
+async def test_the_raw_baseline_is_the_same_loop_without_linking_examples_or_repairs() -> None:
+    models = FakeModels(answers=[fence("SELECT total_price FROM orders"), fence("SELECT name FROM customers")])
+    source = FakeSource()
+    result = await ask(source, models, linking=False, examples=0, max_repairs=0)
+    assert not result.ok
+    assert len(models.requests) == 1
+    assert source.linked == [("Who are the customers?", False, 8, 0)]
+    prompt = models.requests[0][1].messages[0].content
+    assert "Examples of questions" not in prompt
+    assert "CREATE TABLE orders" in prompt
+
+    models = FakeModels(answers=[fence("SELECT name FROM customers")])
+    result = await ask(FakeSource(), models, linking=False, examples=0, max_repairs=0)
+    assert result.ok
+
+
+async def test_execute_false_stops_after_the_guard() -> None:
+    models = FakeModels(answers=[fence("SELECT name FROM customers")])
+    source = FakeSource()
+    result = await ask(source, models, execute=False)
+    assert result.ok
+    assert result.table is None
+    assert source.executed == []
+    assert result.sql == "SELECT name FROM customers LIMIT 1001"
+
+
+async def test_an_unreachable_database_is_not_repaired() -> None:
+    models = FakeModels(answers=[fence("SELECT name FROM customers")])
+    result = await ask(FakeSource(connect_fails=True), models)
+    assert not result.ok
+    assert len(models.requests) == 1
+    assert result.error == "cannot connect to shop"
+
+
+async def test_a_custom_prompt_template_is_rendered_in_the_sandbox() -> None:
+    models = FakeModels(answers=[fence("SELECT name FROM customers")])
+    template = "{{ dialect }} | {{ tables | join(',') }} | {{ examples | length }} | {{ question }}"
+    result = await ask(FakeSource(), models, prompt_template=template)
+    assert result.prompt == "sqlite | customers,orders | 1 | Who are the customers?\n"
+
+    with pytest.raises(ValidationError, match="prompt_template"):
+        await ask(FakeSource(), models, prompt_template="{{ nope }}")
+    with pytest.raises(ValidationError, match="prompt_template"):
+        await ask(FakeSource(), models, prompt_template="{{ question.__class__ }}")
+    with pytest.raises(ValidationError, match="prompt_template does not compile"):
+        await ask(FakeSource(), models, prompt_template="{% if %}")
+
+
+async def test_prompts_per_dialect() -> None:
+    for dialect, marker in [("postgres", "ILIKE"), ("mysql", "DATE_FORMAT"), ("duckdb", "year(col)")]:
+        context = SchemaContext(datasource="x", dialect=dialect, tables=[CUSTOMERS], text=schema_text([CUSTOMERS]))
+        prompt = await render_prompt(Text2SQLRequest(question="q"), context)
+        assert marker in prompt
+
+
+def test_hints_name_the_tables_of_the_sql_or_every_linked_table() -> None:
+    context = SchemaContext(datasource="x", dialect="sqlite", tables=[CUSTOMERS, ORDERS], text="")
+    hints = failure_hints(None, "no such column: x", "SELECT x FROM orders", context)
+    assert hints[0] == "orders has the columns: id, customer_id, total"
+    assert hints[-1] == "The tables are: customers, orders"
+    assert failure_hints(None, "division by zero", "SELECT 1/0", context) == []
+    refusal = SQLRefusedError("no", extra={"hint": "use customers.name"})
+    assert failure_hints(refusal, "refused", "SELECT 1", context) == ["use customers.name"]
