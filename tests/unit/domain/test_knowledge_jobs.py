@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from rivulet.domain.knowledge.jobs import IngestionJobs
-from rivulet.domain.knowledge.uploads import document_name
 from rivulet.lib.exceptions import NotFoundError, ValidationError
 from rivulet.sdk.knowledge import IngestItem, IngestProgress, IngestReport, ProgressCallback
+from rivulet.server.uploads import document_name
 from rivulet.storage.base import SpaceRecord
 
 NOW = datetime.now(UTC)

@@ -19,7 +19,6 @@ from rivulet.domain.endpoints.gateway import CALLS_STATE, call_endpoint
 from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
 from rivulet.domain.knowledge import KnowledgeController, KnowledgeDocumentsController
-from rivulet.domain.knowledge.uploads import UploadLimits
 from rivulet.domain.models import ModelsController
 from rivulet.domain.operators import OperatorsController
 from rivulet.domain.runs import RunsController, run_socket
@@ -33,6 +32,7 @@ from rivulet.server.frontend import frontend_router
 from rivulet.server.guard import InputGuard
 from rivulet.server.inputs import RivuletRequest
 from rivulet.server.permissions import declare_generated_permissions, permission_guard
+from rivulet.server.uploads import UploadLimits
 from rivulet.storage.postgres.migrate import apply_migrations
 from rivulet.storage.postgres.pool import open_pool
 

@@ -22,10 +22,10 @@ from rivulet.domain.endpoints.deps import PublishingDeps
 from rivulet.domain.flows.deps import FlowsDeps
 from rivulet.domain.knowledge.deps import KnowledgeDeps
 from rivulet.domain.knowledge.jobs import IngestionJobs
-from rivulet.domain.knowledge.uploads import UploadLimits
 from rivulet.domain.models.deps import ModelsDeps
 from rivulet.domain.runs.deps import RunsDeps
 from rivulet.domain.templates.deps import TemplatesDeps
+from rivulet.server.uploads import UploadLimits
 
 if TYPE_CHECKING:
     from rivulet.app.wiring import Services

@@ -36,13 +36,13 @@ from rivulet.domain.knowledge.schemas import (
     TextIngest,
     UrlIngest,
 )
-from rivulet.domain.knowledge.uploads import stage_upload
 from rivulet.lib.exceptions import AppError, PermissionDeniedError
 from rivulet.sdk.knowledge import IngestItem, IngestProgress, IngestReport, SearchRequest
 from rivulet.sdk.models import CallOrigin
 from rivulet.sdk.ports import Document
 from rivulet.security.permissions import Permission, owns_or_administers, requires
 from rivulet.server.deps import Injected
+from rivulet.server.uploads import stage_upload
 from rivulet.storage.base import DocumentRecord, DocumentStatus, SpaceRecord
 
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rivulet.domain.knowledge.jobs import IngestionJobs
-from rivulet.domain.knowledge.uploads import UploadLimits
 from rivulet.knowledge.service import KnowledgeService
+from rivulet.server.uploads import UploadLimits
 
 __all__ = ("KnowledgeDeps",)
 
