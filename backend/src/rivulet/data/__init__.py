@@ -1,1 +1,2 @@
-"""Data sources: connectors (PostgreSQL, MySQL/MariaDB, SQLite, DuckDB, files), the SQL guard, Text2SQL, charts and reports."""
+"""Data sources: connectors (PostgreSQL, MySQL/MariaDB, SQLite, DuckDB, files), the SQL guard, Text2SQL,
+charts and reports."""

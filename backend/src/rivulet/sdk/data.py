@@ -16,7 +16,7 @@ timeout and row and byte caps. The guard raises ``SQLRefusedError``; the databas
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime  # noqa: TC003 - msgspec resolves Struct annotations at runtime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import msgspec

@@ -962,6 +962,7 @@ class ReportStore(Protocol):
         owner_id: str | None = None,
         workspace_id: str | None = None,
     ) -> ReportRecord:
+        """Store a new report (not shared)."""
         ...
 
     async def get(self, report_id: str) -> ReportRecord:
@@ -980,6 +981,7 @@ class ReportStore(Protocol):
         summary: str | None = None,
         charts: Sequence[ReportChart] | None = None,
     ) -> ReportRecord:
+        """Change what is given (``None`` keeps it). Raises ``NotFoundError``."""
         ...
 
     async def delete(self, report_id: str) -> None:
