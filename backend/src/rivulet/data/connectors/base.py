@@ -276,7 +276,7 @@ def sample_values(column: str, db_type: str, values: Iterable[Any], count: int) 
 # --- errors ----------------------------------------------------------------------------------------------------
 
 _DSN_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@", re.IGNORECASE)
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*[=:]\s*)('[^']*'|\"[^\"]*\"|\S+)", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)('[^']*'|\"[^\"]*\"|\S+)", re.IGNORECASE)
 
 
 def redact(text: str, password: str | None) -> str:
