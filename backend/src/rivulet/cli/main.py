@@ -1,6 +1,7 @@
-"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``models``, ``kb``, ``template``, ``export-schemas``.
+"""The ``rivulet`` command line: ``serve``, ``migrate``, ``run``, ``models``, ``kb``, ``ds``, ``template`` and more.
 
-Each command group lives in its own module (``models``, ``kb``, ``templates``, ``run``); ``common`` holds the style.
+Each command group lives in its own module (``models``, ``kb``, ``ds``, ``templates``, ``run``); ``common`` holds the
+style.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rivulet import __version__
 from rivulet.cli.common import add_home_arg, database, note, out, settings_for
+from rivulet.cli.ds import add_ds_parser
 from rivulet.cli.kb import add_kb_parser
 from rivulet.cli.models import add_models_parser
 from rivulet.cli.templates import add_template_parser
@@ -117,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     add_models_parser(sub)
     add_kb_parser(sub)
+    add_ds_parser(sub)
     sub.add_parser("version", help="print the version").set_defaults(handler=_version)
     add_template_parser(sub)
     return parser
