@@ -72,7 +72,7 @@ DIALECT_NAMES: Final[dict[str, str]] = {
 
 Stage = Literal["extract", "parse", "guard", "execute"]
 
-_PARSE_RULES: Final = frozenset({"parse", "syntax", "unparsable", "empty"})
+_PARSE_RULES: Final = frozenset({"parse", "parse_error", "syntax", "unparsable", "empty"})
 """Guard rules that mean the text is not SQL at all (stage ``parse`` rather than ``guard``)."""
 _UNKNOWN: Final = re.compile(
     r"unknown|no such (?:column|table)|does not exist|not found|doesn't exist|not exist|binder error|"
