@@ -4,12 +4,12 @@ Key contracts: each category's ``__init__`` exports ``OPERATORS: tuple[type[Oper
 ``OPERATORS`` concatenates them (the registry loader reads it). Operators import only ``rivulet.sdk``.
 """
 
-from rivulet_operators import core, llm, rag, trigger
+from rivulet_operators import core, llm, rag, sql, trigger
 
 __all__ = ("CATEGORIES", "OPERATORS")
 
-CATEGORIES = (core, llm, rag, trigger)
+CATEGORIES = (core, llm, rag, sql, trigger)
 """The built-in category packages, in palette order."""
 
-OPERATORS = (*core.OPERATORS, *llm.OPERATORS, *rag.OPERATORS, *trigger.OPERATORS)
+OPERATORS = (*core.OPERATORS, *llm.OPERATORS, *rag.OPERATORS, *sql.OPERATORS, *trigger.OPERATORS)
 """Every built-in operator class."""

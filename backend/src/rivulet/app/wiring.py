@@ -7,16 +7,21 @@ Handlers never see ``Services``: ``rivulet.app.providers`` hands each domain's h
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psycopg_pool import AsyncConnectionPool
 
 from rivulet.app.run_service import open_run_service
+from rivulet.data.service import DataOptions, DataService
+from rivulet.data.specs import DatasourceSpec
 from rivulet.domain.endpoints.gateway import EndpointCalls
 from rivulet.knowledge.service import KnowledgeService
+from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.lib.log import get_logger
 from rivulet.lib.secrets import SecretBox, load_secret_key
 from rivulet.lib.settings import Settings
@@ -30,6 +35,7 @@ from rivulet.publishing.service import Publisher
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
+from rivulet.sdk.data import Datasources, QueryLimits
 from rivulet.sdk.knowledge import KnowledgeBase
 from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
@@ -38,6 +44,7 @@ from rivulet.storage.base import AuthStore, EndpointStore, FlowStore, ScheduleSt
 from rivulet.storage.postgres.auth import PostgresAuthStore
 from rivulet.storage.postgres.changes import ChangeFeed
 from rivulet.storage.postgres.conversations import PostgresConversationStore
+from rivulet.storage.postgres.data import PostgresDatasourceStore
 from rivulet.storage.postgres.endpoints import PostgresEndpointStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
@@ -85,6 +92,8 @@ class Services:
     """Template sources and the marketplace catalog."""
     knowledge: KnowledgeService
     """Knowledge spaces (``/api/knowledge``, ``rivulet kb``, ``ctx.service(KnowledgeBase)``)."""
+    data: DataService
+    """Data sources (``/api/datasources``, ``rivulet ds``, ``ctx.service(Datasources)``)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     """Failed logins per username and address (per replica)."""
     scheduler: Scheduler | None = None
@@ -104,6 +113,46 @@ def network_policy(settings: Settings) -> NetworkPolicy:
 def operator_services(settings: Settings) -> dict[type, object]:
     """The services operators can look up with ``ctx.service(kind)``, built from the settings."""
     return {NetworkPolicy: network_policy(settings)}
+
+
+def data_options(settings: Settings) -> DataOptions:
+    """Where uploaded data files live and the default query limits, from the settings."""
+    home = Path(settings.home).expanduser()
+    return DataOptions(
+        files_dir=Path(settings.data_files).expanduser() if settings.data_files else home / "datasources",
+        limits=QueryLimits(
+            max_rows=settings.query_max_rows, max_bytes=settings.query_max_bytes, timeout_s=settings.query_timeout_s
+        ),
+    )
+
+
+def _build_sample(home: str) -> Path:
+    from rivulet.data.samples import build_sample
+
+    return build_sample(Path(home).expanduser() / "samples" / "shop.sqlite", "sqlite")
+
+
+async def register_sample(settings: Settings, data: DataService) -> None:
+    """Build the sample database and register it as ``shop`` when no data source has that name (never fatal)."""
+    if not settings.sample_datasource:
+        return
+    try:
+        path = await asyncio.to_thread(_build_sample, settings.home)
+        try:
+            await data.get("shop")
+        except NotFoundError:
+            spec = DatasourceSpec(
+                name="shop",
+                kind="sqlite",
+                path=str(path),
+                description="Sample shop: customers, products, orders and payments (2023-2024).",
+            )
+            try:
+                await data.create(spec, owner_id=None)
+            except ConflictError:
+                return  # another replica registered it first
+    except Exception as exc:  # noqa: BLE001 - a server without its sample still serves
+        _log.warning("could not register the sample data source 'shop'", extra={"error": str(exc)[:500]})
 
 
 async def _bootstrap_admin(settings: Settings, auth: AuthStore) -> None:
@@ -138,6 +187,9 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             PostgresKnowledgeStore(pool), models, policy if isinstance(policy, NetworkPolicy) else None
         )
         shared[KnowledgeBase] = knowledge
+        data = DataService(PostgresDatasourceStore(pool), secrets, models, knowledge, options=data_options(settings))
+        stack.push_async_callback(data.close)
+        shared[Datasources] = data
         runs = await open_run_service(
             pool=pool,
             flows=flows,
@@ -165,6 +217,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         audit.start()
         stack.push_async_callback(audit.close)
         await _bootstrap_admin(settings, auth)
+        await register_sample(settings, data)
         scheduler = None
         if settings.scheduler_enabled:
             scheduler = Scheduler(schedules, runs, poll_s=settings.scheduler_poll_s)
@@ -189,5 +242,6 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             calls=calls,
             templates=TemplateSources(settings, network_policy(settings)),
             knowledge=knowledge,
+            data=data,
             scheduler=scheduler,
         )

@@ -101,6 +101,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Largest upload of documents to a knowledge space, all files together (413 ``upload_too_large`` beyond)."""
     max_upload_file_bytes: Annotated[int, Meta(ge=1024)] = 50 * 1024 * 1024
     """Largest single file of a knowledge upload (413 ``upload_too_large`` naming the file beyond)."""
+    data_files: str | None = None
+    """Where uploaded data files (ChatExcel) live, one folder per data source; unset: ``<home>/datasources``."""
+    query_max_rows: Annotated[int, Meta(ge=1, le=1_000_000)] = 1000
+    """Rows a data source query returns when it names no limit (a ``LIMIT`` is added; more set ``truncated``)."""
+    query_max_bytes: Annotated[int, Meta(ge=1024, le=1 << 30)] = 16 << 20
+    """Approximate size of a query result (JSON) when the query names no limit; rows past it are dropped."""
+    query_timeout_s: Annotated[float, Meta(gt=0, le=3600)] = 30.0
+    """Statement timeout of a data source query that names none."""
+    sample_datasource: bool = True
+    """Register the sample data source ``shop`` (SQLite under ``<home>/samples``) at startup when none has that name."""
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
