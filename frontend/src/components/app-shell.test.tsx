@@ -32,6 +32,7 @@ describe("AppShell", () => {
       "Templates",
       "Runs",
       "Knowledge",
+      "Data",
       "Models",
       "Publishing",
       "Settings",

@@ -18,6 +18,7 @@ export function TopBar() {
         <NavLink to="/templates">Templates</NavLink>
         <NavLink to="/runs">Runs</NavLink>
         <NavLink to="/knowledge">Knowledge</NavLink>
+        <NavLink to="/data">Data</NavLink>
         <NavLink to="/models">Models</NavLink>
         <NavLink to="/publishing">Publishing</NavLink>
         <NavLink to="/settings">Settings</NavLink>

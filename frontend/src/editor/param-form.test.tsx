@@ -55,7 +55,6 @@ describe("ParamForm", () => {
       type: "object",
       properties: {
         type: { ui: { widget: "port_type" }, type: "string" },
-        source: { ui: { widget: "datasource" }, type: "string" },
         model: { ui: { widget: "model" }, type: "string" },
         note: { type: "string" },
       },
@@ -91,6 +90,28 @@ describe("ParamForm", () => {
     ]);
     fireEvent.change(input, { target: { value: "handbook" } });
     expect(onChange).toHaveBeenLastCalledWith("space", "handbook");
+  });
+
+  it("offers data sources from /api/datasources for a datasource param", async () => {
+    stubFetchRoutes({
+      "/api/datasources": { items: [{ name: "shop" }, { name: "sales.xlsx" }] },
+    });
+    const onChange = vi.fn();
+    const sources = {
+      type: "object",
+      properties: { datasource: { ui: { widget: "datasource" }, type: "string", minLength: 1 } },
+    };
+    renderWithClient(<ParamForm schema={sources} values={{}} errors={{}} onChange={onChange} />);
+    const input = screen.getByTestId("param-datasource");
+    expect(input).toHaveAttribute("placeholder", "data source");
+    const list = document.getElementById(input.getAttribute("list") ?? "");
+    await vi.waitFor(() => expect(list?.querySelectorAll("option")).toHaveLength(2));
+    expect([...(list?.querySelectorAll("option") ?? [])].map((o) => o.value)).toEqual([
+      "shop",
+      "sales.xlsx",
+    ]);
+    fireEvent.change(input, { target: { value: "shop" } });
+    expect(onChange).toHaveBeenLastCalledWith("datasource", "shop");
   });
 
   it("shows a server diagnostic on its field", () => {

@@ -1,14 +1,15 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { api } from "../api/client";
+import { listDatasources } from "../api/datasources";
 import type { JsonSchema } from "../canvas/param-defaults";
 import { BASE_TYPES } from "../canvas/port-types";
 import { type FieldKind, type FieldSpec, fieldSpecs } from "./param-schema";
 
 /**
  * Where a picker's suggestions come from: the typed API client (`generated/schema.d.ts`), one list
- * endpoint per kind. A kind without an endpoint here (datasources, for now) requests nothing and
- * stays a free text input; so does a failed request.
+ * endpoint per kind. A kind without an endpoint here requests nothing and stays a free text input;
+ * so does a failed request.
  */
 const PICKER_SOURCES: Partial<Record<FieldKind, (signal: AbortSignal) => Promise<string[]>>> = {
   model: async (signal) => {
@@ -23,11 +24,13 @@ const PICKER_SOURCES: Partial<Record<FieldKind, (signal: AbortSignal) => Promise
     const { data } = await api.GET("/api/knowledge/spaces", { signal });
     return data?.items.map((space) => space.name) ?? [];
   },
+  datasource: async (signal) => (await listDatasources(signal)).map((source) => source.name),
 };
 
 const PICKER_PLACEHOLDERS: Partial<Record<FieldKind, string>> = {
   secret: "secret name",
   knowledge_space: "knowledge space",
+  datasource: "data source",
 };
 
 function usePickerNames(kind: FieldKind) {

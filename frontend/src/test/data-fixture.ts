@@ -1,0 +1,111 @@
+import type { AskResult, Datasource, SchemaInfo } from "../api/datasources";
+
+const at = "2025-01-01T12:00:00Z";
+
+export const adminMe = {
+  is_admin: true,
+  kind: "session",
+  role: "admin",
+  user_id: "u-admin",
+  username: "admin",
+};
+
+export const editorMe = {
+  is_admin: false,
+  kind: "session",
+  role: "editor",
+  user_id: "u-ed",
+  username: "ed",
+};
+
+export function datasourceFixture(overrides: Partial<Datasource> = {}): Datasource {
+  return {
+    id: "ds1",
+    name: "shop",
+    kind: "sqlite",
+    dialect: "sqlite",
+    description: "The sample shop",
+    config: { path: "/home/rivulet/samples/shop.sqlite" },
+    owner_id: null,
+    tables: 6,
+    schema_refreshed_at: null,
+    created_at: at,
+    updated_at: at,
+    ...overrides,
+  };
+}
+
+export const schemaFixture: SchemaInfo = {
+  datasource: "shop",
+  dialect: "sqlite",
+  refreshed_at: at,
+  tables: [
+    {
+      name: "customers",
+      kind: "table",
+      comment: "People who ordered",
+      row_count: 40,
+      columns: [
+        { name: "id", type: "INTEGER", primary_key: true, nullable: false, samples: [1, 2] },
+        { name: "name", type: "TEXT", comment: "Full name", samples: ["Ada", "Linus"] },
+      ],
+    },
+    {
+      name: "orders",
+      kind: "table",
+      row_count: 120,
+      columns: [
+        { name: "id", type: "INTEGER", primary_key: true },
+        { name: "customer_id", type: "INTEGER", references: "customers.id" },
+        { name: "total", type: "REAL" },
+      ],
+    },
+  ],
+};
+
+export const salesTable = {
+  columns: ["region", "total"],
+  rows: [
+    ["north", 120.5],
+    ["south", 80],
+  ],
+  types: ["text", "number"],
+  truncated: false,
+};
+
+export function askFixture(overrides: Partial<AskResult> = {}): AskResult {
+  return {
+    ok: true,
+    question: "Total per region?",
+    datasource: "shop",
+    dialect: "sqlite",
+    sql: "SELECT region, SUM(total) AS total FROM orders GROUP BY region LIMIT 1001",
+    table: salesTable,
+    linked_tables: ["orders"],
+    attempts: [
+      {
+        attempt: 0,
+        raw: "SELECT regio FROM orders",
+        sql: "SELECT regio FROM orders",
+        error: "no such column: regio",
+        stage: "guard",
+      },
+      {
+        attempt: 1,
+        raw: "SELECT region, SUM(total) AS total FROM orders GROUP BY region",
+        sql: "SELECT region, SUM(total) AS total FROM orders GROUP BY region",
+      },
+    ],
+    model: "default",
+    chart: {
+      title: "Total per region",
+      kind: "bar",
+      option: {
+        xAxis: { type: "category", data: ["north", "south"] },
+        yAxis: { type: "value" },
+        series: [{ type: "bar", data: [120.5, 80] }],
+      },
+    },
+    ...overrides,
+  };
+}
