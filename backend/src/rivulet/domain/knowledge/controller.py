@@ -36,7 +36,7 @@ from rivulet.domain.knowledge.schemas import (
     TextIngest,
     UrlIngest,
 )
-from rivulet.lib.exceptions import AppError, PermissionDeniedError
+from rivulet.lib.exceptions import AppError, PermissionDeniedError, ValidationError
 from rivulet.sdk.knowledge import IngestItem, IngestProgress, IngestReport, SearchRequest
 from rivulet.sdk.models import CallOrigin
 from rivulet.sdk.ports import Document
@@ -58,6 +58,8 @@ __all__ = ("KnowledgeController", "KnowledgeDocumentsController")
 _READ = requires(Permission.KNOWLEDGE_READ)
 _WRITE = requires(Permission.KNOWLEDGE_WRITE)
 _API = CallOrigin(kind="api")
+INTERNAL_SPACE_PREFIX = "_"
+"""Spaces named ``_...`` are internal (a data source's schema-linking index): not listed, not creatable here."""
 
 
 async def _managed_space(deps: KnowledgeDeps, request: Request[Any, Any, Any], space: str) -> SpaceRecord:
@@ -134,12 +136,16 @@ class KnowledgeController(Controller):
 
     @get("/spaces", summary="Knowledge spaces, by name, with their document and chunk counts", opt=_READ)
     async def list_spaces(self, deps: Injected[KnowledgeDeps]) -> SpaceList:
-        return SpaceList(items=await deps.knowledge.list_spaces())
+        spaces = await deps.knowledge.list_spaces()
+        return SpaceList(items=[space for space in spaces if not space.name.startswith(INTERNAL_SPACE_PREFIX)])
 
     @post("/spaces", summary="Create a knowledge space, owned by the caller", opt=_WRITE)
     async def create_space(
         self, deps: Injected[KnowledgeDeps], request: Request[Any, Any, Any], data: JSONBody[SpaceCreate]
     ) -> SpaceRecord:
+        if data.name.startswith(INTERNAL_SPACE_PREFIX):
+            message = f"space names starting with {INTERNAL_SPACE_PREFIX!r} are reserved for internal spaces"
+            raise ValidationError(message, extra={"errors": [{"path": "$.name", "message": message}]})
         return await deps.knowledge.create_space(
             name=data.name,
             embedding_model=data.embedding_model,
