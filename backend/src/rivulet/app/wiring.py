@@ -155,6 +155,12 @@ async def register_sample(settings: Settings, data: DataService) -> None:
         _log.warning("could not register the sample data source 'shop'", extra={"error": str(exc)[:500]})
 
 
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _bootstrap_admin(settings: Settings, auth: AuthStore) -> None:
     generated = await auth.ensure_admin(settings.admin_user, settings.admin_password)
     if generated is not None:
@@ -217,7 +223,8 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         audit.start()
         stack.push_async_callback(audit.close)
         await _bootstrap_admin(settings, auth)
-        await register_sample(settings, data)
+        sample = asyncio.create_task(register_sample(settings, data))  # in the background: startup stays quick
+        stack.push_async_callback(_stop, sample)
         scheduler = None
         if settings.scheduler_enabled:
             scheduler = Scheduler(schedules, runs, poll_s=settings.scheduler_poll_s)
