@@ -36,7 +36,7 @@ export function AskBox({ datasource }: { readonly datasource: string }) {
         </button>
       </form>
       {ask.error ? <QueryError error={ask.error} /> : null}
-      {ask.data && !ask.error ? <AskAnswer result={ask.data} /> : null}
+      {ask.data && !ask.error ? <AskAnswer answer={ask.data} /> : null}
     </section>
   );
 }

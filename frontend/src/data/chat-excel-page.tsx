@@ -105,7 +105,7 @@ function TurnView({ turn }: { readonly turn: Turn }) {
       <p className="chat__question">{turn.question}</p>
       <div className="chat__answer">
         {turn.result ? (
-          <AskAnswer result={turn.result} label={`Answer to ${turn.question}`} />
+          <AskAnswer answer={turn.result} label={`Answer to ${turn.question}`} />
         ) : null}
         {turn.error ? (
           <div className="data-refusal data-refusal--error" role="alert">

@@ -11,10 +11,9 @@ const pg = datasourceFixture({
   kind: "postgres",
   dialect: "postgres",
   config: { host: "db.internal", port: 5432, database: "sales", user: "reader" },
-  password_set: true,
-  owner_id: "u-admin",
-  owner: "admin",
-  tables: 12,
+  has_password: true,
+  owner_id: null,
+  table_count: 12,
 });
 
 describe("DataPage", () => {
@@ -37,7 +36,7 @@ describe("DataPage", () => {
         .getAllByRole("cell")
         .slice(0, 6)
         .map((cell) => cell.textContent),
-    ).toEqual(["salesdb.internal:5432/sales", "postgres", "postgres", "12", "never", "admin"]);
+    ).toEqual(["salesdb.internal:5432/sales", "postgres", "postgres", "12", "never", "admins"]);
     expect(row.textContent).not.toContain("password");
     expect(within(row).getByRole("link", { name: "sales" })).toHaveAttribute(
       "href",

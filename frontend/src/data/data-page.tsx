@@ -35,7 +35,20 @@ function TestButton({ source }: { readonly source: Datasource }) {
   );
 }
 
-function DatasourceRow({ source }: { readonly source: Datasource }) {
+/** Who owns a source: administrators (configured sources), you, or another user (an upload). */
+export function ownerOf(source: Datasource, me: string | null | undefined): string {
+  if (!source.owner_id) return "admins";
+  if (source.owner_id === me) return "you";
+  return `user ${source.owner_id.slice(0, 8)}`;
+}
+
+function DatasourceRow({
+  source,
+  me,
+}: {
+  readonly source: Datasource;
+  readonly me?: string | null;
+}) {
   return (
     <tr data-datasource={source.name}>
       <td>
@@ -48,9 +61,9 @@ function DatasourceRow({ source }: { readonly source: Datasource }) {
       <td>
         <code>{source.dialect}</code>
       </td>
-      <td className="documents__number">{source.tables ?? "—"}</td>
+      <td className="documents__number">{source.table_count ?? "—"}</td>
       <td className="muted">{formatAge(source.schema_refreshed_at)}</td>
-      <td className="muted">{source.owner ?? (source.owner_id ? "user" : "server")}</td>
+      <td className="muted">{ownerOf(source, me)}</td>
       <td className="data-row__actions">
         <TestButton source={source} />
         <DeleteDatasourceButton source={source} />
@@ -113,7 +126,7 @@ export function DataPage() {
           </thead>
           <tbody>
             {sources.map((source) => (
-              <DatasourceRow key={source.id} source={source} />
+              <DatasourceRow key={source.id} source={source} me={me?.user_id} />
             ))}
           </tbody>
         </table>

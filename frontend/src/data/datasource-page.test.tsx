@@ -60,7 +60,7 @@ describe("DatasourcePage", () => {
           kind: "postgres",
           dialect: "postgres",
           config: { host: "db", port: 5432, database: "shop", user: "reader" },
-          password_set: true,
+          has_password: true,
         }),
     });
     renderSource();
@@ -71,7 +71,7 @@ describe("DatasourcePage", () => {
   it("runs SQL and shows the rows with a chart", async () => {
     const calls = stubApi({
       ...base,
-      "POST /api/datasources/shop/query": () => ({ table: salesTable }),
+      "POST /api/datasources/shop/query": () => salesTable,
     });
     renderSource();
     const playground = await screen.findByRole("form", { name: "Run SQL" });

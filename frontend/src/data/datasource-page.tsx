@@ -18,7 +18,7 @@ function DatasourceFacts({ source }: { readonly source: Datasource }) {
   ];
   if (server) {
     rows.push(["User", user || "—"]);
-    rows.push(["Password", source.password_set ? "password set" : "none"]);
+    rows.push(["Password", source.has_password ? "password set" : "none"]);
   }
   rows.push(["Schema refreshed", formatAge(source.schema_refreshed_at)]);
   return (

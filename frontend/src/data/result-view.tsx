@@ -81,12 +81,13 @@ function AttemptsList({ attempts }: { readonly attempts: readonly Text2SQLAttemp
 
 /** Text2SQL's answer: the SQL (collapsible), its repairs, the rows and a chart. */
 export function AskAnswer({
-  result,
+  answer,
   label = "Answer",
 }: {
-  readonly result: AskResult;
+  readonly answer: AskResult;
   readonly label?: string;
 }) {
+  const { result, chart } = answer;
   const attempts = result.attempts ?? [];
   return (
     <div className="data-answer">
@@ -101,7 +102,7 @@ export function AskAnswer({
         {attempts.length > 1 ? <AttemptsList attempts={attempts} /> : null}
       </details>
       {result.ok && result.table ? (
-        <TableAndChart table={result.table} chart={result.chart} label={label} />
+        <TableAndChart table={result.table} chart={chart} label={label} />
       ) : (
         <div className="data-refusal data-refusal--error" role="alert">
           No answer: {result.error ?? "the model's SQL did not run"}

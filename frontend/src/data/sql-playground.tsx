@@ -61,9 +61,7 @@ export function SqlPlayground({
         </div>
       </form>
       {run.error ? <QueryError error={run.error} /> : null}
-      {run.data && !run.error ? (
-        <TableAndChart table={run.data.table} chart={run.data.chart} label="Query result" />
-      ) : null}
+      {run.data && !run.error ? <TableAndChart table={run.data} label="Query result" /> : null}
     </section>
   );
 }

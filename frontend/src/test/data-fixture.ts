@@ -27,7 +27,7 @@ export function datasourceFixture(overrides: Partial<Datasource> = {}): Datasour
     description: "The sample shop",
     config: { path: "/home/rivulet/samples/shop.sqlite" },
     owner_id: null,
-    tables: 6,
+    table_count: 6,
     schema_refreshed_at: null,
     created_at: at,
     updated_at: at,
@@ -73,7 +73,24 @@ export const salesTable = {
   truncated: false,
 };
 
-export function askFixture(overrides: Partial<AskResult> = {}): AskResult {
+export function askFixture(
+  overrides: Partial<AskResult["result"]> = {},
+  chart: AskResult["chart"] = salesChart,
+): AskResult {
+  return { result: resultFixture(overrides), chart };
+}
+
+export const salesChart = {
+  title: "Total per region",
+  kind: "bar",
+  option: {
+    xAxis: { type: "category", data: ["north", "south"] },
+    yAxis: { type: "value" },
+    series: [{ type: "bar", data: [120.5, 80] }],
+  },
+};
+
+function resultFixture(overrides: Partial<AskResult["result"]>): AskResult["result"] {
   return {
     ok: true,
     question: "Total per region?",
@@ -97,15 +114,6 @@ export function askFixture(overrides: Partial<AskResult> = {}): AskResult {
       },
     ],
     model: "default",
-    chart: {
-      title: "Total per region",
-      kind: "bar",
-      option: {
-        xAxis: { type: "category", data: ["north", "south"] },
-        yAxis: { type: "value" },
-        series: [{ type: "bar", data: [120.5, 80] }],
-      },
-    },
     ...overrides,
   };
 }

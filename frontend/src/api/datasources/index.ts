@@ -15,7 +15,10 @@ export interface FileTable {
   readonly sheet?: string | null;
 }
 
-/** A data source as the API shows it (never a credential: `password_set` says one is stored). */
+/**
+ * A data source as the API shows it (`DatasourceView`): never a credential. `has_password` says
+ * one is stored (administrators only; `null` for others).
+ */
 export interface Datasource {
   readonly id: string;
   readonly name: string;
@@ -23,10 +26,13 @@ export interface Datasource {
   readonly dialect: string;
   readonly description?: string;
   readonly config?: Readonly<Record<string, unknown>>;
-  readonly password_set?: boolean;
+  readonly has_password?: boolean | null;
+  readonly password_secret?: string | null;
+  readonly examples?: number;
+  /** Who uploaded a file data source (`null`: administrators' data sources). */
   readonly owner_id?: string | null;
-  readonly owner?: string | null;
-  readonly tables?: number | null;
+  /** Tables in the cached schema (`null` before the first introspection). */
+  readonly table_count?: number | null;
   readonly schema_refreshed_at?: string | null;
   readonly created_at?: string;
   readonly updated_at?: string;
@@ -96,14 +102,7 @@ export interface QueryRequest {
   sql: string;
   params?: Record<string, unknown> | null;
   max_rows?: number;
-}
-
-/** A query's answer: the rows and, when the rows suit one, a recommended chart. */
-export interface QueryResult {
-  readonly table: Table;
-  readonly chart?: ChartSpec | null;
-  readonly sql?: string;
-  readonly duration_ms?: number;
+  timeout_s?: number;
 }
 
 export interface Text2SQLAttempt {
@@ -115,8 +114,8 @@ export interface Text2SQLAttempt {
   readonly duration_ms?: number;
 }
 
-/** `POST /{name}/ask`: Text2SQL's answer with the chart recommended for its table. */
-export interface AskResult {
+/** Text2SQL's answer (`Text2SQLResult`). */
+export interface Text2SQLResult {
   readonly ok: boolean;
   readonly question: string;
   readonly datasource: string;
@@ -127,12 +126,19 @@ export interface AskResult {
   readonly attempts?: readonly Text2SQLAttempt[];
   readonly error?: string | null;
   readonly model?: string;
+}
+
+/** `POST /{name}/ask`: Text2SQL's answer with the chart recommended for its rows. */
+export interface AskResult {
+  readonly result: Text2SQLResult;
   readonly chart?: ChartSpec | null;
 }
 
 export interface AskRequest {
   question: string;
   model?: string;
+  max_repairs?: number;
+  max_rows?: number;
 }
 
 /**
@@ -302,12 +308,9 @@ export function useRefreshSchema(name: string) {
   });
 }
 
-/** Runs read-only SQL through the guard. A table answer (no `table` key) is wrapped. */
-export async function runQuery(name: string, body: QueryRequest): Promise<QueryResult> {
-  const data = await call<QueryResult | Table>("The query failed", "POST", path(name, "/query"), {
-    ...body,
-  });
-  return "table" in data ? data : { table: data };
+/** Runs read-only SQL through the guard (the playground); refusals are `sql_refused`. */
+export async function runQuery(name: string, body: QueryRequest): Promise<Table> {
+  return call<Table>("The query failed", "POST", path(name, "/query"), { ...body });
 }
 
 export function useRunQuery(name: string) {
