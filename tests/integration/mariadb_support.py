@@ -29,7 +29,7 @@ __all__ = ("MariaDB", "mariadb")
 
 DATABASE = "shop"
 USER = "rivulet"
-PASSWORD = "maria-Secret-pw-9c1f"  # noqa: S105 - a throwaway test server's password
+PASSWORD = "maria-Secret-pw-9c1f"
 _SEARCH = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
 
 
@@ -86,8 +86,9 @@ def _wait_ready(server: subprocess.Popen[bytes], sock: str, log: Path) -> None:
     while time.monotonic() < deadline:
         if server.poll() is not None:
             pytest.fail(f"mariadbd exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        with contextlib.suppress(pymysql.MySQLError):
-            pymysql.connect(unix_socket=sock, user="root", connect_timeout=2).close()
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
+            probe.connect(sock)
+            pymysql.connect(unix_socket=sock, user="root", connect_timeout=5).close()
             return
         time.sleep(0.2)
     pytest.fail(f"mariadbd did not accept connections within 60 s:\n{log.read_text(errors='replace')[-3000:]}")
@@ -102,31 +103,59 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
     sock = str(base / "mysqld.sock")
     log = base / "error.log"
     init = subprocess.run(
-        [install_bin, "--no-defaults", "--user=root", f"--datadir={datadir}", "--auth-root-authentication-method=normal",
-         "--skip-test-db", "--skip-name-resolve"],
-        capture_output=True, text=True, check=False, timeout=180,
+        [
+            install_bin,
+            "--no-defaults",
+            "--user=root",
+            f"--datadir={datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
     )
     if init.returncode != 0:
         pytest.fail(f"mariadb-install-db failed ({init.returncode}):\n{init.stdout[-2000:]}\n{init.stderr[-2000:]}")
     port = _free_port()
     server = subprocess.Popen(
-        [server_bin, "--no-defaults", "--user=root", f"--datadir={datadir}", f"--socket={sock}",
-         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={base / 'mysqld.pid'}",
-         f"--log-error={log}", "--skip-log-bin", "--skip-name-resolve", "--innodb-buffer-pool-size=32M",
-         "--innodb-log-file-size=16M", f"--tmpdir={base}", "--max-connections=200"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TZ": "UTC"},
+        [
+            server_bin,
+            "--no-defaults",
+            "--user=root",
+            f"--datadir={datadir}",
+            f"--socket={sock}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--pid-file={base / 'mysqld.pid'}",
+            f"--log-error={log}",
+            "--skip-log-bin",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=32M",
+            "--innodb-log-file-size=16M",
+            f"--tmpdir={base}",
+            "--max-connections=200",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TZ": "UTC"},
     )
     try:
         _wait_ready(server, sock, log)
-        db = MariaDB(host="127.0.0.1", port=port, socket=sock, database=DATABASE, user=USER, password=PASSWORD,
-                     datadir=datadir)
-        db.admin([
-            f"CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4",
-            f"CREATE USER '{USER}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}'",
-            f"CREATE USER '{USER}'@'localhost' IDENTIFIED BY '{PASSWORD}'",
-            f"GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{USER}'@'127.0.0.1'",
-            f"GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{USER}'@'localhost'",
-        ])
+        db = MariaDB(
+            host="127.0.0.1", port=port, socket=sock, database=DATABASE, user=USER, password=PASSWORD, datadir=datadir
+        )
+        db.admin(
+            [
+                f"CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4",
+                f"CREATE USER '{USER}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}'",
+                f"CREATE USER '{USER}'@'localhost' IDENTIFIED BY '{PASSWORD}'",
+                f"GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{USER}'@'127.0.0.1'",
+                f"GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{USER}'@'localhost'",
+            ]
+        )
         yield db
     finally:
         server.terminate()

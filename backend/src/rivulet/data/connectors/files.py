@@ -22,9 +22,9 @@ from rivulet.data.connectors.base import datasource_error, quote_ident
 from rivulet.data.connectors.duckdb import DuckDBEngine, lock_down
 from rivulet.data.specs import FILE_FORMATS, DatasourceTest
 from rivulet.lib.exceptions import DatasourceError
-from rivulet.sdk.data import DatasourceKind, QueryLimits, TableInfo
 
 if TYPE_CHECKING:
+    from rivulet.sdk.data import DatasourceKind, QueryLimits, TableInfo
     from rivulet.sdk.ports import Table
 
 __all__ = ("FileConnector", "table_name")
@@ -68,6 +68,10 @@ def _unique(name: str, taken: set[str]) -> str:
         n += 1
     taken.add(candidate)
     return candidate
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _cell_type(values: list[Any]) -> str:
@@ -136,7 +140,7 @@ def _create_from_rows(db: duckdb.DuckDBPyConnection, name: str, rows: list[list[
         columns, types = ["column_1"], ["VARCHAR"]
     definition = ", ".join(f"{quote_ident(c)} {t}" for c, t in zip(columns, types, strict=True))
     db.execute(f"CREATE TABLE {quote_ident(name)} ({definition})")
-    db.execute(f"COMMENT ON TABLE {quote_ident(name)} IS $comment", {"comment": comment})
+    db.execute(f"COMMENT ON TABLE {quote_ident(name)} IS {_literal(comment)}")
     placeholders = "(" + ", ".join("?" for _ in columns) + ")"
     for start in range(0, len(body), _INSERT_BATCH):
         chunk = body[start : start + _INSERT_BATCH]
@@ -194,7 +198,7 @@ class FileConnector:
             return
         name = _unique(str(table) if table else table_name(path.stem), taken)
         db.execute(f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM {_READERS[fmt]}", {"path": str(path)})
-        db.execute(f"COMMENT ON TABLE {quote_ident(name)} IS $comment", {"comment": f"file {path.name}"})
+        db.execute(f"COMMENT ON TABLE {quote_ident(name)} IS {_literal('file ' + path.name)}")
 
     async def _ready(self) -> DuckDBEngine:
         async with self._lock:

@@ -275,7 +275,11 @@ async def _introspect(cursor: Any, samples: int) -> list[TableInfo]:
             if row_count is not None and row_count >= EXACT_COUNT_ROWS:
                 row_count = max(row_count, int(estimate or 0))
         cols = columns_of.get(name, [])
-        wanted = [str(c[1]) for c in cols if not looks_secret(str(c[1])) and normalise_type(str(c[2])) not in {"json", "unknown"}]
+        wanted = [
+            str(c[1])
+            for c in cols
+            if not looks_secret(str(c[1])) and normalise_type(str(c[2])) not in {"json", "unknown"}
+        ]
         values: dict[str, list[Any]] = {}
         if samples > 0 and wanted:
             listed = ", ".join(quote_ident(c, "`") for c in wanted)

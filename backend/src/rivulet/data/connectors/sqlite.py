@@ -232,10 +232,14 @@ def _introspect(conn: sqlite3.Connection, samples: int) -> list[TableInfo]:
                 references[source] = f"{target}.{column}"
         comments = column_comments(create_sql)
         quoted = quote_ident(name)
-        count = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT {EXACT_COUNT_ROWS})").fetchone()[0]
-        row_count: int | None = int(count) if count < EXACT_COUNT_ROWS else None
-        if row_count is None:
-            row_count = int(conn.execute(f"SELECT max(rowid) FROM {quoted}").fetchone()[0] or count)
+        row_count: int | None = None
+        if kind == "table":  # views are not counted (running them can cost anything)
+            count = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT {EXACT_COUNT_ROWS})").fetchone()[
+                0
+            ]
+            row_count = int(count)
+            if row_count >= EXACT_COUNT_ROWS:  # an estimate: the largest rowid
+                row_count = max(row_count, int(conn.execute(f"SELECT max(rowid) FROM {quoted}").fetchone()[0] or 0))
         cursor = conn.execute(f"SELECT * FROM {quoted} LIMIT {SAMPLE_SCAN_ROWS}")
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
