@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from rivulet import __version__
 from rivulet.cli.common import add_home_arg, database, note, out, settings_for
 from rivulet.cli.ds import add_ds_parser
+from rivulet.cli.eval import add_eval_parser
 from rivulet.cli.kb import add_kb_parser
 from rivulet.cli.models import add_models_parser
 from rivulet.cli.templates import add_template_parser
@@ -120,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     add_models_parser(sub)
     add_kb_parser(sub)
     add_ds_parser(sub)
+    add_eval_parser(sub)
     sub.add_parser("version", help="print the version").set_defaults(handler=_version)
     add_template_parser(sub)
     return parser
