@@ -15,11 +15,11 @@ import contextlib
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
-from rivulet.data.connectors.base import (
+from rivulet.data.connectors._common import (
     EXACT_COUNT_ROWS,
     SAMPLE_SCAN_ROWS,
     RowCollector,
@@ -225,8 +225,8 @@ def _introspect(cursor: duckdb.DuckDBPyConnection, samples: int, schema: str | N
 class DuckDBConnector:
     """A DuckDB database file (``config["path"]``), opened read-only on first use."""
 
-    kind: ClassVar[DatasourceKind] = "duckdb"
-    dialect: ClassVar[str] = "duckdb"
+    kind: DatasourceKind = "duckdb"
+    dialect: str = "duckdb"
 
     def __init__(self, name: str, config: dict[str, Any]) -> None:
         self.name = name

@@ -14,11 +14,11 @@ import datetime as dt
 import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 
-from rivulet.data.connectors.base import datasource_error, quote_ident
+from rivulet.data.connectors._common import datasource_error, quote_ident
 from rivulet.data.connectors.duckdb import DuckDBEngine, lock_down
 from rivulet.data.specs import FILE_FORMATS, DatasourceTest
 from rivulet.lib.exceptions import DatasourceError
@@ -151,12 +151,13 @@ def _create_from_rows(db: duckdb.DuckDBPyConnection, name: str, rows: list[list[
 class FileConnector:
     """Files of a ``file`` data source (``config["files"]``: ``{"table", "path", "format", "sheet"}`` each)."""
 
-    kind: ClassVar[DatasourceKind] = "file"
-    dialect: ClassVar[str] = "duckdb"
+    kind: DatasourceKind = "file"
+    dialect: str = "duckdb"
 
     def __init__(self, name: str, config: dict[str, Any]) -> None:
         self.name = name
-        self.files: list[dict[str, Any]] = [dict(f) for f in config.get("files") or []]
+        files: list[Any] = list(config.get("files") or [])
+        self.files: list[dict[str, Any]] = [dict(cast("dict[str, Any]", f)) for f in files]
         self._engine = DuckDBEngine(name)
         self._lock = asyncio.Lock()
 

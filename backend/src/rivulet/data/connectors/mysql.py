@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import aiomysql  # pyright: ignore[reportMissingTypeStubs]
 import pymysql
 from pymysql.constants import CLIENT, FIELD_TYPE
 
-from rivulet.data.connectors.base import (
+from rivulet.data.connectors._common import (
     EXACT_COUNT_ROWS,
     SAMPLE_SCAN_ROWS,
     RowCollector,
@@ -36,7 +36,7 @@ from rivulet.lib.exceptions import DatasourceError
 from rivulet.sdk.data import ColumnInfo, DatasourceKind, QueryLimits, TableInfo
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
 
     from rivulet.sdk.ports import Table
 
@@ -88,8 +88,8 @@ class _Buffered(aiomysql.Cursor):  # pyright: ignore[reportUntypedBaseClass]
 class MySQLConnector:
     """A MySQL or MariaDB database (``host`` or a socket path, ``port``, ``database``, ``user`` + the password)."""
 
-    kind: ClassVar[DatasourceKind] = "mysql"
-    dialect: ClassVar[str] = "mysql"
+    kind: DatasourceKind = "mysql"
+    dialect: str = "mysql"
 
     def __init__(self, name: str, config: dict[str, Any], password: str | None) -> None:
         self.name = name
@@ -124,7 +124,7 @@ class MySQLConnector:
         return conn
 
     @contextlib.asynccontextmanager
-    async def _transaction(self, timeout_s: float) -> AsyncIterator[tuple[Any, bool]]:
+    async def _transaction(self, timeout_s: float) -> AsyncGenerator[tuple[Any, bool]]:
         """A connection inside ``START TRANSACTION READ ONLY`` with the time limit; ``(conn, is_mariadb)``.
 
         Afterwards the transaction is rolled back and the connection closed; a connection left with unread rows
@@ -208,7 +208,7 @@ class MySQLConnector:
     async def _fetch(self, conn: Any, sql: str, params: dict[str, Any] | None, limits: QueryLimits) -> Table:
         cursor: Any = await conn.cursor(_Unbuffered)
         await cursor.execute(sql, params)
-        description = cursor.description or []
+        description: list[Any] = list(cursor.description or [])
         columns = [str(d[0]) for d in description]
         types = [_FIELD_TYPES.get(int(d[1]), "unknown") for d in description]
         collector = RowCollector(limits)

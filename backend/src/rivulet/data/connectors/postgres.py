@@ -13,12 +13,12 @@ import asyncio
 import contextlib
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql as pgsql
 
-from rivulet.data.connectors.base import (
+from rivulet.data.connectors._common import (
     EXACT_COUNT_ROWS,
     SAMPLE_SCAN_ROWS,
     RowCollector,
@@ -33,7 +33,7 @@ from rivulet.lib.exceptions import DatasourceError
 from rivulet.sdk.data import ColumnInfo, DatasourceKind, QueryLimits, TableInfo
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
 
     from rivulet.sdk.ports import Table
 
@@ -79,8 +79,8 @@ def _display_name(schema: str, table: str) -> str:
 class PostgresConnector:
     """A PostgreSQL database (``host``, ``port``, ``database``, ``user``, ``sslmode`` + the password)."""
 
-    kind: ClassVar[DatasourceKind] = "postgres"
-    dialect: ClassVar[str] = "postgres"
+    kind: DatasourceKind = "postgres"
+    dialect: str = "postgres"
 
     def __init__(self, name: str, config: dict[str, Any], password: str | None) -> None:
         self.name = name
@@ -100,7 +100,7 @@ class PostgresConnector:
         return datasource_error(self.name, exc, reason=reason, password=self._password, action=action)
 
     @contextlib.asynccontextmanager
-    async def _transaction(self, timeout_s: float) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async def _transaction(self, timeout_s: float) -> AsyncGenerator[psycopg.AsyncConnection[Any]]:
         """A connection in a read-only transaction with the statement timeout, rolled back and closed after."""
         try:
             conn = await psycopg.AsyncConnection.connect(

@@ -15,9 +15,9 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from rivulet.data.connectors.base import (
+from rivulet.data.connectors._common import (
     EXACT_COUNT_ROWS,
     SAMPLE_SCAN_ROWS,
     RowCollector,
@@ -101,8 +101,8 @@ def column_comments(create_sql: str) -> dict[str, str]:
 class SQLiteConnector:
     """A SQLite database file (``config["path"]``)."""
 
-    kind: ClassVar[DatasourceKind] = "sqlite"
-    dialect: ClassVar[str] = "sqlite"
+    kind: DatasourceKind = "sqlite"
+    dialect: str = "sqlite"
 
     def __init__(self, name: str, config: dict[str, Any]) -> None:
         self.name = name
