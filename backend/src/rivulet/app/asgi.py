@@ -14,6 +14,7 @@ from litestar.middleware import DefineMiddleware
 from rivulet.app.providers import Providers
 from rivulet.app.wiring import open_services
 from rivulet.domain.auth import AuthController, UsersController, WorkspacesController
+from rivulet.domain.datasources import DatasourcesController, DatasourceUploadsController
 from rivulet.domain.endpoints import GatewayController, PublishingController
 from rivulet.domain.endpoints.gateway import CALLS_STATE, call_endpoint
 from rivulet.domain.flows import FlowsController
@@ -112,6 +113,13 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
                 providers,
                 "knowledge",
                 KnowledgeDocumentsController,
+                max_body_bytes=UploadLimits.from_settings(settings).body_bytes,
+            ),
+            _domain(providers, "datasources", DatasourcesController),
+            _domain(
+                providers,
+                "datasources",
+                DatasourceUploadsController,
                 max_body_bytes=UploadLimits.from_settings(settings).body_bytes,
             ),
             _domain(providers, "gateway", GatewayController),

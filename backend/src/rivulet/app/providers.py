@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from litestar.di import Provide
 
 from rivulet.domain.auth.deps import AuthDeps
+from rivulet.domain.datasources.deps import DatasourcesDeps
 from rivulet.domain.endpoints.deps import PublishingDeps
 from rivulet.domain.flows.deps import FlowsDeps
 from rivulet.domain.knowledge.deps import KnowledgeDeps
@@ -75,6 +76,7 @@ class Providers:
                 jobs=self._jobs,
                 uploads=UploadLimits.from_settings(services.settings),
             ),
+            "datasources": DatasourcesDeps(data=services.data, uploads=UploadLimits.from_settings(services.settings)),
             "gateway": services.calls,
             "secrets": services.secrets,
             "pool": services.pool,
