@@ -51,8 +51,8 @@ _SERVER_OPTIONS = ("db_host", "db_port", "database", "user", "sslmode")
 
 
 async def _with_service(settings: Settings, url: str, action: Callable[[DataService], Awaitable[int]]) -> int:
-    from rivulet.app.wiring import network_policy
-    from rivulet.data.service import DataOptions, DataService
+    from rivulet.app.wiring import data_options, network_policy
+    from rivulet.data.service import DataService
     from rivulet.knowledge.service import KnowledgeService
     from rivulet.lib.secrets import SecretBox, load_secret_key
     from rivulet.providers.config import model_dirs
@@ -72,7 +72,7 @@ async def _with_service(settings: Settings, url: str, action: Callable[[DataServ
         dirs = model_dirs(settings.model_dirs, settings.home)
         models = ModelService(PostgresModelStore(pool), secrets=secrets.reveal, policy=policy, model_dirs=dirs)
         knowledge = KnowledgeService(PostgresKnowledgeStore(pool), models, policy)
-        options = DataOptions(files_dir=Path(settings.home) / "datasources")
+        options = data_options(settings)
         service = DataService(PostgresDatasourceStore(pool), secrets, models, knowledge, options=options)
         try:
             return await action(service)
