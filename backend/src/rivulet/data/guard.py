@@ -295,7 +295,8 @@ def render_params(sql: str, dialect: str, params: dict[str, Any] | None) -> tupl
 
 _FENCE: Final = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _SQL_START: Final = re.compile(
-    r"^\s*(?:\(\s*)*(SELECT|WITH|FROM|VALUES|SHOW|EXPLAIN|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA)\b",
+    r"^\s*(?:(?:SQL(?:\s+query)?|Query|Answer)\s*:\s*)?"
+    r"(?P<sql>(?:\(\s*)*(?:SELECT|WITH|FROM|VALUES|SHOW|EXPLAIN|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA)\b)",
     re.IGNORECASE | re.MULTILINE,
 )
 _PREFIX: Final = re.compile(r"^\s*(?:SQL(?:\s+query)?|Query|Answer)\s*:\s*", re.IGNORECASE)
@@ -319,7 +320,7 @@ def extract_sql(text: str) -> str:
     match = _SQL_START.search(without_fences)
     if match is None:
         return ""
-    return _tidy_sql(_cut_trailing_prose(without_fences[match.start(1) :]))
+    return _tidy_sql(_cut_trailing_prose(without_fences[match.start("sql") :]))
 
 
 # --- parsing ------------------------------------------------------------------------------------------------
@@ -520,9 +521,15 @@ def _identifier(name: str, dialect: str) -> exp.Identifier:
 
 
 def _where(node: exp.Expr) -> str:
-    meta = node.meta if isinstance(node, exp.Identifier) else node.this.meta if isinstance(node.this, exp.Expr) else {}
+    identifier = node if isinstance(node, exp.Identifier) else node.this
+    meta: dict[str, Any] = identifier.meta if isinstance(identifier, exp.Expr) else {}
     line, col = meta.get("line"), meta.get("col")
-    return f" (line {line}, column {col})" if line is not None else ""
+    if line is None or col is None:
+        return ""
+    start, end = meta.get("start"), meta.get("end")
+    if isinstance(start, int) and isinstance(end, int) and isinstance(col, int):
+        col = col - (end - start)  # sqlglot records where the token ends
+    return f" (line {line}, column {col})"
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -557,6 +564,7 @@ def _resolve(statement: exp.Expr, dialect: str, schema: SchemaInfo | None) -> tu
         columns = sorted({f"{c.table}.{c.name}" if c.table else c.name for c in statement.find_all(exp.Column)})
         return tables, columns
     found: dict[str, TableInfo] = {}
+    aliases: dict[str, TableInfo] = {}
     for node in references:
         if _is_catalog(node):
             continue
@@ -570,12 +578,20 @@ def _resolve(statement: exp.Expr, dialect: str, schema: SchemaInfo | None) -> tu
                 dialect,
             )
         found[table.name] = table
+        aliases[node.alias_or_name.lower()] = table
         _rename_table(node, table.name, dialect)
     if len(found) < len({id(n) for n in references}) and any(_is_catalog(n) for n in references):
         return list(found), []  # catalogs have no schema here: their columns are not checked
-    _rename_columns(statement, list(found.values()), dialect)
+    _rename_columns(statement, aliases, dialect)
     _qualify(statement, dialect, list(found.values()))
-    return list(found), _read_columns(statement)
+    return list(found), _real_names(_read_columns(statement), list(found.values()))
+
+
+def _real_names(columns: list[str], tables: list[TableInfo]) -> list[str]:
+    """``table.column`` as the schema spells them (normalisation lowercased case-insensitive dialects)."""
+    spelled = {f"{t.name}.{c.name}".lower(): f"{t.name}.{c.name}" for t in tables for c in t.columns}
+    spelled.update({f"{t.name}.*".lower(): f"{t.name}.*" for t in tables})
+    return sorted({spelled.get(column.lower(), column) for column in columns})
 
 
 def _rename_table(node: exp.Table, real: str, dialect: str) -> None:
@@ -584,22 +600,21 @@ def _rename_table(node: exp.Table, real: str, dialect: str) -> None:
     node.set("db", _identifier(parts[-2], dialect) if len(parts) > 1 else None)
 
 
-def _rename_columns(statement: exp.Expr, tables: list[TableInfo], dialect: str) -> None:
+def _rename_columns(statement: exp.Expr, references: dict[str, TableInfo], dialect: str) -> None:
     """Columns written in another case get the schema's spelling (quoted where the dialect needs it)."""
-    spelling: dict[str, str] = {}
-    for table in tables:
-        for column in table.columns:
-            spelling.setdefault(column.name.lower(), column.name)
+    everywhere = list(references.values())
     for column in statement.find_all(exp.Column):
         identifier = column.this
-        if not isinstance(identifier, exp.Identifier):
-            continue
-        real = spelling.get(identifier.name.lower())
-        if real is None or real == identifier.name:
-            continue
-        if dialect == "postgres" and identifier.quoted:
+        if not isinstance(identifier, exp.Identifier) or (dialect == "postgres" and identifier.quoted):
             continue  # a quoted name in PostgreSQL means exactly that spelling
-        column.set("this", _identifier(real, dialect))
+        owner = references.get(column.table.lower()) if column.table else None
+        tables = [owner] if owner is not None else everywhere
+        names = {c.name for t in tables for c in t.columns}
+        if identifier.name in names:
+            continue
+        spellings = {name for name in names if name.lower() == identifier.name.lower()}
+        if len(spellings) == 1:
+            column.set("this", _identifier(spellings.pop(), dialect))
 
 
 def _schema_key(name: str, dialect: str) -> str:
