@@ -77,10 +77,17 @@ def test_report_names_every_node_and_keeps_positions_labels() -> None:
     assert by_class["HOStreamingLLMOperator"].operator == "llm.chat"
     assert by_class["CommonLLMHttpTrigger"].operator == "trigger.http"
     assert by_class["CommonChatPromptTemplate"].operator == "llm.prompt_template"
-    assert by_class["HODatasourceExecutorOperator"].operator == "sql.run_query"
+    executor = by_class["HODatasourceExecutorOperator"]
+    assert (executor.status, executor.reason) == (
+        "unmapped",
+        "nothing feeds it the SQL to run (DB-GPT would not run it either): left out",
+    )
     assert by_class["OpenAIStreamingOutputOperator"].operator == "core.output"
     assert {by_class[c].status for c in ("DatasourceResource", "OpenAILLMClient")} == {"folded"}
-    assert [n.dbgpt_class for n in result.unmapped] == ["dbgpt_app.operators.code.CodeMapOperator"]
+    assert [n.dbgpt_class for n in result.unmapped] == [
+        "dbgpt_app.operators.datasource.HODatasourceExecutorOperator",
+        "dbgpt_app.operators.code.CodeMapOperator",
+    ]
     doc = result.document
     assert doc.name == "Chat Data AWEL Flow"
     assert doc.metadata.source == "dbgpt"
@@ -100,14 +107,15 @@ def test_report_names_every_node_and_keeps_positions_labels() -> None:
     }
     assert doc.viewport is not None
     assert doc.viewport.zoom == 0.75
-    # retriever→llm (extra context the template does not read) and trigger→code map are left out
-    assert len(result.dropped_edges) == 2
+    # retriever→llm (extra context the template does not read), trigger→code map and the datasource of the
+    # executor left out are dropped
+    assert len(result.dropped_edges) == 3
 
 
 def test_mapped_flow_compiles_with_the_mapped_operators() -> None:
     registry = _registry_with_stubs()
     graph = compile_flow(convert_dbgpt_flow(CHAT_DATA.read_bytes(), registry).document, registry)
-    assert len(graph.nodes) == 6
+    assert len(graph.nodes) == 5  # the executor nothing feeds is left out
     assert graph.nodes["higher_order_streaming_llm_operator_0"].params.model == "default"
 
 

@@ -33,6 +33,13 @@ from rivulet.compiler.flow import Edge, Node, Position
 from rivulet.lib.exceptions import ValidationError
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.sdk.ports import PortType, check_compatible, parse_port_type
+from rivulet.templates._dbgpt_data import (
+    MAX_JOIN_INPUTS,
+    analyst_notes,
+    join_template,
+    join_variable,
+    text2sql_params,
+)
 from rivulet.templates._dbgpt_knowledge import chunk_plan, search_params, summary_instructions
 from rivulet.templates.dbgpt_mappings import (
     BODY,
@@ -41,6 +48,7 @@ from rivulet.templates.dbgpt_mappings import (
     DBGPT_FLOW_NAMES,
     DBGPT_MAPPINGS,
     HO_RAG,
+    HO_T2S,
     PARAM_ALIASES,
     REQUEST,
     UNMAPPED_REASONS,
@@ -83,6 +91,12 @@ _RESULTS: dict[str, tuple[str, str]] = {
     "rag.context": ("context", "context"),
     "rag.retrieve": ("chunks", "chunks"),
     "rag.load_url": ("documents", "documents"),
+    "sql.generate": ("table", "table"),
+    "sql.run_query": ("table", "table"),
+    "sql.schema_context": ("context", "context"),
+    "chart.summarize": ("text", "summary"),
+    "chart.recommend": ("chart", "chart"),
+    "core.template": ("text", "answer"),
 }
 """Operator → (output port, run output name) a leaf answers with."""
 _DOCUMENTS_AS_TEXT = "{% for d in documents %}{{ d.text }}\n\n{% endfor %}"
@@ -241,6 +255,12 @@ class Converter:
     """DB-GPT inputs a param overrides (a ``KnowledgeOperator``'s datasource URL wins over its input)."""
     _chain_links: set[tuple[str, ...]] = field(default_factory=set[tuple[str, ...]])
     """``parameters`` edges between resources whose chain reached a placed node."""
+    _datasource_users: dict[str, str] = field(default_factory=dict[str, str])
+    """Datasource resource → the ``sql.generate`` (by DB-GPT id) that took its name through a contracted retriever."""
+    _absorbed: set[str] = field(default_factory=set[str])
+    """DB-GPT edge ids ``sql.generate`` stands for (the retriever's prompt into the LLM)."""
+    _charted: set[str] = field(default_factory=set[str])
+    """``sql.generate`` nodes (by DB-GPT id) that absorbed an executor: its chart view becomes ``chart.recommend``."""
 
     def add_node(
         self,
@@ -289,8 +309,12 @@ class Converter:
         for entry in late:
             self._decisions[entry.dbgpt_id] = self._decide_resource(entry, links)
         pending, used = self._resolve(self._contract(links))
+        used.update(o for origins in self._chain_links for o in origins)
         pending = self._typed(self._pseudo(pending))
+        pending = self._joins(pending)
+        pending += self._charts()
         pending += self._outputs(pending)
+        used.update(self._absorbed)
         edges: dict[tuple[str, str, str, str], Edge] = {}
         for p in pending:
             used.update(p.origins)
@@ -357,6 +381,81 @@ class Converter:
                 if key not in (None, "messages"):
                     entry.mapping = None
                     entry.why = f"reads the request field {key!r}: only the user's message (messages) is carried"
+        self._refine_data(links)
+
+    def _refine_data(self, links: list[Link]) -> None:
+        """DB-GPT's chat data: datasource retriever → higher-order LLM → SQL parser → executor is one sql.generate."""
+        if HO_T2S.operator in self.registry:
+            for entry in self.entries.values():
+                mapping = entry.mapping
+                if (
+                    mapping is not None
+                    and mapping.operator == "llm.chat"
+                    and mapping.inputs == (REQUEST, CONTEXT)
+                    and self._fed_by(entry.dbgpt_id, 1, links, _links_schema)
+                    and self._feeds(entry.dbgpt_id, links, _reads_sql)
+                ):
+                    entry.mapping = HO_T2S
+        for entry in self.entries.values():
+            mapping = entry.mapping
+            if mapping is None:
+                continue
+            if mapping.kind == "sql_parser" and not self._fed_by(entry.dbgpt_id, 0, links, _writes_sql):
+                entry.mapping = None
+                entry.why = (
+                    "parses SQL out of a model's JSON answer: no Rivulet equivalent on its own (sql.generate writes, "
+                    "guards and runs SQL for a datasource retriever's higher-order LLM)"
+                )
+            elif mapping.kind == "executor" and not any(
+                x.target == entry.dbgpt_id and x.kind == "inputs" and x.index == 0 for x in links
+            ):
+                entry.mapping = None
+                entry.why = "nothing feeds it the SQL to run (DB-GPT would not run it either): left out"
+            elif mapping.kind == "executor" and self._fed_by(entry.dbgpt_id, 0, links, _writes_sql):
+                note = "contracted: sql.generate runs the query it writes (once, repairing failures)"
+                entry.mapping = replace(mapping, operator="", passes=0, note=note)
+                self._charted.update(self._feeders(entry.dbgpt_id, links, _writes_sql))
+            elif mapping.kind == "schema" and mapping.operator:
+                targets = [x for x in links if x.source == entry.dbgpt_id and x.kind == "inputs"]
+                if targets and all(
+                    x.index == 1 and (t := self.entries.get(x.target)) is not None and t.mapping is HO_T2S
+                    for x in targets
+                ):
+                    note = "contracted: sql.generate links the schema itself (its datasource and max_num_results)"
+                    entry.mapping = replace(mapping, operator="", passes=0, note=note)
+
+    def _feeds(self, dbgpt_id: str, links: list[Link], test: Callable[[DbgptMapping], bool]) -> bool:
+        """Whether a node's outputs reach, through pass-through nodes, a node passing ``test``."""
+        frontier, seen = [dbgpt_id], {dbgpt_id}
+        while frontier and len(seen) <= _MAX_HOPS:
+            source = frontier.pop(0)
+            for link in links:
+                target = self.entries.get(link.target)
+                if link.source != source or link.kind != "inputs" or target is None or target.mapping is None:
+                    continue
+                if test(target.mapping):
+                    return True
+                if target.mapping.passes == link.index and link.target not in seen:
+                    seen.add(link.target)
+                    frontier.append(link.target)
+        return False
+
+    def _feeders(self, dbgpt_id: str, links: list[Link], test: Callable[[DbgptMapping], bool]) -> list[str]:
+        """The nodes passing ``test`` that feed input 0 of a node, through pass-through nodes."""
+        found: list[str] = []
+        frontier, seen = [dbgpt_id], {dbgpt_id}
+        while frontier and len(seen) <= _MAX_HOPS:
+            target = frontier.pop(0)
+            for link in links:
+                source = self.entries.get(link.source)
+                if link.target != target or link.kind != "inputs" or source is None or source.mapping is None:
+                    continue
+                if test(source.mapping):
+                    found.append(link.source)
+                elif source.mapping.passes is not None and link.source not in seen:
+                    seen.add(link.source)
+                    frontier.append(link.source)
+        return found
 
     @staticmethod
     def _document_note(entry: _Entry, kind: str) -> str:
@@ -411,6 +510,9 @@ class Converter:
             consumers = self._consumers(entry.dbgpt_id, links)
             if not consumers:
                 return _Outcome("unmapped", operator=mapping.operator, notes=["no node uses it"])
+            if all(self._writes_sql(c) for c in consumers):
+                note = "not carried: sql.generate writes its own prompt (linked schema, examples, dialect)"
+                return _Outcome("folded", notes=[note])
             if all(self._formats(c) for c in consumers):
                 return _Outcome("folded", notes=["param template/system_prompt of its consumers"])
             return self._place(entry, mapping, prompt_params(entry.params, self._user_keys()), [])
@@ -472,12 +574,17 @@ class Converter:
     def _formats(self, dbgpt_id: str) -> bool:
         """Whether a node formats its prompt template itself (the template folds into its params)."""
         consumer = self.entries.get(dbgpt_id)
-        return (
+        return self._writes_sql(dbgpt_id) or (
             consumer is not None
             and consumer.mapping is not None
             and consumer.mapping.operator in _FORMATTERS
             and consumer.mapping.fold_into is None
         )
+
+    def _writes_sql(self, dbgpt_id: str) -> bool:
+        """Whether a node became ``sql.generate`` (it writes its own prompt: a template folds into nothing)."""
+        consumer = self.entries.get(dbgpt_id)
+        return consumer is not None and consumer.mapping is not None and _writes_sql(consumer.mapping)
 
     # knowledge params
 
@@ -514,6 +621,10 @@ class Converter:
                 notes.append("its datasource URL is loaded (it wins over the input, as in DB-GPT)")
             elif source is not None:
                 notes.append(f"datasource {source!r} is not a URL: not carried, the URL comes from the input")
+        elif kind == "text2sql":
+            self._text2sql(entry, links, params, notes)
+        elif kind == "analyst":
+            notes.extend(analyst_notes(entry.explicit))
         elif kind == "summary":
             params["instructions"] = summary_instructions(entry.params.get("language"))
             notes.append("max_iteration_with_llm not carried: llm.summarize reduces until one summary is left")
@@ -524,6 +635,35 @@ class Converter:
             elif isinstance(separator, str):
                 params["separator"] = separator
         return params, notes
+
+    def _text2sql(self, entry: _Entry, links: list[Link], params: dict[str, Any], notes: list[str]) -> None:
+        """``sql.generate``'s datasource and row limit, from the retriever feeding the LLM and its resource."""
+        retrievers = [
+            r
+            for x in links
+            if x.target == entry.dbgpt_id
+            and x.kind == "inputs"
+            and x.index == 1
+            and (r := self.entries.get(x.source)) is not None
+            and r.mapping is not None
+            and _links_schema(r.mapping)
+        ]
+        for retriever in retrievers[:1]:
+            extra, more = text2sql_params(retriever.params, retriever.explicit)
+            params.update(extra)
+            notes.extend(more)
+            for resource in self._chain(retriever.dbgpt_id, links):
+                if resource.mapping is None or resource.mapping.fold_into != "datasource":
+                    continue
+                names = (_text(resource.params.get(k)) for k in ("db_name", "datasource", "name"))
+                name = next((n for n in names if n is not None), None)
+                if name is not None:
+                    params["datasource"] = name
+                    self._datasource_users[resource.dbgpt_id] = entry.dbgpt_id
+                    notes.append(f"data source {name!r} (DB-GPT's database): add it under Data sources")
+                    break
+        if "datasource" not in params:
+            notes.append("no datasource resource: set the datasource param")
 
     def _store(
         self, entry: _Entry, mapping: DbgptMapping, chain: list[_Entry], params: dict[str, Any], notes: list[str]
@@ -685,6 +825,12 @@ class Converter:
     def _decide_resource(self, entry: _Entry, links: list[Link]) -> _Outcome:
         mapping = entry.mapping
         assert mapping is not None
+        user = self._datasource_users.get(entry.dbgpt_id)
+        if user is not None:  # its consumers were contracted into sql.generate
+            for link in links:
+                if link.source == entry.dbgpt_id and link.kind == "parameters" and link.target not in self.nodes:
+                    self._chain_links.add(link.origins)
+            return _Outcome("folded", notes=[f"param datasource of {self.nodes[user].id}"])
         reached = self._reach(entry.dbgpt_id, links)
         if reached is None:
             return _Outcome("unmapped", notes=["no node uses it"])
@@ -800,6 +946,8 @@ class Converter:
                 dst_port = src_map.as_input
             elif link.port is not None:
                 dst_port = link.port
+            elif dst_map.kind == "join":
+                dst_port = join_variable(link.index) if link.index < MAX_JOIN_INPUTS else None
             else:
                 dst_port = dst_map.inputs[link.index] if link.index < len(dst_map.inputs) else None
             if src_port is not None and dst_port is not None:
@@ -813,7 +961,10 @@ class Converter:
         if node is None or mapping is None or link.kind != "parameters":
             return False
         if mapping.fold_into == "prompt":
-            if node.operator == "rag.answer":
+            if node.operator == HO_T2S.operator:
+                update = {}
+                self._note(link.target, "its prompt template is not carried: sql.generate writes its own prompt")
+            elif node.operator == "rag.answer":
                 update, note = answer_prompt_params(resource.params, self._user_keys())
                 if note:
                     self._note(link.target, note)
@@ -837,6 +988,7 @@ class Converter:
 
     def _pseudo(self, pending: list[_Pending]) -> list[_Pending]:
         """Resolve ``REQUEST``/``CONTEXT`` of higher-order LLM nodes (into a template, llm.chat or rag.answer)."""
+        pending = self._pseudo_sql(pending)
         attached = {
             p.target: p.source
             for p in pending
@@ -870,6 +1022,18 @@ class Converter:
             node = self.nodes[chat]
             params = {k: v for k, v in node.params.items() if k != "system_prompt"}
             self.nodes[chat] = msgspec.structs.replace(node, params=params)
+        return resolved
+
+    def _pseudo_sql(self, pending: list[_Pending]) -> list[_Pending]:
+        """Into ``sql.generate``, the request is the question and the retriever's prompt is left out."""
+        resolved: list[_Pending] = []
+        for p in pending:
+            if p.target_port in (REQUEST, CONTEXT) and self.nodes[p.target].operator == HO_T2S.operator:
+                if p.target_port == CONTEXT:
+                    self._absorbed.update(p.origins)  # the retriever's prompt: sql.generate links the schema itself
+                    continue
+                p = p._replace(target_port="question")  # noqa: PLW2901
+            resolved.append(p)
         return resolved
 
     def _port_type(self, key: str, port: str, *, output: bool) -> PortType | None:
@@ -946,6 +1110,50 @@ class Converter:
             _Pending(key, "text", p.target, p.target_port, p.origins),
         ]
 
+    def _joins(self, pending: list[_Pending]) -> list[_Pending]:
+        """The template of each ``StringJoinOperator``: its inputs in order, a ``Table`` as a markdown table."""
+        for key, node in list(self.nodes.items()):
+            entry = self.entries.get(key)
+            if entry is None or entry.mapping is None or entry.mapping.kind != "join":
+                continue
+            fed = {p.target_port: p for p in pending if p.target == key}
+            ordered = sorted(fed, key=lambda name: int(name.rsplit("_", 1)[1]) if name[-1].isdigit() else 0)
+            variables = [
+                (name, str(self._port_type(fed[name].source, fed[name].source_port, output=True)) == "Table")
+                for name in ordered
+            ]
+            template = join_template(variables, entry.params.get("separator"))
+            self.nodes[key] = msgspec.structs.replace(node, params={**node.params, "template": template})
+            if any(table for _, table in variables):
+                self._note(key, "rows are joined as a markdown table (DB-GPT: the executor's chart view)")
+        return pending
+
+    def _charts(self) -> list[_Pending]:
+        """A ``chart.recommend`` for each ``sql.generate`` that absorbed an executor (DB-GPT draws a chart)."""
+        if "chart.recommend" not in self.registry:
+            return []
+        added: list[_Pending] = []
+        for key in sorted(self._charted):
+            source = self.nodes.get(key)
+            if source is None or source.operator != HO_T2S.operator:
+                continue
+            chart_key = f"{key}#chart"
+            self._used.add(node_id := self._free_id(self.entries[key], "_chart"))
+            self.nodes[chart_key] = Node(
+                id=node_id,
+                operator="chart.recommend",
+                label="Chart",
+                params={},
+                position=Position(x=source.position.x + 320, y=source.position.y - 160),
+            )
+            added.append(_Pending(key, "table", chart_key, "table", ()))
+            self._note(
+                key,
+                f"DB-GPT's executor draws the chart the model picked (display_type): {node_id} (chart.recommend) "
+                "picks one from the columns",
+            )
+        return added
+
     # 6. outputs
 
     def _outputs(self, pending: list[_Pending]) -> list[_Pending]:
@@ -964,6 +1172,11 @@ class Converter:
                 port, name = _RESULTS.get(node.operator) or self._first_output(key)
                 if port:
                     wanted.append((key, port, name))
+        wanted += [
+            (key, "chart", "chart")
+            for key, node in self.nodes.items()
+            if names and key.endswith("#chart") and node.operator == "chart.recommend" and key not in sources
+        ]
         wanted += [
             (key, "citations", "citations")
             for key, node in self.nodes.items()
@@ -985,7 +1198,7 @@ class Converter:
                 position=Position(x=source.position.x + 320, y=source.position.y + 60 * (len(added) % 3)),
             )
             added.append(_Pending(key, port, out_key, "value", ()))
-            why = "" if port == "citations" else " (DB-GPT answers with the last node's output)"
+            why = "" if port in ("citations", "chart") else " (DB-GPT answers with the last node's output)"
             self._note(key, f"output {port} → run output {unique!r}{why}")
         return added
 
@@ -1007,6 +1220,18 @@ class Converter:
         while node_id in self._used:
             node_id, number = f"{base}_{number}", number + 1
         return node_id
+
+
+def _links_schema(mapping: DbgptMapping) -> bool:
+    return mapping.kind == "schema"
+
+
+def _writes_sql(mapping: DbgptMapping) -> bool:
+    return mapping.kind == "text2sql"
+
+
+def _reads_sql(mapping: DbgptMapping) -> bool:
+    return mapping.kind in ("sql_parser", "executor")
 
 
 def _retrieves(mapping: DbgptMapping) -> bool:

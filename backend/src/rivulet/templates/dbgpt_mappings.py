@@ -35,6 +35,19 @@ Knowledge (DB-GPT's ``dbgpt.rag`` / ``dbgpt_ext.rag`` operators):
 - Ingesting nodes (vector storage, embedding assembler) and knowledge graph nodes create their space on first
   write, as DB-GPT's stores create their collection or graph (``create_space`` of ``rag.ingest`` and
   ``rag.graph_extract``).
+
+Data (DB-GPT's ``dbgpt_app.operators.datasource`` / ``report``; details in ``_dbgpt_data.py``):
+
+- A higher-order LLM fed by a ``HODatasourceRetrieverOperator`` whose answer goes to ``SQLOutputParser`` or a
+  ``HODatasourceExecutorOperator`` writes SQL: it becomes ``sql.generate`` (``HO_T2S``: linked schema, guard, run,
+  repairs), with the datasource of the retriever's ``DatasourceResource`` (``db_name``) and ``max_num_results`` as
+  ``max_rows``. The retriever, the parser and the executor are contracted into it (its ``table`` is what the
+  executor hands on) and its prompt template is not carried; the executor's chart view becomes a
+  ``chart.recommend`` (run output ``chart``).
+- Elsewhere the retriever is ``sql.schema_context`` and the executor ``sql.run_query`` (an executor nothing feeds
+  is left out; a parser without ``sql.generate`` upstream has no equivalent).
+- ``ReportAnalystOperator`` is ``chart.summarize`` (question and rows); ``StringJoinOperator`` is a
+  ``core.template`` joining its inputs with its separator, rows as a markdown table.
 """
 
 from __future__ import annotations
@@ -52,6 +65,7 @@ __all__ = (
     "DBGPT_MAPPINGS",
     "DEFAULT_SYSTEM_MESSAGE",
     "HO_RAG",
+    "HO_T2S",
     "PARAM_ALIASES",
     "REQUEST",
     "UNMAPPED_REASONS",
@@ -90,7 +104,10 @@ store's collection ``name`` (the knowledge space); ``graph``: a knowledge graph'
 ``embeddings``: nothing (the space's embedding model); ``connection``: nothing (store connection settings);
 ``chunking``/``splitter``: chunk sizes; ``ranker``: a ``top_k`` cap; ``rewrite``: nothing (query rewriting).
 """
-MappingKind = Literal["retriever", "context", "loader", "chunker", "ingest", "graph", "summary"]
+MappingKind = Literal[
+    "retriever", "context", "loader", "chunker", "ingest", "graph", "summary",
+    "schema", "text2sql", "sql_parser", "executor", "analyst", "join",
+]  # fmt: skip
 """Knowledge nodes whose params and wiring the converter works out from the flow around them."""
 
 
@@ -297,12 +314,28 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
     "RequestBodyToDictOperator": DbgptMapping(operator="", passes=0),
     "StringOutput2ModelOutputOperator": DbgptMapping(operator="", passes=0),
     "MergeStringToDictOperator": DbgptMapping(operator="", spread=("first_key", "second_key")),
-    # datasource / SQL
+    # datasource / SQL (the chat-data flow's retriever → LLM → parser → executor is refined into sql.generate)
     "HODatasourceRetrieverOperator": DbgptMapping(
-        operator="sql.schema_context", inputs=("question",), outputs=("context",)
+        operator="sql.schema_context", inputs=("question",), outputs=("context", "tables"), kind="schema"
     ),
-    "HODatasourceExecutorOperator": DbgptMapping(operator="sql.run_query", inputs=("sql",), outputs=("table",)),
+    "HODatasourceExecutorOperator": DbgptMapping(
+        operator="sql.run_query", inputs=("query",), outputs=("table", "table"), kind="executor"
+    ),
     "DatasourceResource": DbgptMapping(operator="", fold_into="datasource"),
+    "SQLOutputParser": DbgptMapping(
+        operator="",
+        passes=0,
+        kind="sql_parser",
+        note="contracted: sql.generate hands on its query and rows (DB-GPT parses the model's JSON answer)",
+    ),
+    "ReportAnalystOperator": DbgptMapping(
+        operator="chart.summarize",
+        inputs=("question", "table"),
+        outputs=("text",),
+        params={"model": "model"},
+        kind="analyst",
+    ),
+    "StringJoinOperator": DbgptMapping(operator="core.template", outputs=("text",), kind="join"),
     # LLM clients: how DB-GPT reaches a model server (the model itself comes from the request)
     "OpenAILLMClient": DbgptMapping(operator="", fold_into="model"),
     "DefaultLLMClient": DbgptMapping(operator="", fold_into="model"),
@@ -318,6 +351,16 @@ DBGPT_MAPPINGS: dict[str, DbgptMapping] = {
 """DB-GPT class name → mapping. ``CodeMapOperator`` is deliberately absent: Rivulet runs no user code."""
 
 _HISTORY = "chat history is not carried over: each run answers one message"
+
+HO_T2S = DbgptMapping(
+    operator="sql.generate",
+    inputs=(REQUEST, CONTEXT),
+    outputs=("table",),
+    params={"model": "model"},
+    kind="text2sql",
+    note="writes, guards and runs the SQL, repairing failures (DB-GPT: retriever prompt, LLM, SQL parser, executor)",
+)
+"""A higher-order LLM that writes SQL: fed by a datasource retriever, its answer parsed by ``SQLOutputParser``."""
 
 HO_RAG = DbgptMapping(
     operator="rag.answer",
@@ -356,6 +399,9 @@ DBGPT_FLOW_NAMES: dict[str, str] = {
     "higher_order_knowledge_operator": "HOKnowledgeOperator",
     "higher_order_datasource_retriever_operator": "HODatasourceRetrieverOperator",
     "higher_order_datasource_executor_operator": "HODatasourceExecutorOperator",
+    "default_sql_output_parser": "SQLOutputParser",
+    "report_analyst": "ReportAnalystOperator",
+    "string_join_operator": "StringJoinOperator",
     "datasource": "DatasourceResource",
     "openai_llm_client": "OpenAILLMClient",
     "default_llm_client": "DefaultLLMClient",
@@ -427,11 +473,14 @@ DBGPT_DEFAULTS: dict[str, dict[str, Any]] = {
     "ChunkParameters": {"chunk_size": 512, "chunk_overlap": 50, "separator": "\n"},
     "SummaryAssemblerOperator": {"language": "en", "concurrency_limit_with_llm": 3},
     "RequestedParsedOperator": {"key": "messages"},
+    "HODatasourceRetrieverOperator": {"max_num_results": 50, "context_key": "context"},
+    "StringJoinOperator": {"separator": "\n\n"},
 }
 """DB-GPT's registered defaults, for exports that leave a parameter out (an export's own ``default`` wins)."""
 
 PARAM_ALIASES: dict[str, dict[str, str]] = {
     "HOKnowledgeOperator": {"context": "context_key"},
+    "HODatasourceRetrieverOperator": {"context": "context_key"},
     "EmbeddingAssemblerOperator": {"vector_store_connector": "index_store"},
     "EmbeddingRetrieverOperator": {"vector_store_connector": "index_store"},
 }
