@@ -47,7 +47,7 @@ __all__ = (
 
 HIDDEN_SPACE_PREFIX: Final = "_"
 """Knowledge spaces whose name starts with this are internal (not listed, not creatable through the API)."""
-_CHUNKING: Final = ChunkingConfig(strategy="recursive", chunk_size=400, chunk_overlap=0)
+_CHUNKING: Final = ChunkingConfig(strategy="recursive", chunk_size=240, chunk_overlap=0)
 """One table per chunk unless it has very many columns (a long table gives several chunks, scored as its best)."""
 _SAMPLE_CHARS: Final = 40
 _SEEDS: Final = 3

@@ -27,23 +27,8 @@ __all__ = (
 
 R = TypeVar("R")
 
-Dialect = Literal[
-    "postgres",
-    "mysql",
-    "sqlite",
-    "duckdb",
-    "bigquery",
-    "clickhouse",
-    "hive",
-    "oracle",
-    "presto",
-    "redshift",
-    "snowflake",
-    "spark",
-    "trino",
-    "tsql",
-]
-"""sqlglot dialects a query can be written in or transpiled to."""
+Dialect = Literal["postgres", "mysql", "sqlite", "duckdb"]
+"""The sqlglot dialects of the data source kinds (what queries are written in and transpiled to)."""
 SQL_DIALECTS: Final[tuple[str, ...]] = Dialect.__args__
 
 MaxRows = Annotated[int, Meta(ge=1, le=1_000_000, description="Most rows returned (a LIMIT is added).")]
