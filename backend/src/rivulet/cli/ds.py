@@ -204,7 +204,8 @@ def _test(args: argparse.Namespace) -> Callable[[DataService], Awaitable[int]]:
         if args.json:
             print_json(result)
         elif result.ok:
-            out(f"ok: {args.name} ({result.server}; {result.tables} tables; {result.latency_ms:.0f} ms)")
+            tables = f"{result.tables} table{'' if result.tables == 1 else 's'}"
+            out(f"ok: {args.name} ({result.server}; {tables}; {result.latency_ms:.0f} ms)")
         if not result.ok:
             return failed("test", result.error or "the connection failed")
         return 0
