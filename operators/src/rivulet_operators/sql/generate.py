@@ -54,9 +54,8 @@ class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_rows: MaxRows = 1000
     timeout_s: TimeoutSeconds = 30.0
     prompt_template: Annotated[
-        PromptText | None,
+        Annotated[PromptText, Meta(max_length=100_000)] | None,
         Meta(
-            max_length=100_000,
             description="A jinja2 prompt replacing the default: question, dialect, dialect_name, schema, tables, "
             "examples (question, sql), history (role, content).",
         ),

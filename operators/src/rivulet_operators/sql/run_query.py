@@ -40,8 +40,8 @@ SPEC = OperatorSpec(
 class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     datasource: Annotated[DatasourceRef, Meta(description="The data source to query.")] = "shop"
     sql: Annotated[
-        CodeText | None,
-        Meta(max_length=100_000, description="The query, in the data source's dialect (:name binds params.name)."),
+        Annotated[CodeText, Meta(max_length=100_000)] | None,
+        Meta(description="The query, in the data source's dialect (:name binds params.name)."),
     ] = None
     max_rows: MaxRows = 1000
     timeout_s: TimeoutSeconds = 30.0
