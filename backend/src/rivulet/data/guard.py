@@ -33,6 +33,7 @@ from typing import Any, Final
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
@@ -219,7 +220,7 @@ def guard_sql(
     source = _check_dialect(source_dialect) if source_dialect else target
     statement = _parse_one(sql, source)
     _check_statement(statement, source)
-    while isinstance(statement, exp.Subquery) and set(statement.args) - {"this"} == set():
+    while isinstance(statement, exp.Subquery) and not any(v for k, v in statement.args.items() if k != "this"):
         statement = statement.this
     names = _output_names(statement)
     tables, columns = _resolve(statement, source, schema)
@@ -345,9 +346,12 @@ def _tokenize(sql: str, dialect: str) -> list[Token]:
         raise _refuse("parse_error", f"cannot read the SQL: {error}", dialect) from None
 
 
-def _parse_all(sql: str, dialect: str) -> list[exp.Expr]:
+def _parse_all(sql: str, dialect: str, tokens: list[Token] | None = None) -> list[exp.Expr]:
     try:
-        parsed = sqlglot.parse(sql, read=dialect)
+        if tokens is None:
+            parsed = sqlglot.parse(sql, read=dialect)
+        else:
+            parsed = Dialect.get_or_raise(dialect).parser().parse(tokens, sql)
     except (ParseError, TokenError) as error:
         raise _refuse("parse_error", _located(error), dialect) from None
     except (SqlglotError, ValueError, RecursionError, IndexError, TypeError, AttributeError) as error:
@@ -361,7 +365,7 @@ def _parse_one(sql: str, dialect: str) -> exp.Expr:
     tokens = _tokenize(sql, dialect)
     _check_tokens(tokens, dialect)
     try:
-        statements = [s for s in _parse_all(sql, dialect) if not isinstance(s, exp.Semicolon)]
+        statements = [s for s in _parse_all(sql, dialect, tokens) if not isinstance(s, exp.Semicolon)]
     except SQLRefusedError:
         first = tokens[0]
         if first.token_type not in _QUERY_STARTS:
@@ -427,7 +431,7 @@ def _check_statement(statement: exp.Expr, dialect: str) -> None:
     root = statement
     while isinstance(root, exp.Subquery):
         root = root.this
-    if not isinstance(root, exp.Select | exp.SetOperation):
+    if not isinstance(root, exp.Select | exp.SetOperation | exp.Values):
         raise _refuse(
             "not_read_only",
             f"only one read-only SELECT query may run (WITH and UNION are fine), not {_statement_name(root)}",
@@ -785,11 +789,11 @@ def _apply_limit(statement: exp.Expr, max_rows: int | None) -> tuple[exp.Expr, i
 
 
 def _generate(statement: exp.Expr, dialect: str) -> str:
-    output = statement.copy()
-    for placeholder in list(output.find_all(exp.Placeholder)):
+    """The SQL text in ``dialect`` (changes ``statement``: placeholders become ``:name`` in every dialect)."""
+    for placeholder in list(statement.find_all(exp.Placeholder)):
         if placeholder.name:
             placeholder.replace(exp.Var(this=f":{placeholder.name}"))
-    return output.sql(dialect=dialect, comments=False)
+    return statement.sql(dialect=dialect, comments=False)
 
 
 # --- placeholders -------------------------------------------------------------------------------------------
