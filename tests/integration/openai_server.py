@@ -29,6 +29,8 @@ class ScriptedOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     headers: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     url: str = ""
+    replies: list[str] = field(default_factory=list[str])
+    """Scripted chat answers, used in turn (the last one repeats); empty: "Hello from the server"."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -82,6 +84,12 @@ class ScriptedOpenAI:
         elif payload.get("response_format", {}).get("type") == "json_schema":
             yield choice({"content": '{"name": "Ada", '})
             yield choice({"content": '"age": 36}'})
+            yield choice({}, "stop")
+        elif self.replies:
+            reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+            middle = len(reply) // 2
+            for token in (reply[:middle], reply[middle:]):
+                yield choice({"content": token})
             yield choice({}, "stop")
         else:
             for token in ["Hel", "lo", " from", " the", " server"]:

@@ -11,7 +11,7 @@ and its error (the steps stay visible). Never cached: the data changes under the
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import msgspec
 from msgspec import Meta
@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 
     from rivulet.sdk import RunContext
 
-__all__ = ("SPEC", "Generate", "Inputs", "Outputs", "Params", "failure_message", "trace_of")
+__all__ = ("SPEC", "Generate", "Inputs", "Outputs", "Params", "compact_step", "failure_message", "trace_of")
+
+CHUNK_BYTES = 1900
+"""Largest step chunk (JSON bytes): run events preview items up to 2 KB, larger ones become cut strings."""
 
 SPEC = OperatorSpec(
     id="sql.generate",
@@ -155,6 +158,27 @@ class Generate(Operator[Params, Inputs, _Result]):
         return _Result(steps=steps, query=futures["query"], table=futures["table"], trace=futures["trace"])
 
 
+def _cut(value: Any, limit: int) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "…"
+    if isinstance(value, dict):
+        return {key: _cut(item, limit) for key, item in cast("dict[str, Any]", value).items()}
+    if isinstance(value, list):
+        items = cast("list[Any]", value)
+        return [_cut(item, limit) for item in items[:50]] + (["…"] if len(items) > 50 else [])
+    return value
+
+
+def compact_step(step: Text2SQLStep) -> dict[str, Any]:
+    """A step as a JSON chunk small enough to show whole in run events (long texts cut: the trace has them)."""
+    data: dict[str, Any] = msgspec.to_builtins(step)
+    for limit in (1200, 400, 120, 40):
+        if len(msgspec.json.encode(data)) <= CHUNK_BYTES:
+            return data
+        data = {**data, "detail": _cut(data["detail"], limit), "cut": True}
+    return {"kind": step.kind, "attempt": step.attempt, "detail": {}, "cut": True}
+
+
 def _settle(
     futures: dict[str, asyncio.Future[Any]], result: Text2SQLResult | None, error: BaseException | None
 ) -> None:
@@ -194,7 +218,7 @@ async def _pump(
     task.add_done_callback(finished)
     try:
         while (step := await queue.get()) is not None:
-            yield msgspec.to_builtins(step)
+            yield compact_step(step)
         try:
             result = task.result()
         except AppError as exc:
