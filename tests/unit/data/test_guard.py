@@ -15,6 +15,7 @@ import pytest
 import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlglot import exp
 
 from rivulet.data.guard import MAX_SQL_CHARS, extract_sql, guard_sql, render_params, transpile
 from rivulet.lib.exceptions import SQLRefusedError
@@ -138,9 +139,9 @@ def test_hostile_statements_read_in_another_dialect_are_refused_or_neutered(row:
         again = guard_sql(guarded.sql, dialect=dialect, schema=None, max_rows=10)
         assert again.sql == guarded.sql
         tree = sqlglot.parse_one(guarded.sql, read=dialect)
-        assert isinstance(tree, sqlglot.exp.Select | sqlglot.exp.SetOperation)
-        assert not list(tree.find_all(sqlglot.exp.Func)), guarded.sql
-        assert not [t for t in tree.find_all(sqlglot.exp.Table) if t.name not in {"customers", "orders"}], guarded.sql
+        assert isinstance(tree, exp.Select | exp.SetOperation)
+        assert not list(tree.find_all(exp.Func)), guarded.sql
+        assert not [t for t in tree.find_all(exp.Table) if t.name not in {"customers", "orders"}], guarded.sql
 
 
 @pytest.mark.parametrize("row", BENIGN, ids=[f"{i}-{r['dialect']}" for i, r in enumerate(BENIGN)])
