@@ -88,9 +88,15 @@ _WRITE_NODES: Final[tuple[type[exp.Expr], ...]] = (
     exp.Refresh,
 )
 
-_QUERY_STARTS: Final = frozenset(
-    {TokenType.SELECT, TokenType.WITH, TokenType.FROM, TokenType.L_PAREN, TokenType.VALUES}
-)
+_STATEMENT_VERBS: Final = frozenset({
+    "ALTER", "ANALYZE", "ATTACH", "BACKUP", "BEGIN", "CALL", "CHECKPOINT", "CLUSTER", "COMMENT", "COMMIT", "COPY",
+    "CREATE", "DEALLOCATE", "DELETE", "DESC", "DESCRIBE", "DETACH", "DISCARD", "DO", "DROP", "EXEC", "EXECUTE",
+    "EXPLAIN", "EXPORT", "FLUSH", "GRANT", "HANDLER", "IMPORT", "INSERT", "INSTALL", "KILL", "LISTEN", "LOAD", "LOCK",
+    "MERGE", "NOTIFY", "OPTIMIZE", "PIVOT", "PRAGMA", "PREPARE", "PURGE", "REFRESH", "REINDEX", "RELEASE", "RENAME",
+    "REPAIR", "REPLACE", "RESET", "RESTORE", "REVOKE", "ROLLBACK", "SAVEPOINT", "SET", "SHOW", "SHUTDOWN", "START",
+    "SUMMARIZE", "TRUNCATE", "UNLISTEN", "UNLOCK", "UNPIVOT", "UPDATE", "UPSERT", "USE", "VACUUM",
+})  # fmt: skip
+"""First words of statements that are not queries: a parse error after one of them is ``not_read_only``."""
 
 # --- functions ----------------------------------------------------------------------------------------------
 
@@ -330,11 +336,18 @@ def extract_sql(text: str) -> str:
 def _located(error: ParseError | TokenError) -> str:
     if isinstance(error, ParseError) and error.errors:
         first = error.errors[0]
-        description = str(first.get("description") or "invalid SQL")
-        where = f"line {first.get('line')}, column {first.get('col')}"
+        description = re.sub(r"<Token token_type: [^,]+, text: ([^,]*),[^>]*>", r"'\1'", str(first.get("description")))
         near = str(first.get("highlight") or "").strip()
-        return f"{description} at {where}" + (f" near {near!r}" if near else "")
+        line, col = first.get("line"), first.get("col")
+        if isinstance(col, int) and near:
+            col = max(1, col - len(str(first.get("highlight"))) + 1)  # sqlglot points at the end of the token
+        return f"{description or 'invalid SQL'} at line {line}, column {col}" + (f" near {near!r}" if near else "")
     return re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip() or "invalid SQL"
+
+
+def _token_at(token: Token) -> str:
+    """Where a token starts (sqlglot records where it ends)."""
+    return f"line {token.line}, column {max(1, token.col - (token.end - token.start))}"
 
 
 def _tokenize(sql: str, dialect: str) -> list[Token]:
@@ -368,10 +381,10 @@ def _parse_one(sql: str, dialect: str) -> exp.Expr:
         statements = [s for s in _parse_all(sql, dialect, tokens) if not isinstance(s, exp.Semicolon)]
     except SQLRefusedError:
         first = tokens[0]
-        if first.token_type not in _QUERY_STARTS:
+        if first.text.upper() in _STATEMENT_VERBS:
             raise _refuse(
                 "not_read_only",
-                f"only a SELECT query may run, not {first.text.upper()} (line {first.line}, column {first.col})",
+                f"only a SELECT query may run, not {first.text.upper()} ({_token_at(first)})",
                 dialect,
             ) from None
         raise
@@ -399,8 +412,8 @@ def _check_tokens(tokens: list[Token], dialect: str) -> None:
         elif seen_semicolon is not None:
             raise _refuse(
                 "multiple_statements",
-                f"only one statement may run; another one starts after the ';' at line {seen_semicolon.line}, "
-                f"column {seen_semicolon.col} ({token.text[:40]!r})",
+                f"only one statement may run; another one starts after the ';' at {_token_at(seen_semicolon)} "
+                f"({token.text[:40]!r})",
                 dialect,
             )
         if (
