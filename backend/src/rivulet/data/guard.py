@@ -515,9 +515,11 @@ def _check_table_reference(node: exp.Table, dialect: str) -> None:
     if name in _SECRET_TABLES or db in _SECRET_SCHEMAS:
         shown = f"{db}.{name}" if db else name
         raise _refuse("system_table", f"{shown} holds credentials or other sessions' data", dialect)
-    if isinstance(node.this, exp.Literal) or _FILE_LIKE.search(node.name):
+    dotted = ".".join(part for part in (node.catalog, node.db, node.name) if part)
+    if isinstance(node.this, exp.Literal) or _FILE_LIKE.search(node.name) or _FILE_LIKE.search(dotted):
+        # DuckDB reads `FROM 'x.csv'`, `FROM "x.csv"` and even `FROM x.csv` as files (replacement scans).
         raise _refuse(
-            "file_access", f"{node.name!r} is a file or URL, not a table; query the tables of the data source", dialect
+            "file_access", f"{dotted!r} is a file or URL, not a table; query the tables of the data source", dialect
         )
 
 
