@@ -4,6 +4,7 @@ on a generated 60-table schema."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from typing import TYPE_CHECKING
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from psycopg_pool import AsyncConnectionPool
+
+    from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -397,3 +400,27 @@ async def test_text2sql_repairs_a_database_error_on_the_sample(data: DataService
     repair = scripted.requests[1][1].messages[-1].content
     assert "nmae" in repair
     assert "customers has the columns:" in repair
+
+
+async def test_the_server_registers_the_sample_and_hides_linking_spaces(live_server: LiveServer) -> None:
+    services = live_server.app.state["services"]
+    for _ in range(200):  # registered in the background at startup
+        try:
+            record = await services.data.get("shop")
+            break
+        except NotFoundError:
+            await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the sample data source 'shop' was not registered")
+    assert record.kind == "sqlite"
+    assert record.config["path"].endswith("samples/shop.sqlite")
+    context = await services.data.schema_context("shop", "Which products sell best?", top_k_tables=3)
+    assert len(context.tables) == 3
+    hidden = await services.knowledge.get_space(space_name(record.id))
+    async with live_server.client() as client:
+        spaces = (await client.get("/api/knowledge/spaces")).json()["items"]
+        assert hidden.name not in [space["name"] for space in spaces]
+        refused = await client.post("/api/knowledge/spaces", json={"name": "_mine"})
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["path"] == "$.name"
+        assert (await client.post("/api/knowledge/spaces", json={"name": "mine"})).status_code == 201
