@@ -324,6 +324,30 @@ async def test_websocket_follows_ownership(users: Users) -> None:
         assert (await ask(own, {"type": "subscribe", "run_id": run_id, "after_seq": 0}))["type"] == "subscribed"
 
 
+async def test_uploaded_datasources_belong_to_their_owner(users: Users) -> None:
+    """A spreadsheet upload is its owner's (and the administrators'); connections are the administrators'."""
+    async with users.client("ann") as ann, users.client("bob") as bob, users.client("admin") as admin:
+        uploaded = await ann.post(
+            "/api/datasources/uploads", files=[("files", ("sales.csv", b"region,amount\nNorth,3\n", "text/csv"))]
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        name = uploaded.json()["name"]
+        assert uploaded.json()["owner_id"] == users.ids["ann"]
+        # another editor: it does not exist for them
+        assert name not in {d["name"] for d in (await bob.get("/api/datasources")).json()["items"]}
+        assert (await bob.get(f"/api/datasources/{name}")).status_code == 404
+        assert (await bob.post(f"/api/datasources/{name}/query", json={"sql": "SELECT 1"})).status_code == 404
+        assert (await bob.delete(f"/api/datasources/{name}")).status_code == 404
+        # the owner and the administrator
+        assert (await ann.post(f"/api/datasources/{name}/test")).json()["ok"] is True
+        assert name in {d["name"] for d in (await admin.get("/api/datasources")).json()["items"]}
+        # connections: administrators only, even for the owner of an upload
+        spec = {"name": "lite", "kind": "sqlite", "path": "/nonexistent.sqlite"}
+        assert (await ann.post("/api/datasources", json=spec)).status_code == 403
+        assert (await ann.patch(f"/api/datasources/{name}", json={"description": "x"})).status_code == 403
+        assert (await ann.delete(f"/api/datasources/{name}")).status_code == 204
+
+
 def test_security_doc_lists_every_route(tmp_path: Any) -> None:
     settings = load_settings(environ={}, home=str(tmp_path), frontend_dir=str(tmp_path / "dist"))
     rows = permission_rows(create_app(settings, database_url=None))
