@@ -8,7 +8,9 @@ reads every table back (counts and contents) to prove that nothing changed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import hashlib
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -17,13 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import psycopg
+import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from rivulet.data.connectors import Connector, open_connector
-from rivulet.sdk.data import DatasourceKind
+from rivulet.sdk.data import DatasourceKind, QueryLimits
 from rivulet.storage.base import DatasourceRecord
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from tests.integration.mariadb_support import MariaDB
 
 KINDS: tuple[DatasourceKind, ...] = ("postgres", "mysql", "sqlite", "duckdb", "file")
@@ -286,5 +291,56 @@ def _mysql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def fingerprint_rows(rows_by_table: dict[str, list[list[Any]]]) -> dict[str, list[str]]:
-    return {table: sorted(repr(row) for row in rows) for table, rows in rows_by_table.items()}
+async def fingerprint(source: Source) -> dict[str, Any]:
+    """Every table's rows (sorted) and the list of tables, read back through a fresh connector; for files also
+    the files' hashes: equal fingerprints before and after a statement mean it changed nothing."""
+    connector = source.connector if source.kind == "file" else source.reopen(source.password)
+    try:
+        result: dict[str, Any] = {}
+        for table in TABLES:
+            rows = (await connector.execute(f"SELECT * FROM {table}", None, QueryLimits(max_rows=1000))).rows
+            result[table] = sorted(repr(row) for row in rows)
+        result["_tables"] = sorted(t.name for t in await connector.introspect(samples=0))
+    finally:
+        if connector is not source.connector:
+            await connector.close()
+    for spec in source.record.config.get("files") or []:
+        result[spec["path"]] = hashlib.sha256(Path(spec["path"]).read_bytes()).hexdigest()
+    if source.kind in {"sqlite", "duckdb"}:
+        path = Path(source.record.config["path"])
+        result["_file"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return result
+
+
+@pytest.fixture(scope="session", params=KINDS, name="source")
+async def source_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Source]:
+    """The shop in one kind of data source (a session's worth; parametrised over ``KINDS`` or indirectly)."""
+    kind = request.param
+    base = tmp_path_factory.mktemp(f"shop-{kind}")
+    password: str | None = None
+    cleanup: list[Any] = []
+    if kind == "postgres":
+        pg_url: str = request.getfixturevalue("pg_url")
+        config, database, role = await build_postgres(pg_url)
+        password = PG_PASSWORD
+        cleanup.append(lambda: drop_postgres(pg_url, database, role))
+    elif kind == "mysql":
+        server: MariaDB = request.getfixturevalue("mariadb")
+        await asyncio.to_thread(build_mysql, server)
+        config, password = server.config(), server.password
+    elif kind == "sqlite":
+        config = {"path": str(build_sqlite(base / "shop.sqlite"))}
+    elif kind == "duckdb":
+        config = {"path": str(build_duckdb(base / "shop.duckdb"))}
+    else:
+        config = {"files": build_files(base / "files")}
+    rec = record(kind, config)
+    src = Source(kind=kind, record=rec, password=password, connector=open_connector(rec, password))
+    try:
+        yield src
+    finally:
+        await src.connector.close()
+        for step in cleanup:
+            await step()

@@ -25,7 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-__all__ = ("MariaDB", "mariadb")
+__all__ = ("MariaDB", "mariadb_fixture")
 
 DATABASE = "shop"
 USER = "rivulet"
@@ -94,8 +94,31 @@ def _wait_ready(server: subprocess.Popen[bytes], sock: str, log: Path) -> None:
     pytest.fail(f"mariadbd did not accept connections within 60 s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+_shared: list[MariaDB] = []
+_users = [0]
+_stoppers: list[Iterator[MariaDB]] = []
+
+
+@pytest.fixture(scope="session", name="mariadb")
+def mariadb_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    """The test session's MariaDB (one server however many modules import this fixture)."""
+    if not _shared:
+        server = _start(tmp_path_factory)
+        _shared.append(next(server))
+        _stoppers.append(server)
+    _users[0] += 1
+    try:
+        yield _shared[0]
+    finally:
+        _users[0] -= 1
+        if _users[0] == 0:
+            _shared.clear()
+            for stopper in _stoppers:
+                next(stopper, None)
+            _stoppers.clear()
+
+
+def _start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
     server_bin = _binary("mariadbd")
     install_bin = _binary("mariadb-install-db")
     base = tmp_path_factory.mktemp("mariadb")

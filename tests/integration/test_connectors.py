@@ -13,27 +13,24 @@ import msgspec
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from rivulet.data.connectors import mysql as mysql_connector
 from rivulet.data.connectors import normalise_type, open_connector
 from rivulet.data.connectors.base import RowCollector, datasource_error, redact, sample_values
 from rivulet.data.connectors.sqlite import SQLiteConnector, _authorizer, column_comments
 from rivulet.lib.exceptions import DatasourceError
 from rivulet.sdk.data import QueryLimits
 from tests.integration.connectors_support import (
-    KINDS,
     PG_PASSWORD,
     Source,
     build_duckdb,
     build_files,
-    build_mysql,
-    build_postgres,
     build_sqlite,
-    drop_postgres,
     record,
+    source_fixture,  # noqa: F401 - the session fixture
 )
-from tests.integration.mariadb_support import mariadb  # noqa: F401 - the session fixture
+from tests.integration.mariadb_support import mariadb_fixture  # noqa: F401 - the session fixture
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from tests.integration.mariadb_support import MariaDB
@@ -60,12 +57,10 @@ WRITES: dict[str, list[tuple[str, str]]] = {
         ("CREATE TABLE evil (a int)", "syntax error"),
     ],
     "mysql": [
-        ("DELETE FROM orders", "READ ONLY transaction"),
-        ("UPDATE customers SET name = 'x'", "READ ONLY transaction"),
-        ("CREATE TABLE evil (a INT)", "READ ONLY transaction"),
-        ("DROP TABLE numbers", "READ ONLY transaction"),
         ("SELECT forget_orders()", "READ ONLY transaction"),
         ("SELECT 1; DELETE FROM orders", "syntax"),
+        ("DELETE FROM orders", "only queries"),
+        ("SHOW GRANTS", "only queries"),
     ],
     "sqlite": [
         ("DELETE FROM orders", "not authorized"),
@@ -83,37 +78,6 @@ WRITES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 WRITES["file"] = WRITES["duckdb"]
-
-
-@pytest.fixture(scope="session", params=KINDS)
-async def source(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Source]:
-    kind = request.param
-    base = tmp_path_factory.mktemp(f"shop-{kind}")
-    password: str | None = None
-    cleanup: list[Any] = []
-    if kind == "postgres":
-        pg_url: str = request.getfixturevalue("pg_url")
-        config, database, role = await build_postgres(pg_url)
-        password = PG_PASSWORD
-        cleanup.append(lambda: drop_postgres(pg_url, database, role))
-    elif kind == "mysql":
-        server: MariaDB = request.getfixturevalue("mariadb")
-        await asyncio.to_thread(build_mysql, server)
-        config, password = server.config(), server.password
-    elif kind == "sqlite":
-        config = {"path": str(build_sqlite(base / "shop.sqlite"))}
-    elif kind == "duckdb":
-        config = {"path": str(build_duckdb(base / "shop.duckdb"))}
-    else:
-        config = {"files": build_files(base / "files")}
-    rec = record(kind, config)
-    src = Source(kind=kind, record=rec, password=password, connector=open_connector(rec, password))
-    try:
-        yield src
-    finally:
-        await src.connector.close()
-        for step in cleanup:
-            await step()
 
 
 async def rows_of(source: Source, sql: str, **limits: Any) -> list[list[Any]]:
@@ -378,7 +342,31 @@ async def test_files_cannot_reach_other_files(tmp_path: Path) -> None:
         await connector.close()
 
 
-async def test_mysql_wrong_password_is_reported_without_it(mariadb: MariaDB) -> None:  # noqa: F811
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+async def test_mysql_server_refuses_writes_without_the_query_filter(
+    source: Source, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the connector's first-keyword filter off, MariaDB's read-only transaction still refuses every write."""
+    monkeypatch.setattr(mysql_connector, "_first_word", lambda _sql: "select")
+    before = await rows_of(source, "SELECT count(*) FROM orders")
+    for statement in (
+        "DELETE FROM orders",
+        "UPDATE customers SET name = 'x'",
+        "CREATE TABLE evil (a INT)",
+        "DROP TABLE numbers",
+        "CREATE TEMPORARY TABLE t (a INT)",
+        "TRUNCATE orders",
+        "ALTER TABLE customers ADD COLUMN x INT",
+        "GRANT SELECT ON shop.* TO 'rivulet'@'localhost'",
+    ):
+        with pytest.raises(DatasourceError, match="READ ONLY transaction"):
+            await source.connector.execute(statement, None, QueryLimits())
+    with pytest.raises(DatasourceError, match="FILE privilege"):
+        await source.connector.execute("SELECT * FROM customers INTO OUTFILE '/tmp/rivulet_x.txt'", None, QueryLimits())
+    assert await rows_of(source, "SELECT count(*) FROM orders") == before
+
+
+async def test_mysql_wrong_password_is_reported_without_it(mariadb: MariaDB) -> None:
     wrong = "wrong-Password-123"
     connector = open_connector(record("mysql", mariadb.config()), wrong)
     result = await connector.test()
@@ -392,7 +380,7 @@ async def test_mysql_wrong_password_is_reported_without_it(mariadb: MariaDB) -> 
     assert mariadb.password not in caught.value.detail
 
 
-async def test_mysql_over_the_unix_socket(mariadb: MariaDB) -> None:  # noqa: F811
+async def test_mysql_over_the_unix_socket(mariadb: MariaDB) -> None:
     connector = open_connector(record("mysql", {**mariadb.config(), "host": mariadb.socket}), mariadb.password)
     result = await connector.test()
     assert result.ok, result.error

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,24 @@ _FIELD_TYPES: dict[int, str] = {
     FIELD_TYPE.SET: "text",
     FIELD_TYPE.JSON: "json",
 }
+
+
+_QUERY_START = {"select", "with", "values", "table", "("}
+_LEADING_NOISE = re.compile(r"\s+|--(?=\s|$)[^\n]*(\n|$)|#[^\n]*(\n|$)|/\*(?!!)(.|\n)*?\*/")
+
+
+def _first_word(sql: str) -> str:
+    """The statement's first keyword after whitespace and comments (``/*!`` executable comments are code)."""
+    position = 0
+    while match := _LEADING_NOISE.match(sql, position):
+        if match.end() == position:
+            break
+        position = match.end()
+    rest = sql[position:]
+    if rest.startswith("("):
+        return "("
+    word = re.match(r"[A-Za-z_]+", rest)
+    return word.group(0).lower() if word else rest[:3]
 
 
 class _Unbuffered(aiomysql.SSCursor):  # pyright: ignore[reportUntypedBaseClass]
@@ -189,6 +208,14 @@ class MySQLConnector:
         )
 
     async def execute(self, sql: str, params: dict[str, Any] | None, limits: QueryLimits) -> Table:
+        first = _first_word(sql)
+        if first not in _QUERY_START:
+            # SHOW GRANTS shows the account's own password hash, HANDLER/SET/DO/KILL are not queries: MySQL has no
+            # server-side switch for "queries only", so statements that do not start like one never reach it.
+            raise DatasourceError(
+                f"data source {self.name!r}: only queries (SELECT, WITH, VALUES, TABLE) run here, not {first!r}",
+                extra={"reason": "query"},
+            )
         try:
             async with self._transaction(limits.timeout_s) as (conn, _):
                 thread_id = int(conn.thread_id())

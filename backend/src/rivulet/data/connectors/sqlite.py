@@ -56,6 +56,8 @@ _READ_PRAGMAS = {
 }
 _DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "fts5", "zipfile"}
 _PROGRESS_STEPS = 20_000
+_MAX_LENGTH = 64 << 20
+"""The longest string or blob a statement may build (``SQLITE_LIMIT_LENGTH``; queries lower it to max_bytes)."""
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
@@ -108,7 +110,7 @@ class SQLiteConnector:
         self.name = name
         self.path = str(config.get("path") or "")
 
-    def _connect(self, deadline: _Deadline) -> sqlite3.Connection:
+    def _connect(self, deadline: _Deadline, max_length: int = _MAX_LENGTH) -> sqlite3.Connection:
         if not self.path:
             raise DatasourceError(
                 f"data source {self.name!r}: no database file configured", extra={"reason": "connect"}
@@ -126,6 +128,8 @@ class SQLiteConnector:
             raise datasource_error(self.name, exc, reason="connect", action="connect") from exc
         try:
             conn.execute("PRAGMA query_only = 1")
+            conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max_length)
             conn.set_authorizer(_authorizer)
             conn.set_progress_handler(deadline, _PROGRESS_STEPS)
         except BaseException:
@@ -186,7 +190,7 @@ class SQLiteConnector:
 
     async def execute(self, sql: str, params: dict[str, Any] | None, limits: QueryLimits) -> Table:
         def work(deadline: _Deadline) -> Table:
-            conn = self._connect(deadline)
+            conn = self._connect(deadline, max_length=min(_MAX_LENGTH, limits.max_bytes + 1024))
             try:
                 cursor = conn.execute(sql, params or {})
                 if cursor.description is None:
@@ -200,6 +204,8 @@ class SQLiteConnector:
             except sqlite3.Error as exc:
                 if deadline.expired:
                     raise timeout_error(self.name, limits.timeout_s) from exc
+                if isinstance(exc, sqlite3.DataError) or "too big" in str(exc):
+                    raise datasource_error(self.name, exc, reason="byte_cap") from exc
                 raise datasource_error(self.name, exc, reason="query") from exc
             finally:
                 conn.close()
