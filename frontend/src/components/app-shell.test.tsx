@@ -33,6 +33,7 @@ describe("AppShell", () => {
       "Runs",
       "Knowledge",
       "Data",
+      "Reports",
       "Models",
       "Publishing",
       "Settings",

@@ -19,6 +19,7 @@ export function TopBar() {
         <NavLink to="/runs">Runs</NavLink>
         <NavLink to="/knowledge">Knowledge</NavLink>
         <NavLink to="/data">Data</NavLink>
+        <NavLink to="/reports">Reports</NavLink>
         <NavLink to="/models">Models</NavLink>
         <NavLink to="/publishing">Publishing</NavLink>
         <NavLink to="/settings">Settings</NavLink>

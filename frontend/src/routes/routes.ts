@@ -22,6 +22,8 @@ export const routes: readonly RouteDefinition[] = [
   { path: "/data", component: lazy(() => import("../data/data-page")) },
   { path: "/data/chat", component: lazy(() => import("../data/chat-excel-page")) },
   { path: "/data/sources/:name", component: lazy(() => import("../data/datasource-page")) },
+  { path: "/reports", component: lazy(() => import("../reports/reports-page")) },
+  { path: "/reports/:reportId", component: lazy(() => import("../reports/report-page")) },
   { path: "/models", component: ModelsPage },
   { path: "/publishing", component: lazy(() => import("../publishing/publishing-page")) },
   { path: "/settings", component: SettingsPage },

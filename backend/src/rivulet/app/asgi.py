@@ -22,6 +22,7 @@ from rivulet.domain.health import HealthController
 from rivulet.domain.knowledge import KnowledgeController, KnowledgeDocumentsController
 from rivulet.domain.models import ModelsController
 from rivulet.domain.operators import OperatorsController
+from rivulet.domain.reports import ReportsController
 from rivulet.domain.runs import RunsController, run_socket
 from rivulet.domain.secrets import SecretsController
 from rivulet.domain.templates import TemplatesController
@@ -122,6 +123,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
                 DatasourceUploadsController,
                 max_body_bytes=UploadLimits.from_settings(settings).body_bytes,
             ),
+            _domain(providers, "reports", ReportsController),
             _domain(providers, "gateway", GatewayController),
             docs_asset,
             frontend_router(Path(settings.frontend_dir)),

@@ -24,6 +24,7 @@ from rivulet.domain.flows.deps import FlowsDeps
 from rivulet.domain.knowledge.deps import KnowledgeDeps
 from rivulet.domain.knowledge.jobs import IngestionJobs
 from rivulet.domain.models.deps import ModelsDeps
+from rivulet.domain.reports.deps import ReportsDeps
 from rivulet.domain.runs.deps import RunsDeps
 from rivulet.domain.templates.deps import TemplatesDeps
 from rivulet.server.uploads import UploadLimits
@@ -77,6 +78,7 @@ class Providers:
                 uploads=UploadLimits.from_settings(services.settings),
             ),
             "datasources": DatasourcesDeps(data=services.data, uploads=UploadLimits.from_settings(services.settings)),
+            "reports": ReportsDeps(reports=services.reports),
             "gateway": services.calls,
             "secrets": services.secrets,
             "pool": services.pool,

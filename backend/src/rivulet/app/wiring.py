@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from psycopg_pool import AsyncConnectionPool
 
 from rivulet.app.run_service import open_run_service
+from rivulet.data.reports import ReportService
 from rivulet.data.service import DataOptions, DataService
 from rivulet.data.specs import DatasourceSpec
 from rivulet.domain.endpoints.gateway import EndpointCalls
@@ -35,7 +36,7 @@ from rivulet.publishing.service import Publisher
 from rivulet.registry.loader import default_registry
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.runtime.service import RunService
-from rivulet.sdk.data import Datasources, QueryLimits
+from rivulet.sdk.data import Datasources, QueryLimits, Reports
 from rivulet.sdk.knowledge import KnowledgeBase
 from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
@@ -44,7 +45,7 @@ from rivulet.storage.base import AuthStore, EndpointStore, FlowStore, ScheduleSt
 from rivulet.storage.postgres.auth import PostgresAuthStore
 from rivulet.storage.postgres.changes import ChangeFeed
 from rivulet.storage.postgres.conversations import PostgresConversationStore
-from rivulet.storage.postgres.data import PostgresDatasourceStore
+from rivulet.storage.postgres.data import PostgresDatasourceStore, PostgresReportStore
 from rivulet.storage.postgres.endpoints import PostgresEndpointStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
@@ -55,6 +56,8 @@ from rivulet.templates.sources import TemplateSources
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
+
+    from rivulet.records.runs import RunRecord
 
 __all__ = ("Services", "network_policy", "open_services", "operator_services")
 
@@ -92,6 +95,8 @@ class Services:
     """Template sources and the marketplace catalog."""
     knowledge: KnowledgeService
     """Knowledge spaces (``/api/knowledge``, ``rivulet kb``, ``ctx.service(KnowledgeBase)``)."""
+    reports: ReportService
+    """Reports (``/api/reports``, share links, HTML export, ``ctx.service(Reports)``)."""
     data: DataService
     """Data sources (``/api/datasources``, ``rivulet ds``, ``ctx.service(Datasources)``)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -161,6 +166,10 @@ async def _stop(task: asyncio.Task[None]) -> None:
         await task
 
 
+async def _run_record(runs: RunService, run_id: str) -> RunRecord:
+    return (await runs.get(run_id)).run
+
+
 async def _bootstrap_admin(settings: Settings, auth: AuthStore) -> None:
     generated = await auth.ensure_admin(settings.admin_user, settings.admin_password)
     if generated is not None:
@@ -196,6 +205,8 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         data = DataService(PostgresDatasourceStore(pool), secrets, models, knowledge, options=data_options(settings))
         stack.push_async_callback(data.close)
         shared[Datasources] = data
+        reports = ReportService(PostgresReportStore(pool), flows=flows)
+        shared[Reports] = reports
         runs = await open_run_service(
             pool=pool,
             flows=flows,
@@ -205,6 +216,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             secrets=secrets.reveal,
         )
         stack.push_async_callback(runs.close)
+        reports.bind_runs(lambda run_id: _run_record(runs, run_id))
         auth = PostgresAuthStore(pool)
         authenticator = Authenticator(auth)
         changes = ChangeFeed(pool)
@@ -249,6 +261,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             calls=calls,
             templates=TemplateSources(settings, network_policy(settings)),
             knowledge=knowledge,
+            reports=reports,
             data=data,
             scheduler=scheduler,
         )

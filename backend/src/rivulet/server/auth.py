@@ -53,8 +53,8 @@ _log = get_logger(__name__)
 SESSION_COOKIE = "rivulet_session"
 PUBLIC: dict[str, Any] = requires(Permission.PUBLIC)
 """``opt`` for the few handlers reachable without credentials."""
-PUBLIC_ROUTES = frozenset({"/api/health", "/api/auth/login", "/", "/{path:path}"})
-"""Every path whose handlers are public: health, login and the editor's static files."""
+PUBLIC_ROUTES = frozenset({"/api/health", "/api/auth/login", "/api/reports/shared/{token:str}", "/", "/{path:path}"})
+"""Every path whose handlers are public: health, login, shared reports (by link token) and the editor's static files."""
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

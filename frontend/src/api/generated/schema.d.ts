@@ -125,6 +125,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data sources the caller may see, by name (never a credential) */
+        get: operations["ApiDatasourcesListDatasources"];
+        put?: never;
+        /**
+         * Add a data source (administrators): a database server, a database file or server files
+         * @description A `password` is write-only: it is kept in the secret store (or name an existing secret with `password_secret`) and never shown again.
+         */
+        post: operations["ApiDatasourcesCreateDatasource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasources/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload spreadsheets (ChatExcel): a file data source owned by the caller, one table per file or sheet
+         * @description Each file is streamed to disk as it arrives; a file over `max_upload_file_bytes` or an upload over `max_upload_bytes` is a 413 `upload_too_large` naming the file; a file of another type is a 422 naming it. With `name` naming an uploaded data source of the caller's, the files are added to it (another's, or a data source that is not an upload, is a 403).
+         */
+        post: operations["ApiDatasourcesUploadsUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One data source (by name or id) */
+        get: operations["ApiDatasourcesNameGetDatasource"];
+        put?: never;
+        post?: never;
+        /** Delete a data source (administrators; an uploaded one also by its owner) */
+        delete: operations["ApiDatasourcesNameDeleteDatasource"];
+        options?: never;
+        head?: never;
+        /** Change a data source (administrators); a new connection drops its schema */
+        patch: operations["ApiDatasourcesNameUpdateDatasource"];
+        trace?: never;
+    };
+    "/api/datasources/{name}/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a question with SQL (Text2SQL with repairs), its rows and a recommended chart
+         * @description A question the model cannot answer is `result.ok: false` with the error and every attempt; a missing model is a 404.
+         */
+        post: operations["ApiDatasourcesNameAskAsk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasources/{name}/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a read-only query (the playground): guarded like generated SQL, capped in rows and time
+         * @description Refused SQL is a 422 `sql_refused` with the `rule` and `reason`; a database failure a 502 `datasource_error` with its `reason` (connect, timeout, query, row_cap, byte_cap).
+         */
+        post: operations["ApiDatasourcesNameQueryQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasources/{name}/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A data source's tables and columns (cached; refresh=true introspects) */
+        get: operations["ApiDatasourcesNameSchemaGetSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasources/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Connect and report the server's version and table count (administrators; an upload's owner)
+         * @description A failed connection is `ok: false` with the error (without credentials), not an error answer.
+         */
+        post: operations["ApiDatasourcesNameTestTestDatasource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/endpoints": {
         parameters: {
             query?: never;
@@ -160,6 +297,65 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Evaluations, newest first (of one flow with ?flow_id=), without their items */
+        get: operations["ApiEvaluationsListEvaluations"];
+        put?: never;
+        /**
+         * Evaluate a flow on a dataset (JSON lines) in the background; answers the running evaluation
+         * @description Each line's inputs run the flow (a real run); its output is scored by the metric. Errors in the dataset are a 422 naming the line and the field.
+         */
+        post: operations["ApiEvaluationsStartEvaluation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Two evaluations side by side: summary deltas and the items aligned by index
+         * @description `status` of a row: `fixed` (fails in a, passes in b), `broken`, `changed` (same verdict, another output), `same`, `only_a`, `only_b`.
+         */
+        get: operations["ApiEvaluationsCompareCompareEvaluations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/{evaluation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One evaluation with its items (by index) */
+        get: operations["ApiEvaluationsEvaluationIdGetEvaluation"];
+        put?: never;
+        post?: never;
+        /** Delete an evaluation (stopping it when running): its owner, a writer of its flow, an administrator */
+        delete: operations["ApiEvaluationsEvaluationIdDeleteEvaluation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -759,6 +955,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reports the caller owns (administrators: every report), newest first */
+        get: operations["ApiReportsListReports"];
+        put?: never;
+        /** Create a report, owned by the caller */
+        post: operations["ApiReportsCreateReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/shared/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A shared report, by its link token (no login; 404 once the link is revoked) */
+        get: operations["ApiReportsSharedTokenSharedReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One report with its charts, tables and SQL */
+        get: operations["ApiReportsReportIdGetReport"];
+        put?: never;
+        post?: never;
+        /** Delete a report and its share link (owner or admin) */
+        delete: operations["ApiReportsReportIdDeleteReport"];
+        options?: never;
+        head?: never;
+        /** Change a report's title, summary or charts (owner or admin) */
+        patch: operations["ApiReportsReportIdUpdateReport"];
+        trace?: never;
+    };
+    "/api/reports/{report_id}/export.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The report as one standalone HTML file (charts drawn offline, every text escaped) */
+        get: operations["ApiReportsReportIdExportHtmlExportReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/{report_id}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a share link (the token is shown once; an older link stops working) */
+        post: operations["ApiReportsReportIdShareShareReport"];
+        /** Revoke a report's share link */
+        delete: operations["ApiReportsReportIdShareUnshareReport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs": {
         parameters: {
             query?: never;
@@ -1222,6 +1507,21 @@ export interface components {
             rate_limit_per_minute: number | null;
             revoked_at?: string | null;
         };
+        /** AskRequest */
+        AskRequest: {
+            /** @default 2 */
+            max_repairs: number;
+            /** @default 1000 */
+            max_rows: number;
+            /** @default default */
+            model: string;
+            question: string;
+        };
+        /** AskResult */
+        AskResult: {
+            chart?: components["schemas"]["ChartSpec"] | null;
+            result: components["schemas"]["Text2SQLResult"];
+        };
         /** BodyField */
         BodyField: {
             /** @description Value when an optional field is absent. */
@@ -1267,6 +1567,16 @@ export interface components {
             id: string;
             title: string;
         };
+        /** ChartSpec */
+        ChartSpec: {
+            /** @default  */
+            kind: string;
+            option?: {
+                [key: string]: unknown;
+            };
+            /** @default  */
+            title: string;
+        };
         /** ChunkingConfig */
         ChunkingConfig: {
             /**
@@ -1287,6 +1597,129 @@ export interface components {
              * @enum {string}
              */
             strategy: "tokens" | "recursive" | "markdown" | "sentence";
+        };
+        /** ColumnInfo */
+        ColumnInfo: {
+            /** @default  */
+            comment: string;
+            name: string;
+            /** @default true */
+            nullable: boolean;
+            /** @default false */
+            primary_key: boolean;
+            references?: string | null;
+            samples?: unknown[];
+            type: string;
+        };
+        /** Comparison */
+        Comparison: {
+            a: components["schemas"]["EvaluationRecord"];
+            b: components["schemas"]["EvaluationRecord"];
+            rows: components["schemas"]["ComparisonRow"][];
+            summary: components["schemas"]["ComparisonSummary"];
+        };
+        /** ComparisonRow */
+        ComparisonRow: {
+            a_error?: string | null;
+            a_output?: unknown;
+            a_passed?: boolean | null;
+            a_score?: number | null;
+            b_error?: string | null;
+            b_output?: unknown;
+            b_passed?: boolean | null;
+            b_score?: number | null;
+            expected?: unknown;
+            index: number;
+            inputs?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            status: "fixed" | "broken" | "changed" | "same" | "only_a" | "only_b";
+        };
+        /** ComparisonSummary */
+        ComparisonSummary: {
+            a_passed: number;
+            a_score: number;
+            b_passed: number;
+            b_score: number;
+            broken: number;
+            changed: number;
+            fixed: number;
+            passed_delta: number;
+            same: number;
+            same_dataset: boolean;
+            score_delta: number;
+        };
+        /** DatasourceList */
+        DatasourceList: {
+            items: components["schemas"]["DatasourceView"][];
+        };
+        /** DatasourceSpec */
+        DatasourceSpec: {
+            database?: string | null;
+            /** @default  */
+            description: string;
+            examples?: components["schemas"]["Text2SQLExample"][];
+            files?: components["schemas"]["FileTable"][];
+            host?: string | null;
+            /** @enum {string} */
+            kind: "postgres" | "mysql" | "sqlite" | "duckdb" | "file";
+            name: string;
+            password?: string | null;
+            password_secret?: string | null;
+            path?: string | null;
+            port?: number | null;
+            sslmode?: string | null;
+            user?: string | null;
+        };
+        /** DatasourceTest */
+        DatasourceTest: {
+            error?: string | null;
+            /** @default 0 */
+            latency_ms: number;
+            ok: boolean;
+            /** @default  */
+            server: string;
+            /** @default 0 */
+            tables: number;
+        };
+        /** DatasourceUpdate */
+        DatasourceUpdate: {
+            database?: string | null;
+            description?: string | null;
+            examples?: components["schemas"]["Text2SQLExample"][] | null;
+            files?: components["schemas"]["FileTable"][] | null;
+            host?: string | null;
+            password?: string | null;
+            password_secret?: string | null;
+            path?: string | null;
+            port?: number | null;
+            sslmode?: string | null;
+            user?: string | null;
+        };
+        /** DatasourceView */
+        DatasourceView: {
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** @default  */
+            description: string;
+            dialect: string;
+            /** @default 0 */
+            examples: number;
+            has_password?: boolean | null;
+            id: string;
+            /** @enum {string} */
+            kind: "postgres" | "mysql" | "sqlite" | "duckdb" | "file";
+            name: string;
+            owner_id?: string | null;
+            password_secret?: string | null;
+            schema_refreshed_at?: string | null;
+            table_count?: number | null;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** DbgptImportCreate */
         DbgptImportCreate: {
@@ -1417,6 +1850,88 @@ export interface components {
             message: string;
             node_id?: string | null;
             operator_id?: string | null;
+        };
+        /** EvaluationItem */
+        EvaluationItem: {
+            details?: {
+                [key: string]: unknown;
+            };
+            /** @default 0 */
+            duration_ms: number;
+            error?: string | null;
+            expected?: unknown;
+            index: number;
+            inputs?: {
+                [key: string]: unknown;
+            };
+            output?: unknown;
+            /** @default false */
+            passed: boolean;
+            /** @default 0 */
+            score: number;
+        };
+        /** EvaluationList */
+        EvaluationList: {
+            items: components["schemas"]["EvaluationRecord"][];
+        };
+        /** EvaluationRecord */
+        EvaluationRecord: {
+            /** Format: date-time */
+            created_at: string;
+            dataset: string;
+            dataset_hash: string;
+            datasource?: string | null;
+            error?: string | null;
+            finished_at?: string | null;
+            flow_id?: string | null;
+            flow_version?: number | null;
+            id: string;
+            items?: components["schemas"]["EvaluationItem"][];
+            /**
+             * @default flow
+             * @enum {string}
+             */
+            kind: "flow" | "text2sql";
+            /** @enum {string} */
+            metric: "exact" | "contains" | "json_match" | "sql_execution" | "llm_judge";
+            model?: string | null;
+            /** @default  */
+            name: string;
+            owner_id?: string | null;
+            /**
+             * @default running
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed";
+            summary?: {
+                [key: string]: unknown;
+            };
+        };
+        /** EvaluationStart */
+        EvaluationStart: {
+            dataset: string;
+            /** @default dataset.jsonl */
+            dataset_name: string;
+            datasource?: string | null;
+            flow_id: string;
+            /**
+             * @default exact
+             * @enum {string}
+             */
+            metric: "exact" | "contains" | "json_match" | "sql_execution" | "llm_judge";
+            model?: string | null;
+            /** @default  */
+            name: string;
+            output?: string | null;
+            version?: number | null;
+        };
+        /** FileTable */
+        FileTable: {
+            /** @enum {null|string} */
+            format?: "csv" | "tsv" | "xlsx" | "parquet" | "json" | "jsonl" | null;
+            path: string;
+            sheet?: string | null;
+            table?: string | null;
         };
         /** FireRecord */
         FireRecord: {
@@ -2022,6 +2537,80 @@ export interface components {
             schedule?: components["schemas"]["ScheduleRead"] | null;
             version: number;
         };
+        /** QueryRequest */
+        QueryRequest: {
+            dialect?: string | null;
+            /** @default 1000 */
+            max_rows: number;
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            sql: string;
+            /** @default 30 */
+            timeout_s: number;
+        };
+        /** ReportChart */
+        ReportChart: {
+            chart: components["schemas"]["ChartSpec"];
+            sql?: string | null;
+            table?: components["schemas"]["Table"] | null;
+            /** @default  */
+            title: string;
+        };
+        /** ReportCreate */
+        ReportCreate: {
+            charts?: components["schemas"]["ReportChart"][];
+            datasource?: string | null;
+            /** @default  */
+            summary: string;
+            title: string;
+        };
+        /** ReportList */
+        ReportList: {
+            items: components["schemas"]["ReportSummary"][];
+        };
+        /** ReportRecord */
+        ReportRecord: {
+            charts?: components["schemas"]["ReportChart"][];
+            /** Format: date-time */
+            created_at: string;
+            datasource?: string | null;
+            flow_id?: string | null;
+            id: string;
+            owner_id?: string | null;
+            run_id?: string | null;
+            /** @default false */
+            shared: boolean;
+            /** @default  */
+            summary: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            workspace_id?: string | null;
+        };
+        /** ReportSummary */
+        ReportSummary: {
+            chart_count: number;
+            /** Format: date-time */
+            created_at: string;
+            datasource: string | null;
+            flow_id: string | null;
+            id: string;
+            kinds: string[];
+            owner_id: string | null;
+            run_id: string | null;
+            shared: boolean;
+            summary: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ReportUpdate */
+        ReportUpdate: {
+            charts?: components["schemas"]["ReportChart"][] | null;
+            summary?: string | null;
+            title?: string | null;
+        };
         /** RetrieverHit */
         RetrieverHit: {
             rank: number;
@@ -2149,6 +2738,13 @@ export interface components {
         ScheduleUpdate: {
             enabled: boolean;
         };
+        /** SchemaInfo */
+        SchemaInfo: {
+            datasource: string;
+            dialect: string;
+            refreshed_at?: string | null;
+            tables?: components["schemas"]["TableInfo"][];
+        };
         /** SearchHit */
         SearchHit: {
             chunk_id: string;
@@ -2214,6 +2810,23 @@ export interface components {
         SecretSet: {
             value: string;
         };
+        /** ShareLink */
+        ShareLink: {
+            api_url: string;
+            token: string;
+            url: string;
+        };
+        /** SharedReport */
+        SharedReport: {
+            charts: components["schemas"]["ReportChart"][];
+            /** Format: date-time */
+            created_at: string;
+            datasource: string | null;
+            summary: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** SpaceCreate */
         SpaceCreate: {
             chunking?: components["schemas"]["ChunkingConfig"] | null;
@@ -2256,6 +2869,27 @@ export interface components {
         SpaceUpdate: {
             chunking?: components["schemas"]["ChunkingConfig"] | null;
             description?: string | null;
+        };
+        /** Table */
+        Table: {
+            columns: string[];
+            rows: unknown[][];
+            /** @default false */
+            truncated: boolean;
+            types?: string[];
+        };
+        /** TableInfo */
+        TableInfo: {
+            columns?: components["schemas"]["ColumnInfo"][];
+            /** @default  */
+            comment: string;
+            /**
+             * @default table
+             * @enum {string}
+             */
+            kind: "table" | "view";
+            name: string;
+            row_count?: number | null;
         };
         /** TemplateExportCreate */
         TemplateExportCreate: {
@@ -2374,6 +3008,38 @@ export interface components {
              * @enum {string}
              */
             type: "text" | "int" | "float" | "bool" | "json";
+        };
+        /** Text2SQLAttempt */
+        Text2SQLAttempt: {
+            attempt: number;
+            /** @default 0 */
+            duration_ms: number;
+            error?: string | null;
+            raw: string;
+            sql: string;
+            /** @enum {null|string} */
+            stage?: "extract" | "parse" | "guard" | "execute" | null;
+        };
+        /** Text2SQLExample */
+        Text2SQLExample: {
+            question: string;
+            sql: string;
+        };
+        /** Text2SQLResult */
+        Text2SQLResult: {
+            attempts?: components["schemas"]["Text2SQLAttempt"][];
+            datasource: string;
+            dialect: string;
+            error?: string | null;
+            linked_tables?: string[];
+            /** @default  */
+            model: string;
+            ok: boolean;
+            /** @default  */
+            prompt: string;
+            question: string;
+            sql: string;
+            table?: components["schemas"]["Table"] | null;
         };
         /** TextIngest */
         TextIngest: {
@@ -2686,6 +3352,365 @@ export interface operations {
             };
         };
     };
+    ApiDatasourcesListDatasources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceList"];
+                };
+            };
+        };
+    };
+    ApiDatasourcesCreateDatasource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourceSpec"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceView"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDatasourcesUploadsUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    files: string[];
+                    /** @description the data source to create or extend */
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceView"];
+                };
+            };
+        };
+    };
+    ApiDatasourcesNameGetDatasource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceView"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDatasourcesNameDeleteDatasource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDatasourcesNameUpdateDatasource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceView"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDatasourcesNameAskAsk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDatasourcesNameQueryQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Table"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDatasourcesNameSchemaGetSchema: {
+        parameters: {
+            query?: {
+                /** @description introspect the database again */
+                refresh?: boolean;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaInfo"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiDatasourcesNameTestTestDatasource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceTest"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiEndpointsListEndpoints: {
         parameters: {
             query?: {
@@ -2744,6 +3769,196 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CallRecord"][];
                 };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiEvaluationsListEvaluations: {
+        parameters: {
+            query?: {
+                /** @description only this flow's */
+                flow_id?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiEvaluationsStartEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationStart"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiEvaluationsCompareCompareEvaluations: {
+        parameters: {
+            query: {
+                /** @description the earlier evaluation */
+                a: string;
+                /** @description the later evaluation */
+                b: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiEvaluationsEvaluationIdGetEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiEvaluationsEvaluationIdDeleteEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request syntax or unsupported method */
             400: {
@@ -4343,6 +5558,341 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OperatorPorts"];
                 };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsListReports: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsCreateReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsSharedTokenSharedReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedReport"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReportIdGetReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReportIdDeleteReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReportIdUpdateReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReportIdExportHtmlExportReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReportIdShareShareReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareLink"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiReportsReportIdShareUnshareReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request syntax or unsupported method */
             400: {

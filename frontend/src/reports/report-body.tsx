@@ -1,0 +1,72 @@
+import type { ReportChart } from "../api/reports";
+import { ChartView, isTable, TableView } from "../editor/output-view";
+import { Narrative } from "./narrative";
+
+/** The table a chart shows: its own, else the rows a `table` chart carries in its dataset. */
+function tableOf(chart: ReportChart) {
+  if (chart.table) return chart.table;
+  const dataset = chart.chart.option?.dataset as
+    | { dimensions?: unknown; source?: unknown }
+    | undefined;
+  const candidate = { columns: dataset?.dimensions, rows: dataset?.source };
+  return isTable(candidate) ? candidate : null;
+}
+
+function ReportFigure({ chart, index }: { readonly chart: ReportChart; readonly index: number }) {
+  const title = chart.title || chart.chart.title || `Chart ${index + 1}`;
+  const table = tableOf(chart);
+  const asTable = chart.chart.kind === "table" || !chart.chart.option;
+  return (
+    <figure className="card report-figure" data-kind={chart.chart.kind || "chart"}>
+      <figcaption className="card__title">{title}</figcaption>
+      {asTable ? (
+        table ? (
+          <TableView table={table} />
+        ) : (
+          <p className="muted">No rows.</p>
+        )
+      ) : (
+        <div className="report-figure__chart">
+          <ChartView chart={{ title: chart.chart.title, option: chart.chart.option ?? {} }} />
+        </div>
+      )}
+      {!asTable && table ? (
+        <details className="report-figure__details">
+          <summary>Data ({table.rows.length} rows)</summary>
+          <TableView table={table} />
+        </details>
+      ) : null}
+      {chart.sql ? (
+        <details className="report-figure__details">
+          <summary>SQL</summary>
+          <pre className="report-figure__sql">{chart.sql}</pre>
+        </details>
+      ) : null}
+    </figure>
+  );
+}
+
+interface ReportBodyProps {
+  readonly summary: string;
+  readonly charts: readonly ReportChart[];
+}
+
+/** A report's narrative and charts (with their data and SQL), as the report page and share links show it. */
+export function ReportBody({ summary, charts }: ReportBodyProps) {
+  return (
+    <div className="report-body">
+      {summary.trim() ? (
+        <section className="card report-summary" aria-label="Summary">
+          <Narrative text={summary} />
+        </section>
+      ) : null}
+      {charts.length === 0 ? <p className="muted">This report has no charts.</p> : null}
+      <div className="report-grid">
+        {charts.map((chart, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: charts are positional.
+          <ReportFigure key={index} chart={chart} index={index} />
+        ))}
+      </div>
+    </div>
+  );
+}
