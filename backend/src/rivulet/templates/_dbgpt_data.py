@@ -103,9 +103,9 @@ def markdown_table(variable: str) -> str:
     v = variable
     return (
         f"| {{{{ {v}.columns | join(' | ') }}}} |\n"
-        f"|{{% for c in {v}.columns %}} --- |{{% endfor %}}\n"
-        f"{{% for row in {v}.rows %}}| {{{{ row | join(' | ') }}}} |\n{{% endfor %}}"
-        f"{{% if {v}.truncated %}}(more rows not shown)\n{{% endif %}}"
+        f"|{{% for c in {v}.columns %}} --- |{{% endfor %}}"
+        f"{{% for row in {v}.rows %}}\n| {{{{ row | join(' | ') }}}} |{{% endfor %}}"
+        f"{{% if {v}.truncated %}}\n(more rows not shown){{% endif %}}"
     )
 
 
@@ -113,5 +113,5 @@ def join_template(variables: list[tuple[str, bool]], separator: Any) -> str:
     """A ``core.template`` joining the variables in order (a ``Table`` one as a markdown table) with ``separator``."""
     sep = separator if isinstance(separator, str) else DEFAULT_SEPARATOR
     sep = sep.replace("{", "{{ '{' }}")
-    parts = [markdown_table(name).rstrip("\n") if table else f"{{{{ {name} }}}}" for name, table in variables]
+    parts = [markdown_table(name) if table else f"{{{{ {name} }}}}" for name, table in variables]
     return sep.join(parts)
