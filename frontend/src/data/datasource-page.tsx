@@ -3,7 +3,7 @@ import { PageHeader } from "../components/page-header";
 import { Link, navigate, useParams } from "../routes/router";
 import { AskBox } from "./ask-box";
 import { DeleteDatasourceButton } from "./delete-button";
-import { formatAge, locationOf } from "./format";
+import { locationOf } from "./format";
 import { SchemaBrowser } from "./schema-browser";
 import { SqlPlayground } from "./sql-playground";
 import { TestResult } from "./test-result";
@@ -20,7 +20,6 @@ function DatasourceFacts({ source }: { readonly source: Datasource }) {
     rows.push(["User", user || "—"]);
     rows.push(["Password", source.has_password ? "password set" : "none"]);
   }
-  rows.push(["Schema refreshed", formatAge(source.schema_refreshed_at)]);
   return (
     <dl className="facts space-facts">
       {rows.map(([term, value]) => (

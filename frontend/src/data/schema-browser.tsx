@@ -58,6 +58,9 @@ function TableEntry({
   return (
     <li className="schema__table" data-table={table.name}>
       <button type="button" className="schema__toggle" aria-expanded={open} onClick={onToggle}>
+        <span className="schema__caret" aria-hidden="true">
+          {open ? "▾" : "▸"}
+        </span>
         <span className="schema__name">{table.name}</span>
         {table.kind === "view" ? <span className="badge">view</span> : null}
         <span className="muted schema__count">

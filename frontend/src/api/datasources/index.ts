@@ -304,6 +304,7 @@ export function useRefreshSchema(name: string) {
     onSuccess: (schema) => {
       client.setQueryData(datasourceKeys.schema(name), schema);
       void client.invalidateQueries({ queryKey: datasourceKeys.list() });
+      void client.invalidateQueries({ queryKey: datasourceKeys.detail(name) });
     },
   });
 }

@@ -1,0 +1,231 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
+import { expect, test } from "./editor-helpers";
+import { registerScriptedModel, type ScriptedModel, startScriptedModel } from "./scripted-model";
+
+/**
+ * Data: data sources (the sample `shop` the server registers, and a SQLite file this test writes),
+ * the schema browser, the SQL playground and its guard, ChatExcel with a scripted model, and the
+ * "ask your database" template run in the editor.
+ */
+
+const PYTHON = path.resolve(import.meta.dirname, "../../.venv/bin/python");
+const WORK = path.join(process.env.RIVULET_E2E_HOME ?? tmpdir(), "e2e-data");
+
+/** Runs a short Python script of the project's venv (sqlite3 and openpyxl write the test files). */
+function python(script: string, ...args: string[]): void {
+  execFileSync(PYTHON, ["-c", script, ...args], { stdio: "pipe" });
+}
+
+function writeGardenDb(file: string): void {
+  python(
+    `
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.executescript("""
+DROP TABLE IF EXISTS plants; DROP TABLE IF EXISTS beds;
+CREATE TABLE beds (bed_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE plants (
+  plant_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  bed_id INTEGER REFERENCES beds (bed_id),
+  height_cm REAL
+);
+INSERT INTO beds VALUES (1, 'sunny'), (2, 'shade');
+INSERT INTO plants VALUES (1, 'tomato', 1, 120.0), (2, 'fern', 2, 40.5), (3, 'basil', 1, 30.0);
+""")
+con.commit()
+`,
+    file,
+  );
+}
+
+/** An .xlsx with a sheet `orders` (region, product, amount) and a sheet `notes`. */
+function writeWorkbook(file: string): void {
+  python(
+    `
+import sys
+from openpyxl import Workbook
+book = Workbook()
+sheet = book.active
+sheet.title = "orders"
+sheet.append(["region", "product", "amount"])
+for row in [("north", "kite", 120.0), ("south", "kite", 80.0), ("north", "reel", 35.5),
+            ("east", "string", 12.0), ("south", "reel", 41.0), ("east", "kite", 99.0)]:
+    sheet.append(list(row))
+notes = book.create_sheet("notes")
+notes.append(["note"])
+notes.append(["prices in EUR"])
+book.save(sys.argv[1])
+`,
+    file,
+  );
+}
+
+const SHEET_QUESTION = "What is the total amount per region?";
+const SHEET_SQL = "SELECT region, SUM(amount) AS total FROM orders GROUP BY region ORDER BY region";
+const SHOP_QUESTION = "What is the revenue per region?";
+const SHOP_SQL = [
+  "SELECT r.name AS region, ROUND(SUM(p.amount), 2) AS revenue",
+  "FROM payments p",
+  "JOIN orders o ON o.order_id = p.order_id",
+  "JOIN customers c ON c.customer_id = o.customer_id",
+  "JOIN regions r ON r.region_id = c.region_id",
+  "GROUP BY r.name ORDER BY revenue DESC",
+].join("\n");
+
+let model: ScriptedModel;
+
+test.beforeAll(async () => {
+  mkdirSync(WORK, { recursive: true });
+  // The Text2SQL prompt says "read-only SQL query"; the rule needs the question too.
+  model = await startScriptedModel([
+    { when: ["read-only SQL query", SHEET_QUESTION], answer: `\`\`\`sql\n${SHEET_SQL}\n\`\`\`` },
+    { when: ["read-only SQL query", SHOP_QUESTION], answer: `\`\`\`sql\n${SHOP_SQL}\n\`\`\`` },
+  ]);
+});
+
+test.afterAll(async () => {
+  await model?.close();
+});
+
+test("data sources: the sample shop and a SQLite file added in the dialog, their schemas, a connection test", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const garden = path.join(WORK, "garden.sqlite");
+  writeGardenDb(garden);
+
+  await page.goto("/");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Data" }).click();
+  await expect(page).toHaveURL(/\/data$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Data" })).toBeVisible();
+  const sources = page.getByRole("table", { name: "Data sources" });
+  const shop = sources.locator('tr[data-datasource="shop"]');
+  await expect(shop.getByRole("cell").nth(1)).toHaveText("sqlite");
+
+  await page.getByRole("button", { name: "Add data source" }).click();
+  const dialog = page.getByRole("dialog", { name: "New data source" });
+  await expect(dialog.getByLabel(/^Password/)).toHaveAttribute("type", "password");
+  await dialog.getByLabel("Kind").selectOption("sqlite");
+  await expect(dialog.getByLabel(/^Password/)).toHaveCount(0);
+  await dialog.getByLabel(/^Name/).fill("garden");
+  await dialog.getByLabel(/^Path/).fill(garden);
+  await dialog.getByRole("button", { name: "Add data source" }).click();
+  await expect(page).toHaveURL(/\/data\/sources\/garden$/);
+
+  const tables = page.getByRole("list", { name: "Tables" });
+  const plants = tables.getByRole("button", { name: /^plants/ });
+  // The first introspection also indexes the tables for schema linking (the embedding model loads).
+  await expect(plants).toContainText("3 rows", { timeout: 60_000 });
+  await expect(tables.getByRole("button", { name: /^beds/ })).toContainText("2 rows");
+  await plants.click();
+  const columns = page.getByRole("table", { name: "Columns of plants" });
+  await expect(columns.locator('tr[data-column="plant_id"]')).toContainText("PK");
+  await expect(columns.locator('tr[data-column="bed_id"]')).toContainText(/FK → beds/);
+  await expect(columns.locator('tr[data-column="name"]')).toContainText("tomato");
+
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "latency" })).toContainText(
+    /ok · latency \d+ ms/,
+  );
+
+  await page
+    .getByRole("navigation", { name: "Breadcrumbs" })
+    .getByRole("link", { name: "Data" })
+    .click();
+  await sources.locator('tr[data-datasource="shop"]').getByRole("link", { name: "shop" }).click();
+  const shopTables = page.getByRole("list", { name: "Tables" });
+  await expect(shopTables.getByRole("button", { name: /^order_items/ })).toBeVisible({
+    timeout: 60_000,
+  });
+  await shopTables.getByRole("button", { name: /^customers/ }).click();
+  const customers = page.getByRole("table", { name: "Columns of customers" });
+  await expect(customers.locator('tr[data-column="region_id"]')).toContainText(/FK → regions/);
+  await page.getByRole("button", { name: "Refresh schema" }).click();
+  await expect(page.getByText(/8 tables · refreshed just now/)).toBeVisible();
+});
+
+test("SQL playground: rows and a chart; a write is refused by the guard with its rule", {
+  tag: SCREENSHOT_TAG,
+}, async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.goto("/data/sources/shop");
+  await page
+    .getByRole("list", { name: "Tables" })
+    .getByRole("button", { name: /^orders/ })
+    .click();
+  const playground = page.getByRole("form", { name: "Run SQL" });
+  await playground
+    .getByLabel(/^SQL/)
+    .fill(
+      "SELECT r.name AS region, COUNT(*) AS customers FROM customers c " +
+        "JOIN regions r ON r.region_id = c.region_id GROUP BY r.name ORDER BY r.name",
+    );
+  await playground.getByRole("button", { name: "Run" }).click();
+  const result = page.getByRole("region", { name: "Query result" });
+  await expect(result.getByTestId("table-view")).toContainText("Europe");
+  await expect(result.getByRole("status")).toHaveText("5 rows");
+  await expect(result.getByTestId("chart-view").locator("svg")).toBeVisible();
+  await docScreenshot(page, "data-sources.png");
+
+  await playground.getByLabel(/^SQL/).fill("DELETE FROM customers");
+  await playground.getByRole("button", { name: "Run" }).click();
+  const refusal = page.getByRole("alert").filter({ hasText: "Refused by the SQL guard" });
+  await expect(refusal).toBeVisible();
+  await expect(refusal).toHaveAttribute("data-rule", /.+/);
+  await expect(result).toHaveCount(0);
+
+  await playground.getByLabel(/^SQL/).fill("SELECT name FROM regions; DROP TABLE regions");
+  await playground.getByRole("button", { name: "Run" }).click();
+  await expect(
+    page.getByRole("alert").filter({ hasText: "Refused by the SQL guard" }),
+  ).toBeVisible();
+  await playground.getByLabel(/^SQL/).fill("SELECT COUNT(*) AS n FROM regions");
+  await playground.getByRole("button", { name: "Run" }).click();
+  await expect(result.getByTestId("table-view")).toContainText("5");
+});
+
+test("ChatExcel: upload a workbook, ask with a scripted model, see the SQL, the rows and a chart", {
+  tag: SCREENSHOT_TAG,
+}, async ({ page }) => {
+  test.setTimeout(120_000);
+  await registerScriptedModel(page.request, "scripted", model.url);
+  const workbook = path.join(WORK, "kite-sales.xlsx");
+  writeWorkbook(workbook);
+
+  await page.goto("/data");
+  await page.getByRole("link", { name: "Chat with a spreadsheet" }).click();
+  await expect(page).toHaveURL(/\/data\/chat$/);
+  await page.getByLabel("Choose a spreadsheet").setInputFiles(workbook);
+  const tables = page.getByRole("status", { name: "Uploaded tables" });
+  await expect(tables).toContainText("kite-sales", { timeout: 60_000 });
+  await expect(tables).toContainText("orders (6 rows)");
+  await expect(tables).toContainText("notes (1 rows)");
+
+  const form = page.getByRole("form", { name: "Ask the spreadsheet" });
+  await form.getByLabel("Model").selectOption("scripted");
+  await form.getByLabel("Question").fill(SHEET_QUESTION);
+  await form.getByRole("button", { name: "Ask" }).click();
+  const turn = page.getByRole("listitem", { name: SHEET_QUESTION });
+  const answer = turn.getByRole("region", { name: `Answer to ${SHEET_QUESTION}` });
+  await expect(answer.getByTestId("table-view")).toContainText("north", { timeout: 90_000 });
+  await expect(answer.getByTestId("table-view")).toContainText("155.5");
+  await expect(answer.getByRole("status")).toHaveText("3 rows");
+  await expect(answer.getByTestId("chart-view").locator("svg")).toBeVisible();
+  await turn.getByText(/^SQL/).click();
+  await expect(turn.getByRole("region", { name: "Generated SQL" })).toContainText(
+    /GROUP BY\s+(orders\.)?region/i,
+  );
+  expect(model.prompts.some((prompt) => prompt.includes(SHEET_QUESTION))).toBe(true);
+  await docScreenshot(page, "chat-excel.png");
+
+  // The upload is the caller's data source: listed, and theirs to delete.
+  await page.goto("/data");
+  await expect(
+    page.getByRole("table", { name: "Data sources" }).locator('tr[data-datasource="kite-sales"]'),
+  ).toContainText("file");
+});
