@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from rivulet.data.guard import MAX_SQL_CHARS, extract_sql, guard_sql, render_params, transpile
+from rivulet.data.guard import MAX_DEPTH, MAX_SQL_CHARS, extract_sql, guard_sql, render_params, transpile
 from rivulet.lib.exceptions import SQLRefusedError
 from rivulet.sdk.data import ColumnInfo, GuardedQuery, SchemaInfo, TableInfo
 
@@ -266,6 +266,11 @@ def test_parse_errors_are_located() -> None:
         ("  ;  ; ", "empty"),
         ("-- only a comment", "empty"),
         ("SELECT 1" + " " * MAX_SQL_CHARS, "too_long"),
+        (" UNION ALL ".join(["SELECT 1"] * (MAX_DEPTH + 10)), "too_complex"),
+        ("SELECT " + " || ".join(["'a'"] * (MAX_DEPTH + 10)), "too_complex"),
+        ("SELECT " + "(" * 2000 + "1" + ")" * 2000, "too_complex"),
+        ("SELECT " + "(" * 30 + "1" + ")" * 30, None),
+        ("SELECT " + " || ".join(["'a'"] * 100), None),
         ("SELECT 1;SELECT 2", "multiple_statements"),
         ("SELECT name FROM customers WHERE name = 'x;y'", None),
         ("SELECT name FROM customers;;", None),

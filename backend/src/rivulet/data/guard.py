@@ -5,7 +5,8 @@ text with sqlglot in the dialect it was written in and refuses, with ``SQLRefuse
 ``extra["rule"]``, anything but one ``SELECT`` (``WITH``, ``UNION``/``INTERSECT``/``EXCEPT`` allowed):
 
 - ``parse_error``: sqlglot cannot parse it (the message says where);
-- ``empty`` / ``too_long``: nothing to run, or more than 100,000 characters;
+- ``empty`` / ``too_long`` / ``too_complex``: nothing to run, more than 100,000 characters, or a syntax tree more
+  than 256 levels deep (long ``AND``/``OR``/``||``/``UNION`` chains; checking them would take seconds);
 - ``multiple_statements``: a second statement after a ``;`` (strings and comments are tokenized, not split);
 - ``not_read_only``: DDL, DML (also inside a CTE: PostgreSQL writable CTEs), ``SELECT ... INTO``, ``FOR UPDATE``
   / ``FOR SHARE``, transactions, ``SET``, ``PRAGMA``, ``ATTACH``, ``COPY``, ``CALL``, ``EXPLAIN``, ``LOCK`` ...;
@@ -44,10 +45,13 @@ from sqlglot.tokenizer_core import Token, TokenType
 from rivulet.lib.exceptions import SQLRefusedError
 from rivulet.sdk.data import DIALECTS, GuardedQuery, SchemaInfo, TableInfo
 
-__all__ = ("MAX_SQL_CHARS", "extract_sql", "guard_sql", "render_params", "transpile")
+__all__ = ("MAX_DEPTH", "MAX_SQL_CHARS", "extract_sql", "guard_sql", "render_params", "transpile")
 
 MAX_SQL_CHARS: Final = 100_000
 """Longer input is refused (``too_long``) before parsing."""
+
+MAX_DEPTH: Final = 256
+"""Deeper syntax trees are refused (``too_complex``): sqlglot's scope analysis is quadratic in the depth."""
 
 _BIG_ARGUMENT: Final = 1_000_000
 """A literal above this passed to an allocating function (``repeat``, ``randomblob``) is refused."""
@@ -224,7 +228,15 @@ def guard_sql(
     """
     target = _check_dialect(dialect)
     source = _check_dialect(source_dialect) if source_dialect else target
+    try:
+        return _guard(sql, source, target, schema, max_rows)
+    except RecursionError:
+        raise _refuse("too_complex", "the query nests too deeply to check; simplify it", source) from None
+
+
+def _guard(sql: str, source: str, target: str, schema: SchemaInfo | None, max_rows: int | None) -> GuardedQuery:
     statement = _parse_one(sql, source)
+    _check_depth(statement, source)
     _check_statement(statement, source)
     while isinstance(statement, exp.Subquery) and not any(v for k, v in statement.args.items() if k != "this"):
         statement = statement.this
@@ -234,7 +246,7 @@ def guard_sql(
     statement, limit = _apply_limit(statement, max_rows)
     text = _generate(statement, target)
     # Defence in depth: what goes to the database is parsed and checked again in its own dialect.
-    _check_statement(_parse_one(text, target), target)
+    _check_statement(_parse_one(text, target, max_chars=None), target)
     return GuardedQuery(sql=text, dialect=target, tables=tables, columns=columns, limit=limit)
 
 
@@ -367,13 +379,15 @@ def _parse_all(sql: str, dialect: str, tokens: list[Token] | None = None) -> lis
             parsed = Dialect.get_or_raise(dialect).parser().parse(tokens, sql)
     except (ParseError, TokenError) as error:
         raise _refuse("parse_error", _located(error), dialect) from None
-    except (SqlglotError, ValueError, RecursionError, IndexError, TypeError, AttributeError) as error:
+    except RecursionError:
+        raise _refuse("too_complex", "the query nests too deeply to parse; simplify it", dialect) from None
+    except (SqlglotError, ValueError, IndexError, TypeError, AttributeError) as error:
         raise _refuse("parse_error", f"cannot parse the SQL: {type(error).__name__}: {error}", dialect) from None
     return [statement for statement in parsed if statement is not None]
 
 
-def _parse_one(sql: str, dialect: str) -> exp.Expr:
-    if len(sql) > MAX_SQL_CHARS:
+def _parse_one(sql: str, dialect: str, *, max_chars: int | None = MAX_SQL_CHARS) -> exp.Expr:
+    if max_chars is not None and len(sql) > max_chars:
         raise _refuse("too_long", f"the SQL is {len(sql):,} characters long; the limit is {MAX_SQL_CHARS:,}", dialect)
     tokens = _tokenize(sql, dialect)
     _check_tokens(tokens, dialect)
@@ -430,6 +444,20 @@ def _check_tokens(tokens: list[Token], dialect: str) -> None:
 
 
 # --- statement checks ---------------------------------------------------------------------------------------
+
+
+def _check_depth(statement: exp.Expr, dialect: str) -> None:
+    stack: list[tuple[exp.Expr, int]] = [(statement, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _refuse(
+                "too_complex",
+                f"the query nests more than {MAX_DEPTH} levels deep (long chains of AND/OR/|| count as nesting); "
+                "simplify it, e.g. with IN (...) lists",
+                dialect,
+            )
+        stack.extend((child, depth + 1) for child in node.iter_expressions())
 
 
 def _statement_name(node: exp.Expr) -> str:
