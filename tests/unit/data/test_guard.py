@@ -540,3 +540,33 @@ def test_the_documented_messages_are_the_real_ones() -> None:
         "SELECT name FROM customers WHERE (id = 1",
     ):
         assert _refusal(sql).detail in documented, sql
+
+
+_SQL_TOKENS = (
+    "SELECT", "FROM", "WHERE", "JOIN", "ON", "GROUP BY", "ORDER BY", "HAVING", "LIMIT", "UNION", "WITH", "AS", "(",
+    ")", ",", "*", "customers", "orders", "c", "o", "c.id", "o.customer_id", "name", "id", "total", "count(*)",
+    "sum(total)", "1", "'x'", ":p", "=", "<", "AND", "OR", "NOT", "IN", "EXISTS", "CASE", "WHEN", "THEN", "ELSE",
+    "END", "over (partition by id)", "DISTINCT", "NULL", "IS", "LIKE", "'%a%'", "ASC", "DESC", "OFFSET", "::int",
+    "-- c\n", "/* c */", ";", "VALUES", "LATERAL", "USING (id)", "LEFT", "CROSS", "EXCEPT", "ALL", '"name"', "`id`",
+    "pg_sleep(1)", "read_csv('x')", "'a.csv'", "INTO", "DELETE", "FOR UPDATE",
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tokens=st.lists(st.sampled_from(_SQL_TOKENS), min_size=1, max_size=25),
+    dialect=st.sampled_from(DIALECTS),
+    with_schema=st.booleans(),
+)
+def test_random_token_soup_never_crashes_the_guard(tokens: list[str], dialect: str, with_schema: bool) -> None:
+    schema = SHOP if with_schema else None
+    try:
+        guarded = guard_sql(" ".join(tokens), dialect=dialect, schema=schema, max_rows=10)
+    except SQLRefusedError:
+        return
+    lowered = guarded.sql.lower()
+    assert "pg_sleep" not in lowered
+    assert "read_csv" not in lowered
+    assert "delete" not in lowered
+    with contextlib.suppress(SQLRefusedError):
+        guard_sql(guarded.sql, dialect=dialect, schema=schema, max_rows=10)
