@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
-import { expect, test } from "./editor-helpers";
+import { expect, selectNode, test } from "./editor-helpers";
 import { registerScriptedModel, type ScriptedModel, startScriptedModel } from "./scripted-model";
 
 /**
@@ -228,4 +228,41 @@ test("ChatExcel: upload a workbook, ask with a scripted model, see the SQL, the 
   await expect(
     page.getByRole("table", { name: "Data sources" }).locator('tr[data-datasource="kite-sales"]'),
   ).toContainText("file");
+});
+
+test("the 'Ask your database' template, pointed at the scripted model, runs in the editor and draws its chart", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await registerScriptedModel(page.request, "scripted", model.url);
+
+  await page.goto("/templates");
+  await page.getByRole("searchbox", { name: "Search templates" }).fill("ask your database");
+  const list = page.getByRole("list", { name: "Templates" });
+  await list.getByRole("button", { name: /Ask your database/ }).click();
+  await expect(page.getByRole("img", { name: "Preview of Ask your database" })).toBeVisible();
+  await page.getByRole("textbox", { name: /^model/ }).fill("scripted");
+  await page.getByRole("button", { name: "Import" }).click();
+  await expect(page).toHaveURL(/\/flows\/[0-9a-f-]{36}$/);
+
+  // The data source param is picked from /api/datasources.
+  await selectNode(page, "generate");
+  const datasource = page.getByTestId("param-datasource");
+  await expect(datasource).toHaveValue("shop");
+  const listId = (await datasource.getAttribute("list")) ?? "";
+  await expect(page.locator(`[id="${listId}"] option[value="shop"]`)).toHaveCount(1);
+  await expect(page.getByTestId("param-model")).toHaveValue("scripted");
+
+  await page.getByTestId("run-tab-inputs").click();
+  await page.getByTestId("run-input-question").fill(SHOP_QUESTION);
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("succeeded", { timeout: 150_000 });
+
+  await page.getByTestId("run-tab-output").click();
+  const outputs = page.getByTestId("run-outputs");
+  await expect(outputs.getByTestId("table-view")).toContainText("Europe");
+  await expect(outputs.getByTestId("chart-view").locator("svg")).toBeVisible();
+  await expect(outputs.getByTestId("chart-view").locator("svg path").first()).toBeAttached();
+  await expect(outputs).toContainText("The table shows the totals.");
+  expect(model.prompts.some((prompt) => prompt.includes(SHOP_QUESTION))).toBe(true);
 });
