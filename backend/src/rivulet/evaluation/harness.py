@@ -214,11 +214,13 @@ async def run_evaluation(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_item: ItemCallback | None = None,
+    then: Callable[[list[EvaluationItem]], Awaitable[list[EvaluationItem]]] | None = None,
 ) -> EvaluationRecord:
     """Evaluate ``items`` (``concurrency`` at a time), storing each result as it comes; close the record.
 
-    An item that raises is stored as an error item; the evaluation ends ``failed`` only when it is cancelled or the
-    store fails.
+    ``then`` is a second pass over the results (in index order) that stores and returns them updated (the Text2SQL
+    baseline). An item that raises is stored as an error item; the evaluation ends ``failed`` only when it is
+    cancelled or the store fails.
     """
     started = time.perf_counter()
     done: list[EvaluationItem] = []
@@ -243,6 +245,9 @@ async def run_evaluation(
         async with asyncio.TaskGroup() as group:
             for item in items:
                 group.create_task(one(item))
+        if then is not None:
+            done.sort(key=lambda i: i.index)
+            done[:] = await then(list(done))
     except BaseException as exc:
         reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else f"{type(exc).__name__}: {exc}"
         done.sort(key=lambda i: i.index)
