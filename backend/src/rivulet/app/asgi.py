@@ -17,6 +17,7 @@ from rivulet.domain.auth import AuthController, UsersController, WorkspacesContr
 from rivulet.domain.datasources import DatasourcesController, DatasourceUploadsController
 from rivulet.domain.endpoints import GatewayController, PublishingController
 from rivulet.domain.endpoints.gateway import CALLS_STATE, call_endpoint
+from rivulet.domain.evaluations import EvaluationsController
 from rivulet.domain.flows import FlowsController
 from rivulet.domain.health import HealthController
 from rivulet.domain.knowledge import KnowledgeController, KnowledgeDocumentsController
@@ -124,6 +125,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
                 max_body_bytes=UploadLimits.from_settings(settings).body_bytes,
             ),
             _domain(providers, "reports", ReportsController),
+            _domain(providers, "evaluations", EvaluationsController),
             _domain(providers, "gateway", GatewayController),
             docs_asset,
             frontend_router(Path(settings.frontend_dir)),

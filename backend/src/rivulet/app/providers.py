@@ -20,6 +20,7 @@ from litestar.di import Provide
 from rivulet.domain.auth.deps import AuthDeps
 from rivulet.domain.datasources.deps import DatasourcesDeps
 from rivulet.domain.endpoints.deps import PublishingDeps
+from rivulet.domain.evaluations.deps import EvaluationsDeps
 from rivulet.domain.flows.deps import FlowsDeps
 from rivulet.domain.knowledge.deps import KnowledgeDeps
 from rivulet.domain.knowledge.jobs import IngestionJobs
@@ -79,6 +80,7 @@ class Providers:
             ),
             "datasources": DatasourcesDeps(data=services.data, uploads=UploadLimits.from_settings(services.settings)),
             "reports": ReportsDeps(reports=services.reports),
+            "evaluations": EvaluationsDeps(evaluations=services.evaluations, flows=services.flows),
             "gateway": services.calls,
             "secrets": services.secrets,
             "pool": services.pool,

@@ -21,6 +21,7 @@ from rivulet.data.reports import ReportService
 from rivulet.data.service import DataOptions, DataService
 from rivulet.data.specs import DatasourceSpec
 from rivulet.domain.endpoints.gateway import EndpointCalls
+from rivulet.evaluation.service import EvaluationService
 from rivulet.knowledge.service import KnowledgeService
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.lib.log import get_logger
@@ -45,7 +46,7 @@ from rivulet.storage.base import AuthStore, EndpointStore, FlowStore, ScheduleSt
 from rivulet.storage.postgres.auth import PostgresAuthStore
 from rivulet.storage.postgres.changes import ChangeFeed
 from rivulet.storage.postgres.conversations import PostgresConversationStore
-from rivulet.storage.postgres.data import PostgresDatasourceStore, PostgresReportStore
+from rivulet.storage.postgres.data import PostgresDatasourceStore, PostgresEvaluationStore, PostgresReportStore
 from rivulet.storage.postgres.endpoints import PostgresEndpointStore
 from rivulet.storage.postgres.flows import PostgresFlowStore
 from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
@@ -99,6 +100,8 @@ class Services:
     """Reports (``/api/reports``, share links, HTML export, ``ctx.service(Reports)``)."""
     data: DataService
     """Data sources (``/api/datasources``, ``rivulet ds``, ``ctx.service(Datasources)``)."""
+    evaluations: EvaluationService
+    """Evaluations of flows and of Text2SQL on datasets (``/api/evaluations``, ``rivulet eval``)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     """Failed logins per username and address (per replica)."""
     scheduler: Scheduler | None = None
@@ -217,6 +220,8 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         )
         stack.push_async_callback(runs.close)
         reports.bind_runs(lambda run_id: _run_record(runs, run_id))
+        evaluations = EvaluationService(PostgresEvaluationStore(pool), runs=runs, flows=flows, models=models, data=data)
+        stack.push_async_callback(evaluations.close)
         auth = PostgresAuthStore(pool)
         authenticator = Authenticator(auth)
         changes = ChangeFeed(pool)
@@ -263,5 +268,6 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             knowledge=knowledge,
             reports=reports,
             data=data,
+            evaluations=evaluations,
             scheduler=scheduler,
         )
