@@ -12,6 +12,21 @@ function tableOf(chart: ReportChart) {
   return isTable(candidate) ? candidate : null;
 }
 
+type Option = Readonly<Record<string, unknown>>;
+
+/** The option without its title (the figure's caption says it): a subtitle stays, else the plot moves up. */
+function untitled(option: Option): Option {
+  const title = option.title as Option | undefined;
+  if (typeof title !== "object" || title === null || Array.isArray(title)) return option;
+  if (typeof title.subtext === "string" && title.subtext)
+    return { ...option, title: { ...title, text: "" } };
+  const { title: _title, ...rest } = option;
+  const grid = option.grid as Option | undefined;
+  return typeof grid === "object" && grid !== null && !Array.isArray(grid)
+    ? { ...rest, grid: { ...grid, top: 36 } }
+    : rest;
+}
+
 function ReportFigure({ chart, index }: { readonly chart: ReportChart; readonly index: number }) {
   const title = chart.title || chart.chart.title || `Chart ${index + 1}`;
   const table = tableOf(chart);
@@ -27,7 +42,7 @@ function ReportFigure({ chart, index }: { readonly chart: ReportChart; readonly 
         )
       ) : (
         <div className="report-figure__chart">
-          <ChartView chart={{ title: chart.chart.title, option: chart.chart.option ?? {} }} />
+          <ChartView chart={{ option: untitled(chart.chart.option ?? {}) }} />
         </div>
       )}
       {!asTable && table ? (

@@ -214,9 +214,14 @@ def _grid(*, legend: bool, rotated: bool = False) -> dict[str, Any]:
         "left": 16,
         "right": 32,
         "top": 72,
-        "bottom": (56 if legend else 24) + (24 if rotated else 0),
+        "bottom": 36 + (32 if legend else 0) + (36 if rotated else 0),
         "containLabel": True,
     }
+
+
+def _x_name(name: str, *, rotated: bool = False) -> dict[str, Any]:
+    """An x axis name centred below the labels (at the axis' end it is cut off by the chart's edge)."""
+    return {"name": name, "nameLocation": "middle", "nameGap": 58 if rotated else 28}
 
 
 def _column(table: Table, role: ColumnRole) -> list[Any]:
@@ -281,7 +286,7 @@ def _line(
             "tooltip": {"trigger": "axis"},
             "legend": {"bottom": 0, "type": "scroll"},
             "grid": _grid(legend=True),
-            "xAxis": {"type": "category", "name": time_col.name, "boundaryGap": False, "data": axis},
+            "xAxis": {**_x_name(time_col.name), "type": "category", "boundaryGap": False, "data": axis},
             "yAxis": {"type": "value", "name": measure.name},
             "series": series,
         }
@@ -303,7 +308,7 @@ def _line(
         "title": _title(title, "sum per time value" if repeated else ""),
         "tooltip": {"trigger": "axis"},
         "grid": _grid(legend=legend),
-        "xAxis": {"type": "category", "name": time_col.name, "boundaryGap": False, "data": axis},
+        "xAxis": {**_x_name(time_col.name), "type": "category", "boundaryGap": False, "data": axis},
         "yAxis": {"type": "value", "name": measures[0].name if len(measures) == 1 else ""},
         "series": series,
     }
@@ -330,7 +335,7 @@ def _bar(table: Table, category: ColumnRole, measures: list[ColumnRole], title: 
         "grid": _grid(legend=legend, rotated=rotated),
         "xAxis": {
             "type": "category",
-            "name": category.name,
+            **_x_name(category.name, rotated=rotated),
             "data": labels,
             "axisLabel": {"interval": 0, "rotate": 30 if rotated else 0},
         },
@@ -377,7 +382,7 @@ def _scatter(table: Table, x: ColumnRole, y: ColumnRole, title: str) -> ChartSpe
         "title": _title(title),
         "tooltip": {"trigger": "item"},
         "grid": _grid(legend=False),
-        "xAxis": {"type": "value", "name": x.name, "scale": True},
+        "xAxis": {**_x_name(x.name), "type": "value", "scale": True},
         "yAxis": {"type": "value", "name": y.name, "scale": True},
         "series": [{"name": f"{y.name} / {x.name}", "type": "scatter", "symbolSize": 8, "data": points}],
     }
