@@ -355,8 +355,16 @@ async def test_uploads_are_owned_queried_and_limited(
         assert not_multipart.status_code == 415
         none = await ann.post("/api/datasources/uploads", data={"name": "empty"}, files={"x": ("", b"")})
         assert none.status_code == 422, none.text
+        broken = await upload(
+            ann, {"fine.csv": (b"a,b\n1,2\n", "text/csv"), "broken.parquet": (b"not parquet", "")}, name="mixed"
+        )
+        assert broken.status_code == 422, broken.text
+        assert (broken.json()["errors"][0]["path"], broken.json()["errors"][0]["file"]) == (
+            "files[1]",
+            "broken.parquet",
+        )
         names = {d["name"] for d in (await ann.get("/api/datasources")).json()["items"]}
-        assert names & {"report", "big", "x", "empty"} == set()
+        assert names & {"report", "big", "x", "empty", "mixed"} == set()
 
         # a default name from the file; the owner deletes their upload
         unnamed = await upload(ann, {"Team Budget.csv": (b"team,budget\nA,1\nB,2\n", "text/csv")})

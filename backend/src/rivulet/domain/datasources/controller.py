@@ -11,6 +11,7 @@ docs/data-api.md has the shapes.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -25,7 +26,7 @@ from rivulet.data.specs import FILE_FORMATS, DatasourceSpec, DatasourceTest, Dat
 from rivulet.domain.access import principal_of
 from rivulet.domain.datasources.deps import DatasourcesDeps
 from rivulet.domain.datasources.schemas import AskRequest, AskResult, DatasourceList, DatasourceView, QueryRequest
-from rivulet.lib.exceptions import NotFoundError, PermissionDeniedError, ValidationError
+from rivulet.lib.exceptions import DatasourceError, NotFoundError, PermissionDeniedError, ValidationError
 from rivulet.sdk.data import QueryLimits, SchemaInfo, Text2SQLRequest, dialect_of
 from rivulet.sdk.models import CallOrigin
 from rivulet.sdk.ports import Table
@@ -34,6 +35,7 @@ from rivulet.server.deps import Injected
 from rivulet.server.uploads import stage_upload
 
 if TYPE_CHECKING:
+    from rivulet.knowledge.ingest import SourceFile
     from rivulet.security import Principal
     from rivulet.storage.base import DatasourceRecord
 
@@ -307,11 +309,41 @@ class DatasourceUploadsController(Controller):
         try:
             name = staged.fields.get("name", "").strip() or None
             _reserved(name, "name")
-            record: DatasourceRecord | None = None
-            for file in staged.files:
-                record = await deps.data.add_upload(Path(file.path), file.name, owner_id=principal.user_id, name=name)
-                name = record.name
-            assert record is not None  # stage_upload refuses an upload without files
+            record = await _add_files(deps, staged.files, owner_id=principal.user_id, name=name)
         finally:
             await staged.remove()
         return await _view(deps, request, record)
+
+
+async def _add_files(
+    deps: DatasourcesDeps, files: list[SourceFile], *, owner_id: str | None, name: str | None
+) -> DatasourceRecord:
+    """Add the files one by one; when one is refused, a data source this upload created is deleted again."""
+    created: str | None = None
+    if name is not None:
+        try:
+            await deps.data.get(name)
+        except NotFoundError:
+            created = name
+    record: DatasourceRecord | None = None
+    try:
+        for index, file in enumerate(files):
+            try:
+                record = await deps.data.add_upload(Path(file.path), file.name, owner_id=owner_id, name=name)
+            except DatasourceError as exc:  # the file cannot be read as a table: the client's file, not a server fault
+                detail = exc.detail.replace(str(deps.data.options.files_dir), "<uploads>")  # no server paths
+                message = f"cannot be read as a table: {detail}"
+                raise ValidationError(
+                    f"files[{index}] ({file.name!r}) {message}",
+                    extra={"errors": [{"path": f"files[{index}]", "file": file.name, "message": message}]},
+                ) from None
+            if name is None:
+                created = record.name
+            name = record.name
+    except BaseException:
+        if created is not None and record is not None:
+            with contextlib.suppress(NotFoundError):
+                await deps.data.delete(created)
+        raise
+    assert record is not None  # stage_upload refuses an upload without files
+    return record
