@@ -1,11 +1,15 @@
 """Headless runs: one flow run to the end without a server, on in-memory stores (``rivulet run`` uses it).
 
 The composition is the server's, minus the database: a ``RunService`` over memory stores and a memory event bus,
-an executor whose operators see the built-in models only. How the events are shown is the caller's business.
+an executor whose operators see the built-in models, in-memory knowledge spaces and the sample data source.
+How the events are shown is the caller's business.
 """
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rivulet.app.run_service import compiler_for
@@ -17,7 +21,7 @@ from rivulet.runtime.service import RunRequest, RunService, RunServiceConfig
 from rivulet.storage.memory import MemoryFlowStore, MemoryRunStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from rivulet.compiler.flow import FlowDocument
     from rivulet.compiler.graph import CompiledGraph
@@ -26,21 +30,35 @@ if TYPE_CHECKING:
 __all__ = ("run_headless",)
 
 
-def _headless_services() -> dict[type, object]:
-    """Operator services of a headless run: the built-in models and knowledge spaces in memory (no database).
+async def _headless_services(files_dir: Path) -> tuple[dict[type, object], Callable[[], Awaitable[None]]]:
+    """Operator services of a headless run: the built-in models, knowledge spaces and data sources in memory.
 
-    Ingesting creates the space named; what a run stores lives as long as the run (a server's spaces are not
-    reachable from here).
+    Ingesting creates the space named; what a run stores lives as long as the run (a server's spaces and data
+    sources are not reachable from here). The one data source is the sample ``shop`` (SQLite, built in
+    ``files_dir``), so the data templates run headless too.
     """
+    from rivulet.data.samples import build_sample
+    from rivulet.data.service import DataOptions, DataService
+    from rivulet.data.specs import DatasourceSpec
     from rivulet.knowledge.service import KnowledgeService
     from rivulet.providers import MemoryModelStore, ModelService
+    from rivulet.sdk.data import Datasources
     from rivulet.sdk.knowledge import KnowledgeBase
     from rivulet.sdk.models import ModelRegistry
+    from rivulet.storage.memory import MemorySecretStore
+    from rivulet.storage.memory_data import MemoryDatasourceStore
     from rivulet.storage.memory_knowledge import MemoryKnowledgeStore
 
     models = ModelService(MemoryModelStore())
     knowledge = KnowledgeService(MemoryKnowledgeStore(), models, create_missing_spaces=True)
-    return {ModelRegistry: models, KnowledgeBase: knowledge}
+    data = DataService(
+        MemoryDatasourceStore(), MemorySecretStore(), models, None, options=DataOptions(files_dir=files_dir)
+    )
+    sample = await asyncio.to_thread(build_sample, files_dir / "shop.sqlite", "sqlite")
+    await data.create(
+        DatasourceSpec(name="shop", kind="sqlite", path=str(sample), description="Sample shop"), owner_id=None
+    )
+    return {ModelRegistry: models, KnowledgeBase: knowledge, Datasources: data}, data.close
 
 
 async def run_headless(
@@ -69,11 +87,13 @@ async def run_headless(
         compile_graph = compiler_for(default_registry())
     runs = MemoryRunStore()
     bus = MemoryEventBus(runs)
+    scratch = tempfile.TemporaryDirectory(prefix="rivulet-run-")
+    services, close_data = await _headless_services(Path(scratch.name))
     service = RunService(
         flows=MemoryFlowStore(),
         runs=runs,
         bus=bus,
-        executor=Executor(bus, cache=NodeCache(), services=_headless_services()),
+        executor=Executor(bus, cache=NodeCache(), services=services),
         compile_graph=compile_graph,
         config=RunServiceConfig(stale_after_s=0),
     )
@@ -88,5 +108,7 @@ async def run_headless(
         await service.wait(record.id)
     finally:
         await service.close()
+        await close_data()
+        scratch.cleanup()
     assert final is not None
     return final
