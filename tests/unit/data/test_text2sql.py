@@ -174,6 +174,22 @@ async def test_the_prompt_holds_the_schema_examples_history_and_question() -> No
     assert prompt.rstrip().endswith("Question: And their cities?")
 
 
+async def test_a_history_ending_with_the_question_itself_does_not_repeat_it() -> None:
+    models = FakeModels(answers=[fence("SELECT city FROM customers")])
+    request = Text2SQLRequest(
+        question="And their cities?",
+        history=[
+            Message(role="user", content="Who are the customers?"),
+            Message(role="assistant", content="Ada"),
+            Message(role="user", content="And their cities?"),  # conversation memory holds the turn being asked
+        ],
+    )
+    await run_text2sql(request, datasource=INFO, models=models, tools=FakeSource().tools())
+    prompt = models.requests[0][1].messages[0].content
+    assert prompt.count("And their cities?") == 1
+    assert "user: Who are the customers?" in prompt
+
+
 async def test_guard_refusals_are_repaired_with_the_guard_hints() -> None:
     models = FakeModels(answers=[fence("SELECT nmae FROM customers"), fence("SELECT name FROM customers")])
     source = FakeSource()

@@ -125,8 +125,16 @@ def _prompt_values(request: Text2SQLRequest, context: SchemaContext) -> dict[str
         "schema": context.text,
         "tables": [table.name for table in context.tables],
         "examples": [{"question": e.question, "sql": e.sql} for e in context.examples],
-        "history": [{"role": m.role, "content": m.content} for m in request.history if m.content.strip()],
+        "history": _history(request),
     }
+
+
+def _history(request: Text2SQLRequest) -> list[dict[str, str]]:
+    """Earlier turns; a last user turn that is the question itself (conversation memory includes it) is dropped."""
+    turns = [{"role": m.role, "content": m.content} for m in request.history if m.content.strip()]
+    if turns and turns[-1]["role"] == "user" and turns[-1]["content"].strip() == request.question.strip():
+        turns.pop()
+    return turns
 
 
 async def render_prompt(request: Text2SQLRequest, context: SchemaContext) -> str:
