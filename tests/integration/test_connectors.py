@@ -145,6 +145,19 @@ async def test_execute_types_and_parameters(source: Source) -> None:
     msgspec.json.encode(table)  # JSON-ready (Decimal → number, dates → ISO)
 
 
+@pytest.mark.parametrize("source", ["postgres", "mysql"], indirect=True)
+async def test_percent_signs_with_and_without_parameters(source: Source) -> None:
+    """Without parameters the text goes as it is; with them a literal % is doubled (guard.render_params does)."""
+    plain = await source.connector.execute(
+        "SELECT name FROM customers WHERE name LIKE 'A%' ORDER BY id", None, QueryLimits()
+    )
+    assert plain.rows == [["Ada Lovelace"], ["Alan Turing"]]
+    bound = await source.connector.execute(
+        "SELECT name FROM customers WHERE name LIKE 'A%%' AND id > %(after)s ORDER BY id", {"after": 1}, QueryLimits()
+    )
+    assert bound.rows == [["Alan Turing"]]
+
+
 async def test_empty_result_keeps_columns(source: Source) -> None:
     table = await source.connector.execute("SELECT id, name FROM customers WHERE id < 0", None, QueryLimits())
     assert table.columns == ["id", "name"]
@@ -318,6 +331,22 @@ async def test_workbook_sheets_become_typed_tables(tmp_path: Path) -> None:
         assert [(c.name, c.type) for c in tables["suppliers"].columns] == [("supplier", "VARCHAR"), ("since", "DATE")]
         table = await connector.execute("SELECT name FROM products WHERE price > 40 ORDER BY id", None, QueryLimits())
         assert table.rows == [["Keyboard"], ["Monitor"]]
+    finally:
+        await connector.close()
+
+
+async def test_json_array_and_odd_file_names(tmp_path: Path) -> None:
+    data = tmp_path / "Sales 2024 (EU).json"
+    data.write_text('[{"region": "north", "amount": 10.5, "day": "2024-01-02"}, {"region": "south", "amount": 4}]')
+    connector = open_connector(record("file", {"files": [{"path": str(data)}]}), None)
+    try:
+        tables = await connector.introspect()
+        assert [t.name for t in tables] == ["sales_2024_eu"]
+        table = await connector.execute(
+            "SELECT region, amount FROM sales_2024_eu WHERE amount > $min ORDER BY region", {"min": 1}, QueryLimits()
+        )
+        assert table.rows == [["north", 10.5], ["south", 4.0]]
+        assert table.types == ["text", "number"]
     finally:
         await connector.close()
 
