@@ -43,7 +43,7 @@ _encoder = msgspec.json.Encoder(order="deterministic")
 
 
 async def _with_services(settings: Settings, url: str, action: Callable[[Services], Awaitable[int]]) -> int:
-    from rivulet.app.wiring import open_services
+    from rivulet.app.wiring import open_services, register_sample
     from rivulet.storage.postgres.migrate import apply_migrations
     from rivulet.storage.postgres.pool import open_pool
 
@@ -52,6 +52,7 @@ async def _with_services(settings: Settings, url: str, action: Callable[[Service
         await apply_migrations(pool)
         quiet = msgspec.structs.replace(settings, scheduler_enabled=False)  # an evaluation fires no schedules
         async with open_services(quiet, pool) as services:
+            await register_sample(quiet, services.data)  # `shop`, which the server registers in the background
             return await action(services)
     finally:
         await pool.close()
