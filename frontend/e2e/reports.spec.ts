@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { expect, test } from "@playwright/test";
 import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
 
@@ -131,6 +133,26 @@ test("reports: a report made through the API opens with its charts and a share l
   const html = await exported.text();
   expect(html).toContain("Revenue by city");
   expect(html).toContain("echarts");
+
+  // ... and draws its charts offline: opened from disk with every network request refused
+  const offline = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  try {
+    await offline.route("**/*", (route) =>
+      route.request().url().startsWith("file:") ? route.continue() : route.abort(),
+    );
+    const file = test.info().outputPath("report.html");
+    writeFileSync(file, html);
+    const standalone = await offline.newPage();
+    const errors: string[] = [];
+    standalone.on("pageerror", (error) => errors.push(error.message));
+    await standalone.goto(pathToFileURL(file).href);
+    await expect(standalone.getByRole("heading", { level: 1, name: REPORT.title })).toBeVisible();
+    await expect(standalone.locator("#chart-1 svg")).toBeVisible();
+    await expect(standalone.locator("#chart-2 svg")).toContainText("Lyon");
+    expect(errors).toEqual([]);
+  } finally {
+    await offline.close();
+  }
 
   // share: the link opens in a fresh browser context without any login
   await page.getByRole("button", { name: "Share" }).click();
