@@ -154,8 +154,24 @@ async def upload(client: httpx.AsyncClient, files: dict[str, tuple[bytes, str]],
     return await client.post("/api/datasources/uploads", files=parts, data=form or None)
 
 
+async def database_text(db_url: str) -> str:
+    """Every row of every table of the app's database, as JSON text."""
+    parts: list[str] = []
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        for (table,) in await cur.fetchall():
+            rows = await conn.execute(sql.SQL("SELECT row_to_json(t)::text FROM {} t").format(sql.Identifier(table)))
+            parts.extend(str(row[0]) for row in await rows.fetchall())
+    return "\n".join(parts)
+
+
 async def test_admin_sources_schema_query_and_roles(
-    live_server: LiveServer, admin: httpx.AsyncClient, pg_url: str, tmp_path: Path, logs: pytest.LogCaptureFixture
+    live_server: LiveServer,
+    admin: httpx.AsyncClient,
+    pg_url: str,
+    db_url: str,
+    tmp_path: Path,
+    logs: pytest.LogCaptureFixture,
 ) -> None:
     answers: list[httpx.Response] = []
 
@@ -247,6 +263,9 @@ async def test_admin_sources_schema_query_and_roles(
             assert wrong not in failed.text
         restored = await call(admin, "PATCH", "/api/datasources/pg", json={"password": PLANTED})
         assert restored.status_code == 200, restored.text
+        stored = await database_text(db_url)
+        assert '"datasource.pg.password"' in stored  # the secret's name is kept with the data source ...
+        assert_no_password("the app's database", stored)  # ... and its value only encrypted
 
         ann = await user_client(live_server, admin, "ann", "editor")
         vic = await user_client(live_server, admin, "vic", "viewer")
