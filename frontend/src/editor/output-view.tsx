@@ -10,6 +10,7 @@ interface TableValue {
 
 interface ChartValue {
   readonly title?: string;
+  readonly kind?: string;
   readonly option: Readonly<Record<string, unknown>>;
 }
 
@@ -75,6 +76,14 @@ export function TableView({ table }: { readonly table: TableValue }) {
   );
 }
 
+/** The rows a `table` chart (nothing to plot: `ChartSpec.kind` "table") carries as its `dataset`. */
+export function chartTable(chart: ChartValue): TableValue | null {
+  if (chart.kind !== "table") return null;
+  const dataset = chart.option.dataset as { dimensions?: unknown; source?: unknown } | undefined;
+  const table = { columns: dataset?.dimensions, rows: dataset?.source };
+  return isTable(table) ? table : null;
+}
+
 /** A `ChartSpec` (an ECharts option) rendered with echarts, loaded on first use. */
 export function ChartView({ chart }: { readonly chart: ChartValue }) {
   const element = useRef<HTMLDivElement>(null);
@@ -106,7 +115,10 @@ export function ChartView({ chart }: { readonly chart: ChartValue }) {
 
 /** Any output preview: a chart, a table, chunks (as citations), text (citing them), or JSON. */
 export function OutputView({ value, type }: { readonly value: unknown; readonly type: string }) {
-  if (isChartSpec(value, type)) return <ChartView chart={value} />;
+  if (isChartSpec(value, type)) {
+    const rows = chartTable(value);
+    return rows ? <TableView table={rows} /> : <ChartView chart={value} />;
+  }
   if (isTable(value)) return <TableView table={value} />;
   const chunks = chunkListOf(value, type);
   if (chunks) return <CitationsView list={chunks} />;

@@ -1,15 +1,10 @@
 import type { ReportChart } from "../api/reports";
-import { ChartView, isTable, TableView } from "../editor/output-view";
+import { ChartView, chartTable, TableView } from "../editor/output-view";
 import { Narrative } from "./narrative";
 
 /** The table a chart shows: its own, else the rows a `table` chart carries in its dataset. */
 function tableOf(chart: ReportChart) {
-  if (chart.table) return chart.table;
-  const dataset = chart.chart.option?.dataset as
-    | { dimensions?: unknown; source?: unknown }
-    | undefined;
-  const candidate = { columns: dataset?.dimensions, rows: dataset?.source };
-  return isTable(candidate) ? candidate : null;
+  return chart.table ?? chartTable({ kind: chart.chart.kind, option: chart.chart.option ?? {} });
 }
 
 type Option = Readonly<Record<string, unknown>>;

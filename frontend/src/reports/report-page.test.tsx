@@ -1,6 +1,7 @@
-import { act, fireEvent, screen, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import type { Report } from "../api/reports";
+import { OutputView } from "../editor/output-view";
 import { RouterOutlet } from "../routes/router";
 import { stubApi } from "../test/knowledge-fixture";
 import { renderWithClient } from "../test/render-with-client";
@@ -79,6 +80,25 @@ describe("narrativeBlocks", () => {
       { kind: "ul", items: ["north leads", "south lags"] },
       { kind: "ul", items: ["first", "second after"] },
     ]);
+  });
+});
+
+describe("OutputView of charts", () => {
+  it("shows a table chart (nothing to plot) as its rows, and a number card as a chart", () => {
+    const table = {
+      title: "T",
+      kind: "table",
+      option: { dataset: { dimensions: ["name"], source: [["Ada"]] }, series: [] },
+    };
+    const { rerender } = render(<OutputView value={table} type="ChartSpec" />);
+    expect(screen.getByTestId("table-view")).toHaveTextContent("nameAda");
+    rerender(
+      <OutputView
+        value={{ title: "n", kind: "number", option: { series: [] } }}
+        type="ChartSpec"
+      />,
+    );
+    expect(screen.getByTestId("chart-view")).toBeInTheDocument();
   });
 });
 
