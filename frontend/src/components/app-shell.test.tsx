@@ -34,6 +34,7 @@ describe("AppShell", () => {
       "Knowledge",
       "Data",
       "Reports",
+      "Evaluations",
       "Models",
       "Publishing",
       "Settings",

@@ -20,6 +20,7 @@ export function TopBar() {
         <NavLink to="/knowledge">Knowledge</NavLink>
         <NavLink to="/data">Data</NavLink>
         <NavLink to="/reports">Reports</NavLink>
+        <NavLink to="/evaluations">Evaluations</NavLink>
         <NavLink to="/models">Models</NavLink>
         <NavLink to="/publishing">Publishing</NavLink>
         <NavLink to="/settings">Settings</NavLink>

@@ -24,6 +24,11 @@ export const routes: readonly RouteDefinition[] = [
   { path: "/data/sources/:name", component: lazy(() => import("../data/datasource-page")) },
   { path: "/reports", component: lazy(() => import("../reports/reports-page")) },
   { path: "/reports/:reportId", component: lazy(() => import("../reports/report-page")) },
+  { path: "/evaluations", component: lazy(() => import("../evaluations/evaluations-page")) },
+  {
+    path: "/evaluations/compare/:a/:b",
+    component: lazy(() => import("../evaluations/compare-page")),
+  },
   { path: "/models", component: ModelsPage },
   { path: "/publishing", component: lazy(() => import("../publishing/publishing-page")) },
   { path: "/settings", component: SettingsPage },
