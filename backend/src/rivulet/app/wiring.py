@@ -173,6 +173,15 @@ async def _run_record(runs: RunService, run_id: str) -> RunRecord:
     return (await runs.get(run_id)).run
 
 
+async def _run_flow_owner(runs: RunService, flows: PostgresFlowStore, run_id: str) -> str | None:
+    """The owner of a run's flow (``None`` when the run or its flow is gone): whose uploaded data sources it uses."""
+    try:
+        run = (await runs.get(run_id)).run
+        return (await flows.get(run.flow_id)).summary.owner_id
+    except NotFoundError:
+        return None
+
+
 async def _bootstrap_admin(settings: Settings, auth: AuthStore) -> None:
     generated = await auth.ensure_admin(settings.admin_user, settings.admin_password)
     if generated is not None:
@@ -220,6 +229,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         )
         stack.push_async_callback(runs.close)
         reports.bind_runs(lambda run_id: _run_record(runs, run_id))
+        data.bind_run_owner(lambda run_id: _run_flow_owner(runs, flows, run_id))  # runs use their owner's uploads
         evaluations = EvaluationService(PostgresEvaluationStore(pool), runs=runs, flows=flows, models=models, data=data)
         stack.push_async_callback(evaluations.close)
         auth = PostgresAuthStore(pool)

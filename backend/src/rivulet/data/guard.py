@@ -257,6 +257,8 @@ def transpile(sql: str, *, source: str, target: str, pretty: bool = False) -> st
         SQLRefusedError: ``parse_error`` when ``sql`` does not parse in ``source``; ``unknown_dialect``.
     """
     read, write = _check_dialect(source), _check_dialect(target)
+    if len(sql) > MAX_SQL_CHARS:
+        raise _refuse("too_long", f"the SQL is {len(sql):,} characters long; the limit is {MAX_SQL_CHARS:,}", read)
     statements = [s for s in _parse_all(sql, read) if not isinstance(s, exp.Semicolon)]
     return ";\n".join(statement.sql(dialect=write, pretty=pretty) for statement in statements)
 

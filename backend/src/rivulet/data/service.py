@@ -43,13 +43,14 @@ from rivulet.lib.log import get_logger
 from rivulet.sdk.data import QueryLimits, SchemaInfo, Text2SQLRequest, dialect_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from rivulet.data.connectors.base import Connector
     from rivulet.data.specs import DatasourceSpec, DatasourceTest, DatasourceUpdate, FileTable
     from rivulet.knowledge.service import KnowledgeService
     from rivulet.sdk.data import (
         DatasourceInfo,
+        Datasources,
         GuardedQuery,
         SchemaContext,
         StepCallback,
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
     from rivulet.sdk.ports import Table
     from rivulet.storage.base import DatasourceRecord, DatasourceStore, SecretStore
 
-__all__ = ("DataOptions", "DataService", "password_secret_name")
+__all__ = ("DataOptions", "DataService", "RunDatasources", "password_secret_name", "usable_by")
 
 SERVER_KINDS: Final = frozenset({"postgres", "mysql"})
 FILE_DB_KINDS: Final = frozenset({"sqlite", "duckdb"})
@@ -79,6 +80,17 @@ _EXTENSIONS: Final[dict[str, str]] = {
 }
 
 _log = get_logger("rivulet.data")
+
+
+def usable_by(record: DatasourceRecord, user_id: str | None, *, admin: bool = False) -> bool:
+    """Whether ``user_id`` may use a data source: administrators' sources serve everybody, an upload its owner.
+
+    An uploaded (``file``) data source with an owner is usable by that owner (and, through the API, by
+    administrators: ``admin``); every other data source is managed by administrators and usable by all.
+    """
+    if admin or record.kind != "file" or record.owner_id is None:
+        return True
+    return user_id is not None and record.owner_id == user_id
 
 
 def password_secret_name(datasource: str) -> str:
@@ -247,6 +259,24 @@ class DataService:
         self.options = options
         self.connect = connect
         self._connections: dict[str, _Connection] = {}
+        self._run_owner: Callable[[str], Awaitable[str | None]] | None = None
+
+    # -- runs ------------------------------------------------------------------------------------------------------
+
+    def bind_run_owner(self, lookup: Callable[[str], Awaitable[str | None]]) -> None:
+        """How to find whose a run is (the owner of its flow; ``None``: nobody's): ``for_run`` scopes by it."""
+        self._run_owner = lookup
+
+    def for_run(self, run_id: str) -> Datasources:
+        """What the nodes of run ``run_id`` get from ``ctx.service(Datasources)`` (the runtime calls this).
+
+        With a run owner lookup bound (the server), a run uses the administrators' data sources and the uploads of
+        its flow's owner only: another user's upload is "not found", exactly like a missing one. Without one (the
+        headless ``rivulet run`` of a local user), every data source.
+        """
+        if self._run_owner is None:
+            return self
+        return RunDatasources(self, run_id, self._run_owner)
 
     # -- records ---------------------------------------------------------------------------------------------------
 
@@ -613,6 +643,84 @@ class DataService:
     async def examples(self, name: str) -> list[Text2SQLExample]:
         """The few-shot examples of a data source."""
         return list((await self.store.get(name)).examples)
+
+
+class RunDatasources:
+    """``Datasources`` for the nodes of one run: only the data sources its flow's owner may use (``usable_by``)."""
+
+    __slots__ = ("_data", "_lookup", "_owner", "_run_id")
+
+    def __init__(self, data: DataService, run_id: str, lookup: Callable[[str], Awaitable[str | None]]) -> None:
+        self._data = data
+        self._run_id = run_id
+        self._lookup = lookup
+        self._owner: tuple[str | None] | None = None
+
+    async def _allowed(self, datasource: str) -> str:
+        """The data source's id when the run may use it; ``NotFoundError`` (like a missing one) otherwise."""
+        record = await self._data.store.get(datasource)
+        if record.kind == "file" and record.owner_id is not None:
+            if self._owner is None:
+                self._owner = (await self._lookup(self._run_id),)
+            if not usable_by(record, self._owner[0]):
+                raise NotFoundError(f"data source {datasource!r} not found", extra={"datasource": datasource})
+        return record.id
+
+    async def info(self, datasource: str) -> DatasourceInfo:
+        return await self._data.info(await self._allowed(datasource))
+
+    async def schema(self, datasource: str, *, refresh: bool = False) -> SchemaInfo:
+        return await self._data.schema(await self._allowed(datasource), refresh=refresh)
+
+    async def schema_context(
+        self,
+        datasource: str,
+        question: str,
+        *,
+        top_k_tables: int = 8,
+        examples: int = 3,
+        linking: bool = True,
+        origin: CallOrigin | None = None,
+    ) -> SchemaContext:
+        return await self._data.schema_context(
+            await self._allowed(datasource),
+            question,
+            top_k_tables=top_k_tables,
+            examples=examples,
+            linking=linking,
+            origin=origin,
+        )
+
+    async def guard(
+        self, datasource: str, sql: str, *, dialect: str | None = None, max_rows: int = 1000
+    ) -> GuardedQuery:
+        return await self._data.guard(await self._allowed(datasource), sql, dialect=dialect, max_rows=max_rows)
+
+    async def query(
+        self,
+        datasource: str,
+        sql: str,
+        *,
+        params: dict[str, Any] | None = None,
+        dialect: str | None = None,
+        limits: QueryLimits | None = None,
+    ) -> Table:
+        return await self._data.query(
+            await self._allowed(datasource), sql, params=params, dialect=dialect, limits=limits
+        )
+
+    async def text2sql(
+        self,
+        datasource: str,
+        request: Text2SQLRequest,
+        *,
+        on_step: StepCallback | None = None,
+        origin: CallOrigin | None = None,
+    ) -> Text2SQLResult:
+        return await self._data.text2sql(await self._allowed(datasource), request, on_step=on_step, origin=origin)
+
+    def transpile(self, sql: str, *, source: str, target: str, pretty: bool = False) -> str:
+        return self._data.transpile(sql, source=source, target=target, pretty=pretty)
 
 
 def _unique_table(name: str, taken: set[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from rivulet.lib.exceptions import MissingDependencyError, NotFoundError
 from rivulet.runtime.cache import Deps, secret_digest
@@ -131,6 +131,9 @@ class NodeContext:
             found: S = self._env.services[kind]
         except KeyError:
             raise ServiceUnavailableError(kind) from None
+        scoped = getattr(found, "for_run", None)
+        if callable(scoped):  # a service that narrows itself to what this run may use (data sources: the owner's)
+            return cast("S", scoped(self._env.run_id))
         return found
 
 

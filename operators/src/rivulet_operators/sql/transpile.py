@@ -6,6 +6,7 @@ deterministic node.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import msgspec
@@ -57,7 +58,9 @@ class Transpile(Operator[Params, Inputs, Outputs]):
             raise fail(SPEC, ctx, "the query is empty")
         service = datasources_of(SPEC, ctx)
         try:
-            sql = service.transpile(inputs.query.sql, source=params.source, target=params.target, pretty=params.pretty)
+            sql = await asyncio.to_thread(  # sqlglot on a long query is CPU work: off the event loop
+                service.transpile, inputs.query.sql, source=params.source, target=params.target, pretty=params.pretty
+            )
         except AppError as exc:
             raise fail(SPEC, ctx, f"cannot transpile from {params.source} to {params.target}: {exc.detail}") from exc
         return Outputs(query=SQLQuery(sql=sql, dialect=params.target), sql=sql)

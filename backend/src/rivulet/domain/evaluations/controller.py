@@ -10,20 +10,24 @@ evaluation of a flow they may run and delete evaluations (``data:query``). Start
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from rivulet.data.service import usable_by
 from rivulet.domain.access import check_flow, principal_of, readable_flow_ids, require_flow
 from rivulet.domain.evaluations.deps import EvaluationsDeps
 from rivulet.domain.evaluations.schemas import EvaluationList, EvaluationStart
-from rivulet.evaluation.dataset import read_dataset
+from rivulet.evaluation.dataset import Dataset, read_dataset
 from rivulet.evaluation.service import Comparison
 from rivulet.lib.exceptions import NotFoundError, PermissionDeniedError
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.deps import Injected
 from rivulet.storage.base import EvaluationRecord
+
+if TYPE_CHECKING:
+    from rivulet.security import Principal
 
 __all__ = ("EvaluationsController",)
 
@@ -43,6 +47,29 @@ async def _readable(deps: EvaluationsDeps, request: Request[Any, Any, Any], eval
                 f"evaluation {evaluation_id!r} not found", extra={"evaluation_id": evaluation_id}
             ) from None
     return record
+
+
+async def _check_datasources(
+    deps: EvaluationsDeps, principal: Principal, datasource: str | None, dataset: Dataset
+) -> None:
+    """The caller may use the data source and every line's ``db`` (the gold SQL runs on them): 404 otherwise.
+
+    Another user's uploaded data source answers exactly like a missing one (``sql_execution`` would otherwise
+    let an editor run SQL on it and read the verdicts and the database's error messages).
+    """
+    data = deps.evaluations.data
+    names = {item.db for item in dataset.items if item.db}
+    if datasource:
+        names.add(datasource)
+    if data is None or principal.is_admin:
+        return
+    for name in sorted(names):
+        try:
+            record = await data.get(name)
+        except NotFoundError:
+            continue  # the evaluation reports it per item, as before
+        if not usable_by(record, principal.user_id):
+            raise NotFoundError(f"data source {name!r} not found", extra={"datasource": name})
 
 
 class EvaluationsController(Controller):
@@ -81,6 +108,7 @@ class EvaluationsController(Controller):
         principal = principal_of(request)
         await require_flow(deps.flows, principal, data.flow_id, "write")
         dataset = read_dataset(data.dataset.encode(), name=data.dataset_name)
+        await _check_datasources(deps, principal, data.datasource, dataset)
         return await deps.evaluations.start(
             data.flow_id,
             dataset,
