@@ -154,10 +154,9 @@ test("SQL playground: rows and a chart; a write is refused by the guard with its
 }, async ({ page }) => {
   test.setTimeout(60_000);
   await page.goto("/data/sources/shop");
-  await page
-    .getByRole("list", { name: "Tables" })
-    .getByRole("button", { name: /^orders/ })
-    .click();
+  await expect(
+    page.getByRole("list", { name: "Tables" }).getByRole("button", { name: /^orders/ }),
+  ).toBeVisible({ timeout: 60_000 });
   const playground = page.getByRole("form", { name: "Run SQL" });
   await playground
     .getByLabel(/^SQL/)
@@ -170,6 +169,7 @@ test("SQL playground: rows and a chart; a write is refused by the guard with its
   await expect(result.getByTestId("table-view")).toContainText("Europe");
   await expect(result.getByRole("status")).toHaveText("5 rows");
   await expect(result.getByTestId("chart-view").locator("svg")).toBeVisible();
+  await page.evaluate(() => document.getElementById("playground-title")?.scrollIntoView());
   await docScreenshot(page, "data-sources.png");
 
   await playground.getByLabel(/^SQL/).fill("DELETE FROM customers");
@@ -221,6 +221,7 @@ test("ChatExcel: upload a workbook, ask with a scripted model, see the SQL, the 
     /GROUP BY\s+(orders\.)?region/i,
   );
   expect(model.prompts.some((prompt) => prompt.includes(SHEET_QUESTION))).toBe(true);
+  await answer.getByTestId("chart-view").scrollIntoViewIfNeeded();
   await docScreenshot(page, "chat-excel.png");
 
   // The upload is the caller's data source: listed, and theirs to delete.

@@ -42,7 +42,11 @@ describe("data format helpers", () => {
       types: ["text", "integer", "number"],
     });
     expect(chart?.kind).toBe("bar");
-    expect(chart?.option.xAxis).toEqual({ type: "category", data: ["north", "south"] });
+    expect(chart?.option.xAxis).toMatchObject({
+      type: "category",
+      name: "region",
+      data: ["north", "south"],
+    });
     expect(((chart?.option.series ?? []) as { name: string }[]).map((s) => s.name)).toEqual([
       "orders",
       "total",

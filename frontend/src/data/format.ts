@@ -69,7 +69,12 @@ export function fallbackChart(table: Table): ChartSpec | null {
     option: {
       tooltip: { trigger: "axis" },
       legend: values.length > 1 ? {} : undefined,
-      xAxis: { type: "category", data: categories },
+      xAxis: {
+        type: "category",
+        name: category === undefined ? "" : table.columns[category],
+        data: categories,
+        axisLabel: categories.length <= 12 ? { interval: 0, hideOverlap: true } : {},
+      },
       yAxis: { type: "value" },
       series: values.map((index) => ({
         name: table.columns[index],

@@ -34,7 +34,7 @@ export function SqlPlayground({
         <Field label="SQL" hint={`${dialect} · read-only · Ctrl+Enter runs`}>
           <textarea
             className="field__input field__input--code data-form__sql"
-            rows={5}
+            rows={4}
             spellCheck={false}
             placeholder="SELECT …"
             value={sql}
