@@ -28,6 +28,7 @@ import psycopg
 import pytest
 import websockets
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from rivulet.compiler.flow import Edge, FlowDocument, Node, encode_flow
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, alogin_token, free_port
@@ -227,3 +228,162 @@ async def test_a_planted_secret_reaches_no_surface(tmp_path: Path, db_url: str) 
     assert "upstream rejected the request" in surfaces["the server log"]
     assert "WebSocket /api/ws?token=[REDACTED]" in surfaces["the server log"]
     assert token not in surfaces["the server log"]
+
+
+# --- data sources -------------------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _password_checked_role(db_url: str, password: str) -> AsyncIterator[dict[str, Any]]:
+    """A role with ``password`` owning a new database on the embedded server, whose password is really checked.
+
+    The embedded cluster trusts local connections; two ``pg_hba.conf`` lines for this role alone (reloaded, and
+    removed again afterwards) make the server ask for its password, so a wrong password really fails.
+    """
+    role, database = f"ds_sec_{secrets.token_hex(5)}", f"ds_sec_{secrets.token_hex(5)}"
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        await conn.execute("SET password_encryption = 'scram-sha-256'")
+        await conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), password))
+        await conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(role))
+        )
+        hba = Path(str((await (await conn.execute("SHOW hba_file")).fetchone() or [""])[0]))
+        original = hba.read_text()
+        hba.write_text(f"local all {role} scram-sha-256\nhost all {role} all scram-sha-256\n{original}")
+        await conn.execute("SELECT pg_reload_conf()")
+    info = conninfo_to_dict(db_url)
+    config = {"host": info.get("host"), "port": int(info.get("port") or 5432), "database": database, "user": role}
+    try:
+        async with await psycopg.AsyncConnection.connect(
+            host=config["host"], port=config["port"], dbname=database, user=role, password=password, autocommit=True
+        ) as conn:
+            await conn.execute("CREATE TABLE products (id integer PRIMARY KEY, name text NOT NULL, price numeric)")
+            await conn.execute("INSERT INTO products VALUES (1, 'Keyboard', 49.5), (2, 'Mouse', 19.99)")
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            await psycopg.AsyncConnection.connect(
+                host=config["host"], port=config["port"], dbname=database, user=role, password="wrong"
+            )
+        yield config
+    finally:
+        hba.write_text(original)
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+            await conn.execute("SELECT pg_reload_conf()")
+            await conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+            await conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def _sql_flow(datasource: str, query: str) -> dict[str, Any]:
+    return {
+        "schema": "rivulet.flow/v1",
+        "name": f"read {datasource}",
+        "nodes": [
+            {"id": "q", "operator": "sql.run_query", "params": {"datasource": datasource, "sql": query}},
+            {"id": "out", "operator": "core.output", "params": {"name": "rows"}},
+        ],
+        "edges": [{"id": "e1", "source": "q", "source_port": "table", "target": "out", "target_port": "value"}],
+    }
+
+
+_ECHO_SQL_FLOW = {
+    "schema": "rivulet.flow/v1",
+    "name": "echo sql",
+    "nodes": [
+        {"id": "in", "operator": "core.input", "params": {"name": "question", "type": "Text"}},
+        {"id": "out", "operator": "core.output", "params": {"name": "sql"}},
+    ],
+    "edges": [{"id": "e1", "source": "in", "source_port": "value", "target": "out", "target_port": "value"}],
+}
+
+
+async def _evaluation(api: httpx.AsyncClient, flow_id: str, datasource: str) -> str:
+    line = {"inputs": {"question": "SELECT name FROM products"}, "sql": "SELECT name FROM products"}
+    body = {"flow_id": flow_id, "dataset": json.dumps(line), "metric": "sql_execution", "datasource": datasource}
+    started = await api.post("/api/evaluations", json=body)
+    assert started.status_code == 202, started.text
+    for _ in range(300):
+        record = await api.get(f"/api/evaluations/{started.json()['id']}")
+        if record.json()["status"] not in ("running", "queued"):
+            return record.text
+        await asyncio.sleep(0.1)
+    pytest.fail("the evaluation did not finish")
+
+
+async def test_a_data_source_password_reaches_no_surface(tmp_path: Path, db_url: str) -> None:
+    """A PostgreSQL data source's password (a real role whose password the server checks) and a wrong one: no
+    answer of the data sources API (list, get, test, schema, query, ask), no connection error, no run event of the
+    sql operators, no evaluation record, no report export, no database row and no server log line carries them."""
+    password = f"pg-PLANTED-{secrets.token_hex(10)}/+='\" x"
+    wrong = f"pg-WRONG-{secrets.token_hex(10)}"
+    surfaces: dict[str, str] = {}
+    async with (
+        _password_checked_role(db_url, password) as config,
+        rivulet_serve(tmp_path / "home", db_url) as (url, log),
+    ):
+        token = await alogin_token(url)
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as api:
+            for name, secret in (("pg-right", password), ("pg-wrong", wrong)):
+                created = await api.post(
+                    "/api/datasources", json={"name": name, "kind": "postgres", **config, "password": secret}
+                )
+                surfaces[f"POST /api/datasources ({name})"] = created.text
+                assert created.status_code in (200, 201), created.text
+                tested = await api.post(f"/api/datasources/{name}/test")
+                surfaces[f"POST /api/datasources/{name}/test"] = tested.text
+                schema = await api.get(f"/api/datasources/{name}/schema", params={"refresh": "true"})
+                surfaces[f"GET /api/datasources/{name}/schema"] = schema.text
+                query = await api.post(f"/api/datasources/{name}/query", json={"sql": "SELECT name FROM products"})
+                surfaces[f"POST /api/datasources/{name}/query"] = query.text
+                ask = await api.post(f"/api/datasources/{name}/ask", json={"question": "Which products?"})
+                surfaces[f"POST /api/datasources/{name}/ask"] = ask.text
+                surfaces[f"GET /api/datasources/{name}"] = (await api.get(f"/api/datasources/{name}")).text
+                flow = await api.post("/api/flows", json={"document": _sql_flow(name, "SELECT name FROM products")})
+                assert flow.status_code == 201, flow.text
+                run = await api.post(f"/api/flows/{flow.json()['summary']['id']}/runs", json={"inputs": {}})
+                detail = await _wait_run(api, run.json()["id"])
+                surfaces[f"GET /api/runs/{{id}} ({name})"] = json.dumps(detail)
+                surfaces[f"GET /api/runs/{{id}}/events ({name})"] = (
+                    await api.get(f"/api/runs/{run.json()['id']}/events")
+                ).text
+                echo = await api.post("/api/flows", json={"document": _ECHO_SQL_FLOW})
+                surfaces[f"evaluation ({name})"] = await _evaluation(api, echo.json()["summary"]["id"], name)
+            # what the right password gave, and what the wrong one did not
+            assert json.loads(surfaces["POST /api/datasources/pg-right/test"])["ok"] is True
+            assert "Keyboard" in surfaces["POST /api/datasources/pg-right/query"]
+            failed = json.loads(surfaces["POST /api/datasources/pg-wrong/test"])
+            assert failed["ok"] is False
+            assert "password authentication failed" in failed["error"], failed
+            assert json.loads(surfaces["POST /api/datasources/pg-wrong/query"])["code"] == "datasource_error"
+            assert "password authentication failed" in surfaces["GET /api/runs/{id}/events (pg-wrong)"]
+            assert "password authentication failed" in surfaces["evaluation (pg-wrong)"]
+            assert json.loads(surfaces["evaluation (pg-right)"])["status"] == "succeeded"
+
+            rows = json.loads(surfaces["POST /api/datasources/pg-right/query"])
+            report = await api.post(
+                "/api/reports",
+                json={
+                    "title": "Products",
+                    "datasource": "pg-right",
+                    "charts": [
+                        {
+                            "title": "names",
+                            "chart": {"title": "names", "kind": "table"},
+                            "table": rows,
+                            "sql": "SELECT name FROM products",
+                        }
+                    ],
+                },
+            )
+            assert report.status_code in (200, 201), report.text
+            exported = await api.get(f"/api/reports/{report.json()['id']}/export.html")
+            assert exported.status_code == 200
+            surfaces["GET /api/reports/{id}/export.html"] = exported.text
+            surfaces["GET /api/reports"] = (await api.get("/api/reports")).text
+            surfaces["GET /api/datasources"] = (await api.get("/api/datasources")).text
+            surfaces["GET /api/secrets"] = (await api.get("/api/secrets")).text
+            surfaces["GET /api/runs"] = (await api.get("/api/runs")).text
+        surfaces["every database table"] = await _database_text(db_url)
+    surfaces["the server log"] = log.read_text()
+
+    for secret in (password, wrong):
+        for where, text in surfaces.items():
+            assert_clean(where, text, secret)
