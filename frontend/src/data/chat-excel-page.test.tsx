@@ -57,6 +57,8 @@ describe("ChatExcelPage", () => {
     expect(calls.find((call) => call.path.endsWith("/ask"))?.body).toEqual({
       question: "Total per region?",
       model: "scripted",
+      max_repairs: 2,
+      max_rows: 1000,
     });
     const form2 = calls.find((call) => call.path.endsWith("/uploads"))?.body as FormData;
     expect(form2.has("files")).toBe(true);

@@ -87,7 +87,7 @@ function SheetTables({ source }: { readonly source: Datasource }) {
         {source.name}
       </Link>
       {schema
-        ? `: ${schema.tables
+        ? `: ${(schema.tables ?? [])
             .map((table) =>
               table.row_count === null || table.row_count === undefined
                 ? table.name

@@ -86,6 +86,7 @@ describe("DatasourcePage", () => {
     expect(calls.find((call) => call.method === "POST")?.body).toEqual({
       sql: "SELECT region, total FROM sales",
       max_rows: 200,
+      timeout_s: 30,
     });
   });
 
@@ -139,6 +140,8 @@ describe("DatasourcePage", () => {
     expect(calls.find((call) => call.path.endsWith("/ask"))?.body).toEqual({
       question: "Total per region?",
       model: "default",
+      max_repairs: 2,
+      max_rows: 1000,
     });
   });
 

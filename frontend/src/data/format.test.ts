@@ -42,12 +42,12 @@ describe("data format helpers", () => {
       types: ["text", "integer", "number"],
     });
     expect(chart?.kind).toBe("bar");
-    expect(chart?.option.xAxis).toMatchObject({
+    expect(chart?.option?.xAxis).toMatchObject({
       type: "category",
       name: "region",
       data: ["north", "south"],
     });
-    expect(((chart?.option.series ?? []) as { name: string }[]).map((s) => s.name)).toEqual([
+    expect(((chart?.option?.series ?? []) as { name: string }[]).map((s) => s.name)).toEqual([
       "orders",
       "total",
     ]);

@@ -1,4 +1,14 @@
-import type { ChartSpec, Datasource, Table } from "../api/datasources";
+import type { Datasource, Table } from "../api/datasources";
+
+/** The columns, rows and (where known) types of a table; `truncated` does not matter here. */
+export type TableLike = Pick<Table, "columns" | "rows" | "types">;
+
+/** An ECharts option with its title and family, as `ChartView` draws it. */
+export interface DrawnChart {
+  readonly title: string;
+  readonly kind: string;
+  readonly option: Readonly<Record<string, unknown>>;
+}
 
 /** `2 min ago`-style age of an ISO time, or `never` (for "schema refreshed"). */
 export function formatAge(iso: string | null | undefined, now: number = Date.now()): string {
@@ -35,7 +45,7 @@ export function locationOf(source: Datasource): string {
 
 const NUMERIC = new Set(["integer", "number"]);
 
-function isNumberColumn(table: Table, index: number): boolean {
+function isNumberColumn(table: TableLike, index: number): boolean {
   const type = table.types?.[index];
   if (type) return NUMERIC.has(type);
   return (
@@ -49,7 +59,7 @@ function isNumberColumn(table: Table, index: number): boolean {
  * categories (or the row number) and up to three numeric columns as bars, or a line for dates.
  * `null` when no column is numeric or there is nothing to draw.
  */
-export function fallbackChart(table: Table): ChartSpec | null {
+export function fallbackChart(table: TableLike): DrawnChart | null {
   if (table.rows.length === 0 || table.rows.length > 500) return null;
   const indexes = table.columns.map((_, index) => index);
   const numbers = indexes.filter((index) => isNumberColumn(table, index));
@@ -65,6 +75,7 @@ export function fallbackChart(table: Table): ChartSpec | null {
     category === undefined ? String(position + 1) : String(row[category] ?? ""),
   );
   return {
+    title: "",
     kind,
     option: {
       tooltip: { trigger: "axis" },

@@ -6,7 +6,7 @@ import type {
   Text2SQLAttempt,
 } from "../api/datasources";
 import { ChartView, TableView } from "../editor/output-view";
-import { fallbackChart } from "./format";
+import { type DrawnChart, fallbackChart } from "./format";
 
 /** A table with its chart (the server's recommendation, else a simple one when columns allow). */
 export function TableAndChart({
@@ -18,7 +18,9 @@ export function TableAndChart({
   readonly chart?: ChartSpec | null;
   readonly label: string;
 }) {
-  const shown = chart ?? fallbackChart(table);
+  const shown: DrawnChart | null = chart
+    ? { title: chart.title, kind: chart.kind, option: chart.option ?? {} }
+    : fallbackChart(table);
   const rows = table.rows.length;
   return (
     <section className="data-result" aria-label={label}>

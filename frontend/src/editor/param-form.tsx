@@ -1,7 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { api } from "../api/client";
-import { listDatasources } from "../api/datasources";
 import type { JsonSchema } from "../canvas/param-defaults";
 import { BASE_TYPES } from "../canvas/port-types";
 import { type FieldKind, type FieldSpec, fieldSpecs } from "./param-schema";
@@ -24,7 +23,10 @@ const PICKER_SOURCES: Partial<Record<FieldKind, (signal: AbortSignal) => Promise
     const { data } = await api.GET("/api/knowledge/spaces", { signal });
     return data?.items.map((space) => space.name) ?? [];
   },
-  datasource: async (signal) => (await listDatasources(signal)).map((source) => source.name),
+  datasource: async (signal) => {
+    const { data } = await api.GET("/api/datasources", { signal });
+    return data?.items.map((source) => source.name) ?? [];
+  },
 };
 
 const PICKER_PLACEHOLDERS: Partial<Record<FieldKind, string>> = {

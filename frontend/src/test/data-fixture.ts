@@ -27,6 +27,7 @@ export function datasourceFixture(overrides: Partial<Datasource> = {}): Datasour
     description: "The sample shop",
     config: { path: "/home/rivulet/samples/shop.sqlite" },
     owner_id: null,
+    examples: 0,
     table_count: 6,
     schema_refreshed_at: null,
     created_at: at,
@@ -34,6 +35,14 @@ export function datasourceFixture(overrides: Partial<Datasource> = {}): Datasour
     ...overrides,
   };
 }
+
+const column = (name: string, type: string) => ({
+  name,
+  type,
+  comment: "",
+  nullable: true,
+  primary_key: false,
+});
 
 export const schemaFixture: SchemaInfo = {
   datasource: "shop",
@@ -46,18 +55,19 @@ export const schemaFixture: SchemaInfo = {
       comment: "People who ordered",
       row_count: 40,
       columns: [
-        { name: "id", type: "INTEGER", primary_key: true, nullable: false, samples: [1, 2] },
-        { name: "name", type: "TEXT", comment: "Full name", samples: ["Ada", "Linus"] },
+        { ...column("id", "INTEGER"), primary_key: true, nullable: false, samples: [1, 2] },
+        { ...column("name", "TEXT"), comment: "Full name", samples: ["Ada", "Linus"] },
       ],
     },
     {
       name: "orders",
       kind: "table",
+      comment: "",
       row_count: 120,
       columns: [
-        { name: "id", type: "INTEGER", primary_key: true },
-        { name: "customer_id", type: "INTEGER", references: "customers.id" },
-        { name: "total", type: "REAL" },
+        { ...column("id", "INTEGER"), primary_key: true },
+        { ...column("customer_id", "INTEGER"), references: "customers.id" },
+        column("total", "REAL"),
       ],
     },
   ],
@@ -106,14 +116,17 @@ function resultFixture(overrides: Partial<AskResult["result"]>): AskResult["resu
         sql: "SELECT regio FROM orders",
         error: "no such column: regio",
         stage: "guard",
+        duration_ms: 3,
       },
       {
         attempt: 1,
         raw: "SELECT region, SUM(total) AS total FROM orders GROUP BY region",
         sql: "SELECT region, SUM(total) AS total FROM orders GROUP BY region",
+        duration_ms: 2,
       },
     ],
     model: "default",
+    prompt: "You are an expert SQLite SQL writer.",
     ...overrides,
   };
 }

@@ -1,145 +1,32 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError } from "../client";
+import { ApiError, api, type Schemas } from "../client";
 
 /**
  * `/api/datasources`: data sources (databases and uploaded files), their schema, guarded read-only
- * queries, Text2SQL (`ask`) and ChatExcel uploads.
+ * queries, Text2SQL (`ask`) and ChatExcel uploads. Every path and body type comes from the
+ * generated OpenAPI client.
  */
 
-export type DatasourceKind = "postgres" | "mysql" | "sqlite" | "duckdb" | "file";
+/** A data source as the API shows it (`DatasourceView`): never a credential. */
+export type Datasource = Schemas["DatasourceView"];
+export type DatasourceKind = Datasource["kind"];
+export type DatasourceSpec = Schemas["DatasourceSpec"];
+export type DatasourceTest = Schemas["DatasourceTest"];
+export type SchemaInfo = Schemas["SchemaInfo"];
+export type TableInfo = Schemas["TableInfo"];
+export type ColumnInfo = Schemas["ColumnInfo"];
+export type Table = Schemas["Table"];
+export type ChartSpec = Schemas["ChartSpec"];
+export type QueryRequest = Schemas["QueryRequest"];
+export type AskRequest = Schemas["AskRequest"];
+/** `POST /{name}/ask`: Text2SQL's answer (`result`) with the chart recommended for its rows. */
+export type AskResult = Schemas["AskResult"];
+export type Text2SQLResult = Schemas["Text2SQLResult"];
+export type Text2SQLAttempt = Schemas["Text2SQLAttempt"];
 
-export interface FileTable {
-  readonly table?: string | null;
-  readonly path: string;
-  readonly format?: string | null;
-  readonly sheet?: string | null;
-}
-
-/**
- * A data source as the API shows it (`DatasourceView`): never a credential. `has_password` says
- * one is stored (administrators only; `null` for others).
- */
-export interface Datasource {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: DatasourceKind;
-  readonly dialect: string;
-  readonly description?: string;
-  readonly config?: Readonly<Record<string, unknown>>;
-  readonly has_password?: boolean | null;
-  readonly password_secret?: string | null;
-  readonly examples?: number;
-  /** Who uploaded a file data source (`null`: administrators' data sources). */
-  readonly owner_id?: string | null;
-  /** Tables in the cached schema (`null` before the first introspection). */
-  readonly table_count?: number | null;
-  readonly schema_refreshed_at?: string | null;
-  readonly created_at?: string;
-  readonly updated_at?: string;
-}
-
-/** What the add dialog sends (`DatasourceSpec`). */
-export interface DatasourceSpec {
-  name: string;
-  kind: DatasourceKind;
-  description?: string;
-  host?: string | null;
-  port?: number | null;
-  database?: string | null;
-  user?: string | null;
-  password?: string | null;
-  path?: string | null;
-  files?: FileTable[];
-}
-
-export interface DatasourceTest {
-  readonly ok: boolean;
-  readonly latency_ms?: number;
-  readonly server?: string;
-  readonly tables?: number;
-  readonly error?: string | null;
-}
-
-export interface ColumnInfo {
-  readonly name: string;
-  readonly type: string;
-  readonly nullable?: boolean;
-  readonly primary_key?: boolean;
-  readonly references?: string | null;
-  readonly comment?: string;
-  readonly samples?: readonly unknown[];
-}
-
-export interface TableInfo {
-  readonly name: string;
-  readonly kind?: "table" | "view";
-  readonly comment?: string;
-  readonly columns?: readonly ColumnInfo[];
-  readonly row_count?: number | null;
-}
-
-export interface SchemaInfo {
-  readonly datasource: string;
-  readonly dialect: string;
-  readonly tables: readonly TableInfo[];
-  readonly refreshed_at?: string | null;
-}
-
-export interface Table {
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly unknown[])[];
-  readonly types?: readonly string[];
-  readonly truncated?: boolean;
-}
-
-export interface ChartSpec {
-  readonly title?: string;
-  readonly option: Readonly<Record<string, unknown>>;
-  readonly kind?: string;
-}
-
-export interface QueryRequest {
-  sql: string;
-  params?: Record<string, unknown> | null;
-  max_rows?: number;
-  timeout_s?: number;
-}
-
-export interface Text2SQLAttempt {
-  readonly attempt: number;
-  readonly raw: string;
-  readonly sql: string;
-  readonly error?: string | null;
-  readonly stage?: "extract" | "parse" | "guard" | "execute" | null;
-  readonly duration_ms?: number;
-}
-
-/** Text2SQL's answer (`Text2SQLResult`). */
-export interface Text2SQLResult {
-  readonly ok: boolean;
-  readonly question: string;
-  readonly datasource: string;
-  readonly dialect: string;
-  readonly sql: string;
-  readonly table?: Table | null;
-  readonly linked_tables?: readonly string[];
-  readonly attempts?: readonly Text2SQLAttempt[];
-  readonly error?: string | null;
-  readonly model?: string;
-}
-
-/** `POST /{name}/ask`: Text2SQL's answer with the chart recommended for its rows. */
-export interface AskResult {
-  readonly result: Text2SQLResult;
-  readonly chart?: ChartSpec | null;
-}
-
-export interface AskRequest {
-  question: string;
-  model?: string;
-  max_repairs?: number;
-  max_rows?: number;
-}
+/** Defaults of the playground and Ask (the server's own). */
+export const QUERY_DEFAULTS = { max_rows: 1000, timeout_s: 30 } as const;
+export const ASK_DEFAULTS = { model: "default", max_repairs: 2, max_rows: 1000 } as const;
 
 /**
  * An error answer of the API. A guard refusal (`sql_refused`) carries the `rule` it broke and the
@@ -171,43 +58,19 @@ export class DataApiError extends ApiError {
   }
 }
 
-type Body = Record<string, unknown> | FormData | undefined;
-
-const BASE = "/api/datasources";
-const path = (name: string, rest = "") => `${BASE}/${encodeURIComponent(name)}${rest}`;
-
-async function call<T>(
-  what: string,
-  method: string,
-  url: string,
-  body?: Body,
-  signal?: AbortSignal,
-): Promise<T> {
-  const init: RequestInit = { method, signal, credentials: "same-origin" };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers = { "content-type": "application/json" };
-  }
-  let response: Response;
-  try {
-    response = await globalThis.fetch(new Request(new URL(url, window.location.href), init));
-  } catch (reason) {
-    throw new DataApiError(what, undefined, {
-      detail: reason instanceof Error ? reason.message : String(reason),
-    });
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) {
-    throw new DataApiError(what, response.status, (parsed ?? {}) as Record<string, string>);
-  }
-  return parsed as T;
+/** The problem document of an error answer as a `DataApiError` (code, rule, reason kept). */
+function failure(what: string, error: unknown, status: number): DataApiError {
+  const body = (typeof error === "object" && error !== null ? error : {}) as Record<
+    string,
+    unknown
+  >;
+  const text = (key: string) => (typeof body[key] === "string" ? (body[key] as string) : undefined);
+  return new DataApiError(what, status, {
+    code: text("code"),
+    rule: text("rule"),
+    reason: text("reason"),
+    detail: text("detail"),
+  });
 }
 
 export const datasourceKeys = {
@@ -218,13 +81,8 @@ export const datasourceKeys = {
 };
 
 export async function listDatasources(signal?: AbortSignal): Promise<Datasource[]> {
-  const data = await call<{ items: Datasource[] }>(
-    "Listing data sources failed",
-    "GET",
-    BASE,
-    undefined,
-    signal,
-  );
+  const { data, error, response } = await api.GET("/api/datasources", { signal });
+  if (!data) throw failure("Listing data sources failed", error, response.status);
   return data.items;
 }
 
@@ -239,8 +97,14 @@ export const useDatasources = () => useQuery(datasourcesQueryOptions());
 export const datasourceQueryOptions = (name: string) =>
   queryOptions({
     queryKey: datasourceKeys.detail(name),
-    queryFn: ({ signal }) =>
-      call<Datasource>(`Loading data source ${name} failed`, "GET", path(name), undefined, signal),
+    queryFn: async ({ signal }) => {
+      const { data, error, response } = await api.GET("/api/datasources/{name}", {
+        params: { path: { name } },
+        signal,
+      });
+      if (!data) throw failure(`Loading data source ${name} failed`, error, response.status);
+      return data;
+    },
   });
 
 export const useDatasource = (name: string) => useQuery(datasourceQueryOptions(name));
@@ -249,14 +113,12 @@ export async function fetchSchema(
   name: string,
   options: { refresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<SchemaInfo> {
-  const query = options.refresh ? "?refresh=true" : "";
-  return call<SchemaInfo>(
-    `Loading the schema of ${name} failed`,
-    "GET",
-    path(name, `/schema${query}`),
-    undefined,
-    options.signal,
-  );
+  const { data, error, response } = await api.GET("/api/datasources/{name}/schema", {
+    params: { path: { name }, query: options.refresh ? { refresh: true } : {} },
+    signal: options.signal,
+  });
+  if (!data) throw failure(`Loading the schema of ${name} failed`, error, response.status);
+  return data;
 }
 
 export const schemaQueryOptions = (name: string) =>
@@ -275,8 +137,11 @@ function useInvalidateDatasources() {
 export function useCreateDatasource() {
   const invalidate = useInvalidateDatasources();
   return useMutation({
-    mutationFn: (spec: DatasourceSpec) =>
-      call<Datasource>("Adding the data source failed", "POST", BASE, { ...spec }),
+    mutationFn: async (body: DatasourceSpec) => {
+      const { data, error, response } = await api.POST("/api/datasources", { body });
+      if (!data) throw failure("Adding the data source failed", error, response.status);
+      return data;
+    },
     onSuccess: invalidate,
   });
 }
@@ -284,18 +149,25 @@ export function useCreateDatasource() {
 export function useDeleteDatasource() {
   const invalidate = useInvalidateDatasources();
   return useMutation({
-    mutationFn: (name: string) =>
-      call<void>(`Deleting ${name} failed`, "DELETE", path(name)).then(() => undefined),
+    mutationFn: async (name: string) => {
+      const { error, response } = await api.DELETE("/api/datasources/{name}", {
+        params: { path: { name } },
+      });
+      if (!response.ok) throw failure(`Deleting ${name} failed`, error, response.status);
+    },
     onSuccess: invalidate,
   });
 }
 
-export function useTestDatasource() {
-  return useMutation({
-    mutationFn: (name: string) =>
-      call<DatasourceTest>(`Testing ${name} failed`, "POST", path(name, "/test")),
+export async function testDatasource(name: string): Promise<DatasourceTest> {
+  const { data, error, response } = await api.POST("/api/datasources/{name}/test", {
+    params: { path: { name } },
   });
+  if (!data) throw failure(`Testing ${name} failed`, error, response.status);
+  return data;
 }
+
+export const useTestDatasource = () => useMutation({ mutationFn: testDatasource });
 
 export function useRefreshSchema(name: string) {
   const client = useQueryClient();
@@ -310,34 +182,63 @@ export function useRefreshSchema(name: string) {
 }
 
 /** Runs read-only SQL through the guard (the playground); refusals are `sql_refused`. */
-export async function runQuery(name: string, body: QueryRequest): Promise<Table> {
-  return call<Table>("The query failed", "POST", path(name, "/query"), { ...body });
+export async function runQuery(
+  name: string,
+  query: Pick<QueryRequest, "sql"> & Partial<QueryRequest>,
+): Promise<Table> {
+  const { data, error, response } = await api.POST("/api/datasources/{name}/query", {
+    params: { path: { name } },
+    body: { ...QUERY_DEFAULTS, ...query },
+  });
+  if (!data) throw failure("The query failed", error, response.status);
+  return data;
 }
 
 export function useRunQuery(name: string) {
-  return useMutation({ mutationFn: (body: QueryRequest) => runQuery(name, body) });
+  return useMutation({
+    mutationFn: (query: Pick<QueryRequest, "sql"> & Partial<QueryRequest>) => runQuery(name, query),
+  });
 }
 
-export async function ask(name: string, body: AskRequest): Promise<AskResult> {
-  return call<AskResult>("Asking failed", "POST", path(name, "/ask"), { ...body });
+export async function ask(
+  name: string,
+  question: Pick<AskRequest, "question"> & Partial<AskRequest>,
+): Promise<AskResult> {
+  const { data, error, response } = await api.POST("/api/datasources/{name}/ask", {
+    params: { path: { name } },
+    body: { ...ASK_DEFAULTS, ...question },
+  });
+  if (!data) throw failure("Asking failed", error, response.status);
+  return data;
 }
 
 export function useAsk(name: string) {
-  return useMutation({ mutationFn: (body: AskRequest) => ask(name, body) });
+  return useMutation({
+    mutationFn: (question: Pick<AskRequest, "question"> & Partial<AskRequest>) =>
+      ask(name, question),
+  });
 }
 
 /**
  * ChatExcel: uploads spreadsheets (xlsx, csv…) as a `file` data source owned by the caller; with
- * `name`, the files are added to that source.
+ * `name`, the files are added to that source (multipart, streamed to disk by the server).
  */
 export async function uploadSpreadsheets(
   files: readonly File[],
   name?: string,
 ): Promise<Datasource> {
-  const form = new FormData();
-  if (name) form.append("name", name);
-  for (const file of files) form.append("files", file, file.name);
-  return call<Datasource>("Uploading failed", "POST", `${BASE}/uploads`, form);
+  const { data, error, response } = await api.POST("/api/datasources/uploads", {
+    // The generated body type names the multipart fields; the browser writes the boundary.
+    body: { files: files as unknown as string[], ...(name ? { name } : {}) },
+    bodySerializer: () => {
+      const form = new FormData();
+      if (name) form.append("name", name);
+      for (const file of files) form.append("files", file, file.name);
+      return form;
+    },
+  });
+  if (!data) throw failure("Uploading failed", error, response.status);
+  return data;
 }
 
 export function useUploadSpreadsheets() {
