@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -56,6 +57,7 @@ def main() -> int:
         "RIVULET_HOME": str(HOME),
         "RIVULET_MODEL_DIRS": str(MODEL.parent),
         "RIVULET_LOG_LEVEL": os.environ.get("RIVULET_LOG_LEVEL", "warning"),
+        "RIVULET_ADMIN_PASSWORD": os.environ.get("RIVULET_ADMIN_PASSWORD", secrets.token_urlsafe(24)),  # never printed
     }
     params = ["--param", f"n_ctx={args.n_ctx}"]
     if args.threads:
