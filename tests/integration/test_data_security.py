@@ -404,3 +404,49 @@ async def test_pathological_sql_never_stalls_the_event_loop(live_server: LiveSer
             assert transpiled["run"]["status"] in ("succeeded", "failed"), transpiled["run"]
         assert len(latencies) > 20
         assert max(latencies) < STALL_S, f"health waited {max(latencies):.2f} s"
+
+
+def _xlsx_bomb(rows: int) -> bytes:
+    """A real workbook whose one sheet holds ``rows`` identical rows: a few kB zipped, hundreds of times that open."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["a"])
+    plain = io.BytesIO()
+    book.save(plain)
+    row = '<row><c t="inlineStr"><is><t>boom</t></is></c></row>'
+    sheet_xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        f'2006/main"><sheetData>{row * rows}</sheetData></worksheet>'
+    )
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as source, zipfile.ZipFile(bomb, "w") as target:
+        for item in source.infolist():
+            data = sheet_xml.encode() if item.filename == "xl/worksheets/sheet1.xml" else source.read(item)
+            target.writestr(item.filename, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return bomb.getvalue()
+
+
+async def test_a_zip_bomb_workbook_is_refused_quickly(live_server: LiveServer) -> None:
+    """The knowledge loaders' zip-bomb limits apply to spreadsheets too (before: openpyxl read every row into
+    memory; 400,000 rows of 20 MB took seconds and the whole sheet's rows)."""
+    bomb = _xlsx_bomb(400_000)
+    assert len(bomb) < 200_000
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    async with live_server.client(timeout=60) as admin, _health_probe(admin) as latencies:
+        started = time.perf_counter()
+        answer = await admin.post("/api/datasources/uploads", files=[("files", ("bomb.xlsx", bomb, xlsx))])
+        elapsed = time.perf_counter() - started
+    assert answer.status_code == 422, answer.text
+    assert "suspected zip bomb" in answer.json()["detail"], answer.text
+    assert "xl/worksheets/sheet1.xml expands" in answer.json()["detail"]
+    assert elapsed < 5, f"refusing took {elapsed:.1f} s"
+    assert max(latencies) < STALL_S, f"health waited {max(latencies):.2f} s"
+    async with live_server.client(timeout=60) as admin:
+        names = [d["name"] for d in (await admin.get("/api/datasources")).json()["items"]]
+    assert "bomb" not in names

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import re
 import time
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,6 +22,7 @@ import duckdb
 from rivulet.data.connectors._common import datasource_error, quote_ident
 from rivulet.data.connectors.duckdb import DuckDBEngine, lock_down
 from rivulet.data.specs import FILE_FORMATS, DatasourceTest
+from rivulet.knowledge._parsers import MAX_UNZIPPED_BYTES, MAX_ZIP_MEMBERS, MAX_ZIP_RATIO
 from rivulet.lib.exceptions import DatasourceError
 
 if TYPE_CHECKING:
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ("FileConnector", "table_name")
 
 _INSERT_BATCH = 500
+MAX_SHEET_CELLS = 10_000_000
+"""A worksheet with more cells (empty ones included) is refused: its rows are held in memory while loading."""
 _READERS = {
     "csv": "read_csv($path, header = true)",
     "tsv": "read_csv($path, header = true, delim = '\t')",
@@ -102,19 +106,61 @@ def _cell_value(value: Any, sql_type: str) -> Any:
     return value
 
 
+def _check_workbook(path: Path) -> None:
+    """Refuse a workbook (a zip) that would expand too much, before openpyxl opens it.
+
+    The knowledge loaders' limits (``MAX_UNZIPPED_BYTES``, ``MAX_ZIP_RATIO``, ``MAX_ZIP_MEMBERS``): a small upload
+    cannot fill memory.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DatasourceError(f"{path.name}: not a valid xlsx file ({exc})", extra={"reason": "connect"}) from exc
+    total = sum(member.file_size for member in members)
+    bomb = next(
+        (m for m in members if m.file_size > 1_000_000 and m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1)),
+        None,
+    )
+    if len(members) > MAX_ZIP_MEMBERS or total > MAX_UNZIPPED_BYTES or bomb is not None:
+        what = f": {bomb.filename} expands {bomb.file_size // max(bomb.compress_size, 1)}x" if bomb else ""
+        raise DatasourceError(
+            f"{path.name}: refusing a suspected zip bomb ({len(members)} members expanding to {total} bytes; limits "
+            f"{MAX_ZIP_MEMBERS} members, {MAX_UNZIPPED_BYTES} bytes, ratio {MAX_ZIP_RATIO}){what}",
+            extra={"reason": "connect"},
+        )
+
+
+def _sheet_rows(path: Path, sheet_name: str, rows_iter: Any) -> list[list[Any]]:
+    """The non-empty rows of a sheet, refusing one of more than ``MAX_SHEET_CELLS`` cells (memory)."""
+    rows: list[list[Any]] = []
+    cells = 0
+    for raw in rows_iter:
+        row = list(raw)
+        cells += len(row)
+        if cells > MAX_SHEET_CELLS:
+            raise DatasourceError(
+                f"{path.name}: sheet {sheet_name!r} has more than {MAX_SHEET_CELLS:,} cells; export it as CSV",
+                extra={"reason": "connect"},
+            )
+        if any(v is not None and v != "" for v in row):
+            rows.append(row)
+    return rows
+
+
 def _load_workbook(
     db: duckdb.DuckDBPyConnection, path: Path, table: str | None, sheet: str | None, taken: set[str]
 ) -> None:
     from openpyxl import load_workbook
 
+    _check_workbook(path)
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         sheets = [sheet] if sheet else list(book.sheetnames)
         for sheet_name in sheets:
             if sheet_name not in book.sheetnames:
                 raise DatasourceError(f"{path.name}: no sheet named {sheet_name!r}", extra={"reason": "connect"})
-            rows = [list(r) for r in book[sheet_name].iter_rows(values_only=True)]
-            rows = [r for r in rows if any(v is not None and v != "" for v in r)]
+            rows = _sheet_rows(path, sheet_name, book[sheet_name].iter_rows(values_only=True))
             if table and len(sheets) == 1:
                 name = _unique(table, taken)
             elif table:
