@@ -85,6 +85,8 @@ describe("DataPage", () => {
     renderWithClient(<DataPage />);
     expect(await screen.findByRole("button", { name: "Delete mine" })).toBeVisible();
     expect(screen.queryByRole("button", { name: "Delete sales" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Test sales" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Test mine" })).toBeVisible();
     expect(screen.queryByRole("button", { name: "Add data source" })).toBeNull();
     expect(screen.getByRole("link", { name: "Chat with a spreadsheet" })).toHaveAttribute(
       "href",

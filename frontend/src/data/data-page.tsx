@@ -6,7 +6,7 @@ import { PageHeader } from "../components/page-header";
 import { Link, navigate } from "../routes/router";
 import { DatabaseIcon } from "./database-icon";
 import { DatasourceDialog } from "./datasource-dialog";
-import { DeleteDatasourceButton } from "./delete-button";
+import { DeleteDatasourceButton, useCanManage } from "./delete-button";
 import { formatAge, locationOf } from "./format";
 import { TestResult } from "./test-result";
 import "./data.css";
@@ -18,6 +18,7 @@ export const CHAT_PATH = "/data/chat";
 
 function TestButton({ source }: { readonly source: Datasource }) {
   const test = useTestDatasource();
+  if (!useCanManage(source)) return null;
   return (
     <span className="data-row__test">
       <button

@@ -2,7 +2,7 @@ import { type Datasource, useDatasource, useTestDatasource } from "../api/dataso
 import { PageHeader } from "../components/page-header";
 import { Link, navigate, useParams } from "../routes/router";
 import { AskBox } from "./ask-box";
-import { DeleteDatasourceButton } from "./delete-button";
+import { DeleteDatasourceButton, useCanManage } from "./delete-button";
 import { locationOf } from "./format";
 import { SchemaBrowser } from "./schema-browser";
 import { SqlPlayground } from "./sql-playground";
@@ -34,6 +34,7 @@ function DatasourceFacts({ source }: { readonly source: Datasource }) {
 
 function Actions({ source }: { readonly source: Datasource }) {
   const test = useTestDatasource();
+  if (!useCanManage(source)) return null;
   return (
     <span className="data-actions">
       {test.data ? <TestResult result={test.data} /> : null}

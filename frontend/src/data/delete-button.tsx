@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useMe } from "../api/auth";
 import { type Datasource, useDeleteDatasource } from "../api/datasources";
 
-/** Admins and the source's owner may delete it. */
+/** Admins and the source's owner may test and delete it (the API refuses others). */
 export function useCanManage(source: Datasource | undefined): boolean {
   const { data: me } = useMe();
   if (!me || !source) return false;
