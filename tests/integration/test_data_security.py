@@ -160,6 +160,12 @@ async def test_evaluations_cannot_run_sql_on_another_users_upload(clients: dict[
         "/api/evaluations", json={**body, "flow_id": ann_flow.json()["summary"]["id"], "datasource": "ann-pay"}
     )
     assert own.status_code == 202, own.text
+    # and another editor cannot read it by id, compare with it or delete it
+    evaluation = own.json()["id"]
+    assert (await bob.get(f"/api/evaluations/{evaluation}")).status_code == 404
+    assert (await bob.get("/api/evaluations/compare", params={"a": evaluation, "b": evaluation})).status_code == 404
+    assert (await bob.delete(f"/api/evaluations/{evaluation}")).status_code == 404
+    assert (await ann.get(f"/api/evaluations/{evaluation}")).status_code == 200
 
 
 async def test_viewers_cannot_query_ask_or_upload(clients: dict[str, httpx.AsyncClient], tmp_path: Path) -> None:
@@ -171,6 +177,10 @@ async def test_viewers_cannot_query_ask_or_upload(clients: dict[str, httpx.Async
     assert (await vic.post("/api/datasources/s/ask", json={"question": "how many?"})).status_code == 403
     assert (await _upload(vic, "v.csv", SALES_CSV)).status_code == 403
     assert (await vic.post("/api/datasources/s/test")).status_code == 403
+    # reading the schema yes; making the server introspect the database and re-embed it again and again, no
+    assert (await vic.get("/api/datasources/s/schema")).status_code == 200
+    assert (await vic.get("/api/datasources/s/schema", params={"refresh": "true"})).status_code == 403
+    assert (await clients["ann"].get("/api/datasources/s/schema", params={"refresh": "true"})).status_code == 200
 
 
 async def test_editors_cannot_point_a_source_at_server_files(

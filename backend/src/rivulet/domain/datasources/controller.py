@@ -30,7 +30,7 @@ from rivulet.lib.exceptions import DatasourceError, NotFoundError, PermissionDen
 from rivulet.sdk.data import QueryLimits, SchemaInfo, Text2SQLRequest, dialect_of
 from rivulet.sdk.models import CallOrigin
 from rivulet.sdk.ports import Table
-from rivulet.security.permissions import Permission, owns_or_administers, requires
+from rivulet.security.permissions import ROLE_PERMISSIONS, Permission, owns_or_administers, requires
 from rivulet.server.deps import Injected
 from rivulet.server.uploads import stage_upload
 
@@ -218,6 +218,13 @@ class DatasourcesController(Controller):
     ) -> SchemaInfo:
         record = await _readable(deps, request, name)
         if refresh:
+            principal = principal_of(request)
+            if principal.role is None or Permission.DATA_QUERY not in ROLE_PERMISSIONS[principal.role]:
+                # introspection scans the database and re-embeds every table: not for read-only roles
+                raise PermissionDeniedError(
+                    "refreshing a schema needs the data:query permission (editors and administrators)",
+                    extra={"datasource": record.name, "permission": Permission.DATA_QUERY.value},
+                )
             return await deps.data.refresh_schema(record.name)
         return await deps.data.schema(record.name)
 
