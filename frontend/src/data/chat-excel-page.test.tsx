@@ -66,6 +66,31 @@ describe("ChatExcelPage", () => {
     expect(form2.get("name")).toBeNull();
   });
 
+  it("takes a dropped file and adds the next one to the same data source", async () => {
+    const calls = stubApi({
+      "GET /api/auth/me": () => adminMe,
+      "GET /api/models": () => ({ items: [] }),
+      "POST /api/datasources/uploads": () => uploaded,
+      "GET /api/datasources/sales-xlsx/schema": () => ({
+        datasource: "sales-xlsx",
+        dialect: "duckdb",
+        tables: [],
+      }),
+    });
+    renderWithClient(<ChatExcelPage />);
+    const zone = screen.getByRole("region", { name: "Drop a spreadsheet" });
+    fireEvent.dragOver(zone, { dataTransfer: { files: [], dropEffect: "none" } });
+    expect(zone).toHaveClass("upload-zone--over");
+    fireEvent.drop(zone, { dataTransfer: { files: [new File(["a,b\n1,2\n"], "sales.csv")] } });
+    expect(await screen.findByText("Drop another file to add it")).toBeVisible();
+    fireEvent.drop(zone, { dataTransfer: { files: [new File(["c\n3\n"], "more.csv")] } });
+    await vi.waitFor(() =>
+      expect(calls.filter((call) => call.path === "/api/datasources/uploads")).toHaveLength(2),
+    );
+    const second = calls.filter((call) => call.path === "/api/datasources/uploads")[1];
+    expect((second?.body as FormData | undefined)?.get("name")).toBe("sales-xlsx");
+  });
+
   it("shows an upload's refusal", async () => {
     stubApi({
       "GET /api/auth/me": () => adminMe,

@@ -118,6 +118,30 @@ describe("DatasourcePage", () => {
     expect(alert).toHaveAttribute("data-rule", "write");
   });
 
+  it("shows a database failure with its detail", async () => {
+    stubApi({
+      ...base,
+      "POST /api/datasources/shop/query": () =>
+        new Response(
+          JSON.stringify({
+            code: "datasource_error",
+            detail: "shop: the query ran past 30 s",
+            reason: "timeout",
+          }),
+          { status: 502 },
+        ),
+    });
+    renderSource();
+    const playground = await screen.findByRole("form", { name: "Run SQL" });
+    fireEvent.change(within(playground).getByLabelText(/^SQL/), {
+      target: { value: "SELECT * FROM orders" },
+    });
+    fireEvent.click(within(playground).getByRole("button", { name: "Run" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "The query failed: shop: the query ran past 30 s",
+    );
+  });
+
   it("asks in words: the SQL, its repairs, the rows and the chart", async () => {
     const calls = stubApi({
       ...base,
