@@ -9,6 +9,7 @@ that fails (or an answer that is not JSON, or a model that fails) falls back to 
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -133,13 +134,14 @@ class Generate(Operator[Params, Inputs, Outputs]):
         )
         try:
             answer = (await models.chat(params.model, request, origin=origin_of(ctx))).text
-        except ModelError as exc:
-            return self._fallback(table, params, question, f"the model failed ({exc.detail})")
+        except ModelError as exc:  # the chart rules scan every row: in a worker thread, off the event loop
+            return await asyncio.to_thread(self._fallback, table, params, question, f"the model failed ({exc.detail})")
         try:
-            chart, reason = check_pick(table, answer, title=params.title, question=question)
+            chart, reason = await asyncio.to_thread(check_pick, table, answer, title=params.title, question=question)
         except (ValueError, ValidationError) as exc:
             detail = exc.detail if isinstance(exc, ValidationError) else str(exc)
-            return self._fallback(table, params, question, f"the model's pick was not usable: {detail}")
+            why = f"the model's pick was not usable: {detail}"
+            return await asyncio.to_thread(self._fallback, table, params, question, why)
         return Outputs(chart=chart, reason=reason)
 
     def _fallback(self, table: Table, params: Params, question: str, why: str) -> Outputs:

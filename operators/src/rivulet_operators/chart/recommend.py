@@ -8,6 +8,7 @@ table. ``kind``, ``x`` and ``y`` override the choice; a column they name must ex
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
@@ -63,7 +64,9 @@ class Recommend(Operator[Params, Inputs, Outputs]):
 
     async def run(self, ctx: RunContext, params: Params, inputs: Inputs) -> Outputs:
         try:
-            chart = recommend_chart(inputs.table, kind=params.kind, title=params.title, x=params.x, y=params.y)
+            chart = await asyncio.to_thread(  # column roles scan every row: off the event loop
+                recommend_chart, inputs.table, kind=params.kind, title=params.title, x=params.x, y=params.y
+            )
         except ValidationError as exc:
             raise fail(SPEC, ctx, exc.detail) from exc
         return Outputs(chart=chart)

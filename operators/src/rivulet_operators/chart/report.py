@@ -8,6 +8,7 @@ the report is stored through ``ctx.service(Reports)``, owned by the owner of the
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -75,10 +76,12 @@ class Report(Operator[Params, Inputs, Outputs]):
         question = (inputs.question or "").strip()
         given = inputs.charts or []
         queries = inputs.sql or []
-        charts = [
-            given[n] if n < len(given) else recommend_chart(table, question=question)
-            for n, table in enumerate(inputs.tables)
-        ]
+        charts = await asyncio.to_thread(  # the chart rules scan every row: off the event loop
+            lambda: [
+                given[n] if n < len(given) else recommend_chart(table, question=question)
+                for n, table in enumerate(inputs.tables)
+            ]
+        )
         reports: Reports | None = None
         if params.save:
             try:

@@ -11,6 +11,7 @@ docs/data-api.md has the shapes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -272,7 +273,7 @@ class DatasourcesController(Controller):
         result = await deps.data.text2sql(record.name, question, origin=_API)
         chart = None
         if result.ok and result.table is not None and result.table.rows:
-            chart = recommend_chart(result.table, title=data.question)
+            chart = await asyncio.to_thread(recommend_chart, result.table, title=data.question)  # scans every row
         return AskResult(result=result, chart=chart)
 
 
