@@ -88,7 +88,9 @@ test.beforeAll(async () => {
   ]);
 });
 
-test.afterAll(async () => {
+test.afterAll(async ({ request }) => {
+  // The scripted model goes with its server (later tests list the models).
+  await request.delete("/api/models/scripted");
   await model?.close();
 });
 
