@@ -468,3 +468,31 @@ async def test_a_zip_bomb_workbook_is_refused_quickly(live_server: LiveServer) -
     async with live_server.client(timeout=60) as admin:
         names = [d["name"] for d in (await admin.get("/api/datasources")).json()["items"]]
     assert "bomb" not in names
+
+
+async def test_report_charts_lose_their_script_sinks(clients: dict[str, httpx.AsyncClient]) -> None:
+    """A report's chart options are anyone's JSON (an editor's, or a run's): ECharts puts tooltip formatter text
+    into innerHTML and opens title links (``javascript:``) on a click — in the app, the public shared page and
+    the exported HTML (whose CSP allows inline script). They are stored and exported without them."""
+    ann = clients["ann"]
+    option = {
+        "title": {"text": "Sales", "link": "javascript:alert(document.cookie)", "sublink": "javascript:alert(2)"},
+        "tooltip": {"formatter": '<img src=x onerror="alert(3)">{b}', "extraCssText": "x"},
+        "toolbox": {"feature": {"dataView": {"show": True}}},
+        "xAxis": {"type": "category", "data": ["a"]},
+        "yAxis": {"type": "value"},
+        "series": [{"type": "bar", "data": [1], "tooltip": {"formatter": "<svg onload=alert(4)>"}}],
+    }
+    chart = {"title": "Sales", "chart": {"title": "Sales", "kind": "bar", "option": option}}
+    created = await ann.post("/api/reports", json={"title": "R", "charts": [chart]})
+    assert created.status_code in (200, 201), created.text
+    stored = (await ann.get(f"/api/reports/{created.json()['id']}")).json()["charts"][0]["chart"]["option"]
+    assert stored["title"] == {"text": "Sales"}
+    assert stored["tooltip"] == {"formatter": 'img src=x onerror="alert(3)"{b}'}
+    assert "toolbox" not in stored
+    exported = (await ann.get(f"/api/reports/{created.json()['id']}/export.html")).text
+    start = exported.index('id="report-charts"')
+    script = exported[start : exported.index("</script>", start)]  # the charts' JSON (not the ECharts library)
+    assert '"Sales"' in script
+    for sink in ("javascript:", "onerror=\\u0022", "\\u003cimg", "\\u003csvg", "extraCssText", "dataView"):
+        assert sink not in script, sink

@@ -1,6 +1,6 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { isChartSpec, isTable, OutputView } from "./output-view";
+import { isChartSpec, isTable, OutputView, safeOption } from "./output-view";
 
 describe("OutputView", () => {
   it("renders a Table output as a table", () => {
@@ -29,6 +29,33 @@ describe("OutputView", () => {
     expect(isTable(chart)).toBe(false);
     render(<OutputView value={chart} type="ChartSpec" />);
     expect(screen.getByTestId("chart-view")).toBeInTheDocument();
+  });
+
+  it("draws charts without their script sinks (HTML tooltips, javascript: title links, data views)", () => {
+    const hostile = {
+      title: { text: "t", link: "javascript:alert(1)", sublink: "javascript:alert(2)" },
+      tooltip: {
+        formatter: '<img src=x onerror="alert(3)">{b}: {c}',
+        extraCssText: "background:url(x)",
+      },
+      toolbox: { feature: { dataView: {} } },
+      series: [
+        {
+          type: "bar",
+          data: [1],
+          label: { formatter: "{c}" },
+          tooltip: { formatter: "<b>{c}</b>" },
+        },
+      ],
+    };
+    expect(safeOption(hostile)).toEqual({
+      title: { text: "t" },
+      tooltip: { formatter: 'img src=x onerror="alert(3)"{b}: {c}' },
+      series: [
+        { type: "bar", data: [1], label: { formatter: "{c}" }, tooltip: { formatter: "b{c}/b" } },
+      ],
+    });
+    expect(JSON.stringify(safeOption(hostile))).not.toMatch(/javascript:|<|extraCssText|toolbox/);
   });
 
   it("shows text as is and anything else as JSON", () => {

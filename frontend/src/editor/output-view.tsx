@@ -84,6 +84,27 @@ export function chartTable(chart: ChartValue): TableValue | null {
   return isTable(table) ? table : null;
 }
 
+/** ECharts option keys dropped from every chart: `link`/`sublink` open their URL on a click (a `javascript:` URL
+ * runs in a window of this origin), `extraCssText` is raw CSS, `toolbox` (data view) writes HTML. */
+const UNSAFE_OPTION_KEYS = new Set(["link", "sublink", "extraCssText", "toolbox"]);
+
+/** An option without script sinks (a run output or a report is anyone's JSON): `UNSAFE_OPTION_KEYS` dropped at any
+ * depth, no `<`/`>` in `formatter` texts (ECharts puts a tooltip's text into innerHTML). Same rules as the server's
+ * `safe_option` (rivulet/data/reports.py). */
+export function safeOption(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(safeOption);
+  if (typeof value !== "object" || value === null) return value;
+  const kept: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (UNSAFE_OPTION_KEYS.has(key)) continue;
+    kept[key] =
+      key === "formatter" && typeof item === "string"
+        ? item.replace(/[<>]/g, "")
+        : safeOption(item);
+  }
+  return kept;
+}
+
 /** A `ChartSpec` (an ECharts option) rendered with echarts, loaded on first use. */
 export function ChartView({ chart }: { readonly chart: ChartValue }) {
   const element = useRef<HTMLDivElement>(null);
@@ -93,11 +114,13 @@ export function ChartView({ chart }: { readonly chart: ChartValue }) {
     void import("echarts").then((echarts) => {
       if (disposed || !element.current) return;
       const instance = echarts.init(element.current, undefined, { renderer: "svg" });
-      instance.setOption({
-        ...(chart.title ? { title: { text: chart.title, left: "center" } } : {}),
-        tooltip: {},
-        ...chart.option,
-      });
+      instance.setOption(
+        safeOption({
+          ...(chart.title ? { title: { text: chart.title, left: "center" } } : {}),
+          tooltip: {},
+          ...chart.option,
+        }) as Record<string, unknown>,
+      );
       const observer = new ResizeObserver(() => instance.resize());
       observer.observe(element.current);
       dispose = () => {

@@ -19,7 +19,7 @@ import re
 import secrets
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import msgspec
 
@@ -59,8 +59,34 @@ def report_url(report_id: str) -> str:
     return f"/reports/{report_id}"
 
 
+UNSAFE_OPTION_KEYS: Final = frozenset({"link", "sublink", "extraCssText", "toolbox"})
+"""ECharts option keys dropped from every chart: ``link``/``sublink`` open their URL on a click (a ``javascript:``
+URL runs in a window of the app's origin), ``extraCssText`` is raw CSS, ``toolbox`` (data view) writes HTML."""
+
+
+def safe_option(value: Any) -> Any:
+    """An ECharts option without its script sinks.
+
+    ``UNSAFE_OPTION_KEYS`` are dropped at any depth and ``formatter`` texts lose ``<`` and ``>`` (ECharts puts a
+    tooltip's formatted text into ``innerHTML``). The frontend's ``safeOption`` (frontend/src/editor/output-view.tsx)
+    applies the same rules to every chart it draws.
+    """
+    if isinstance(value, dict):
+        items = cast("dict[Any, Any]", value).items()
+        return {
+            str(k): (v.replace("<", "").replace(">", "") if k == "formatter" and isinstance(v, str) else safe_option(v))
+            for k, v in items
+            if k not in UNSAFE_OPTION_KEYS
+        }
+    if isinstance(value, list):
+        return [safe_option(item) for item in cast("list[Any]", value)]
+    return value
+
+
 def stored_chart(chart: ReportChart) -> ReportChart:
-    """``chart`` as a report keeps it: its table cut to ``MAX_TABLE_ROWS`` rows of plain JSON values."""
+    """``chart`` as a report keeps it: a ``safe_option``, its table cut to ``MAX_TABLE_ROWS`` rows of plain JSON."""
+    spec = chart.chart
+    chart = msgspec.structs.replace(chart, chart=msgspec.structs.replace(spec, option=safe_option(spec.option)))
     table = chart.table
     if table is None:
         return chart
@@ -371,7 +397,7 @@ def render_html(report: ReportRecord) -> str:
         else:
             element = f"chart-{number}"
             parts.append(f'<div class="chart" id="{element}" role="img" aria-label="{html.escape(heading)}"></div>')
-            boot.append({"element": element, "title": chart.chart.title, "option": chart.chart.option})
+            boot.append({"element": element, "title": chart.chart.title, "option": safe_option(chart.chart.option)})
             if table is not None:
                 parts.append(f"<details><summary>Data</summary>{_table_html(table)}</details>")
         if chart.sql:
