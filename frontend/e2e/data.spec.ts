@@ -77,6 +77,13 @@ const SHOP_SQL = [
   "GROUP BY r.name ORDER BY revenue DESC",
 ].join("\n");
 
+/** Answered wrong first (a column that does not exist), then right when the error comes back. */
+const REPAIR_QUESTION = "How many customers does each segment have?";
+const REPAIR_BAD_SQL =
+  "SELECT customer_segment, COUNT(*) AS customers FROM customers GROUP BY customer_segment";
+const REPAIR_SQL =
+  "SELECT segment, COUNT(*) AS customers FROM customers GROUP BY segment ORDER BY segment";
+
 let model: ScriptedModel;
 
 test.beforeAll(async () => {
@@ -85,6 +92,8 @@ test.beforeAll(async () => {
   model = await startScriptedModel([
     { when: ["read-only SQL query", SHEET_QUESTION], answer: `\`\`\`sql\n${SHEET_SQL}\n\`\`\`` },
     { when: ["read-only SQL query", SHOP_QUESTION], answer: `\`\`\`sql\n${SHOP_SQL}\n\`\`\`` },
+    { when: ["SQL you wrote failed", REPAIR_QUESTION], answer: `\`\`\`sql\n${REPAIR_SQL}\n\`\`\`` },
+    { when: ["read-only SQL query", REPAIR_QUESTION], answer: REPAIR_BAD_SQL },
   ]);
 });
 
@@ -189,6 +198,28 @@ test("SQL playground: rows and a chart; a write is refused by the guard with its
   await playground.getByLabel(/^SQL/).fill("SELECT COUNT(*) AS n FROM regions");
   await playground.getByRole("button", { name: "Run" }).click();
   await expect(result.getByTestId("table-view")).toContainText("5");
+});
+
+test("Ask: the model's wrong SQL is repaired with the error; the attempts, the rows and the chart show", async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  await registerScriptedModel(page.request, "scripted", model.url);
+  await page.goto("/data/sources/shop");
+  const form = page.getByRole("form", { name: "Ask the data source" });
+  await form.getByLabel("Model").selectOption("scripted");
+  await form.getByLabel("Question").fill(REPAIR_QUESTION);
+  await form.getByRole("button", { name: "Ask" }).click();
+  const answer = page.getByRole("region", { name: "Answer" });
+  await expect(answer.getByTestId("table-view")).toContainText("enterprise", { timeout: 60_000 });
+  await expect(answer.getByRole("status")).toHaveText("3 rows");
+  await expect(answer.getByTestId("chart-view").locator("svg")).toBeVisible();
+  await page.getByText("SQL (1 repaired)").click();
+  const attempts = page.getByRole("list", { name: "Attempts" });
+  await expect(attempts.getByRole("listitem")).toHaveCount(2);
+  await expect(attempts.getByRole("listitem").first()).toContainText(/first answer · failed at/);
+  await expect(attempts.getByRole("listitem").first()).toContainText("customer_segment");
+  await expect(attempts.getByRole("listitem").nth(1)).toContainText("repair 1 · ok");
 });
 
 test("ChatExcel: upload a workbook, ask with a scripted model, see the SQL, the rows and a chart", {
