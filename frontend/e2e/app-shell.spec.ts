@@ -33,6 +33,21 @@ test("app shell: brand, health pill, flows and the canvas", { tag: SCREENSHOT_TA
   await expect(page.locator(".react-flow__controls")).toBeVisible();
 });
 
+test("the top bar fits: every main link and the user menu stay on screen at 1280 px", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto("/flows");
+  const logout = page.getByRole("button", { name: "Log out" });
+  await expect(logout).toBeVisible();
+  const box = await logout.boundingBox();
+  expect(box).not.toBeNull();
+  expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(1280);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const name of ["Flows", "Data", "Reports", "Evaluations", "Settings"]) {
+    await nav.getByRole("link", { name }).scrollIntoViewIfNeeded();
+    await expect(nav.getByRole("link", { name })).toBeInViewport();
+  }
+});
+
 test("deep links load from the server and unknown pages say so", async ({ page }) => {
   await page.goto("/flows/new");
   await expect(page.locator(".react-flow")).toBeVisible();
