@@ -138,7 +138,8 @@ async def test_listing_a_source_of_zip_bombs_is_refused_quickly(live_server: Liv
             listing = await client.get("/api/templates")
             elapsed = time.perf_counter() - started
         assert elapsed < 0.5, f"listing took {elapsed:.1f} s"
-        assert max(latencies) < STALL_S, f"health waited {max(latencies):.2f} s"
+        # the listing may end before the first health answer does (then nothing waited at all)
+        assert max(latencies, default=0.0) < STALL_S, f"health waited {max(latencies, default=0.0):.2f} s"
         assert listing.status_code == 422, listing.text
         assert "archive entry 'flows/main.json' is corrupt" in listing.json()["detail"]
 
