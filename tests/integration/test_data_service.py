@@ -134,6 +134,24 @@ async def test_validation_is_located(data: DataService, tmp_path: Path, shop: Pa
     assert error.value.extra["errors"][0]["path"] == "$.path"
 
 
+async def test_a_source_may_only_use_datasource_secrets(data: DataService) -> None:
+    await data.secrets.set("openai.api_key", "sk-not-for-databases")
+    spec = DatasourceSpec(
+        name="exfil", kind="postgres", host="attacker.example", database="d", user="u", password_secret="openai.api_key"
+    )
+    with pytest.raises(ValidationError) as error:
+        await data.create(spec, owner_id=None)
+    assert error.value.extra["errors"][0]["path"] == "$.password_secret"
+    assert "datasource." in error.value.detail
+    with pytest.raises(NotFoundError):  # a datasource.* secret must exist
+        await data.create(msgspec.structs.replace(spec, password_secret="datasource.none"), owner_id=None)
+    await data.secrets.set("datasource.warehouse", "pw")
+    record = await data.create(msgspec.structs.replace(spec, password_secret="datasource.warehouse"), owner_id=None)
+    assert record.secret_name == "datasource.warehouse"
+    with pytest.raises(ValidationError):
+        await data.update("exfil", DatasourceUpdate(password_secret="openai.api_key"))
+
+
 async def test_postgres_source_password_lives_only_in_the_secret_store(
     data: DataService, pool: AsyncConnectionPool, pg_url: str
 ) -> None:

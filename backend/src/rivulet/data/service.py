@@ -98,6 +98,20 @@ def password_secret_name(datasource: str) -> str:
     return f"datasource.{datasource}.password"
 
 
+SECRET_PREFIX = "datasource."  # noqa: S105 - a name prefix, not a password
+"""A data source may only use secrets named like this: any other secret (a model's API key) would be sent as a
+database password to whatever host the data source names."""
+
+
+async def _check_secret_name(secrets: SecretStore, name: str) -> None:
+    if not name.startswith(SECRET_PREFIX):
+        raise _error(
+            "$.password_secret",
+            f"name a secret whose name starts with {SECRET_PREFIX!r} (other secrets are never sent to a database)",
+        )
+    await secrets.reveal(name)  # NotFoundError when it does not exist
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataOptions:
     """Settings of the data service.
@@ -312,7 +326,7 @@ class DataService:
             raise ConflictError(f"a data source named {spec.name!r} exists", extra={"name": spec.name})
         secret_name = spec.password_secret
         if spec.password_secret is not None:
-            await self.secrets.reveal(spec.password_secret)  # NotFoundError when it does not exist
+            await _check_secret_name(self.secrets, spec.password_secret)
         if spec.password is not None:
             secret_name = password_secret_name(spec.name)
             await self.secrets.set(secret_name, spec.password)
@@ -348,7 +362,7 @@ class DataService:
         config = await asyncio.to_thread(_validate, record.kind, values, has_password=has_password)
         secret_name: str | None = None
         if changes.password_secret is not None:
-            await self.secrets.reveal(changes.password_secret)
+            await _check_secret_name(self.secrets, changes.password_secret)
             secret_name = changes.password_secret
         if changes.password is not None:
             secret_name = password_secret_name(record.name)
