@@ -33,7 +33,9 @@ test("app shell: brand, health pill, flows and the canvas", { tag: SCREENSHOT_TA
   await expect(page.locator(".react-flow__controls")).toBeVisible();
 });
 
-test("the top bar fits: every main link and the user menu stay on screen at 1280 px", async ({ page }) => {
+test("the top bar fits: every main link and the user menu stay on screen at 1280 px", async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto("/flows");
   const logout = page.getByRole("button", { name: "Log out" });
