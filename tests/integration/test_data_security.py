@@ -237,7 +237,7 @@ async def test_upload_names_cannot_escape_the_upload_folder(
                 f"/api/datasources/{answer.json()['name']}/query",
                 json={"sql": f"SELECT count(*) AS n FROM {answer.json()['config']['files'][0]['table']}"},
             )
-            assert rows.json()["rows"] == [[2]], rows.text
+            assert rows.json()["table"]["rows"] == [[2]], rows.text
 
 
 async def test_a_nul_in_an_upload_name_is_refused_or_dropped(live_server: LiveServer) -> None:
@@ -256,7 +256,7 @@ async def test_a_csv_cannot_make_duckdb_read_another_file(clients: dict[str, htt
     uploaded = await _upload(ann, "trick.csv", trick, name="trick")
     assert uploaded.status_code == 201, uploaded.text
     rows = await ann.post("/api/datasources/trick/query", json={"sql": "SELECT path FROM trick"})
-    assert rows.json()["rows"] == [["/etc/passwd"]], rows.text
+    assert rows.json()["table"]["rows"] == [["/etc/passwd"]], rows.text
     for sql in (
         "SELECT * FROM read_csv('/etc/passwd')",
         "SELECT * FROM read_csv((SELECT path FROM trick))",
@@ -395,7 +395,7 @@ async def test_pathological_sql_never_stalls_the_event_loop(live_server: LiveSer
                 assert answer.status_code in (200, 422, 502), (what, answer.text[:300])
                 assert time.perf_counter() - started < 60, what
                 if what == "100,000 rows":
-                    assert len(answer.json()["rows"]) == 100_000, answer.text[:300]
+                    assert len(answer.json()["table"]["rows"]) == 100_000, answer.text[:300]
             transpiled = await _run(
                 admin,
                 {

@@ -224,15 +224,25 @@ async def test_admin_sources_schema_query_and_roles(
         assert (await call(admin, "GET", "/api/datasources/pg")).json()["table_count"] == 1
 
         query = {"sql": "SELECT name, price FROM products WHERE price < :most ORDER BY price", "params": {"most": 100}}
-        table = await call(admin, "POST", "/api/datasources/pg/query", json=query)
-        assert table.status_code == 200, table.text
-        assert table.json()["columns"] == ["name", "price"]
-        assert [row[0] for row in table.json()["rows"]] == ["Mouse", "Keyboard"]
-        assert table.json()["truncated"] is False
+        answer = await call(admin, "POST", "/api/datasources/pg/query", json=query)
+        assert answer.status_code == 200, answer.text
+        table = answer.json()["table"]
+        assert table["columns"] == ["name", "price"]
+        assert [row[0] for row in table["rows"]] == ["Mouse", "Keyboard"]
+        assert table["truncated"] is False
+        chart = answer.json()["chart"]  # the server's recommendation: a category and a number make a bar chart
+        assert chart["kind"] == "bar", chart
+        assert chart["option"]["series"][0]["data"] == [row[1] for row in table["rows"]]
+        ids = await call(admin, "POST", "/api/datasources/pg/query", json={"sql": "SELECT name FROM products"})
+        assert ids.json()["chart"] is None  # only a table fits one text column
+        empty = await call(
+            admin, "POST", "/api/datasources/pg/query", json={"sql": "SELECT name, price FROM products WHERE price < 0"}
+        )
+        assert (empty.json()["table"]["rows"], empty.json()["chart"]) == ([], None)
         capped = await call(
             admin, "POST", "/api/datasources/pg/query", json={"sql": "SELECT id FROM products", "max_rows": 2}
         )
-        assert (len(capped.json()["rows"]), capped.json()["truncated"]) == (2, True)
+        assert (len(capped.json()["table"]["rows"]), capped.json()["table"]["truncated"]) == (2, True)
 
         for bad_sql in ("DELETE FROM products", "SELECT 1; DROP TABLE products", "SELECT secret FROM products"):
             refused = await call(admin, "POST", "/api/datasources/pg/query", json={"sql": bad_sql})
@@ -244,12 +254,13 @@ async def test_admin_sources_schema_query_and_roles(
         still = await call(
             admin, "POST", "/api/datasources/pg/query", json={"sql": "SELECT count(*) AS n FROM products"}
         )
-        assert still.json()["rows"] == [[3]]
+        assert still.json()["table"]["rows"] == [[3]]
+        assert still.json()["chart"]["kind"] == "number"
 
         by_city = "SELECT city, count(*) AS n FROM customers GROUP BY city ORDER BY n DESC, city"
         lite_rows = await call(admin, "POST", "/api/datasources/lite/query", json={"sql": by_city})
         assert lite_rows.status_code == 200, lite_rows.text
-        assert lite_rows.json()["rows"][0] == ["London", 2]
+        assert lite_rows.json()["table"]["rows"][0] == ["London", 2]
 
         # a wrong password: the test says why, without the password (old or new)
         wrong = f"{PLANTED}-wrong"
@@ -323,7 +334,7 @@ async def test_uploads_are_owned_queried_and_limited(
             json={"sql": "SELECT region, SUM(amount) AS total FROM sales GROUP BY region ORDER BY total DESC"},
         )
         assert totals.status_code == 200, totals.text
-        assert totals.json()["rows"][0] == ["North", 15]
+        assert totals.json()["table"]["rows"][0] == ["North", 15]
 
         # a workbook added to the same data source: a table per sheet
         extended = await upload(ann, {"regions.xlsx": (xlsx_bytes(), XLSX)}, name="q3")
@@ -340,7 +351,7 @@ async def test_uploads_are_owned_queried_and_limited(
             },
         )
         assert joined.status_code == 200, joined.text
-        assert joined.json()["rows"][0] == ["Eve", 120]
+        assert joined.json()["table"]["rows"][0] == ["Eve", 120]
         # SQL cannot read other files through DuckDB
         sneaky = await ann.post("/api/datasources/q3/query", json={"sql": "SELECT * FROM read_csv('/etc/passwd')"})
         assert sneaky.status_code in {422, 502}, sneaky.text

@@ -215,7 +215,7 @@ async def test_chat_with_a_spreadsheet_keeps_the_conversation(live_server: LiveS
             assert run["status"] == "succeeded", (run, prompts)
             played = await client.post(f"/api/datasources/{name}/query", json={"sql": sql})
             assert played.status_code == 200, played.text
-            assert run["outputs"]["table"]["rows"] == played.json()["rows"]
+            assert run["outputs"]["table"]["rows"] == played.json()["table"]["rows"]
             assert run["outputs"]["table"]["rows"], run["outputs"]
             assert run["outputs"]["summary"] == NARRATIVE
         assert len(prompts) == 2

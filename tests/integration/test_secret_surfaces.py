@@ -357,7 +357,7 @@ async def test_a_data_source_password_reaches_no_surface(tmp_path: Path, db_url:
             assert "password authentication failed" in surfaces["evaluation (pg-wrong)"]
             assert json.loads(surfaces["evaluation (pg-right)"])["status"] == "succeeded"
 
-            rows = json.loads(surfaces["POST /api/datasources/pg-right/query"])
+            rows = json.loads(surfaces["POST /api/datasources/pg-right/query"])["table"]
             report = await api.post(
                 "/api/reports",
                 json={

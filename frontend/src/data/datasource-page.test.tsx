@@ -5,6 +5,7 @@ import {
   adminMe,
   askFixture,
   datasourceFixture,
+  salesChart,
   salesTable,
   schemaFixture,
 } from "../test/data-fixture";
@@ -68,10 +69,10 @@ describe("DatasourcePage", () => {
     expect(screen.getByText("db:5432/shop")).toBeVisible();
   });
 
-  it("runs SQL and shows the rows with a chart", async () => {
+  it("runs SQL and shows the rows with the server's chart", async () => {
     const calls = stubApi({
       ...base,
-      "POST /api/datasources/shop/query": () => salesTable,
+      "POST /api/datasources/shop/query": () => ({ table: salesTable, chart: salesChart }),
     });
     renderSource();
     const playground = await screen.findByRole("form", { name: "Run SQL" });
@@ -88,6 +89,22 @@ describe("DatasourcePage", () => {
       max_rows: 200,
       timeout_s: 30,
     });
+  });
+
+  it("draws no chart when the server recommends none", async () => {
+    stubApi({
+      ...base,
+      "POST /api/datasources/shop/query": () => ({ table: salesTable, chart: null }),
+    });
+    renderSource();
+    const playground = await screen.findByRole("form", { name: "Run SQL" });
+    fireEvent.change(within(playground).getByLabelText(/^SQL/), {
+      target: { value: "SELECT region, total FROM sales" },
+    });
+    fireEvent.click(within(playground).getByRole("button", { name: "Run" }));
+    const result = await screen.findByRole("region", { name: "Query result" });
+    expect(within(result).getByTestId("table-view")).toHaveTextContent("north120.5");
+    expect(within(result).queryByTestId("chart-view")).toBeNull();
   });
 
   it("shows a guard refusal with its rule and reason", async () => {

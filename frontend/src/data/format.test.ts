@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { datasourceFixture } from "../test/data-fixture";
-import { fallbackChart, formatAge, locationOf } from "./format";
+import { formatAge, locationOf } from "./format";
 
 describe("data format helpers", () => {
   it("says how long ago a schema was read", () => {
@@ -30,34 +30,5 @@ describe("data format helpers", () => {
         }),
       ),
     ).toBe("sales.xlsx, b.csv");
-  });
-
-  it("draws numbers against the first text column, or nothing without numbers", () => {
-    const chart = fallbackChart({
-      columns: ["region", "orders", "total"],
-      rows: [
-        ["north", 3, 10.5],
-        ["south", 1, 4],
-      ],
-      types: ["text", "integer", "number"],
-    });
-    expect(chart?.kind).toBe("bar");
-    expect(chart?.option?.xAxis).toMatchObject({
-      type: "category",
-      name: "region",
-      data: ["north", "south"],
-    });
-    expect(((chart?.option?.series ?? []) as { name: string }[]).map((s) => s.name)).toEqual([
-      "orders",
-      "total",
-    ]);
-    const dated = fallbackChart({
-      columns: ["day", "n"],
-      rows: [["2025-01-01", 1]],
-      types: ["date", "integer"],
-    });
-    expect(dated?.kind).toBe("line");
-    expect(fallbackChart({ columns: ["name"], rows: [["a"]] })).toBeNull();
-    expect(fallbackChart({ columns: ["n"], rows: [] })).toBeNull();
   });
 });

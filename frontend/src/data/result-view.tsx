@@ -6,9 +6,8 @@ import type {
   Text2SQLAttempt,
 } from "../api/datasources";
 import { ChartView, TableView } from "../editor/output-view";
-import { type DrawnChart, fallbackChart } from "./format";
 
-/** A table with its chart (the server's recommendation, else a simple one when columns allow). */
+/** A table with the chart the server recommended for it (none when it sent none, or a `table` one). */
 export function TableAndChart({
   table,
   chart,
@@ -18,9 +17,6 @@ export function TableAndChart({
   readonly chart?: ChartSpec | null;
   readonly label: string;
 }) {
-  const shown: DrawnChart | null = chart
-    ? { title: chart.title, kind: chart.kind, option: chart.option ?? {} }
-    : fallbackChart(table);
   const rows = table.rows.length;
   return (
     <section className="data-result" aria-label={label}>
@@ -29,9 +25,9 @@ export function TableAndChart({
         {table.truncated ? " (truncated: the query had more)" : ""}
       </p>
       <TableView table={table} />
-      {shown && shown.kind !== "table" ? (
+      {chart && chart.kind !== "table" ? (
         <figure className="data-result__chart" aria-label={`${label} chart`}>
-          <ChartView chart={shown} />
+          <ChartView chart={{ ...chart, option: chart.option ?? {} }} />
         </figure>
       ) : null}
     </section>

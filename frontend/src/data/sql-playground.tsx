@@ -61,7 +61,9 @@ export function SqlPlayground({
         </div>
       </form>
       {run.error ? <QueryError error={run.error} /> : null}
-      {run.data && !run.error ? <TableAndChart table={run.data} label="Query result" /> : null}
+      {run.data && !run.error ? (
+        <TableAndChart table={run.data.table} chart={run.data.chart} label="Query result" />
+      ) : null}
     </section>
   );
 }

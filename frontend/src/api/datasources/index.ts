@@ -18,6 +18,8 @@ export type ColumnInfo = Schemas["ColumnInfo"];
 export type Table = Schemas["Table"];
 export type ChartSpec = Schemas["ChartSpec"];
 export type QueryRequest = Schemas["QueryRequest"];
+/** `POST /{name}/query`: the rows with the chart the server recommends for them (`null`: none fits). */
+export type QueryResult = Schemas["QueryResult"];
 export type AskRequest = Schemas["AskRequest"];
 /** `POST /{name}/ask`: Text2SQL's answer (`result`) with the chart recommended for its rows. */
 export type AskResult = Schemas["AskResult"];
@@ -181,11 +183,14 @@ export function useRefreshSchema(name: string) {
   });
 }
 
-/** Runs read-only SQL through the guard (the playground); refusals are `sql_refused`. */
+/**
+ * Runs read-only SQL through the guard (the playground): its rows and the server's chart for them;
+ * refusals are `sql_refused`.
+ */
 export async function runQuery(
   name: string,
   query: Pick<QueryRequest, "sql"> & Partial<QueryRequest>,
-): Promise<Table> {
+): Promise<QueryResult> {
   const { data, error, response } = await api.POST("/api/datasources/{name}/query", {
     params: { path: { name } },
     body: { ...QUERY_DEFAULTS, ...query },

@@ -216,7 +216,7 @@ export interface paths {
         put?: never;
         /**
          * Run a read-only query (the playground): guarded like generated SQL, capped in rows and time
-         * @description Refused SQL is a 422 `sql_refused` with the `rule` and `reason`; a database failure a 502 `datasource_error` with its `reason` (connect, timeout, query, row_cap, byte_cap).
+         * @description The answer is the rows (`table`) and the chart recommended for them (`chart`, `null` without rows or when only a table fits). Refused SQL is a 422 `sql_refused` with the `rule` and `reason`; a database failure a 502 `datasource_error` with its `reason` (connect, timeout, query, row_cap, byte_cap).
          */
         post: operations["ApiDatasourcesNameQueryQuery"];
         delete?: never;
@@ -2549,6 +2549,11 @@ export interface components {
             /** @default 30 */
             timeout_s: number;
         };
+        /** QueryResult */
+        QueryResult: {
+            chart?: components["schemas"]["ChartSpec"] | null;
+            table: components["schemas"]["Table"];
+        };
         /** ReportChart */
         ReportChart: {
             chart: components["schemas"]["ChartSpec"];
@@ -3614,7 +3619,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Table"];
+                    "application/json": components["schemas"]["QueryResult"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

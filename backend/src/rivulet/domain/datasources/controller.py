@@ -26,17 +26,24 @@ from rivulet.data.charts import recommend_chart
 from rivulet.data.specs import FILE_FORMATS, DatasourceSpec, DatasourceTest, DatasourceUpdate
 from rivulet.domain.access import principal_of
 from rivulet.domain.datasources.deps import DatasourcesDeps
-from rivulet.domain.datasources.schemas import AskRequest, AskResult, DatasourceList, DatasourceView, QueryRequest
+from rivulet.domain.datasources.schemas import (
+    AskRequest,
+    AskResult,
+    DatasourceList,
+    DatasourceView,
+    QueryRequest,
+    QueryResult,
+)
 from rivulet.lib.exceptions import DatasourceError, NotFoundError, PermissionDeniedError, ValidationError
 from rivulet.sdk.data import QueryLimits, SchemaInfo, Text2SQLRequest, dialect_of
 from rivulet.sdk.models import CallOrigin
-from rivulet.sdk.ports import Table
 from rivulet.security.permissions import ROLE_PERMISSIONS, Permission, owns_or_administers, requires
 from rivulet.server.deps import Injected
 from rivulet.server.uploads import stage_upload
 
 if TYPE_CHECKING:
     from rivulet.knowledge.ingest import SourceFile
+    from rivulet.sdk.ports import ChartSpec, Table
     from rivulet.security import Principal
     from rivulet.storage.base import DatasourceRecord
 
@@ -233,8 +240,9 @@ class DatasourcesController(Controller):
         "/{name:str}/query",
         status_code=200,
         summary="Run a read-only query (the playground): guarded like generated SQL, capped in rows and time",
-        description="Refused SQL is a 422 `sql_refused` with the `rule` and `reason`; a database failure a 502 "
-        "`datasource_error` with its `reason` (connect, timeout, query, row_cap, byte_cap).",
+        description="The answer is the rows (`table`) and the chart recommended for them (`chart`, `null` without rows "
+        "or when only a table fits). Refused SQL is a 422 `sql_refused` with the `rule` and `reason`; a database "
+        "failure a 502 `datasource_error` with its `reason` (connect, timeout, query, row_cap, byte_cap).",
         opt=_QUERY,
     )
     async def query(
@@ -243,10 +251,11 @@ class DatasourcesController(Controller):
         request: Request[Any, Any, Any],
         name: FromPath[str],
         data: JSONBody[QueryRequest],
-    ) -> Table:
+    ) -> QueryResult:
         record = await _readable(deps, request, name)
         limits = QueryLimits(max_rows=data.max_rows, timeout_s=data.timeout_s)
-        return await deps.data.query(record.name, data.sql, params=data.params, dialect=data.dialect, limits=limits)
+        table = await deps.data.query(record.name, data.sql, params=data.params, dialect=data.dialect, limits=limits)
+        return QueryResult(table=table, chart=await _chart_for(table))
 
     @post(
         "/{name:str}/ask",
@@ -275,6 +284,14 @@ class DatasourcesController(Controller):
         if result.ok and result.table is not None and result.table.rows:
             chart = await asyncio.to_thread(recommend_chart, result.table, title=data.question)  # scans every row
         return AskResult(result=result, chart=chart)
+
+
+async def _chart_for(table: Table) -> ChartSpec | None:
+    """The chart recommended for a query's rows, or ``None`` (no rows, or only a table fits the columns)."""
+    if not table.rows:
+        return None
+    chart = await asyncio.to_thread(recommend_chart, table)  # scans every row: off the event loop
+    return None if chart.kind == "table" else chart
 
 
 @dataclass

@@ -12,9 +12,9 @@ import msgspec
 from msgspec import Meta
 
 from rivulet.sdk.data import DatasourceKind, Text2SQLResult
-from rivulet.sdk.ports import ChartSpec
+from rivulet.sdk.ports import ChartSpec, Table
 
-__all__ = ("AskRequest", "AskResult", "DatasourceList", "DatasourceView", "QueryRequest")
+__all__ = ("AskRequest", "AskResult", "DatasourceList", "DatasourceView", "QueryRequest", "QueryResult")
 
 
 class DatasourceView(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,6 +58,14 @@ class QueryRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     timeout_s: Annotated[float, Meta(gt=0, le=300)] = 30.0
     dialect: str | None = None
     """The dialect ``sql`` is written in (sqlglot names; default: the data source's); it is transpiled."""
+
+
+class QueryResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The playground's answer: the rows and the chart recommended for them (the same rules as ``ask``)."""
+
+    table: Table
+    chart: ChartSpec | None = None
+    """``null`` when there are no rows or no chart fits the columns (a ``table`` recommendation)."""
 
 
 class AskRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
