@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from rivulet.cli.main import main
-from rivulet.compiler.flow import encode_flow
+from rivulet.compiler.flow import Edge, FlowDocument, Node, encode_flow
 from rivulet.data.samples import build_sample, dataset_path
 from tests.conftest import free_port
 from tests.integration.runs_support import delay_flow
@@ -117,6 +117,22 @@ async def serve_sql_model() -> AsyncIterator[tuple[ScriptedSQL, str]]:
         await task
 
 
+def ask_flow() -> FlowDocument:
+    """``core.input(question) -> sql.generate -> core.output(sql)``."""
+    return FlowDocument(
+        name="ask",
+        nodes=[
+            Node(id="in", operator="core.input", params={"name": "question", "type": "Text"}),
+            Node(id="gen", operator="sql.generate", params={"datasource": "shop", "model": "scripted"}),
+            Node(id="out", operator="core.output", params={"name": "sql"}),
+        ],
+        edges=[
+            Edge(id="e1", source="in", source_port="value", target="gen", target_port="question"),
+            Edge(id="e2", source="gen", source_port="query", target="out", target_port="value"),
+        ],
+    )
+
+
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> None:
     monkeypatch.setenv("RIVULET_DATABASE_URL", db_url)
@@ -182,6 +198,19 @@ async def test_text2sql_pipeline_with_repairs_beats_the_baseline(
         assert len(baseline_prompts) == 5
         assert all("CREATE TABLE payments" in p for p in baseline_prompts)
 
+        # a flow instead of the built-in pipeline: its SQLQuery output is run and scored (runs recorded)
+        flow = tmp_path / "ask.json"
+        flow.write_bytes(encode_flow(ask_flow()))
+        code, out, err = await rivulet(
+            capsys, "eval", "text2sql", str(subset(tmp_path)), "--datasource", "shop", "--model", "scripted",
+            "--flow", str(flow), "--no-baseline", "--json",
+        )  # fmt: skip
+        assert code == 0, err
+        by_flow = json.loads(out)
+        assert by_flow["summary"]["passed"] == 5
+        assert all(item["details"]["run_id"] for item in by_flow["items"])
+        assert "orders.status = 'cancelled'" in by_flow["items"][1]["output"]  # the guarded SQL the flow gave
+
         # a database file instead of a data source name: an ephemeral source, nothing left registered
         shop_file = build_sample(tmp_path / "copy.sqlite")
         code, out, err = await rivulet(
@@ -200,7 +229,7 @@ async def test_text2sql_pipeline_with_repairs_beats_the_baseline(
     code, out, _ = await rivulet(capsys, "eval", "list", "--json")
     assert code == 0
     listed = json.loads(out)
-    assert [r["id"] for r in listed] == [from_file["id"], record["id"]]  # newest first
+    assert [r["id"] for r in listed] == [from_file["id"], by_flow["id"], record["id"]]  # newest first
     assert all(r["items"] == [] for r in listed)
 
     code, out, err = await rivulet(capsys, "eval", "text2sql", str(subset(tmp_path)), "--datasource", "nope")
