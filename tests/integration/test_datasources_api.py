@@ -452,6 +452,7 @@ async def test_ask_answers_with_sql_rows_and_a_chart(
     answers = [
         "Here you go:\n```sql\nSELECT town, COUNT(*) AS customers FROM customers GROUP BY town\n```",  # no such column
         "```sql\nSELECT city, COUNT(*) AS customers FROM customers GROUP BY city ORDER BY customers DESC, city\n```",
+        "```sql\nSELECT COUNT(*) AS customers FROM customers WHERE city = 'London'\n```",  # the follow-up
     ]
     async with serve_scripted(answers) as upstream:
         assert (await admin.put("/api/secrets/scripted-key", json={"value": API_KEY})).status_code == 200
@@ -483,6 +484,29 @@ async def test_ask_answers_with_sql_rows_and_a_chart(
         chats = [r for r in upstream.requests if r["path"] == "/v1/chat/completions"]
         assert len(chats) == 2
         assert "town" in json.dumps(chats[1]["messages"])  # the repair names the failed SQL or its error
+
+        # a follow-up carries the earlier turns (question and SQL): the model sees what "there" refers to
+        city_sql = result["sql"]
+        old = [{"question": f"old question {i}", "sql": f"SELECT {i}"} for i in range(12)]
+        earlier = [*old, {"question": "How many customers live in each city?", "sql": city_sql}]
+        follow = await admin.post(
+            "/api/datasources/crm/ask",
+            json={"question": "And how many in London alone?", "model": "sql-writer", "history": earlier},
+        )
+        assert follow.status_code == 200, follow.text
+        assert follow.json()["result"]["table"]["rows"] == [[2]], follow.text
+        prompt = json.dumps(upstream.requests[-1]["messages"])  # what the model got
+        assert "How many customers live in each city?" in prompt
+        assert "And how many in London alone?" in prompt
+        assert city_sql in follow.json()["result"]["prompt"]
+        assert "old question 3" in prompt  # the last ten turns reach the prompt...
+        assert "old question 2" not in prompt  # ...the older ones do not
+        assert follow.json()["result"]["prompt"].count("old question") == 9
+        too_many = await admin.post(
+            "/api/datasources/crm/ask",
+            json={"question": "hi", "model": "sql-writer", "history": [{"question": "q"}] * 101},
+        )
+        assert too_many.status_code in {400, 422}, too_many.text
 
         missing = await admin.post("/api/datasources/crm/ask", json={"question": "hi", "model": "no-such-model"})
         assert missing.status_code == 404, missing.text

@@ -1,16 +1,34 @@
 import { type FormEvent, useState } from "react";
-import { useAsk } from "../api/datasources";
+import { ASK_HISTORY_TURNS, type AskResult, askHistory, useAsk } from "../api/datasources";
 import { ModelPicker } from "./model-picker";
 import { AskAnswer, QueryError } from "./result-view";
 
-/** Ask a question in words: the model writes the SQL (repaired when it fails), then rows + chart. */
+interface Asked {
+  readonly question: string;
+  readonly answer: AskResult;
+}
+
+/**
+ * Ask a question in words: the model writes the SQL (repaired when it fails), then rows + chart.
+ * Follow-ups are sent with the earlier questions and their SQL until "New conversation".
+ */
 export function AskBox({ datasource }: { readonly datasource: string }) {
   const ask = useAsk(datasource);
   const [question, setQuestion] = useState("");
   const [model, setModel] = useState("default");
+  const [asked, setAsked] = useState<readonly Asked[]>([]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (question.trim() && !ask.isPending) ask.mutate({ question: question.trim(), model });
+    const text = question.trim();
+    if (!text || ask.isPending) return;
+    ask.mutate(
+      { question: text, model, history: askHistory(asked) },
+      { onSuccess: (answer) => setAsked((current) => [...current, { question: text, answer }]) },
+    );
+  };
+  const restart = () => {
+    setAsked([]);
+    ask.reset();
   };
   return (
     <section className="card" aria-labelledby="ask-title">
@@ -35,6 +53,18 @@ export function AskBox({ datasource }: { readonly datasource: string }) {
           {ask.isPending ? "Asking…" : "Ask"}
         </button>
       </form>
+      {asked.length > 0 ? (
+        <p className="muted data-ask__context" role="status" aria-label="Conversation">
+          Follow-up questions see the{" "}
+          {asked.length === 1
+            ? "last question"
+            : `last ${Math.min(asked.length, ASK_HISTORY_TURNS)} questions`}{" "}
+          and their SQL.{" "}
+          <button type="button" className="button button--ghost button--small" onClick={restart}>
+            New conversation
+          </button>
+        </p>
+      ) : null}
       {ask.error ? <QueryError error={ask.error} /> : null}
       {ask.data && !ask.error ? <AskAnswer answer={ask.data} /> : null}
     </section>

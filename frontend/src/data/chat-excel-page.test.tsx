@@ -59,6 +59,24 @@ describe("ChatExcelPage", () => {
       model: "scripted",
       max_repairs: 2,
       max_rows: 1000,
+      history: [],
+    });
+    // a follow-up carries the earlier turn: its question and the SQL that answered it
+    fireEvent.change(within(form).getByLabelText("Question"), {
+      target: { value: "Only the north?" },
+    });
+    fireEvent.click(within(form).getByRole("button", { name: "Ask" }));
+    await screen.findByRole("region", { name: "Answer to Only the north?" });
+    const asks = calls.filter((call) => call.path.endsWith("/ask"));
+    expect(asks).toHaveLength(2);
+    expect(asks[1]?.body).toMatchObject({
+      question: "Only the north?",
+      history: [
+        {
+          question: "Total per region?",
+          sql: "SELECT region, SUM(total) AS total FROM orders GROUP BY region LIMIT 1001",
+        },
+      ],
     });
     const form2 = calls.find((call) => call.path.endsWith("/uploads"))?.body as FormData;
     expect(form2.has("files")).toBe(true);

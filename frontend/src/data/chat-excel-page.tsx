@@ -2,6 +2,7 @@ import { type DragEvent, type FormEvent, useId, useRef, useState } from "react";
 import {
   type AskResult,
   ask,
+  askHistory,
   type Datasource,
   useSchema,
   useUploadSpreadsheets,
@@ -122,7 +123,10 @@ function TurnView({ turn }: { readonly turn: Turn }) {
   );
 }
 
-/** ChatExcel: upload a spreadsheet, then ask questions; each answer shows its SQL, rows and a chart. */
+/**
+ * ChatExcel: upload a spreadsheet, then ask questions; each answer shows its SQL, rows and a chart.
+ * Each question is sent with the earlier turns (question and SQL), so follow-ups can refer to them.
+ */
 export function ChatExcelPage() {
   const upload = useUploadSpreadsheets();
   const [source, setSource] = useState<Datasource | null>(null);
@@ -143,9 +147,12 @@ export function ChatExcelPage() {
     const id = next.current;
     const update = (patch: Partial<Turn>) =>
       setTurns((current) => current.map((turn) => (turn.id === id ? { ...turn, ...patch } : turn)));
+    const history = askHistory(
+      turns.map((turn) => ({ question: turn.question, answer: turn.result })),
+    );
     setTurns((current) => [...current, { id, question: text, model }]);
     setQuestion("");
-    ask(source.name, { question: text, model }).then(
+    ask(source.name, { question: text, model, history }).then(
       (result) => update({ result }),
       (reason: unknown) =>
         update({ error: reason instanceof Error ? reason.message : String(reason) }),

@@ -183,6 +183,35 @@ describe("DatasourcePage", () => {
       model: "default",
       max_repairs: 2,
       max_rows: 1000,
+      history: [],
+    });
+    // a follow-up is sent with the earlier question and its SQL, until a new conversation
+    fireEvent.change(within(form).getByLabelText("Question"), {
+      target: { value: "Only the north?" },
+    });
+    fireEvent.click(within(form).getByRole("button", { name: "Ask" }));
+    await vi.waitFor(() =>
+      expect(calls.filter((call) => call.path.endsWith("/ask"))).toHaveLength(2),
+    );
+    expect(calls.filter((call) => call.path.endsWith("/ask"))[1]?.body).toMatchObject({
+      question: "Only the north?",
+      history: [
+        {
+          question: "Total per region?",
+          sql: "SELECT region, SUM(total) AS total FROM orders GROUP BY region LIMIT 1001",
+        },
+      ],
+    });
+    const context = await screen.findByRole("status", { name: "Conversation" });
+    await vi.waitFor(() => expect(context).toHaveTextContent("last 2 questions"));
+    fireEvent.click(within(context).getByRole("button", { name: "New conversation" }));
+    expect(screen.queryByRole("status", { name: "Conversation" })).toBeNull();
+    fireEvent.click(within(form).getByRole("button", { name: "Ask" }));
+    await vi.waitFor(() =>
+      expect(calls.filter((call) => call.path.endsWith("/ask"))).toHaveLength(3),
+    );
+    expect(calls.filter((call) => call.path.endsWith("/ask"))[2]?.body).toMatchObject({
+      history: [],
     });
   });
 

@@ -21,6 +21,8 @@ export type QueryRequest = Schemas["QueryRequest"];
 /** `POST /{name}/query`: the rows with the chart the server recommends for them (`null`: none fits). */
 export type QueryResult = Schemas["QueryResult"];
 export type AskRequest = Schemas["AskRequest"];
+/** An earlier turn of a conversation sent with a follow-up question: its question and SQL. */
+export type AskTurn = Schemas["AskTurn"];
 /** `POST /{name}/ask`: Text2SQL's answer (`result`) with the chart recommended for its rows. */
 export type AskResult = Schemas["AskResult"];
 export type Text2SQLResult = Schemas["Text2SQLResult"];
@@ -29,6 +31,24 @@ export type Text2SQLAttempt = Schemas["Text2SQLAttempt"];
 /** Defaults of the playground and Ask (the server's own). */
 export const QUERY_DEFAULTS = { max_rows: 1000, timeout_s: 30 } as const;
 export const ASK_DEFAULTS = { model: "default", max_repairs: 2, max_rows: 1000 } as const;
+/** Earlier turns sent with a question (the server keeps no more than these in the prompt). */
+export const ASK_HISTORY_TURNS = 10;
+
+/**
+ * The `history` of a follow-up question: the last answered turns, oldest first, each with the SQL
+ * that answered it (empty when the model wrote none that ran).
+ */
+export function askHistory(
+  turns: readonly { readonly question: string; readonly answer?: AskResult | undefined }[],
+): AskTurn[] {
+  return turns
+    .filter((turn) => turn.answer !== undefined)
+    .slice(-ASK_HISTORY_TURNS)
+    .map((turn) => ({
+      question: turn.question,
+      sql: turn.answer?.result.ok ? (turn.answer.result.sql ?? "") : "",
+    }));
+}
 
 /**
  * An error answer of the API. A guard refusal (`sql_refused`) carries the `rule` it broke and the

@@ -1509,6 +1509,7 @@ export interface components {
         };
         /** AskRequest */
         AskRequest: {
+            history?: components["schemas"]["AskTurn"][];
             /** @default 2 */
             max_repairs: number;
             /** @default 1000 */
@@ -1521,6 +1522,12 @@ export interface components {
         AskResult: {
             chart?: components["schemas"]["ChartSpec"] | null;
             result: components["schemas"]["Text2SQLResult"];
+        };
+        /** AskTurn */
+        AskTurn: {
+            question: string;
+            /** @default  */
+            sql: string;
         };
         /** BodyField */
         BodyField: {

@@ -276,6 +276,7 @@ class DatasourcesController(Controller):
         question = Text2SQLRequest(
             question=data.question,
             model=data.model,
+            history=data.messages(),
             max_repairs=data.max_repairs,
             limits=QueryLimits(max_rows=data.max_rows),
         )

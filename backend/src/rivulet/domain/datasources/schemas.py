@@ -12,9 +12,21 @@ import msgspec
 from msgspec import Meta
 
 from rivulet.sdk.data import DatasourceKind, Text2SQLResult
-from rivulet.sdk.ports import ChartSpec, Table
+from rivulet.sdk.ports import ChartSpec, Message, Table
 
-__all__ = ("AskRequest", "AskResult", "DatasourceList", "DatasourceView", "QueryRequest", "QueryResult")
+__all__ = (
+    "ASK_HISTORY_TURNS",
+    "AskRequest",
+    "AskResult",
+    "AskTurn",
+    "DatasourceList",
+    "DatasourceView",
+    "QueryRequest",
+    "QueryResult",
+)
+
+ASK_HISTORY_TURNS = 10
+"""Most earlier turns of a conversation that reach the prompt (the last ones)."""
 
 
 class DatasourceView(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +80,13 @@ class QueryResult(msgspec.Struct, frozen=True, kw_only=True):
     """``null`` when there are no rows or no chart fits the columns (a ``table`` recommendation)."""
 
 
+class AskTurn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An earlier turn of the conversation: the question and the SQL that answered it (empty: none did)."""
+
+    question: Annotated[str, Meta(min_length=1, max_length=8000)]
+    sql: Annotated[str, Meta(max_length=100_000)] = ""
+
+
 class AskRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A question in words, answered with SQL by a model (Text2SQL), its rows and a recommended chart."""
 
@@ -75,6 +94,18 @@ class AskRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     model: Annotated[str, Meta(min_length=1, max_length=200)] = "default"
     max_repairs: Annotated[int, Meta(ge=0, le=10)] = 2
     max_rows: Annotated[int, Meta(ge=1, le=100_000)] = 1000
+    history: Annotated[list[AskTurn], Meta(max_length=100)] = msgspec.field(default_factory=list[AskTurn])
+    """Earlier turns, oldest first, so a follow-up ("and only in 2024?") can refer to them; the last
+    ``ASK_HISTORY_TURNS`` (10) reach the prompt."""
+
+    def messages(self) -> list[Message]:
+        """The last turns of ``history`` as chat messages: the question (user) and its SQL (assistant)."""
+        messages: list[Message] = []
+        for turn in self.history[-ASK_HISTORY_TURNS:]:
+            messages.append(Message(role="user", content=turn.question))
+            if turn.sql.strip():
+                messages.append(Message(role="assistant", content=turn.sql))
+        return messages
 
 
 class AskResult(msgspec.Struct, frozen=True, kw_only=True):
