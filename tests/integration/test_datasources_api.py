@@ -277,6 +277,10 @@ async def test_admin_sources_schema_query_and_roles(
         stored = await database_text(db_url)
         assert '"datasource.pg.password"' in stored  # the secret's name is kept with the data source ...
         assert_no_password("the app's database", stored)  # ... and its value only encrypted
+        example = {"question": "Cheapest product?", "sql": "SELECT name FROM products ORDER BY price LIMIT 1"}
+        taught = await call(admin, "PATCH", "/api/datasources/pg", json={"examples": [example]})
+        assert taught.status_code == 200, taught.text
+        assert (taught.json()["examples"], taught.json()["example_pairs"]) == (1, [example])  # admins edit them
 
         ann = await user_client(live_server, admin, "ann", "editor")
         vic = await user_client(live_server, admin, "vic", "viewer")
@@ -287,6 +291,7 @@ async def test_admin_sources_schema_query_and_roles(
                 mine = {item["name"]: item for item in listed.json()["items"]}
                 assert {"lite", "pg"} <= set(mine)
                 assert (mine["pg"]["has_password"], mine["pg"]["password_secret"]) == (None, None)
+                assert (mine["pg"]["examples"], mine["pg"]["example_pairs"]) == (1, None)  # a count, not the SQL
                 assert mine["lite"]["config"]["path"] == "lite.sqlite"  # the file name only, not the server's path
                 assert (await call(who, "GET", "/api/datasources/pg/schema")).status_code == 200
             # viewers read; they neither query nor ask

@@ -1,7 +1,10 @@
+import { useState } from "react";
+import { useMe } from "../api/auth";
 import { type Datasource, useDatasource, useTestDatasource } from "../api/datasources";
 import { PageHeader } from "../components/page-header";
 import { Link, navigate, useParams } from "../routes/router";
 import { AskBox } from "./ask-box";
+import { DatasourceEditDialog } from "./datasource-edit-dialog";
 import { DeleteDatasourceButton, useCanManage } from "./delete-button";
 import { locationOf } from "./format";
 import { SchemaBrowser } from "./schema-browser";
@@ -34,9 +37,17 @@ function DatasourceFacts({ source }: { readonly source: Datasource }) {
 
 function Actions({ source }: { readonly source: Datasource }) {
   const test = useTestDatasource();
+  const { data: me } = useMe();
+  const [editing, setEditing] = useState(false);
   if (!useCanManage(source)) return null;
   return (
     <span className="data-actions">
+      {me?.is_admin ? (
+        <button type="button" className="button button--ghost" onClick={() => setEditing(true)}>
+          Edit
+        </button>
+      ) : null}
+      {editing ? <DatasourceEditDialog source={source} onClose={() => setEditing(false)} /> : null}
       {test.data ? <TestResult result={test.data} /> : null}
       {test.error ? <span role="alert">{test.error.message}</span> : null}
       <button

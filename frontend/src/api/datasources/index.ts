@@ -11,6 +11,9 @@ import { ApiError, api, type Schemas } from "../client";
 export type Datasource = Schemas["DatasourceView"];
 export type DatasourceKind = Datasource["kind"];
 export type DatasourceSpec = Schemas["DatasourceSpec"];
+/** `PATCH /{name}`: changes (an absent field keeps its value; `password` is write-only). */
+export type DatasourceUpdate = Schemas["DatasourceUpdate"];
+export type Text2SQLExample = Schemas["Text2SQLExample"];
 export type DatasourceTest = Schemas["DatasourceTest"];
 export type SchemaInfo = Schemas["SchemaInfo"];
 export type TableInfo = Schemas["TableInfo"];
@@ -162,6 +165,22 @@ export function useCreateDatasource() {
     mutationFn: async (body: DatasourceSpec) => {
       const { data, error, response } = await api.POST("/api/datasources", { body });
       if (!data) throw failure("Adding the data source failed", error, response.status);
+      return data;
+    },
+    onSuccess: invalidate,
+  });
+}
+
+/** Changes a data source (administrators); a new connection drops its cached schema. */
+export function useUpdateDatasource(name: string) {
+  const invalidate = useInvalidateDatasources();
+  return useMutation({
+    mutationFn: async (body: DatasourceUpdate) => {
+      const { data, error, response } = await api.PATCH("/api/datasources/{name}", {
+        params: { path: { name } },
+        body,
+      });
+      if (!data) throw failure(`Saving ${name} failed`, error, response.status);
       return data;
     },
     onSuccess: invalidate,

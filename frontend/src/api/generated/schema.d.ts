@@ -1714,6 +1714,7 @@ export interface components {
             /** @default  */
             description: string;
             dialect: string;
+            example_pairs?: components["schemas"]["Text2SQLExample"][] | null;
             /** @default 0 */
             examples: number;
             has_password?: boolean | null;

@@ -132,6 +132,7 @@ def datasource_view(record: DatasourceRecord, principal: Principal, schema: Sche
         has_password=(record.secret_name is not None) if admin else None,
         password_secret=record.secret_name if admin else None,
         examples=len(record.examples),
+        example_pairs=list(record.examples) if admin else None,
         owner_id=record.owner_id,
         created_at=record.created_at,
         updated_at=record.updated_at,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from rivulet.sdk.data import DatasourceKind, Text2SQLResult
+from rivulet.sdk.data import DatasourceKind, Text2SQLExample, Text2SQLResult
 from rivulet.sdk.ports import ChartSpec, Message, Table
 
 __all__ = (
@@ -47,6 +47,8 @@ class DatasourceView(msgspec.Struct, frozen=True, kw_only=True):
     password_secret: str | None = None
     examples: int = 0
     """How many few-shot question/SQL examples it has."""
+    example_pairs: list[Text2SQLExample] | None = None
+    """The few-shot examples themselves, for administrators (who edit them); ``null`` for others."""
     owner_id: str | None = None
     """Who uploaded a file data source (``null``: administrators' data sources)."""
     created_at: datetime
