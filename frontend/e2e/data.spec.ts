@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Locator, Page } from "@playwright/test";
 import { docScreenshot, SCREENSHOT_TAG } from "./doc-screenshots";
 import { expect, selectNode, test } from "./editor-helpers";
 import { registerScriptedModel, type ScriptedModel, startScriptedModel } from "./scripted-model";
@@ -14,6 +15,28 @@ import { registerScriptedModel, type ScriptedModel, startScriptedModel } from ".
 
 const PYTHON = path.resolve(import.meta.dirname, "../../.venv/bin/python");
 const WORK = path.join(process.env.RIVULET_E2E_HOME ?? tmpdir(), "e2e-data");
+
+/**
+ * A docs picture of the page from its top (the top bar, the breadcrumbs and the heading) down to
+ * `last` (the result): the viewport grows to fit it for the picture, then is put back. Only under
+ * `make screenshots`: other runs keep the test's own viewport.
+ */
+async function pageScreenshot(page: Page, name: string, last: Locator): Promise<void> {
+  if (process.env.RIVULET_SCREENSHOTS !== "1") return;
+  const viewport = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const box = await last.boundingBox();
+  const bottom = Math.ceil((box?.y ?? 0) + (box?.height ?? 0) + 24);
+  await page.setViewportSize({
+    width: viewport.width,
+    height: Math.min(2400, Math.max(viewport.height, bottom)),
+  });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect(page.getByRole("button", { name: "Log out" })).toBeInViewport();
+  await page.waitForTimeout(800); // the chart redraws for the new size
+  await docScreenshot(page, name);
+  await page.setViewportSize(viewport);
+}
 
 /** Runs a short Python script of the project's venv (sqlite3 and openpyxl write the test files). */
 function python(script: string, ...args: string[]): void {
@@ -180,8 +203,7 @@ test("SQL playground: rows and a chart; a write is refused by the guard with its
   await expect(result.getByTestId("table-view")).toContainText("Europe");
   await expect(result.getByRole("status")).toHaveText("5 rows");
   await expect(result.getByTestId("chart-view").locator("svg")).toBeVisible();
-  await page.evaluate(() => document.getElementById("playground-title")?.scrollIntoView());
-  await docScreenshot(page, "data-sources.png");
+  await pageScreenshot(page, "data-sources.png", result);
 
   await playground.getByLabel(/^SQL/).fill("DELETE FROM customers");
   await playground.getByRole("button", { name: "Run" }).click();
@@ -254,8 +276,7 @@ test("ChatExcel: upload a workbook, ask with a scripted model, see the SQL, the 
     /GROUP BY\s+(orders\.)?region/i,
   );
   expect(model.prompts.some((prompt) => prompt.includes(SHEET_QUESTION))).toBe(true);
-  await answer.getByTestId("chart-view").scrollIntoViewIfNeeded();
-  await docScreenshot(page, "chat-excel.png");
+  await pageScreenshot(page, "chat-excel.png", answer);
 
   // The upload is the caller's data source: listed, and theirs to delete.
   await page.goto("/data");
