@@ -90,6 +90,9 @@ book.save(sys.argv[1])
 
 const SHEET_QUESTION = "What is the total amount per region?";
 const SHEET_SQL = "SELECT region, SUM(amount) AS total FROM orders GROUP BY region ORDER BY region";
+/** A follow-up: answered only when the prompt also holds the earlier question (the history). */
+const FOLLOW_QUESTION = "And only the north?";
+const FOLLOW_SQL = "SELECT SUM(amount) AS total FROM orders WHERE region = 'north'";
 const SHOP_QUESTION = "What is the revenue per region?";
 const SHOP_SQL = [
   "SELECT r.name AS region, ROUND(SUM(p.amount), 2) AS revenue",
@@ -113,6 +116,10 @@ test.beforeAll(async () => {
   mkdirSync(WORK, { recursive: true });
   // The Text2SQL prompt says "read-only SQL query"; the rule needs the question too.
   model = await startScriptedModel([
+    {
+      when: ["read-only SQL query", FOLLOW_QUESTION, SHEET_QUESTION],
+      answer: `\`\`\`sql\n${FOLLOW_SQL}\n\`\`\``,
+    },
     { when: ["read-only SQL query", SHEET_QUESTION], answer: `\`\`\`sql\n${SHEET_SQL}\n\`\`\`` },
     { when: ["read-only SQL query", SHOP_QUESTION], answer: `\`\`\`sql\n${SHOP_SQL}\n\`\`\`` },
     { when: ["SQL you wrote failed", REPAIR_QUESTION], answer: `\`\`\`sql\n${REPAIR_SQL}\n\`\`\`` },
@@ -166,6 +173,23 @@ test("data sources: the sample shop and a SQLite file added in the dialog, their
   await expect(page.getByRole("status").filter({ hasText: "latency" })).toContainText(
     /ok · latency \d+ ms/,
   );
+
+  // An administrator edits it: a description and a few-shot example (question and SQL).
+  const example = {
+    question: "Which plants grow in the sunny bed?",
+    sql: "SELECT p.name FROM plants p JOIN beds b ON b.bed_id = p.bed_id WHERE b.name = 'sunny'",
+  };
+  await page.getByRole("button", { name: "Edit" }).click();
+  const edit = page.getByRole("dialog", { name: "Edit garden" });
+  await edit.getByLabel(/^Description/).fill("Beds and what grows in them");
+  await edit.getByRole("button", { name: "Add example" }).click();
+  await edit.getByLabel(/^Question 1/).fill(example.question);
+  await edit.getByLabel(/^SQL 1/).fill(example.sql);
+  await edit.getByRole("button", { name: "Save" }).click();
+  await expect(edit).toHaveCount(0);
+  await expect(page.getByText("Beds and what grows in them")).toBeVisible();
+  const saved = await (await page.request.get("/api/datasources/garden")).json();
+  expect(saved.example_pairs).toEqual([example]);
 
   await page
     .getByRole("navigation", { name: "Breadcrumbs" })
@@ -277,6 +301,17 @@ test("ChatExcel: upload a workbook, ask with a scripted model, see the SQL, the 
   );
   expect(model.prompts.some((prompt) => prompt.includes(SHEET_QUESTION))).toBe(true);
   await pageScreenshot(page, "chat-excel.png", answer);
+
+  // A follow-up is sent with the earlier question and its SQL (the model answers it only then).
+  await form.getByLabel("Question").fill(FOLLOW_QUESTION);
+  await form.getByRole("button", { name: "Ask" }).click();
+  const follow = page
+    .getByRole("listitem", { name: FOLLOW_QUESTION })
+    .getByRole("region", { name: `Answer to ${FOLLOW_QUESTION}` });
+  await expect(follow.getByTestId("table-view")).toContainText("155.5", { timeout: 60_000 });
+  const last = model.prompts.at(-1) ?? "";
+  expect(last).toContain(FOLLOW_QUESTION);
+  expect(last).toContain(SHEET_QUESTION);
 
   // The upload is the caller's data source: listed, and theirs to delete.
   await page.goto("/data");
