@@ -130,8 +130,10 @@ async def test_a_database_error_is_sent_back_and_the_repaired_query_answers() ->
     assert "no such column: total_price" in repair
     assert "SELECT total_price FROM orders" in repair
     assert "orders has the columns: id, customer_id, total" in repair  # the real columns of the table it named
-    assert [m.role for m in repair_request.messages] == ["user", "assistant", "user"]
-    assert repair_request.messages[1].content == fence("SELECT total_price FROM orders")
+    assert [m.role for m in repair_request.messages] == ["user"]  # a fresh prompt, not a chat continuation
+    assert "CREATE TABLE orders (" in repair  # it holds the schema and the question again
+    assert "Who are the customers?" in repair
+    assert "Write a different, corrected query" in repair
     kinds = [(s.kind, s.attempt) for s in steps]
     assert kinds == [
         ("link", 0),
@@ -209,7 +211,7 @@ async def test_max_repairs_is_respected_and_the_last_error_reported() -> None:
     steps: list[Text2SQLStep] = []
     result = await ask(source, models, steps, max_repairs=2)
     assert not result.ok
-    assert len(models.requests) == 3
+    assert len(models.requests) == 7  # the first answer, then each repair tried 3 times (it repeats itself)
     assert len(result.attempts) == 3
     assert result.error == "no such column: total_price"
     assert result.sql == "SELECT total_price FROM orders LIMIT 1001"
@@ -316,3 +318,94 @@ def test_hints_name_the_tables_of_the_sql_or_every_linked_table() -> None:
     assert failure_hints(None, "division by zero", "SELECT 1/0", context) == []
     refusal = SQLRefusedError("no", extra={"hint": "use customers.name"})
     assert failure_hints(refusal, "refused", "SELECT 1", context) == ["use customers.name"]
+
+
+async def test_a_repair_that_repeats_the_failed_sql_is_resampled_at_higher_temperatures() -> None:
+    models = FakeModels(
+        answers=[
+            fence("SELECT total_price FROM orders"),
+            fence("select total_price from orders;"),  # the same query (normalised)
+            fence("SELECT total_price  FROM orders"),
+            fence("SELECT total FROM orders"),
+        ]
+    )
+    steps: list[Text2SQLStep] = []
+    result = await ask(FakeSource(), models, steps, max_repairs=1)
+    assert result.ok
+    assert result.sql == "SELECT total FROM orders LIMIT 1001"
+    sent = [(r.temperature, r.seed) for _, r in models.requests]
+    assert sent == [(0.0, None), (0.0, None), (0.4, 1), (0.8, 2)]
+    assert [(a.attempt, a.sql) for a in result.attempts] == [
+        (0, "SELECT total_price FROM orders"),
+        (1, "SELECT total FROM orders"),
+    ]
+    resampled = [s.detail["temperature"] for s in steps if s.kind == "generate" and s.detail.get("resample")]
+    assert resampled == [0.4, 0.8]
+
+
+async def test_the_repair_prompt_is_single_turn_and_holds_the_error_and_earlier_failures() -> None:
+    models = FakeModels(
+        answers=[fence("SELECT total_price FROM orders"), fence("SELECT price FROM orders"), fence("SELECT 1")]
+    )
+
+    class Source(FakeSource):
+        async def execute(self, guarded: GuardedQuery) -> Table:
+            if "price" in guarded.sql:
+                raise DatasourceError(f"no such column in {guarded.sql}", extra={"reason": "query"})
+            return ROWS
+
+    result = await ask(Source(), models, max_repairs=2)
+    assert result.ok
+    second = models.requests[2][1]
+    assert [m.role for m in second.messages] == ["user"]
+    prompt = second.messages[0].content
+    assert "no such column in SELECT price FROM orders LIMIT 1001" in prompt
+    assert "do not write them again" in prompt
+    assert "SELECT total_price FROM orders" in prompt  # the earlier failure is listed
+
+
+class AliasGuard(FakeSource):
+    """Refuses a column qualified with an alias whose table lacks it, or left unqualified in a join."""
+
+    async def guard(self, sql: str) -> GuardedQuery:
+        self.guarded.append(sql)
+        if "o.name" in sql:
+            raise SQLRefusedError(
+                "column o.name: 'o' has no column name; name is in customers", extra={"rule": "unknown_column"}
+            )
+        if "SELECT id" in sql:
+            raise SQLRefusedError("column 'id' is in several tables", extra={"rule": "ambiguous_column"})
+        return GuardedQuery(sql=sql, dialect="sqlite", tables=["customers", "orders"], limit=1000)
+
+
+async def test_autofix_requalifies_a_column_with_the_alias_of_its_table_without_a_model_call() -> None:
+    sql = "SELECT o.name, o.total FROM customers AS c JOIN orders AS o ON c.id = o.customer_id"
+    models = FakeModels(answers=[fence(sql)])
+    source = AliasGuard()
+    steps: list[Text2SQLStep] = []
+    result = await ask(source, models, steps)
+    assert result.ok
+    assert len(models.requests) == 1  # no repair asked of the model
+    assert result.sql == "SELECT c.name, o.total FROM customers AS c JOIN orders AS o ON c.id = o.customer_id"
+    assert [(a.attempt, a.stage) for a in result.attempts] == [(0, "guard"), (1, None)]
+    assert result.attempts[1].raw == "autofix: o.name -> c.name"
+    repair = next(s for s in steps if s.kind == "repair")
+    assert repair.detail["autofix"] is True
+    assert repair.detail["change"] == "o.name -> c.name"
+
+
+async def test_autofix_qualifies_an_ambiguous_column_with_the_first_table_that_has_it() -> None:
+    models = FakeModels(
+        answers=[fence("SELECT id, total FROM orders JOIN customers ON customers.id = orders.customer_id")]
+    )
+    result = await ask(AliasGuard(), models)
+    assert result.ok
+    assert len(models.requests) == 1
+    assert result.sql.startswith("SELECT orders.id, total FROM orders JOIN customers")
+
+
+async def test_no_autofix_in_the_raw_baseline() -> None:
+    sql = "SELECT o.name FROM customers AS c JOIN orders AS o ON c.id = o.customer_id"
+    result = await ask(AliasGuard(), FakeModels(answers=[fence(sql)]), linking=False, examples=0, max_repairs=0)
+    assert not result.ok
+    assert len(result.attempts) == 1

@@ -21,6 +21,7 @@ fakes and runs for real in ``DataService``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import time
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from jinja2 import TemplateError
 
+from rivulet.data.autofix import AUTOFIX_RULES, autofix_sql
 from rivulet.lib.exceptions import AppError, DatasourceError, SQLRefusedError, ValidationError
 from rivulet.sdk.data import (
     DatasourceInfo,
@@ -80,6 +82,10 @@ _UNKNOWN: Final = re.compile(
     re.IGNORECASE,
 )
 _MAX_HINT_COLUMNS: Final = 60
+_RESAMPLE_TEMPERATURES: Final = (0.4, 0.8)
+"""A repair that repeats an earlier failed SQL is sampled again at these temperatures (one seed each)."""
+_MAX_AUTOFIX: Final = 2
+"""Deterministic fixes in a row before the model is asked."""
 _NO_REPAIR_REASONS: Final = frozenset({"connect"})
 """Database failures a different query cannot fix (the source is unreachable): no repair is attempted."""
 
@@ -157,9 +163,25 @@ async def render_prompt(request: Text2SQLRequest, context: SchemaContext) -> str
     return text.strip() + "\n"
 
 
-async def render_repair(*, question: str, dialect: str, sql: str, error: str, stage: Stage, hints: list[str]) -> str:
-    """The repair prompt (``prompts/repair.j2``): the failed SQL, the exact error and hints."""
+async def render_repair(
+    *,
+    question: str,
+    dialect: str,
+    sql: str,
+    error: str,
+    stage: Stage,
+    hints: list[str],
+    schema: str = "",
+    failed: list[str] | None = None,
+) -> str:
+    """The repair prompt (``prompts/repair.j2``), a fresh single-turn prompt.
+
+    It holds the schema, the question, the failed SQL with the exact error and hints, and the earlier failed
+    queries, and asks for a different, corrected query (a chat continuation lets a small model repeat itself).
+    """
     values = {
+        "schema": schema,
+        "failed": [f for f in (failed or []) if f.strip() and f.strip() != sql.strip()],
         "question": question,
         "dialect": dialect,
         "dialect_name": DIALECT_NAMES.get(dialect, dialect),
@@ -208,6 +230,11 @@ def failure_hints(error: AppError | None, message: str, sql: str, context: Schem
         if len(context.tables) > 0:
             hints.append("The tables are: " + ", ".join(table.name for table in context.tables))
     return hints
+
+
+def normalise_sql(sql: str) -> str:
+    """``sql`` for comparing answers: case, whitespace and a trailing semicolon ignored."""
+    return " ".join(sql.lower().replace(";", " ").split())
 
 
 def _stage_of_refusal(error: SQLRefusedError) -> Stage:
@@ -266,9 +293,12 @@ class _Loop:
         await self.step("prompt", started=started, prompt=self.prompt)
         return context
 
-    async def generate(self, messages: list[Message]) -> str:
+    async def generate(self, messages: list[Message], temperature: float | None = None, seed: int | None = None) -> str:
         request = ChatRequest(
-            messages=messages, temperature=self.request.temperature, max_tokens=self.request.max_tokens
+            messages=messages,
+            temperature=self.request.temperature if temperature is None else temperature,
+            max_tokens=self.request.max_tokens,
+            seed=seed,
         )
         result = await self.models.chat(self.request.model, request, origin=self.origin)
         self.model_name = result.model
@@ -309,12 +339,25 @@ class _Loop:
             "execute", attempt, started, ok=True, rows=len(table.rows), columns=table.columns, truncated=table.truncated
         )
 
-    async def attempt(self, attempt: int, messages: list[Message], last_sql: str) -> _Outcome:
-        """One answer of the model: generated, extracted, guarded and (when asked) executed."""
+    async def attempt(
+        self, attempt: int, messages: list[Message], last_sql: str, failed: frozenset[str] = frozenset()
+    ) -> _Outcome:
+        """One answer of the model: generated, extracted, guarded and (when asked) executed.
+
+        An answer whose SQL equals (normalised) one in ``failed`` is sampled again at a higher temperature, a seed
+        each, at most ``len(_RESAMPLE_TEMPERATURES)`` times.
+        """
         started = time.perf_counter()
         raw = await self.generate(messages)
         sql, error = self.extract(raw)
         await self.step("generate", attempt, started, raw=raw, sql=sql)
+        for seed, temperature in enumerate(_RESAMPLE_TEMPERATURES, start=1):
+            if not sql or normalise_sql(sql) not in failed:
+                break
+            tried = time.perf_counter()
+            raw = await self.generate(messages, temperature=temperature, seed=seed)
+            sql, error = self.extract(raw)
+            await self.step("generate", attempt, tried, raw=raw, sql=sql, resample=True, temperature=temperature)
         outcome = _Outcome(raw=raw, sql=sql, last_sql=last_sql)
         if error is not None:
             outcome.error, outcome.stage = error, "extract"
@@ -335,7 +378,46 @@ class _Loop:
         )
         return outcome
 
-    async def repair(self, attempt: int, outcome: _Outcome) -> str:
+    async def autofix(self, attempt: int, outcome: _Outcome) -> _Outcome | None:
+        """A deterministic fix of a guard refusal (``rivulet.data.autofix``), guarded and executed like an answer.
+
+        ``None`` when the refusal is not one it fixes or nothing changed. Reported as a ``repair`` step with
+        ``autofix: true`` and recorded as an attempt (``raw`` says what changed).
+        """
+        assert self.context is not None
+        failure = outcome.failure
+        if not isinstance(failure, SQLRefusedError) or failure.extra.get("rule") not in AUTOFIX_RULES:
+            return None
+        started = time.perf_counter()
+        try:
+            fixed = await asyncio.to_thread(
+                autofix_sql, outcome.sql, dialect=self.context.dialect, tables=self.context.tables
+            )
+        except Exception:  # noqa: BLE001 - a fix is optional: the model repairs instead
+            return None
+        if fixed is None or normalise_sql(fixed[0]) == normalise_sql(outcome.sql):
+            return None
+        sql, changes = fixed
+        change = "; ".join(changes)
+        await self.step("repair", attempt, started, autofix=True, change=change, error=outcome.error, sql=sql)
+        fixed_outcome = _Outcome(raw=f"autofix: {change}", sql=sql, last_sql=outcome.last_sql)
+        fixed_outcome.last_sql = sql
+        guarded = await self.guard(attempt, fixed_outcome)
+        if guarded is not None and self.request.execute:
+            await self.execute(attempt, fixed_outcome, guarded)
+        self.attempts.append(
+            Text2SQLAttempt(
+                attempt=attempt,
+                raw=fixed_outcome.raw,
+                sql=sql,
+                error=fixed_outcome.error,
+                stage=fixed_outcome.stage,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+        )
+        return fixed_outcome
+
+    async def repair(self, attempt: int, outcome: _Outcome, failed: list[str]) -> str:
         """The repair prompt for a failed attempt (reported as a ``repair`` step)."""
         assert outcome.error is not None
         assert outcome.stage is not None
@@ -348,6 +430,8 @@ class _Loop:
             error=outcome.error,
             stage=outcome.stage,
             hints=hints,
+            schema=self.context.text,
+            failed=failed,
         )
         await self.step("repair", attempt, error=outcome.error, stage=outcome.stage, hints=hints, prompt=prompt)
         return prompt
@@ -402,16 +486,31 @@ async def run_text2sql(
     """
     loop = _Loop(request=request, datasource=datasource, models=models, tools=tools, on_step=on_step, origin=origin)
     await loop.link()
-    messages = [Message(role="user", content=loop.prompt)]
-    outcome: _Outcome | None = None
-    for attempt in range(request.max_repairs + 1):
-        outcome = await loop.attempt(attempt, messages, outcome.last_sql if outcome is not None else "")
-        if outcome.error is None:
-            break
+    attempt = 0
+    outcome = await loop.attempt(attempt, [Message(role="user", content=loop.prompt)], "")
+    failed: list[str] = []  # the SQL of every failed attempt, in order
+    repairs = 0
+    while outcome.error is not None and request.max_repairs > 0:
         failure = outcome.failure
-        unfixable = isinstance(failure, DatasourceError) and failure.extra.get("reason") in _NO_REPAIR_REASONS
-        if attempt >= request.max_repairs or unfixable:
+        if isinstance(failure, DatasourceError) and failure.extra.get("reason") in _NO_REPAIR_REASONS:
             break
-        repair = await loop.repair(attempt + 1, outcome)
-        messages = [*messages, Message(role="assistant", content=outcome.raw), Message(role="user", content=repair)]
+        if outcome.sql and outcome.sql not in failed:
+            failed.append(outcome.sql)
+        for _ in range(_MAX_AUTOFIX):  # deterministic fixes first; they do not count as repairs
+            fixed = await loop.autofix(attempt + 1, outcome)
+            if fixed is None:
+                break
+            attempt += 1
+            outcome = fixed
+            if outcome.error is None:
+                break
+            failed.append(outcome.sql)
+        if outcome.error is None or repairs >= request.max_repairs:
+            break
+        repairs += 1
+        attempt += 1
+        prompt = await loop.repair(attempt, outcome, failed)
+        outcome = await loop.attempt(
+            attempt, [Message(role="user", content=prompt)], outcome.last_sql, frozenset(map(normalise_sql, failed))
+        )
     return await loop.done(outcome)

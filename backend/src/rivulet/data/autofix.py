@@ -1,0 +1,188 @@
+"""Deterministic fixes of a refused query before the model is asked again (cheap and exact).
+
+The guard refuses a query that names an unknown table or column, or an unqualified column that several tables of
+the query have. Small models mostly get one thing wrong there: the column is right but qualified with the wrong
+alias (``T2.shipped_date`` where ``shipped_date`` is in the table aliased ``T1``), or left unqualified in a join, or
+a table name is a typo. ``autofix_sql`` rewrites exactly that on the sqlglot AST, scope by scope:
+
+- a qualified column whose qualifier's table lacks it, and that exactly one table of the same ``FROM``/``JOIN``
+  has: re-qualified with that table's alias;
+- an unqualified column that several tables of the scope have: qualified with the first of them (in ``FROM`` then
+  ``JOIN`` order);
+- a column no table of the scope has, written as ``<table>_<column>`` of exactly one of them: renamed and
+  qualified;
+- a table that does not exist, with one close name (``difflib``) among the known tables: renamed.
+
+Anything else (a column no table of the query has, a derived table's columns) is left to the model. The result
+is guarded again by the caller; nothing here decides that the query is right.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from sqlglot import exp, parse_one
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.scope import traverse_scope
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from rivulet.sdk.data import TableInfo
+
+__all__ = ("AUTOFIX_RULES", "autofix_sql")
+
+AUTOFIX_RULES = frozenset({"unknown_column", "ambiguous_column", "unknown_table"})
+"""Guard rules ``autofix_sql`` may fix."""
+
+
+def _short(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower()
+
+
+def _index(tables: Sequence[TableInfo]) -> dict[str, TableInfo]:
+    index: dict[str, TableInfo] = {}
+    for table in tables:
+        index.setdefault(table.name.lower(), table)
+        index.setdefault(_short(table.name), table)
+    return index
+
+
+def _has(table: TableInfo, column: str) -> bool:
+    wanted = column.lower()
+    return any(c.name.lower() == wanted for c in table.columns)
+
+
+def _close_table(name: str, tables: Sequence[TableInfo]) -> str | None:
+    """The one known table ``name`` is a typo of (a single close match, or one clearly closer than the rest)."""
+    known = {_short(t.name): t.name for t in tables}
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, name.lower(), k).ratio(), k) for k in known),
+        reverse=True,
+    )
+    close = [(score, k) for score, k in scored if score >= 0.6]
+    if len(close) == 1 or (len(close) > 1 and close[0][0] >= 0.85 > close[1][0]):
+        return known[close[0][1]]
+    return None
+
+
+def _fix_tables(statement: exp.Expr, tables: Sequence[TableInfo], changes: list[str]) -> None:
+    index = _index(tables)
+    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+    for node in list(statement.find_all(exp.Table)):
+        if isinstance(node.this, exp.Func) or not node.name:
+            continue
+        full = ".".join(p for p in (node.db, node.name) if p).lower()
+        if full in index or node.name.lower() in ctes or (not node.db and node.name.lower() in index):
+            continue
+        real = _close_table(node.name, tables)
+        if real is None:
+            continue
+        old = node.name
+        node.set("this", exp.to_identifier(real.rsplit(".", 1)[-1]))
+        changes.append(f"table {old} -> {real}")
+
+
+def _select_aliases(scope_expression: exp.Expr) -> set[str]:
+    if not isinstance(scope_expression, exp.Select):
+        return set()
+    return {e.alias.lower() for e in scope_expression.expressions if isinstance(e, exp.Alias) and e.alias}
+
+
+def _fix_columns(statement: exp.Expr, tables: Sequence[TableInfo], changes: list[str]) -> None:
+    index = _index(tables)
+    for scope in traverse_scope(statement):
+        # alias -> table, in FROM then JOIN order; derived tables and CTEs (scopes) are not checked
+        sources: dict[str, TableInfo] = {}
+        derived: set[str] = set()
+        for alias, source in scope.sources.items():
+            if isinstance(source, exp.Table):
+                full = ".".join(p for p in (source.db, source.name) if p).lower()
+                info = index.get(full) or index.get(source.name.lower())
+                if info is not None:
+                    sources[alias.lower()] = info
+                    continue
+            derived.add(alias.lower())
+        if not sources:
+            continue
+        outputs = _select_aliases(scope.expression)
+        spelled = list(scope.sources)
+        for column in scope.columns:
+            if isinstance(column.this, exp.Identifier):  # not a star
+                _fix_column(column, sources=sources, derived=derived, outputs=outputs, spelled=spelled, changes=changes)
+
+
+def _fix_column(
+    column: exp.Column,
+    *,
+    sources: dict[str, TableInfo],
+    derived: set[str],
+    outputs: set[str],
+    spelled: list[str],
+    changes: list[str],
+) -> None:
+    """One column of a scope: ``sources`` maps its lowercased aliases to tables, ``derived`` are subqueries."""
+    name = column.name
+    qualifier = column.table.lower() if column.table else ""
+    if qualifier in derived or (not qualifier and (name.lower() in outputs or derived)):
+        return
+    owners = [alias for alias, info in sources.items() if _has(info, name)]
+    if qualifier and qualifier in sources and _has(sources[qualifier], name):
+        return
+    if not owners:
+        renamed = None if derived else _unprefixed(name, sources)
+        if renamed is not None:
+            old = column.sql(dialect="")
+            fixed = exp.column(renamed[1], table=_alias_spelling(spelled, renamed[0]))
+            keep_name = isinstance(column.parent, exp.Select) and column.arg_key == "expressions"
+            column.replace(exp.alias_(fixed, name) if keep_name else fixed)
+            changes.append(f"{old} -> {fixed.sql(dialect='')}")
+        return
+    if (qualifier and len(owners) == 1) or (not qualifier and len(owners) > 1):
+        old_qualifier = column.table
+        column.set("table", exp.to_identifier(_alias_spelling(spelled, owners[0])))
+        changes.append(f"{old_qualifier + '.' if old_qualifier else ''}{name} -> {column.table}.{name}")
+
+
+def _unprefixed(name: str, sources: dict[str, TableInfo]) -> tuple[str, str] | None:
+    """``(alias, column)``: ``name`` is ``<table>_<column>`` for exactly one table of the scope.
+
+    ``payment_method`` for ``method`` of ``payments``, ``customer_name`` for ``name`` of ``customers``.
+    """
+    found: set[tuple[str, str]] = set()
+    lowered = name.lower()
+    for alias, info in sources.items():
+        table = _short(info.name)
+        for prefix in {table, table.rstrip("s"), table.removesuffix("es"), table.removesuffix("ies") + "y"}:
+            if prefix and lowered.startswith(prefix + "_"):
+                rest = lowered[len(prefix) + 1 :]
+                found.update((alias, c.name) for c in info.columns if c.name.lower() == rest)
+    return found.pop() if len(found) == 1 else None
+
+
+def _alias_spelling(sources: Iterable[str], lowered: str) -> str:
+    return next((alias for alias in sources if alias.lower() == lowered), lowered)
+
+
+def autofix_sql(sql: str, *, dialect: str, tables: Sequence[TableInfo]) -> tuple[str, list[str]] | None:
+    """``sql`` with wrong qualifiers, ambiguous columns and misspelt tables fixed, and what changed.
+
+    ``None`` when nothing could be fixed (or the SQL does not parse). The caller guards the result again.
+    """
+    try:
+        statement = parse_one(sql, dialect=dialect)
+    except SqlglotError:
+        return None
+    if not isinstance(statement, exp.Query):
+        return None
+    changes: list[str] = []
+    try:
+        _fix_tables(statement, tables, changes)
+        _fix_columns(statement, tables, changes)
+        fixed = statement.sql(dialect=dialect)
+    except (SqlglotError, ValueError, KeyError):
+        return None
+    if not changes:
+        return None
+    return fixed, list(dict.fromkeys(changes))
