@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rivulet.data.autofix import autofix_sql
 from rivulet.data.linking import schema_text
 from rivulet.data.text2sql import Text2SQLTools, failure_hints, render_prompt, run_text2sql
 from rivulet.lib.exceptions import DatasourceError, SQLRefusedError, ValidationError
@@ -409,3 +410,28 @@ async def test_no_autofix_in_the_raw_baseline() -> None:
     result = await ask(AliasGuard(), FakeModels(answers=[fence(sql)]), linking=False, examples=0, max_repairs=0)
     assert not result.ok
     assert len(result.attempts) == 1
+
+
+def test_autofix_joins_the_one_table_a_foreign_key_links_for_a_missing_column() -> None:
+    payments = TableInfo(
+        name="payments",
+        columns=[
+            ColumnInfo(name="id", type="INTEGER", primary_key=True),
+            ColumnInfo(name="order_id", type="INTEGER", references="orders.id"),
+            ColumnInfo(name="amount", type="REAL"),
+        ],
+    )
+    orders = TableInfo(name="orders", columns=[*ORDERS.columns, ColumnInfo(name="status", type="TEXT")])
+    fixed = autofix_sql(
+        "SELECT SUM(amount) FROM payments WHERE status = 'returned'",
+        dialect="sqlite",
+        tables=[CUSTOMERS, orders, payments],
+    )
+    assert fixed is not None
+    sql, changes = fixed
+    joined = "FROM payments JOIN orders ON orders.id = payments.order_id"
+    assert sql == f"SELECT SUM(amount) {joined} WHERE orders.status = 'returned'"
+    assert changes == ["status -> orders.status (joined orders ON orders.id = payments.order_id)"]
+    # a join condition on a wrong column is a wrong join: not "fixed" into a tautology
+    wrong_join = "SELECT c.name FROM customers AS c JOIN orders AS o ON c.id = o.city"
+    assert autofix_sql(wrong_join, dialect="sqlite", tables=[CUSTOMERS, ORDERS]) is None

@@ -11,6 +11,8 @@ a table name is a typo. ``autofix_sql`` rewrites exactly that on the sqlglot AST
   ``JOIN`` order);
 - a column no table of the scope has, written as ``<table>_<column>`` of exactly one of them: renamed and
   qualified;
+- a column no table of the scope has, that one other table has and one foreign key links to the scope: that
+  table joined through the key;
 - a table that does not exist, with one close name (``difflib``) among the known tables: renamed.
 
 Anything else (a column no table of the query has, a derived table's columns) is left to the model. The result
@@ -109,8 +111,13 @@ def _fix_columns(statement: exp.Expr, tables: Sequence[TableInfo], changes: list
         outputs = _select_aliases(scope.expression)
         spelled = list(scope.sources)
         for column in scope.columns:
-            if isinstance(column.this, exp.Identifier):  # not a star
-                _fix_column(column, sources=sources, derived=derived, outputs=outputs, spelled=spelled, changes=changes)
+            if not isinstance(column.this, exp.Identifier) or column.find_ancestor(exp.Join) is not None:
+                continue  # a star; a join condition naming a wrong column is a wrong join: left to the model
+            _fix_column(column, sources=sources, derived=derived, outputs=outputs, spelled=spelled, changes=changes)
+            if not derived and isinstance(scope.expression, exp.Select):
+                _join_missing(
+                    column, scope.expression, sources=sources, tables=tables, spelled=spelled, changes=changes
+                )
 
 
 def _fix_column(
@@ -143,6 +150,61 @@ def _fix_column(
         old_qualifier = column.table
         column.set("table", exp.to_identifier(_alias_spelling(spelled, owners[0])))
         changes.append(f"{old_qualifier + '.' if old_qualifier else ''}{name} -> {column.table}.{name}")
+
+
+def _references(column_references: str | None) -> tuple[str, str]:
+    table, _, column = (column_references or "").rpartition(".")
+    return _short(table) if table else "", column.lower()
+
+
+def _join_missing(
+    column: exp.Column,
+    select: exp.Select,
+    *,
+    sources: dict[str, TableInfo],
+    tables: Sequence[TableInfo],
+    spelled: list[str],
+    changes: list[str],
+) -> None:
+    """Join the one table that has a column missing from the scope, when one foreign key links it to the scope.
+
+    The column must be in exactly one table outside the scope, and exactly one foreign key must link that table
+    and a table of the scope (either way); the column is qualified with the joined table.
+    """
+    name = column.name
+    if any(_has(info, name) for info in sources.values()):
+        return
+    if column.table and column.table.lower() not in sources:
+        return
+    in_scope = {_short(info.name) for info in sources.values()}
+    candidates = [t for t in tables if _short(t.name) not in in_scope and _has(t, name)]
+    if len(candidates) != 1:
+        return
+    target = candidates[0]
+    short = _short(target.name)
+    links: set[tuple[str, str, str]] = set()  # (scope alias, scope column, target column)
+    for alias, info in sources.items():
+        for c in info.columns:
+            table, referenced = _references(c.references)
+            if table == short:
+                links.add((alias, c.name, referenced))
+        for c in target.columns:
+            table, referenced = _references(c.references)
+            if table == _short(info.name):
+                links.add((alias, referenced, c.name))
+    if len(links) != 1 or short in {s.lower() for s in spelled}:
+        return
+    alias, scope_column, target_column = links.pop()
+    on = exp.EQ(
+        this=exp.column(target_column, table=short),
+        expression=exp.column(scope_column, table=_alias_spelling(spelled, alias)),
+    )
+    select.join(exp.to_table(target.name), on=on, copy=False)
+    sources[short] = target
+    spelled.append(short)
+    old = column.sql(dialect="")
+    column.set("table", exp.to_identifier(short))
+    changes.append(f"{old} -> {short}.{name} (joined {target.name} ON {on.sql(dialect='')})")
 
 
 def _unprefixed(name: str, sources: dict[str, TableInfo]) -> tuple[str, str] | None:
