@@ -432,6 +432,17 @@ def test_autofix_joins_the_one_table_a_foreign_key_links_for_a_missing_column() 
     joined = "FROM payments JOIN orders ON orders.id = payments.order_id"
     assert sql == f"SELECT SUM(amount) {joined} WHERE orders.status = 'returned'"
     assert changes == ["status -> orders.status (joined orders ON orders.id = payments.order_id)"]
-    # a join condition on a wrong column is a wrong join: not "fixed" into a tautology
-    wrong_join = "SELECT c.name FROM customers AS c JOIN orders AS o ON c.id = o.city"
-    assert autofix_sql(wrong_join, dialect="sqlite", tables=[CUSTOMERS, ORDERS]) is None
+    # a join condition on a wrong column, between tables no foreign key links, is left to the model
+    notes = TableInfo(
+        name="notes", columns=[ColumnInfo(name="id", type="INTEGER"), ColumnInfo(name="city", type="TEXT")]
+    )
+    wrong_join = "SELECT c.name FROM customers AS c JOIN notes AS n ON c.id = n.customer"
+    assert autofix_sql(wrong_join, dialect="sqlite", tables=[CUSTOMERS, notes]) is None
+
+
+def test_autofix_replaces_a_join_condition_on_a_missing_column_with_the_foreign_key() -> None:
+    sql = "SELECT c.name, COUNT(*) FROM orders AS o JOIN customers AS c ON o.buyer_id = c.id GROUP BY c.name"
+    fixed = autofix_sql(sql, dialect="sqlite", tables=[CUSTOMERS, ORDERS])
+    assert fixed is not None
+    assert "JOIN customers AS c ON o.customer_id = c.id" in fixed[0]
+    assert fixed[1] == ["ON o.buyer_id = c.id -> ON o.customer_id = c.id"]

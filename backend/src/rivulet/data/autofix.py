@@ -13,6 +13,8 @@ a table name is a typo. ``autofix_sql`` rewrites exactly that on the sqlglot AST
   qualified;
 - a column no table of the scope has, that one other table has and one foreign key links to the scope: that
   table joined through the key;
+- ``JOIN ... ON a.x = b.y`` naming a column its table lacks, with exactly one foreign key between the two tables:
+  the condition replaced by that key;
 - a table that does not exist, with one close name (``difflib``) among the known tables: renamed.
 
 Anything else (a column no table of the query has, a derived table's columns) is left to the model. The result
@@ -110,6 +112,8 @@ def _fix_columns(statement: exp.Expr, tables: Sequence[TableInfo], changes: list
             continue
         outputs = _select_aliases(scope.expression)
         spelled = list(scope.sources)
+        if isinstance(scope.expression, exp.Select):
+            _fix_join_conditions(scope.expression, sources=sources, spelled=spelled, changes=changes)
         for column in scope.columns:
             if not isinstance(column.this, exp.Identifier) or column.find_ancestor(exp.Join) is not None:
                 continue  # a star; a join condition naming a wrong column is a wrong join: left to the model
@@ -150,6 +154,49 @@ def _fix_column(
         old_qualifier = column.table
         column.set("table", exp.to_identifier(_alias_spelling(spelled, owners[0])))
         changes.append(f"{old_qualifier + '.' if old_qualifier else ''}{name} -> {column.table}.{name}")
+
+
+def _fk_links(left: TableInfo, right: TableInfo) -> set[tuple[str, str]]:
+    """``(left column, right column)`` pairs a foreign key of either table links."""
+    links: set[tuple[str, str]] = set()
+    for c in left.columns:
+        table, referenced = _references(c.references)
+        if table == _short(right.name):
+            links.add((c.name, referenced))
+    for c in right.columns:
+        table, referenced = _references(c.references)
+        if table == _short(left.name):
+            links.add((referenced, c.name))
+    return links
+
+
+def _fix_join_conditions(
+    select: exp.Select, *, sources: dict[str, TableInfo], spelled: list[str], changes: list[str]
+) -> None:
+    """``JOIN ... ON a.x = b.y`` naming a column its table lacks: the one foreign key between the two tables."""
+    joins: list[exp.Expr] = [j for j in select.args.get("joins") or [] if isinstance(j, exp.Join)]  # pyright: ignore[reportUnknownVariableType]
+    for join in joins:
+        on: object = join.args.get("on")
+        if not isinstance(on, exp.EQ) or not all(isinstance(side, exp.Column) for side in (on.this, on.expression)):
+            continue
+        left, right = on.this, on.expression
+        assert isinstance(left, exp.Column)
+        assert isinstance(right, exp.Column)
+        a, b = left.table.lower(), right.table.lower()
+        if a not in sources or b not in sources or a == b:
+            continue
+        if _has(sources[a], left.name) and _has(sources[b], right.name):
+            continue
+        links = _fk_links(sources[a], sources[b])
+        if len(links) != 1:
+            continue
+        left_column, right_column = links.pop()
+        fixed = exp.EQ(
+            this=exp.column(left_column, table=_alias_spelling(spelled, a)),
+            expression=exp.column(right_column, table=_alias_spelling(spelled, b)),
+        )
+        changes.append(f"ON {on.sql(dialect='')} -> ON {fixed.sql(dialect='')}")
+        join.set("on", fixed)
 
 
 def _references(column_references: str | None) -> tuple[str, str]:
