@@ -114,16 +114,16 @@ let model: ScriptedModel;
 
 test.beforeAll(async () => {
   mkdirSync(WORK, { recursive: true });
-  // The Text2SQL prompt says "read-only SQL query"; the rule needs the question too.
+  // The Text2SQL prompt says "read-only SELECT query"; the rule needs the question too.
   model = await startScriptedModel([
     {
-      when: ["read-only SQL query", FOLLOW_QUESTION, SHEET_QUESTION],
+      when: ["read-only SELECT query", FOLLOW_QUESTION, SHEET_QUESTION],
       answer: `\`\`\`sql\n${FOLLOW_SQL}\n\`\`\``,
     },
-    { when: ["read-only SQL query", SHEET_QUESTION], answer: `\`\`\`sql\n${SHEET_SQL}\n\`\`\`` },
-    { when: ["read-only SQL query", SHOP_QUESTION], answer: `\`\`\`sql\n${SHOP_SQL}\n\`\`\`` },
-    { when: ["SQL you wrote failed", REPAIR_QUESTION], answer: `\`\`\`sql\n${REPAIR_SQL}\n\`\`\`` },
-    { when: ["read-only SQL query", REPAIR_QUESTION], answer: REPAIR_BAD_SQL },
+    { when: ["read-only SELECT query", SHEET_QUESTION], answer: `\`\`\`sql\n${SHEET_SQL}\n\`\`\`` },
+    { when: ["read-only SELECT query", SHOP_QUESTION], answer: `\`\`\`sql\n${SHOP_SQL}\n\`\`\`` },
+    { when: ["Fix the query", REPAIR_QUESTION], answer: `\`\`\`sql\n${REPAIR_SQL}\n\`\`\`` },
+    { when: ["read-only SELECT query", REPAIR_QUESTION], answer: REPAIR_BAD_SQL },
   ]);
 });
 
