@@ -7,9 +7,11 @@ The pipeline (``run_text2sql``)::
     generate ModelRegistry.chat at the request's temperature; the SQL is taken out of the answer (``extract_sql``)
     guard    one read-only query over known tables and columns, a row limit added (``rivulet.data.guard``)
     execute  on the data source's read-only connection under the request's limits
-    repair   any failure above (no SQL found, unparsable, refused, the database's error) goes back to the model with
-             ``prompts/repair.j2`` (the SQL and the exact error, with the columns of the tables it named) up to
-             ``max_repairs`` times
+    autofix  a guard refusal (unknown/ambiguous column, unknown table) fixed on the AST without the model
+             (``rivulet.data.autofix``), guarded and executed again; only when ``max_repairs > 0``
+    repair   any failure above (no SQL found, unparsable, refused, the database's error) goes to the model in a fresh
+             single-turn ``prompts/repair.j2`` (schema, question, the SQL, the exact error, hints, earlier failures)
+             up to ``max_repairs`` times; an answer repeating a failed SQL is resampled at 0.4 then 0.8
     done     a ``Text2SQLResult`` (``ok=False`` with the last error when every attempt failed)
 
 Every stage is reported through ``on_step`` as a ``Text2SQLStep`` as it happens (``sql.generate`` streams them).
