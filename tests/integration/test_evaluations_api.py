@@ -12,12 +12,15 @@ import pytest
 
 from rivulet.compiler.flow import encode_flow
 from rivulet.lib.settings import load_settings
+from rivulet.storage.postgres.data import PostgresEvaluationStore
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, alogin_token
 from tests.integration.runs_support import create_flow, delay_flow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
+
+    from psycopg_pool import AsyncConnectionPool
 
     from rivulet.lib.settings import Settings
     from tests.conftest import LiveServer
@@ -175,3 +178,25 @@ async def test_dataset_errors_are_located(live_server: LiveServer, users: dict[s
     assert "judge model" in no_judge.json()["detail"]
     missing = await admin.post("/api/evaluations", json={"flow_id": "nope", "dataset": DATASET})
     assert missing.status_code == 404
+
+
+async def test_an_evaluation_without_a_flow_is_its_owners_alone(
+    live_server: LiveServer, users: dict[str, httpx.AsyncClient], pool: AsyncConnectionPool
+) -> None:
+    """``rivulet eval text2sql`` records have no flow to share them through: an ownerless (CLI) one is the
+    administrators', one owned by a user is that user's; anyone else gets 404 and does not see it in lists."""
+    store = PostgresEvaluationStore(pool)
+    me = (await users["ann"].get("/api/auth/me")).json()
+    cli = await store.create(kind="text2sql", dataset="shop.jsonl", dataset_hash="0" * 64, metric="sql_execution")
+    anns = await store.create(
+        kind="text2sql", dataset="shop.jsonl", dataset_hash="1" * 64, metric="sql_execution", owner_id=me["user_id"]
+    )
+    for name, expected in (("admin", 200), ("ann", 404), ("vic", 404)):
+        response = await users[name].get(f"/api/evaluations/{cli.id}")
+        assert response.status_code == expected, (name, response.text)
+        listed = {item["id"] for item in (await users[name].get("/api/evaluations")).json()["items"]}
+        assert (cli.id in listed) == (name == "admin")
+    assert (await users["ann"].get(f"/api/evaluations/{anns.id}")).status_code == 200
+    assert anns.id in {item["id"] for item in (await users["ann"].get("/api/evaluations")).json()["items"]}
+    assert (await users["vic"].get(f"/api/evaluations/{anns.id}")).status_code == 404
+    assert (await users["vic"].get(f"/api/evaluations/compare?a={cli.id}&b={anns.id}")).status_code == 404

@@ -39,13 +39,18 @@ async def _readable(deps: EvaluationsDeps, request: Request[Any, Any, Any], eval
     """The evaluation with its items, when the caller may read its flow (404 otherwise, like a missing one)."""
     record = await deps.evaluations.get(evaluation_id)
     principal = principal_of(request)
-    if record.flow_id is not None and not principal.is_admin:
-        try:
-            check_flow(principal, (await deps.flows.get(record.flow_id)).summary, "read")
-        except NotFoundError:
-            raise NotFoundError(
-                f"evaluation {evaluation_id!r} not found", extra={"evaluation_id": evaluation_id}
-            ) from None
+    missing = NotFoundError(f"evaluation {evaluation_id!r} not found", extra={"evaluation_id": evaluation_id})
+    if principal.is_admin:
+        return record
+    if record.flow_id is None:
+        # no flow to share it through (Text2SQL from the CLI): its owner's; an ownerless one the administrators'
+        if record.owner_id is None or record.owner_id != principal.user_id:
+            raise missing
+        return record
+    try:
+        check_flow(principal, (await deps.flows.get(record.flow_id)).summary, "read")
+    except NotFoundError:
+        raise missing from None
     return record
 
 
@@ -91,7 +96,12 @@ class EvaluationsController(Controller):
         readable = await readable_flow_ids(deps.flows, principal)
         if readable is not None:
             allowed = set(readable)
-            records = [r for r in records if r.flow_id is None or r.flow_id in allowed]
+            records = [
+                r
+                for r in records
+                if r.flow_id in allowed
+                or (r.flow_id is None and r.owner_id is not None and r.owner_id == principal.user_id)
+            ]
         return EvaluationList(items=records)
 
     @post(
