@@ -446,3 +446,79 @@ def test_autofix_replaces_a_join_condition_on_a_missing_column_with_the_foreign_
     assert fixed is not None
     assert "JOIN customers AS c ON o.customer_id = c.id" in fixed[0]
     assert fixed[1] == ["ON o.buyer_id = c.id -> ON o.customer_id = c.id"]
+
+
+# A category -> product -> order line path: small models join the wrong end of it.
+CATEGORIES = TableInfo(
+    name="categories",
+    columns=[ColumnInfo(name="category_id", type="INTEGER", primary_key=True), ColumnInfo(name="name", type="TEXT")],
+)
+PRODUCTS = TableInfo(
+    name="products",
+    columns=[
+        ColumnInfo(name="product_id", type="INTEGER", primary_key=True),
+        ColumnInfo(name="category_id", type="INTEGER", references="categories.category_id"),
+        ColumnInfo(name="unit_price", type="REAL"),
+    ],
+)
+SHOP_ORDERS = TableInfo(
+    name="orders",
+    columns=[
+        ColumnInfo(name="order_id", type="INTEGER", primary_key=True),
+        ColumnInfo(name="customer_id", type="INTEGER", references="customers.customer_id"),
+    ],
+)
+SHOP_CUSTOMERS = TableInfo(
+    name="customers",
+    columns=[ColumnInfo(name="customer_id", type="INTEGER", primary_key=True), ColumnInfo(name="city", type="TEXT")],
+)
+ORDER_ITEMS = TableInfo(
+    name="order_items",
+    columns=[
+        ColumnInfo(name="order_id", type="INTEGER", references="orders.order_id"),
+        ColumnInfo(name="product_id", type="INTEGER", references="products.product_id"),
+        ColumnInfo(name="unit_price", type="REAL"),
+    ],
+)
+SHOP = [CATEGORIES, PRODUCTS, SHOP_ORDERS, SHOP_CUSTOMERS, ORDER_ITEMS]
+
+
+def test_autofix_swaps_a_joined_table_for_the_one_with_the_key_and_the_columns_read() -> None:
+    sql = (
+        "SELECT T1.name, AVG(T2.unit_price) FROM categories AS T1 JOIN order_items AS T2 "
+        "ON T1.category_id = T2.category_id GROUP BY T1.category_id HAVING AVG(T2.unit_price) > 100"
+    )
+    fixed = autofix_sql(sql, dialect="sqlite", tables=SHOP)
+    assert fixed is not None
+    assert "JOIN products AS T2 ON T1.category_id = T2.category_id" in fixed[0]
+    assert fixed[1] == ["JOIN order_items -> JOIN products (it has category_id and a foreign key to categories)"]
+    # no table has every column read through the alias: nothing is swapped
+    reads_order = sql.replace("AVG(T2.unit_price) > 100", "MAX(T2.order_id) > 1")
+    assert autofix_sql(reads_order, dialect="sqlite", tables=SHOP) is None
+
+
+def test_autofix_fixes_a_column_then_the_join_it_made_possible() -> None:
+    sql = (
+        "SELECT T2.name, AVG(T1.unit_price) FROM categories AS T1 JOIN order_items AS T2 "
+        "ON T1.category_id = T2.category_id GROUP BY T1.category_id"
+    )
+    fixed = autofix_sql(sql, dialect="sqlite", tables=SHOP)
+    assert fixed is not None
+    assert fixed[0] == (
+        "SELECT T1.name, AVG(T2.unit_price) FROM categories AS T1 JOIN products AS T2 "
+        "ON T1.category_id = T2.category_id GROUP BY T1.category_id"
+    )
+
+
+def test_autofix_joins_the_linked_table_when_several_tables_have_the_column() -> None:
+    # customer_id is in customers and orders; only orders is linked to order_items by a foreign key
+    sql = (
+        "SELECT DISTINCT customer_id FROM order_items WHERE product_id IN "
+        "(SELECT product_id FROM products WHERE category_id = 3)"
+    )
+    fixed = autofix_sql(sql, dialect="sqlite", tables=SHOP)
+    assert fixed is not None
+    assert fixed[0] == (
+        "SELECT DISTINCT orders.customer_id FROM order_items JOIN orders ON orders.order_id = order_items.order_id "
+        "WHERE product_id IN (SELECT product_id FROM products WHERE category_id = 3)"
+    )  # the subquery's own columns are its scope's, not the outer query's

@@ -113,10 +113,12 @@ def _fix_columns(statement: exp.Expr, tables: Sequence[TableInfo], changes: list
         outputs = _select_aliases(scope.expression)
         spelled = list(scope.sources)
         if isinstance(scope.expression, exp.Select):
-            _fix_join_conditions(scope.expression, sources=sources, spelled=spelled, changes=changes)
+            _fix_join_conditions(scope.expression, sources=sources, tables=tables, spelled=spelled, changes=changes)
         for column in scope.columns:
             if not isinstance(column.this, exp.Identifier) or column.find_ancestor(exp.Join) is not None:
                 continue  # a star; a join condition naming a wrong column is a wrong join: left to the model
+            if column.find_ancestor(exp.Select) is not scope.expression:
+                continue  # sqlglot lists a subquery's unqualified columns in the outer scope too: theirs to fix
             _fix_column(column, sources=sources, derived=derived, outputs=outputs, spelled=spelled, changes=changes)
             if not derived and isinstance(scope.expression, exp.Select):
                 _join_missing(
@@ -171,9 +173,18 @@ def _fk_links(left: TableInfo, right: TableInfo) -> set[tuple[str, str]]:
 
 
 def _fix_join_conditions(
-    select: exp.Select, *, sources: dict[str, TableInfo], spelled: list[str], changes: list[str]
+    select: exp.Select,
+    *,
+    sources: dict[str, TableInfo],
+    tables: Sequence[TableInfo],
+    spelled: list[str],
+    changes: list[str],
 ) -> None:
-    """``JOIN ... ON a.x = b.y`` naming a column its table lacks: the one foreign key between the two tables."""
+    """``JOIN ... ON a.x = b.y`` naming a column its table lacks: fix the join.
+
+    With one foreign key between the two tables, the condition becomes that key; with none, the joined table is
+    swapped for the one that has what the query reads from it (``_swap_joined_table``).
+    """
     joins: list[exp.Expr] = [j for j in select.args.get("joins") or [] if isinstance(j, exp.Join)]  # pyright: ignore[reportUnknownVariableType]
     for join in joins:
         on: object = join.args.get("on")
@@ -188,6 +199,8 @@ def _fix_join_conditions(
         if _has(sources[a], left.name) and _has(sources[b], right.name):
             continue
         links = _fk_links(sources[a], sources[b])
+        if not links and _swap_joined_table(select, join, on, sources=sources, tables=tables, changes=changes):
+            continue
         if len(links) != 1:
             continue
         left_column, right_column = links.pop()
@@ -197,6 +210,55 @@ def _fix_join_conditions(
         )
         changes.append(f"ON {on.sql(dialect='')} -> ON {fixed.sql(dialect='')}")
         join.set("on", fixed)
+
+
+def _swap_joined_table(
+    select: exp.Select,
+    join: exp.Expr,
+    on: exp.EQ,
+    *,
+    sources: dict[str, TableInfo],
+    tables: Sequence[TableInfo],
+    changes: list[str],
+) -> bool:
+    """Swap the joined table ``B`` of ``A JOIN B ON A.x = B.x`` for the table the query meant.
+
+    ``B`` lacks ``x`` and no foreign key links ``A`` and ``B``: ``B`` becomes the one table that a foreign key on
+    ``x`` links to ``A`` and that has every column the query reads from ``B`` (under ``B``'s alias).
+
+    Small models join the wrong table of a path (``categories JOIN order_items ON category_id``, where the key is
+    ``products.category_id``); the query's other uses of the alias say which table was meant.
+    """
+    table = join.this
+    left, right = on.this, on.expression
+    if not isinstance(table, exp.Table) or not isinstance(left, exp.Column) or not isinstance(right, exp.Column):
+        return False
+    joined = table.alias_or_name.lower()
+    if joined == right.table.lower():
+        other, column = left, right
+    elif joined == left.table.lower():
+        other, column = right, left
+    else:
+        return False
+    if joined not in sources or other.table.lower() not in sources or _has(sources[joined], column.name):
+        return False
+    anchor = sources[other.table.lower()]
+    used = {c.name.lower() for c in select.find_all(exp.Column) if c.table.lower() == joined}
+    candidates = [
+        t
+        for t in tables
+        if all(_has(t, name) for name in used)
+        and (other.name.lower(), column.name.lower()) in {(a.lower(), b.lower()) for a, b in _fk_links(anchor, t)}
+    ]
+    if len(candidates) != 1:
+        return False
+    replacement = candidates[0]
+    old = sources[joined].name
+    swapped = exp.to_table(replacement.name)
+    table.replace(swapped.as_(table.alias) if table.alias else swapped)
+    sources[joined] = replacement
+    changes.append(f"JOIN {old} -> JOIN {replacement.name} (it has {column.name} and a foreign key to {anchor.name})")
+    return True
 
 
 def _references(column_references: str | None) -> tuple[str, str]:
@@ -225,20 +287,12 @@ def _join_missing(
         return
     in_scope = {_short(info.name) for info in sources.values()}
     candidates = [t for t in tables if _short(t.name) not in in_scope and _has(t, name)]
-    if len(candidates) != 1:
+    linked = [(t, _scope_links(t, sources)) for t in candidates]
+    linked = [(t, links) for t, links in linked if links]
+    if len(linked) != 1:  # the column's table must be the one a foreign key links to the scope
         return
-    target = candidates[0]
+    target, links = linked[0]
     short = _short(target.name)
-    links: set[tuple[str, str, str]] = set()  # (scope alias, scope column, target column)
-    for alias, info in sources.items():
-        for c in info.columns:
-            table, referenced = _references(c.references)
-            if table == short:
-                links.add((alias, c.name, referenced))
-        for c in target.columns:
-            table, referenced = _references(c.references)
-            if table == _short(info.name):
-                links.add((alias, referenced, c.name))
     if len(links) != 1 or short in {s.lower() for s in spelled}:
         return
     alias, scope_column, target_column = links.pop()
@@ -252,6 +306,22 @@ def _join_missing(
     old = column.sql(dialect="")
     column.set("table", exp.to_identifier(short))
     changes.append(f"{old} -> {short}.{name} (joined {target.name} ON {on.sql(dialect='')})")
+
+
+def _scope_links(target: TableInfo, sources: dict[str, TableInfo]) -> set[tuple[str, str, str]]:
+    """``(scope alias, scope column, target column)`` for each foreign key between ``target`` and the scope."""
+    short = _short(target.name)
+    links: set[tuple[str, str, str]] = set()
+    for alias, info in sources.items():
+        for c in info.columns:
+            table, referenced = _references(c.references)
+            if table == short:
+                links.add((alias, c.name, referenced))
+        for c in target.columns:
+            table, referenced = _references(c.references)
+            if table == _short(info.name):
+                links.add((alias, referenced, c.name))
+    return links
 
 
 def _unprefixed(name: str, sources: dict[str, TableInfo]) -> tuple[str, str] | None:
@@ -288,7 +358,11 @@ def autofix_sql(sql: str, *, dialect: str, tables: Sequence[TableInfo]) -> tuple
     changes: list[str] = []
     try:
         _fix_tables(statement, tables, changes)
-        _fix_columns(statement, tables, changes)
+        for _ in range(3):  # a fix can make another possible (a column re-qualified, then its join swapped)
+            before = len(changes)
+            _fix_columns(statement, tables, changes)
+            if len(changes) == before:
+                break
         fixed = statement.sql(dialect=dialect)
     except (SqlglotError, ValueError, KeyError):
         return None
