@@ -11,14 +11,17 @@ a table name is a typo. ``autofix_sql`` rewrites exactly that on the sqlglot AST
   ``JOIN`` order);
 - a column no table of the scope has, written as ``<table>_<column>`` of exactly one of them: renamed and
   qualified;
-- a column no table of the scope has, that one other table has and one foreign key links to the scope: that
-  table joined through the key;
+- a column no table of the scope has, that exactly one of the tables a foreign key links to the scope has (one
+  key): that table joined through the key;
 - ``JOIN ... ON a.x = b.y`` naming a column its table lacks, with exactly one foreign key between the two tables:
   the condition replaced by that key;
+- ``A JOIN B ON A.x = B.x`` where ``B`` lacks ``x`` and no key links the two: ``B`` swapped for the one table that
+  a foreign key on ``x`` links to ``A`` and that has every column the query reads through ``B``'s alias;
 - a table that does not exist, with one close name (``difflib``) among the known tables: renamed.
 
-Anything else (a column no table of the query has, a derived table's columns) is left to the model. The result
-is guarded again by the caller; nothing here decides that the query is right.
+The passes repeat while one fix makes another possible (a column re-qualified, then its join swapped). Anything
+else (a column no table of the query has, a derived table's columns) is left to the model. The result is guarded
+again by the caller; nothing here decides that the query is right.
 """
 
 from __future__ import annotations
