@@ -16,7 +16,7 @@ import pytest
 
 from rivulet.knowledge.graph import parse_triplets
 from rivulet.knowledge.ingest import IngestOptions, SourceFile
-from rivulet.knowledge.service import KnowledgeService
+from rivulet.knowledge.service import KnowledgeService, RunKnowledge
 from rivulet.lib.exceptions import ModelError, NotFoundError, ValidationError
 from rivulet.sdk.knowledge import ChunkingConfig, IngestProgress, KnowledgeBase, SearchRequest
 from rivulet.sdk.models import CallOrigin, ChatChunk, ChatRequest, ChatResult, EmbeddingResult
@@ -120,6 +120,31 @@ async def service(store: MemoryKnowledgeStore, models: FakeModels) -> KnowledgeS
 def test_the_service_is_a_knowledge_base(service: KnowledgeService) -> None:
     base: KnowledgeBase = service
     assert base is service
+
+
+async def test_runs_never_reach_an_internal_space_by_name_or_id(service: KnowledgeService) -> None:
+    internal = await service.create_space(name="_datasource.ds_1")
+    await service.ingest(internal.name, documents())
+    runs: KnowledgeBase = RunKnowledge(service)
+    request = SearchRequest(query="reset password", top_k=2)
+    for space in (internal.name, internal.id):
+        with pytest.raises(NotFoundError):
+            await runs.search(space, request)
+        with pytest.raises(NotFoundError):
+            await runs.space(space)
+        with pytest.raises(NotFoundError):
+            await runs.graph_search(space, "password")
+        with pytest.raises(NotFoundError):
+            await runs.ingest(space, documents())
+    with pytest.raises(NotFoundError):  # nor create one
+        await runs.ingest("_mine", documents(), create_space=True)
+    assert all(space.name != "_mine" for space in await service.list_spaces())
+    # every other space works as through the service
+    await runs.ingest("handbook", documents())
+    assert (await runs.search("handbook", request))[0].source == "passwords.md"
+    assert (await runs.space("handbook")).document_count == 3
+    created = await runs.ingest("notes", documents()[:1], create_space=True)
+    assert created.items[0].status == "added"
 
 
 async def test_ingest_stores_every_document_and_search_finds_it(service: KnowledgeService) -> None:

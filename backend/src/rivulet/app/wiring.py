@@ -22,7 +22,7 @@ from rivulet.data.service import DataOptions, DataService
 from rivulet.data.specs import DatasourceSpec
 from rivulet.domain.endpoints.gateway import EndpointCalls
 from rivulet.evaluation.service import EvaluationService
-from rivulet.knowledge.service import KnowledgeService
+from rivulet.knowledge.service import KnowledgeService, RunKnowledge
 from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.lib.log import get_logger
 from rivulet.lib.secrets import SecretBox, load_secret_key
@@ -213,7 +213,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         knowledge = KnowledgeService(
             PostgresKnowledgeStore(pool), models, policy if isinstance(policy, NetworkPolicy) else None
         )
-        shared[KnowledgeBase] = knowledge
+        shared[KnowledgeBase] = RunKnowledge(knowledge)  # runs never reach a data source's linking index
         data = DataService(PostgresDatasourceStore(pool), secrets, models, knowledge, options=data_options(settings))
         stack.push_async_callback(data.close)
         shared[Datasources] = data

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from rivulet.sdk.models import CallOrigin, ModelRegistry
     from rivulet.storage.base import ChunkHit, DocumentRecord, KnowledgeStore, SpaceRecord
 
-__all__ = ("KnowledgeService",)
+__all__ = ("INTERNAL_SPACE_PREFIX", "KnowledgeService", "RunKnowledge")
 
 _MMR_INLINE: Final = 150
 """MMR over at most this many candidates runs on the event loop (under 2 ms); more go to a worker thread."""
@@ -352,3 +352,76 @@ async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
 
 async def _wrap(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+INTERNAL_SPACE_PREFIX: Final = "_"
+"""Spaces whose names start with this are internal (a data source's schema-linking index, ``_datasource.<id>``)."""
+
+
+class RunKnowledge:
+    """What runs reach as ``ctx.service(KnowledgeBase)``: every space but the internal ones.
+
+    An internal space (by name or by id) answers exactly like a missing one, and a run cannot create one: its
+    table descriptions and sample values belong to the data source, whose own access rules decide who reads them.
+    """
+
+    def __init__(self, service: KnowledgeService) -> None:
+        self._service = service
+
+    async def _check(self, space: str) -> None:
+        missing = NotFoundError(f"knowledge space {space!r} not found", extra={"space": space})
+        if space.startswith(INTERNAL_SPACE_PREFIX):
+            raise missing
+        try:
+            record = await self._service.store.get_space(space)
+        except NotFoundError:
+            return  # missing: the service says so (or creates it, when asked to)
+        if record.name.startswith(INTERNAL_SPACE_PREFIX):
+            raise missing
+
+    async def space(self, space: str) -> SpaceInfo:
+        await self._check(space)
+        return await self._service.space(space)
+
+    async def search(self, space: str, request: SearchRequest, *, origin: CallOrigin | None = None) -> list[Chunk]:
+        await self._check(space)
+        return await self._service.search(space, request, origin=origin)
+
+    async def ingest(
+        self,
+        space: str,
+        documents: Sequence[Document],
+        *,
+        on_progress: ProgressCallback | None = None,
+        origin: CallOrigin | None = None,
+        chunking: ChunkingConfig | None = None,
+        create_space: bool = False,
+    ) -> IngestReport:
+        await self._check(space)
+        return await self._service.ingest(
+            space, documents, on_progress=on_progress, origin=origin, chunking=chunking, create_space=create_space
+        )
+
+    def chunk(self, documents: Sequence[Document], config: ChunkingConfig) -> list[Chunk]:
+        return self._service.chunk(documents, config)
+
+    async def load_url(self, url: str, *, allow_private_network: bool = False) -> list[Document]:
+        return await self._service.load_url(url, allow_private_network=allow_private_network)
+
+    async def extract_graph(
+        self,
+        space: str,
+        chunks: Sequence[Chunk],
+        *,
+        model: str,
+        origin: CallOrigin | None = None,
+        create_space: bool = False,
+    ) -> GraphReport:
+        await self._check(space)
+        return await self._service.extract_graph(space, chunks, model=model, origin=origin, create_space=create_space)
+
+    async def graph_search(
+        self, space: str, query: str, *, depth: int = 1, top_k: int = 10, origin: CallOrigin | None = None
+    ) -> list[Chunk]:
+        await self._check(space)
+        return await self._service.graph_search(space, query, depth=depth, top_k=top_k, origin=origin)

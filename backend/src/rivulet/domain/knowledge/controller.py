@@ -36,6 +36,7 @@ from rivulet.domain.knowledge.schemas import (
     TextIngest,
     UrlIngest,
 )
+from rivulet.knowledge.service import INTERNAL_SPACE_PREFIX
 from rivulet.lib.exceptions import AppError, PermissionDeniedError, ValidationError
 from rivulet.sdk.knowledge import IngestItem, IngestProgress, IngestReport, SearchRequest
 from rivulet.sdk.models import CallOrigin
@@ -58,8 +59,6 @@ __all__ = ("KnowledgeController", "KnowledgeDocumentsController")
 _READ = requires(Permission.KNOWLEDGE_READ)
 _WRITE = requires(Permission.KNOWLEDGE_WRITE)
 _API = CallOrigin(kind="api")
-INTERNAL_SPACE_PREFIX = "_"
-"""Spaces named ``_...`` are internal (a data source's schema-linking index): not listed, not creatable here."""
 
 
 async def _managed_space(deps: KnowledgeDeps, request: Request[Any, Any, Any], space: str) -> SpaceRecord:
