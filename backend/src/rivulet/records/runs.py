@@ -23,7 +23,7 @@ __all__ = (
 )
 
 
-RunTrigger = Literal["editor", "api", "schedule", "cli"]
+RunTrigger = Literal["editor", "api", "schedule", "cli", "app"]
 NodeStatus = Literal["pending", "running", "succeeded", "failed", "skipped", "cancelled"]
 
 

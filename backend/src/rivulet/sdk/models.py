@@ -172,3 +172,7 @@ class ConversationStore(Protocol):
     async def clear(self, session_id: str) -> None:
         """Forget a session."""
         ...
+
+    async def drop_last_turn(self, session_id: str) -> int:
+        """Remove the last user message and everything after it (a chat app's "regenerate"); how many went."""
+        ...

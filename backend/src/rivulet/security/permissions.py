@@ -41,6 +41,8 @@ class Permission(StrEnum):
     """Any signed-in user: their own identity, password and logout."""
     ENDPOINT_CALL = "endpoint:call"
     """Call a published endpoint (API keys within their scope; users who may read the flow)."""
+    APP_CHAT = "apps:chat"
+    """Chat with a published chat app (any signed-in user; a share link's token for its one app)."""
     FLOWS_READ = "flows:read"
     """Read the flows, runs, endpoints and schedules the caller may see; the catalogs (operators, templates)."""
     FLOWS_WRITE = "flows:write"
@@ -62,7 +64,7 @@ class Permission(StrEnum):
 
 
 _READER = frozenset({
-    Permission.SIGNED_IN, Permission.FLOWS_READ, Permission.MODELS_READ, Permission.KNOWLEDGE_READ,
+    Permission.SIGNED_IN, Permission.APP_CHAT, Permission.FLOWS_READ, Permission.MODELS_READ, Permission.KNOWLEDGE_READ,
     Permission.DATA_READ,
 })  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -12,8 +12,9 @@ __all__ = ("Principal",)
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """The authenticated caller of a request (``request.user``)."""
 
-    kind: Literal["session", "token", "api_key"]
-    """``session``: the editor's cookie; ``token``: a user's bearer token; ``api_key``: an endpoint key."""
+    kind: Literal["session", "token", "api_key", "app_token"]
+    """``session``: the editor's cookie; ``token``: a user's bearer token; ``api_key``: an endpoint key;
+    ``app_token``: a chat app's share link (``rva_…``), good for that one app's chat routes only."""
     user_id: str | None = None
     username: str | None = None
     role: Literal["admin", "editor", "viewer"] | None = None
@@ -28,12 +29,14 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     endpoints: tuple[str, ...] = ()
     """Slugs the API key may call; empty means every endpoint (only administrators create such keys)."""
     rate_limit_per_minute: int | None = None
-    """Calls per minute the API key may make (``None``: unlimited)."""
+    """Calls per minute the API key (or app token) may make (``None``: unlimited)."""
+    app_id: str | None = None
+    """The app an ``app_token`` opens (``key_id`` is the token's id)."""
 
     @property
     def is_user(self) -> bool:
-        """A person (not an API key)."""
-        return self.kind != "api_key"
+        """A signed-in person (not an API key or a share link)."""
+        return self.kind in ("session", "token")
 
     @property
     def is_admin(self) -> bool:
@@ -45,6 +48,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         """How the audit log names the caller."""
         if self.kind == "api_key":
             return f"key:{self.key_name or self.key_id}"
+        if self.kind == "app_token":
+            return f"app-link:{self.key_name or self.key_id}"
         return f"user:{self.username}"
 
     def workspace_role(self, workspace_id: str) -> Literal["editor", "viewer"] | None:
@@ -53,4 +58,6 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     def may_call(self, slug: str) -> bool:
         """Whether this principal's credential covers the endpoint ``slug`` (users: see the gateway's checks)."""
+        if self.kind == "app_token":
+            return False
         return self.is_user or not self.endpoints or slug in self.endpoints

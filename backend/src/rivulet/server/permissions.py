@@ -57,10 +57,12 @@ def check_permission(principal: Principal, permission: Permission) -> None:
         return
     if principal.kind == "api_key":
         granted = permission is Permission.ENDPOINT_CALL
+    elif principal.kind == "app_token":  # the app's own id is checked by the chat routes
+        granted = permission is Permission.APP_CHAT
     else:
         granted = principal.role is not None and permission in ROLE_PERMISSIONS[principal.role]
     if not granted:
-        role = principal.role or "api_key"
+        role = principal.role or principal.kind
         raise PermissionDeniedError(
             f"this needs the {permission.value!r} permission, which the role {role!r} does not have",
             extra={"required_permission": permission.value, "role": role},

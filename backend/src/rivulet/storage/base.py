@@ -35,11 +35,17 @@ if TYPE_CHECKING:
 
 __all__ = (
     "ApiKeyRead",
+    "AppFeedback",
+    "AppMessage",
+    "AppRecord",
+    "AppStore",
+    "AppTokenRead",
     "AuthStore",
     "CallRecord",
     "ChangeNotifier",
     "ChunkHit",
     "ChunkRow",
+    "ConversationRecord",
     "ConversationStore",
     "DatasourceRecord",
     "DatasourceStore",
@@ -1087,4 +1093,212 @@ class EvaluationStore(Protocol):
 
     async def delete(self, evaluation_id: str) -> None:
         """Raises ``NotFoundError``."""
+        ...
+
+
+# -- chat apps ----------------------------------------------------------------------------------------------------
+
+AppFeedback = Literal["up", "down"]
+AppMessageStatus = Literal["running", "complete", "failed", "cancelled"]
+
+
+class AppRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A flow published as a chat web app at ``/apps/{slug}``."""
+
+    id: str
+    slug: str
+    """``[a-z0-9][a-z0-9-]*``, unique among apps."""
+    flow_id: str
+    flow_version: int | None = None
+    """The version chats run (``None``: the flow's latest version at each message)."""
+    title: str
+    description: str = ""
+    suggested_questions: list[str] = msgspec.field(default_factory=list[str])
+    message_input: str = "message"
+    """The run input that receives the user's message."""
+    session_input: str | None = "session_id"
+    """The run input that receives the conversation's memory session (``None``: the flow keeps no memory)."""
+    enabled: bool = True
+    """A disabled app answers 404 to everyone but the people who may edit its flow."""
+    owner_id: str | None = None
+    workspace_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AppTokenRead(msgspec.Struct, frozen=True, kw_only=True):
+    """A share link's token (scoped to one app); the secret is shown once, at creation."""
+
+    id: str
+    app_id: str
+    name: str
+    prefix: str
+    """The first characters of the secret, to recognise it."""
+    rate_limit_per_minute: int | None = 60
+    """Messages per minute the link may send (``None``: unlimited)."""
+    created_by: str | None = None
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class ConversationRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One conversation of one user (or one share-link visitor) with an app."""
+
+    id: str
+    """128 random bits (hex): the memory session is ``app:{app_id}:{id}``, so it cannot be guessed."""
+    app_id: str
+    subject: str
+    """Whose conversation: ``user:{user_id}`` or ``token:{token_id}:{visitor hash}``."""
+    title: str = ""
+    message_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class AppMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One message of a conversation (the transcript the app shows; the flow's memory is kept separately)."""
+
+    id: str
+    conversation_id: str
+    role: Literal["user", "assistant"]
+    content: str = ""
+    status: AppMessageStatus = "complete"
+    run_id: str | None = None
+    """The run that produced an assistant message (its trace)."""
+    extras: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    """What the answer carried besides text: ``tables`` (``Table``), ``charts`` (``ChartSpec``), ``citations``
+    (``{id, source, text, score}``), ``error`` (``{code, message, node_id}``), ``duration_ms``."""
+    feedback: AppFeedback | None = None
+    feedback_comment: str = ""
+    created_at: datetime
+
+
+class AppStore(Protocol):
+    """Chat apps, their share tokens, conversations, messages and feedback. Token secrets are stored as hashes."""
+
+    async def create_app(
+        self,
+        *,
+        slug: str,
+        flow_id: str,
+        title: str,
+        flow_version: int | None = None,
+        description: str = "",
+        suggested_questions: Sequence[str] = (),
+        message_input: str = "message",
+        session_input: str | None = "session_id",
+        owner_id: str | None = None,
+        workspace_id: str | None = None,
+    ) -> AppRecord:
+        """A new app. Raises ``ConflictError`` when the slug is taken."""
+        ...
+
+    async def get_app(self, app_id: str) -> AppRecord:
+        """Raises ``NotFoundError``."""
+        ...
+
+    async def get_app_by_slug(self, slug: str) -> AppRecord:
+        """Raises ``NotFoundError``."""
+        ...
+
+    async def list_apps(self, *, flow_id: str | None = None) -> list[AppRecord]:
+        """Every app (or one flow's), by slug."""
+        ...
+
+    async def update_app(self, app_id: str, **changes: Any) -> AppRecord:
+        """Change the given fields (any of ``AppRecord``'s but ids and times).
+
+        Raises ``NotFoundError``; ``ConflictError`` when the new slug is taken.
+        """
+        ...
+
+    async def delete_app(self, app_id: str) -> None:
+        """Delete an app with its tokens, conversations, messages and feedback. Raises ``NotFoundError``."""
+        ...
+
+    async def create_token(
+        self, app_id: str, *, name: str, rate_limit_per_minute: int | None = 60, created_by: str | None = None
+    ) -> tuple[AppTokenRead, str]:
+        """A new share token: its metadata and the secret (``rva_…``, returned once, never stored)."""
+        ...
+
+    async def list_tokens(self, app_id: str) -> list[AppTokenRead]:
+        """An app's tokens, newest first (revoked ones included, marked)."""
+        ...
+
+    async def revoke_token(self, app_id: str, token_id: str) -> AppTokenRead:
+        """Revoke (idempotent: the first time stays). Raises ``NotFoundError`` (also for another app's token)."""
+        ...
+
+    async def resolve_token(self, secret: str) -> tuple[AppTokenRead, AppRecord] | None:
+        """The live token behind ``secret`` and its app (``None``: unknown or revoked); marks it used."""
+        ...
+
+    async def create_conversation(self, app_id: str, subject: str, *, title: str = "") -> ConversationRecord:
+        """A new, empty conversation."""
+        ...
+
+    async def get_conversation(self, conversation_id: str) -> ConversationRecord:
+        """Raises ``NotFoundError``."""
+        ...
+
+    async def list_conversations(self, app_id: str, subject: str, *, limit: int = 100) -> list[ConversationRecord]:
+        """One subject's conversations with an app, the most recently updated first."""
+        ...
+
+    async def rename_conversation(self, conversation_id: str, title: str) -> ConversationRecord:
+        """Raises ``NotFoundError``."""
+        ...
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """With its messages. Raises ``NotFoundError``."""
+        ...
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        *,
+        role: Literal["user", "assistant"],
+        content: str = "",
+        status: AppMessageStatus = "complete",
+        run_id: str | None = None,
+        extras: dict[str, Any] | None = None,
+    ) -> AppMessage:
+        """Append a message (the conversation's ``updated_at`` and ``message_count`` follow).
+
+        Raises ``NotFoundError``.
+        """
+        ...
+
+    async def update_message(
+        self,
+        message_id: str,
+        *,
+        content: str | None = None,
+        status: AppMessageStatus | None = None,
+        run_id: str | None = None,
+        extras: dict[str, Any] | None = None,
+    ) -> AppMessage:
+        """Change what is given (``None`` keeps it). Raises ``NotFoundError``."""
+        ...
+
+    async def list_messages(self, conversation_id: str, *, limit: int = 1000) -> list[AppMessage]:
+        """Oldest first (the last ``limit``)."""
+        ...
+
+    async def delete_message(self, message_id: str) -> None:
+        """Raises ``NotFoundError``."""
+        ...
+
+    async def set_feedback(self, message_id: str, rating: AppFeedback | None, comment: str = "") -> AppMessage:
+        """Rate an assistant message (``None`` clears it). Raises ``NotFoundError``."""
+        ...
+
+    async def list_feedback(self, app_id: str, *, limit: int = 200) -> list[AppMessage]:
+        """An app's rated assistant messages, newest first."""
+        ...
+
+    async def feedback_for_runs(self, run_ids: Sequence[str]) -> dict[str, AppFeedback]:
+        """The rating stored with each of these runs (runs without one are left out)."""
         ...
