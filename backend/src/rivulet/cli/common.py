@@ -8,8 +8,9 @@ The output style (docs/cli.md): stdout carries the result only — a table, one 
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
@@ -19,15 +20,22 @@ from rivulet.lib.settings import load_settings
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
+    from psycopg_pool import AsyncConnectionPool
+
+    from rivulet.knowledge.service import KnowledgeService
     from rivulet.lib.settings import Settings
+    from rivulet.providers.service import ModelService
+    from rivulet.storage.postgres.secrets import PostgresSecretStore
 
 __all__ = (
+    "KnowledgeStack",
     "add_home_arg",
     "add_json_arg",
     "database",
     "failed",
+    "knowledge_stack",
     "note",
     "out",
     "parse_assignments",
@@ -134,3 +142,44 @@ def add_home_arg(parser: argparse.ArgumentParser) -> None:
 def add_json_arg(parser: argparse.ArgumentParser) -> None:
     """The ``--json`` option of every command that shows or changes something."""
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+class KnowledgeStack(NamedTuple):
+    """What the ``kb`` and ``ds`` commands build on: the pool, secrets, models and the knowledge service."""
+
+    pool: AsyncConnectionPool
+    secrets: PostgresSecretStore
+    models: ModelService
+    knowledge: KnowledgeService
+
+
+@contextlib.asynccontextmanager
+async def knowledge_stack(settings: Settings, url: str) -> AsyncGenerator[KnowledgeStack]:
+    """Open the database at ``url`` (migrated), the secret store, the model service and the knowledge service.
+
+    Everything is closed on exit, models before the pool.
+    """
+    from rivulet.app.wiring import network_policy
+    from rivulet.knowledge.service import KnowledgeService
+    from rivulet.lib.secrets import SecretBox, load_secret_key
+    from rivulet.providers.config import model_dirs
+    from rivulet.providers.service import ModelService
+    from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
+    from rivulet.storage.postgres.migrate import apply_migrations
+    from rivulet.storage.postgres.model_configs import PostgresModelStore
+    from rivulet.storage.postgres.pool import open_pool
+    from rivulet.storage.postgres.secrets import PostgresSecretStore
+
+    pool = await open_pool(url, min_size=1, max_size=4)
+    try:
+        await apply_migrations(pool)
+        secrets = PostgresSecretStore(pool, SecretBox(load_secret_key(settings.secret_key, settings.home)))
+        policy = network_policy(settings)
+        dirs = model_dirs(settings.model_dirs, settings.home)
+        models = ModelService(PostgresModelStore(pool), secrets=secrets.reveal, policy=policy, model_dirs=dirs)
+        try:
+            yield KnowledgeStack(pool, secrets, models, KnowledgeService(PostgresKnowledgeStore(pool), models, policy))
+        finally:
+            await models.close()
+    finally:
+        await pool.close()

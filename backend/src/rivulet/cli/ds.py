@@ -26,6 +26,7 @@ from rivulet.cli.common import (
     add_json_arg,
     database,
     failed,
+    knowledge_stack,
     note,
     out,
     print_json,
@@ -51,36 +52,17 @@ _SERVER_OPTIONS = ("db_host", "db_port", "database", "user", "sslmode")
 
 
 async def _with_service(settings: Settings, url: str, action: Callable[[DataService], Awaitable[int]]) -> int:
-    from rivulet.app.wiring import data_options, network_policy
+    from rivulet.app.wiring import data_options
     from rivulet.data.service import DataService
-    from rivulet.knowledge.service import KnowledgeService
-    from rivulet.lib.secrets import SecretBox, load_secret_key
-    from rivulet.providers.config import model_dirs
-    from rivulet.providers.service import ModelService
     from rivulet.storage.postgres.data import PostgresDatasourceStore
-    from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
-    from rivulet.storage.postgres.migrate import apply_migrations
-    from rivulet.storage.postgres.model_configs import PostgresModelStore
-    from rivulet.storage.postgres.pool import open_pool
-    from rivulet.storage.postgres.secrets import PostgresSecretStore
 
-    pool = await open_pool(url, min_size=1, max_size=4)
-    try:
-        await apply_migrations(pool)
-        secrets = PostgresSecretStore(pool, SecretBox(load_secret_key(settings.secret_key, settings.home)))
-        policy = network_policy(settings)
-        dirs = model_dirs(settings.model_dirs, settings.home)
-        models = ModelService(PostgresModelStore(pool), secrets=secrets.reveal, policy=policy, model_dirs=dirs)
-        knowledge = KnowledgeService(PostgresKnowledgeStore(pool), models, policy)
-        options = data_options(settings)
-        service = DataService(PostgresDatasourceStore(pool), secrets, models, knowledge, options=options)
+    async with knowledge_stack(settings, url) as stack:
+        store = PostgresDatasourceStore(stack.pool)
+        service = DataService(store, stack.secrets, stack.models, stack.knowledge, options=data_options(settings))
         try:
             return await action(service)
         finally:
             await service.close()
-            await models.close()
-    finally:
-        await pool.close()
 
 
 def read_password(args: argparse.Namespace) -> str | None:

@@ -21,6 +21,7 @@ from rivulet.cli.common import (
     add_json_arg,
     database,
     failed,
+    knowledge_stack,
     note,
     out,
     print_json,
@@ -51,30 +52,8 @@ class _Rank(msgspec.Struct):
 
 
 async def _with_service(settings: Settings, url: str, action: Callable[[KnowledgeService], Awaitable[int]]) -> int:
-    from rivulet.app.wiring import network_policy
-    from rivulet.knowledge.service import KnowledgeService
-    from rivulet.lib.secrets import SecretBox, load_secret_key
-    from rivulet.providers.config import model_dirs
-    from rivulet.providers.service import ModelService
-    from rivulet.storage.postgres.knowledge import PostgresKnowledgeStore
-    from rivulet.storage.postgres.migrate import apply_migrations
-    from rivulet.storage.postgres.model_configs import PostgresModelStore
-    from rivulet.storage.postgres.pool import open_pool
-    from rivulet.storage.postgres.secrets import PostgresSecretStore
-
-    pool = await open_pool(url, min_size=1, max_size=4)
-    try:
-        await apply_migrations(pool)
-        secrets = PostgresSecretStore(pool, SecretBox(load_secret_key(settings.secret_key, settings.home)))
-        policy = network_policy(settings)
-        dirs = model_dirs(settings.model_dirs, settings.home)
-        models = ModelService(PostgresModelStore(pool), secrets=secrets.reveal, policy=policy, model_dirs=dirs)
-        try:
-            return await action(KnowledgeService(PostgresKnowledgeStore(pool), models, policy))
-        finally:
-            await models.close()
-    finally:
-        await pool.close()
+    async with knowledge_stack(settings, url) as stack:
+        return await action(stack.knowledge)
 
 
 def collect_sources(paths: Sequence[str]) -> tuple[list[SourceFile], list[str]]:
