@@ -520,6 +520,17 @@ class MemoryConversationStore:
     async def clear(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
 
+    async def drop_last_turn(self, session_id: str) -> int:
+        messages = self._sessions.get(session_id, [])
+        last_user = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+        if last_user is None:
+            return 0
+        dropped = len(messages) - last_user
+        del messages[last_user:]
+        if not messages:
+            self._sessions.pop(session_id, None)
+        return dropped
+
 
 class MemoryChangeNotifier:
     """A ``ChangeNotifier`` for one process: a notice runs the topic's callbacks at once."""
