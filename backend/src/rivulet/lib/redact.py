@@ -10,7 +10,7 @@ stored model-call errors, run and node error messages, error responses, log line
 - the value of ``Authorization``, ``Proxy-Authorization``, ``X-API-Key``, ``Api-Key``, ``Cookie`` headers and of
   ``Bearer``/``Basic`` credentials wherever they appear (a server echoing the request headers);
 - ``token``, ``key``, ``api_key``, ``access_token``, ``password``, ``secret``... query values (``?token=…``);
-- Rivulet's own login tokens and API keys (``rvt_…``, ``rvk_…``).
+- Rivulet's own login tokens, API keys and chat app share tokens (``rvt_…``, ``rvk_…``, ``rva_…``).
 
 Values shorter than ``MIN_SECRET_LENGTH`` are not registered (they would mangle ordinary words).
 
@@ -49,7 +49,7 @@ _QUERY = re.compile(
     r"(?i)(?P<lead>[?&;]|%26|%3F)(?P<name>token|access_token|refresh_token|id_token|api_key|apikey|api-key|key|"
     r"secret|client_secret|password|passwd|auth|sig|signature)(?P<eq>=|%3D)(?P<value>[^&\s\"'#<>;\[\]]+)"
 )
-_OWN_TOKEN = re.compile(r"\b(?P<prefix>rv[tk]_)[A-Za-z0-9_-]{16,}")
+_OWN_TOKEN = re.compile(r"\b(?P<prefix>rv[tka]_)[A-Za-z0-9_-]{16,}")
 
 
 def _b64_cores(raw: bytes) -> set[str]:

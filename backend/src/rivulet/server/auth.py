@@ -2,7 +2,8 @@
 
 Credentials, in the order they are looked for:
 
-- ``Authorization: Bearer <secret>``: a login token (``rvt_…``) or, on ``/f/*`` only, an API key (``rvk_…``);
+- ``Authorization: Bearer <secret>``: a login token (``rvt_…``), on ``/f/*`` only an API key (``rvk_…``), on
+  ``/api/chat/*`` only a chat app's share token (``rva_…``);
 - ``X-API-Key: <key>`` (published endpoints);
 - the ``rivulet_session`` cookie set by ``POST /api/auth/login`` (HttpOnly, SameSite=Strict);
 - ``?token=<secret>`` on the WebSocket ``/api/ws`` only (browsers cannot set headers on a WebSocket).
@@ -26,7 +27,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from rivulet.lib.exceptions import PermissionDeniedError
 from rivulet.lib.log import get_logger
-from rivulet.security import API_KEY_PREFIX, Principal, hash_token
+from rivulet.security import API_KEY_PREFIX, APP_TOKEN_PREFIX, Principal, hash_token
 from rivulet.security.permissions import Permission, requires
 
 if TYPE_CHECKING:
@@ -35,9 +36,10 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.types import Scope
 
-    from rivulet.storage.base import AuthStore
+    from rivulet.storage.base import AppStore, AuthStore
 
 __all__ = (
+    "CHAT_PREFIX",
     "PUBLIC",
     "PUBLIC_ROUTES",
     "SESSION_COOKIE",
@@ -56,6 +58,8 @@ PUBLIC: dict[str, Any] = requires(Permission.PUBLIC)
 PUBLIC_ROUTES = frozenset({"/api/health", "/api/auth/login", "/api/reports/shared/{token:str}", "/", "/{path:path}"})
 """Every path whose handlers are public: health, login, shared reports (by link token) and the editor's static files."""
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CHAT_PREFIX = "/api/chat/"
+"""Where a chat app's share token (``rva_…``) works; anywhere else it is refused with 403."""
 
 
 class Authenticator:
@@ -67,8 +71,12 @@ class Authenticator:
     (logged out, revoked, expired, user deleted or changed).
     """
 
-    def __init__(self, store: AuthStore, *, ttl_s: float = 5.0, recheck_s: float = 30.0) -> None:
+    def __init__(
+        self, store: AuthStore, *, apps: AppStore | None = None, ttl_s: float = 5.0, recheck_s: float = 30.0
+    ) -> None:
         self.store = store
+        self.apps = apps
+        """Resolves chat app share tokens (``None``: they are refused like unknown secrets)."""
         self.ttl_s = ttl_s
         self.recheck_s = recheck_s
         self._cache: dict[str, tuple[Principal, float]] = {}
@@ -130,6 +138,8 @@ class Authenticator:
             return hit[0]
         if secret.startswith(API_KEY_PREFIX):
             principal = await self.store.principal_for_key(secret)
+        elif secret.startswith(APP_TOKEN_PREFIX):
+            principal = await self._app_principal(secret)
         else:
             principal = await self.store.principal_for_token(secret)
         if principal is None:
@@ -139,6 +149,22 @@ class Authenticator:
                 self._cache.clear()
             self._cache[key] = (principal, now + self.ttl_s)
         return principal
+
+    async def _app_principal(self, secret: str) -> Principal | None:
+        """A live share token as an ``app_token`` principal (its app's id; the token's id, name and limit)."""
+        if self.apps is None:
+            return None
+        resolved = await self.apps.resolve_token(secret)
+        if resolved is None:
+            return None
+        token, app = resolved
+        return Principal(
+            kind="app_token",
+            app_id=app.id,
+            key_id=token.id,
+            key_name=token.name,
+            rate_limit_per_minute=token.rate_limit_per_minute,
+        )
 
 
 def same_principal(current: Principal | None, before: Principal) -> bool:
@@ -227,6 +253,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("invalid, expired or revoked credentials")
         if principal.kind == "api_key" and not connection.scope["path"].startswith("/f/"):
             raise PermissionDeniedError("API keys may only call published endpoints (/f/...)")
+        if principal.kind == "app_token" and not connection.scope["path"].startswith(CHAT_PREFIX):
+            raise PermissionDeniedError("a chat app's share link may only chat with its app (/api/chat/...)")
         scope = cast("dict[str, Any]", connection.scope)
         if source == "cookie" and (scope["type"] == "websocket" or scope.get("method", "GET") not in _SAFE_METHODS):
             _check_origin(connection)

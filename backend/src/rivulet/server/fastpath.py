@@ -85,7 +85,7 @@ class EndpointFastPath:
         if secret is None:
             return False
         principal = await authenticator.authenticate(secret)
-        if principal is None:
+        if principal is None or principal.kind == "app_token":  # a share link: refused by ``AuthMiddleware``
             return False
         scope["user"] = principal
         scope["auth"] = source
