@@ -17,6 +17,7 @@ import type {
   OperatorCanvasNode,
   OperatorNodeData,
 } from "./canvas-types";
+import { freePosition } from "./canvas-view";
 import { type ClipboardFragment, pasteFragment } from "./clipboard-fragment";
 import { checkConnection } from "./connection-rules";
 import {
@@ -198,7 +199,7 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
       const node: OperatorCanvasNode = {
         id,
         type: "operator",
-        position,
+        position: freePosition(position, get().nodes),
         selected: true,
         data: {
           operator: operator.id,
@@ -221,7 +222,7 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
       const note: CanvasNode = {
         id,
         type: "note",
-        position,
+        position: freePosition(position, get().nodes),
         width: group ? 420 : 220,
         height: group ? 280 : 120,
         zIndex: group ? -1 : 0,

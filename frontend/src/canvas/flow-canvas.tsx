@@ -2,6 +2,7 @@ import {
   Background,
   BackgroundVariant,
   type Connection,
+  ControlButton,
   Controls,
   type Edge,
   type FinalConnectionState,
@@ -14,11 +15,13 @@ import "@xyflow/react/dist/style.css";
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { indexCatalog, useOperators } from "../api/operators";
+import { MapIcon } from "../components/operator-icon";
 import { OPERATOR_MIME } from "../editor/palette";
 import { useRunStore } from "../runs/run-store";
 import { CanvasEmptyHint } from "./canvas-empty-hint";
 import { type CanvasState, useCanvasStore } from "./canvas-store";
 import type { CanvasNode } from "./canvas-types";
+import { fitOptions, MINIMAP_HEIGHT, MINIMAP_WIDTH, useCanvasView } from "./canvas-view";
 import { checkConnection, type ResolvedPorts, resolvePortTypes } from "./connection-rules";
 import { NoteNode } from "./note-node";
 import { OperatorNode } from "./operator-node";
@@ -112,6 +115,8 @@ export function FlowCanvas() {
   const resolved = useMemo(() => resolvePortTypes(nodes, edges), [shape]);
   const styledEdges = useStyledEdges(edges, resolved);
   const [toast, setToast] = useState<string | null>(null);
+  const minimap = useCanvasView((state) => state.minimap);
+  const toggleMinimap = useCanvasView((state) => state.toggleMinimap);
 
   const isValidConnection = useCallback((connection: Connection | Edge) => {
     const { nodes: current, edges: currentEdges } = useCanvasStore.getState();
@@ -175,22 +180,36 @@ export function FlowCanvas() {
           multiSelectionKeyCode={["Meta", "Control"]}
           selectionOnDrag={false}
           colorMode="system"
-          fitView
-          fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
           minZoom={0.1}
           proOptions={{ hideAttribution: true }}
         >
           <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
-          <Controls position="bottom-left" />
-          <MiniMap
-            position="bottom-right"
-            pannable
-            zoomable
-            nodeColor={minimapColor}
-            nodeStrokeWidth={3}
-            style={{ width: 168, height: 112 }}
-            data-testid="minimap"
-          />
+          <Controls
+            position="bottom-left"
+            orientation="horizontal"
+            fitViewOptions={fitOptions("all", minimap)}
+          >
+            <ControlButton
+              onClick={toggleMinimap}
+              title={minimap ? "Hide the minimap" : "Show the minimap"}
+              aria-label={minimap ? "Hide the minimap" : "Show the minimap"}
+              aria-pressed={minimap}
+              data-testid="toggle-minimap"
+            >
+              <MapIcon />
+            </ControlButton>
+          </Controls>
+          {minimap ? (
+            <MiniMap
+              position="bottom-right"
+              pannable
+              zoomable
+              nodeColor={minimapColor}
+              nodeStrokeWidth={3}
+              style={{ width: MINIMAP_WIDTH, height: MINIMAP_HEIGHT }}
+              data-testid="minimap"
+            />
+          ) : null}
         </ReactFlow>
         {nodes.length === 0 ? <CanvasEmptyHint /> : null}
         {connecting && hover ? (

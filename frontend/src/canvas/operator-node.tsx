@@ -2,6 +2,7 @@ import { Handle, type NodeProps, Position } from "@xyflow/react";
 import { memo } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { indexCatalog, type PortRead, useOperators } from "../api/operators";
+import { NamedIcon, resolveIcon } from "../components/operator-icon";
 import type { NodeRunState } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
 import { isError, useCanvasStore } from "./canvas-store";
@@ -67,19 +68,25 @@ function RunDetails({ run }: { readonly run: NodeRunState }) {
           />
         </div>
       ) : null}
+      {/* Bounded boxes that scroll inside the node: the wheel scrolls them (nowheel) instead of
+          zooming the canvas, and selecting their text does not drag the node (nodrag). */}
       {streamed ? (
-        <pre className="op-stream nowheel" data-testid="node-stream">
+        <pre className="op-stream op-scroll nowheel nodrag" data-testid="node-stream">
           {streamed}
         </pre>
       ) : null}
       {run.error ? (
-        <div className="op-error" data-testid="node-error">
+        <div className="op-error op-scroll nowheel nodrag" data-testid="node-error">
           {run.error.message}
         </div>
       ) : null}
       {!streamed && firstOutput && run.status === "succeeded" ? (
-        <div className="op-output" data-testid="node-output" title={firstOutput[0]}>
-          {previewText(firstOutput[1].preview, 160)}
+        <div
+          className="op-output op-scroll nowheel nodrag"
+          data-testid="node-output"
+          title={firstOutput[0]}
+        >
+          {previewText(firstOutput[1].preview, 2_000)}
         </div>
       ) : null}
     </>
@@ -89,6 +96,9 @@ function RunDetails({ run }: { readonly run: NodeRunState }) {
 function OperatorNodeView({ id, data, selected }: NodeProps<OperatorCanvasNode>) {
   const { data: catalog } = useOperators();
   const operator = indexCatalog(catalog).get(data.operator);
+  const category = operator?.category ?? data.operator.split(".")[0];
+  const categoryIcon = catalog?.categories.find((entry) => entry.id === category)?.icon;
+  const icon = resolveIcon(operator?.icon, category, categoryIcon);
   const run = useRunStore((state) => state.view?.nodes[id]);
   const resolved = useResolvedPorts(id);
   const messages = useCanvasStore(
@@ -113,6 +123,9 @@ function OperatorNodeView({ id, data, selected }: NodeProps<OperatorCanvasNode>)
       data-status={status ?? "idle"}
     >
       <div className="op-node__header">
+        <span className={`op-node__icon op-node__icon--${category}`} data-testid="node-icon">
+          <NamedIcon name={icon} size={15} />
+        </span>
         <div className="op-node__titles">
           <span className="op-node__title">{data.label || operator?.title || data.operator}</span>
           <span className="op-node__id">{id}</span>
@@ -143,7 +156,7 @@ function OperatorNodeView({ id, data, selected }: NodeProps<OperatorCanvasNode>)
         ))}
       </div>
       {messages.length ? (
-        <ul className="op-diagnostics" data-testid="node-diagnostics">
+        <ul className="op-diagnostics op-scroll nowheel nodrag" data-testid="node-diagnostics">
           {messages.slice(0, 3).map((message) => (
             <li key={message}>{message}</li>
           ))}

@@ -1,6 +1,7 @@
 import { type DragEvent, useMemo, useState } from "react";
 import { indexCatalog, type OperatorRead, useOperators } from "../api/operators";
 import { portColor } from "../canvas/port-colors";
+import { NamedIcon, resolveIcon } from "../components/operator-icon";
 
 /** The drag payload type: the operator id travels in the drag data. */
 export const OPERATOR_MIME = "application/x-rivulet-operator";
@@ -18,9 +19,11 @@ function matches(operator: OperatorRead, query: string): boolean {
 
 function PaletteItem({
   operator,
+  categoryIcon,
   onAdd,
 }: {
   readonly operator: OperatorRead;
+  readonly categoryIcon: string;
   readonly onAdd: (operator: OperatorRead) => void;
 }) {
   const onDragStart = (event: DragEvent<HTMLButtonElement>) => {
@@ -42,7 +45,12 @@ function PaletteItem({
       title={`${operator.description}\n\nDrag onto the canvas, or double-click (Enter) to add.`}
       data-testid={`palette-item-${operator.id}`}
     >
-      <span className="palette-item__title">{operator.title}</span>
+      <span className="palette-item__title">
+        <span className="palette-item__icon" data-testid="palette-item-icon">
+          <NamedIcon name={resolveIcon(operator.icon, operator.category, categoryIcon)} size={14} />
+        </span>
+        {operator.title}
+      </span>
       <span className="palette-item__ports" aria-hidden="true">
         {ports.slice(0, 6).map((port, index) => (
           <span
@@ -91,11 +99,19 @@ export function Palette({ onAdd }: { readonly onAdd: (operator: OperatorRead) =>
         {groups.map(({ category, operators }) => (
           <section key={category.id} className="palette__group">
             <h3 className="palette__heading" title={category.description}>
-              {category.title}
+              <span className="palette__heading-title">
+                <NamedIcon name={resolveIcon(null, category.id, category.icon)} size={13} />
+                {category.title}
+              </span>
               <span className="palette__count">{operators.length}</span>
             </h3>
             {operators.map((operator) => (
-              <PaletteItem key={operator.id} operator={operator} onAdd={onAdd} />
+              <PaletteItem
+                key={operator.id}
+                operator={operator}
+                categoryIcon={resolveIcon(null, category.id, category.icon)}
+                onAdd={onAdd}
+              />
             ))}
           </section>
         ))}

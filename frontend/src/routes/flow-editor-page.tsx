@@ -11,6 +11,7 @@ import {
 } from "../api/flows";
 import { indexCatalog, type OperatorRead, useOperators } from "../api/operators";
 import { currentDocument, useCanvasStore } from "../canvas/canvas-store";
+import { fitOptions } from "../canvas/canvas-view";
 import { FlowCanvas } from "../canvas/flow-canvas";
 import { emptyFlowDocument, type FlowDocument, parseFlowJson } from "../canvas/flow-document";
 import { EditorToolbar } from "../editor/editor-toolbar";
@@ -83,7 +84,7 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
       useCanvasStore.getState().load(flow.data.document, lookup);
       useCanvasStore.getState().setDiagnostics(flow.data.validation.diagnostics);
       loaded.current = key;
-      window.setTimeout(() => void fitView({ maxZoom: 1.1, padding: 0.2 }), 50);
+      window.setTimeout(() => void fitView(fitOptions("open")), 50);
     }
   }, [flowId, flow.data, catalog, lookup, fitView]);
 
@@ -187,7 +188,7 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
           .load({ ...doc, id: current.id, version: current.version }, lookup);
         useCanvasStore.setState({ dirty: true });
         setNotice(`Imported ${file.name}; save to keep it.`);
-        window.setTimeout(() => void fitView({ maxZoom: 1.1, padding: 0.2 }), 50);
+        window.setTimeout(() => void fitView(fitOptions("open")), 50);
       } catch (error) {
         setNotice(`Import failed: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -197,19 +198,18 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
 
   const addAtCentre = useCallback(
     (operator: OperatorRead) => {
+      // The middle of the canvas (not of the window); the store moves it off any node already there.
+      const box = document.querySelector(".editor__canvas")?.getBoundingClientRect();
       const centre = screenToFlowPosition({
-        x: window.innerWidth / 2 - 100,
-        y: window.innerHeight / 2 - 60,
+        x: (box ? box.left + box.width / 2 : window.innerWidth / 2) - 110,
+        y: (box ? box.top + box.height / 2 : window.innerHeight / 2) - 50,
       });
       useCanvasStore.getState().addOperator(operator, centre);
     },
     [screenToFlowPosition],
   );
 
-  const fit = useCallback(
-    () => void fitView({ maxZoom: 1.1, padding: 0.2, duration: 200 }),
-    [fitView],
-  );
+  const fit = useCallback(() => void fitView({ ...fitOptions("all"), duration: 200 }), [fitView]);
   const shortcuts = useMemo(
     () => ({ save: () => void save(), run: () => void run(), fit }),
     [save, run, fit],
