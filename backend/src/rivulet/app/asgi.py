@@ -13,6 +13,7 @@ from litestar.middleware import DefineMiddleware
 
 from rivulet.app.providers import Providers
 from rivulet.app.wiring import open_services
+from rivulet.domain.apps import AppsController, ChatController
 from rivulet.domain.auth import AuthController, UsersController, WorkspacesController
 from rivulet.domain.datasources import DatasourcesController, DatasourceUploadsController
 from rivulet.domain.endpoints import GatewayController, PublishingController
@@ -126,6 +127,7 @@ def create_app(settings: Settings, database_url: str | None) -> Litestar:
             ),
             _domain(providers, "reports", ReportsController),
             _domain(providers, "evaluations", EvaluationsController),
+            _domain(providers, "apps", AppsController, ChatController),
             _domain(providers, "gateway", GatewayController),
             docs_asset,
             frontend_router(Path(settings.frontend_dir)),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from litestar.di import Provide
 
+from rivulet.domain.apps.deps import AppsDeps
 from rivulet.domain.auth.deps import AuthDeps
 from rivulet.domain.datasources.deps import DatasourcesDeps
 from rivulet.domain.endpoints.deps import PublishingDeps
@@ -81,6 +82,7 @@ class Providers:
             "datasources": DatasourcesDeps(data=services.data, uploads=UploadLimits.from_settings(services.settings)),
             "reports": ReportsDeps(reports=services.reports),
             "evaluations": EvaluationsDeps(evaluations=services.evaluations, flows=services.flows),
+            "apps": AppsDeps(apps=services.apps, flows=services.flows, changes=services.changes),
             "gateway": services.calls,
             "secrets": services.secrets,
             "pool": services.pool,

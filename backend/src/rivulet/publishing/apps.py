@@ -505,6 +505,68 @@ class AppService:
         )
         return found
 
+    async def create(
+        self,
+        *,
+        flow_id: str,
+        slug: str,
+        title: str,
+        description: str = "",
+        suggested_questions: Sequence[str] = (),
+        flow_version: int | None = None,
+        message_input: str | None = None,
+        session_input: str | None = None,
+        owner_id: str | None = None,
+        workspace_id: str | None = None,
+    ) -> AppRecord:
+        """A new app on a flow version that compiles; inputs named are checked, absent ones detected.
+
+        ``session_input``: ``None`` detects it, ``""`` means none.
+
+        Raises:
+            NotFoundError: No such flow or version.
+            CompileError: The version does not compile.
+            ValidationError: Bad inputs.
+            ConflictError: The slug is taken.
+        """
+        _, message, session = await self.check(
+            flow_id, flow_version, message_input, session_input or None, auto_session=session_input is None
+        )
+        return await self.apps.create_app(
+            slug=slug,
+            flow_id=flow_id,
+            title=title,
+            flow_version=flow_version,
+            description=description,
+            suggested_questions=suggested_questions,
+            message_input=message,
+            session_input=session,
+            owner_id=owner_id,
+            workspace_id=workspace_id,
+        )
+
+    async def update(self, app: AppRecord, changes: dict[str, Any]) -> AppRecord:
+        """Change an app; a new version or inputs (or enabling it) compiles and checks it again.
+
+        ``flow_version`` ``0`` follows the latest version; ``session_input`` ``""`` means none.
+
+        Raises:
+            NotFoundError, CompileError, ValidationError, ConflictError: As ``create``.
+        """
+        changes = dict(changes)
+        if changes.get("flow_version") == 0:
+            changes["flow_version"] = None
+        if changes.get("session_input") == "":
+            changes["session_input"] = None
+        if {"flow_version", "message_input", "session_input"} & changes.keys() or changes.get("enabled") is True:
+            version = changes.get("flow_version", app.flow_version)
+            message = changes.get("message_input", app.message_input)
+            session = changes.get("session_input", app.session_input)
+            _, changes["message_input"], changes["session_input"] = await self.check(
+                app.flow_id, version, message, session, auto_session=False
+            )
+        return await self.apps.update_app(app.id, **changes)
+
     # -- chatting -----------------------------------------------------------------------------------------------
 
     async def chat_app(self, slug: str, principal: Principal) -> AppRecord:
@@ -715,6 +777,13 @@ class AppService:
         except (ConflictError, NotFoundError):
             return False
         return True
+
+    async def delete_conversation(self, app: AppRecord, conversation: ConversationRecord) -> None:
+        """Delete a conversation with its transcript and its memory session."""
+        await self.stop(conversation)
+        await self.apps.delete_conversation(conversation.id)
+        if self.memory is not None:
+            await self.memory.clear(memory_session(app.id, conversation.id))
 
     async def close(self) -> None:
         """Wait (briefly) for the answers being finished, so their transcripts are complete."""
