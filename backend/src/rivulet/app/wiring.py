@@ -29,6 +29,7 @@ from rivulet.lib.secrets import SecretBox, load_secret_key
 from rivulet.lib.settings import Settings
 from rivulet.providers.config import model_dirs
 from rivulet.providers.service import ModelService
+from rivulet.publishing.apps import AppService
 from rivulet.publishing.audit import AuditLog
 from rivulet.publishing.limits import LoginThrottle
 from rivulet.publishing.registry import EndpointRegistry
@@ -42,7 +43,8 @@ from rivulet.sdk.knowledge import KnowledgeBase
 from rivulet.sdk.models import ConversationStore, ModelRegistry
 from rivulet.sdk.net import NetworkPolicy
 from rivulet.server.auth import Authenticator
-from rivulet.storage.base import AuthStore, EndpointStore, FlowStore, ScheduleStore, SecretStore
+from rivulet.storage.base import AppStore, AuthStore, EndpointStore, FlowStore, ScheduleStore, SecretStore
+from rivulet.storage.postgres.apps import PostgresAppStore
 from rivulet.storage.postgres.auth import PostgresAuthStore
 from rivulet.storage.postgres.changes import ChangeFeed
 from rivulet.storage.postgres.conversations import PostgresConversationStore
@@ -102,6 +104,10 @@ class Services:
     """Data sources (``/api/datasources``, ``rivulet ds``, ``ctx.service(Datasources)``)."""
     evaluations: EvaluationService
     """Evaluations of flows and of Text2SQL on datasets (``/api/evaluations``, ``rivulet eval``)."""
+    app_store: AppStore
+    """Chat apps, their share tokens, conversations, messages and feedback."""
+    apps: AppService
+    """Chat apps: answers as runs, transcripts, share links (``/api/apps``, ``/api/chat``)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     """Failed logins per username and address (per replica)."""
     scheduler: Scheduler | None = None
@@ -209,7 +215,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         )
         stack.push_async_callback(models.close)
         shared[ModelRegistry] = models
-        shared[ConversationStore] = PostgresConversationStore(pool)
+        memory = shared[ConversationStore] = PostgresConversationStore(pool)
         knowledge = KnowledgeService(
             PostgresKnowledgeStore(pool), models, policy if isinstance(policy, NetworkPolicy) else None
         )
@@ -233,7 +239,9 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         evaluations = EvaluationService(PostgresEvaluationStore(pool), runs=runs, flows=flows, models=models, data=data)
         stack.push_async_callback(evaluations.close)
         auth = PostgresAuthStore(pool)
-        authenticator = Authenticator(auth)
+        app_store = PostgresAppStore(pool)
+        authenticator = Authenticator(auth, apps=app_store)
+        apps = AppService(apps=app_store, flows=flows, runs=runs, memory=memory, compile_graph=runs.compile_graph)
         changes = ChangeFeed(pool)
         endpoints = PostgresEndpointStore(pool)
         schedules = PostgresScheduleStore(pool)
@@ -279,5 +287,7 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
             reports=reports,
             data=data,
             evaluations=evaluations,
+            app_store=app_store,
+            apps=apps,
             scheduler=scheduler,
         )

@@ -46,10 +46,6 @@ if TYPE_CHECKING:
 __all__ = ("MemoryAppStore",)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class _Message(msgspec.Struct, kw_only=True):
     message: AppMessage
     seq: int
@@ -67,6 +63,13 @@ class MemoryAppStore:
         self._conversations: dict[str, ConversationRecord] = {}
         self._messages: dict[str, _Message] = {}
         self._seq = itertools.count(1)
+        self._last_time = datetime.min.replace(tzinfo=UTC)
+
+    def _now(self) -> datetime:
+        """The time, strictly later than the last one given (as distinct as ``clock_timestamp()``'s)."""
+        now = datetime.now(UTC)
+        self._last_time = max(now, self._last_time + timedelta(microseconds=1))
+        return self._last_time
 
     # -- lookups ----------------------------------------------------------------------------------------------
 
@@ -99,7 +102,7 @@ class MemoryAppStore:
     def _touch(self, conversation_id: str, count_change: int) -> None:
         record = self._conversations[conversation_id]
         self._conversations[conversation_id] = msgspec.structs.replace(
-            record, message_count=record.message_count + count_change, updated_at=_now()
+            record, message_count=record.message_count + count_change, updated_at=self._now()
         )
 
     # -- apps -------------------------------------------------------------------------------------------------
@@ -131,7 +134,7 @@ class MemoryAppStore:
             workspace_id=workspace_id,
         )
         self._slug_free(slug)
-        now = _now()
+        now = self._now()
         record = AppRecord(
             id=random_id(),
             slug=slug,
@@ -181,7 +184,7 @@ class MemoryAppStore:
             workspace_id=merged.workspace_id,
         )
         self._slug_free(merged.slug, app_id)
-        merged = msgspec.structs.replace(merged, updated_at=_now())
+        merged = msgspec.structs.replace(merged, updated_at=self._now())
         self._apps[app_id] = merged
         return merged
 
@@ -211,7 +214,7 @@ class MemoryAppStore:
             prefix=secret[:TOKEN_PREFIX_LENGTH],
             rate_limit_per_minute=rate_limit_per_minute,
             created_by=created_by,
-            created_at=_now(),
+            created_at=self._now(),
         )
         self._tokens[token.id] = token
         self._token_hashes[hash_token(secret)] = token.id
@@ -226,7 +229,7 @@ class MemoryAppStore:
         if token is None or token.app_id != app_id:
             raise token_not_found(token_id)
         if token.revoked_at is None:
-            token = msgspec.structs.replace(token, revoked_at=_now())
+            token = msgspec.structs.replace(token, revoked_at=self._now())
             self._tokens[token_id] = token
         return token
 
@@ -235,7 +238,7 @@ class MemoryAppStore:
         token = None if token_id is None else self._tokens.get(token_id)
         if token is None or token.revoked_at is not None:
             return None
-        now = _now()
+        now = self._now()
         if token.last_used_at is None or token.last_used_at < now - timedelta(seconds=USED_MARK_SECONDS):
             token = msgspec.structs.replace(token, last_used_at=now)
             self._tokens[token.id] = token
@@ -246,7 +249,7 @@ class MemoryAppStore:
     async def create_conversation(self, app_id: str, subject: str, *, title: str = "") -> ConversationRecord:
         check_no_nul(subject=subject)
         self._app(app_id)
-        now = _now()
+        now = self._now()
         record = ConversationRecord(
             id=random_id(), app_id=app_id, subject=subject, title=clean_text(title), created_at=now, updated_at=now
         )
@@ -262,9 +265,7 @@ class MemoryAppStore:
         return found[: max(limit, 0)]
 
     async def rename_conversation(self, conversation_id: str, title: str) -> ConversationRecord:
-        record = msgspec.structs.replace(
-            self._conversation(conversation_id), title=clean_text(title), updated_at=_now()
-        )
+        record = msgspec.structs.replace(self._conversation(conversation_id), title=clean_text(title))
         self._conversations[conversation_id] = record
         return record
 
@@ -297,7 +298,7 @@ class MemoryAppStore:
             status=status,
             run_id=run_id,
             extras=as_stored(extras or {}, dict[str, Any]),
-            created_at=_now(),
+            created_at=self._now(),
         )
         self._messages[message.id] = _Message(message=message, seq=next(self._seq))
         self._touch(conversation_id, 1)
@@ -345,7 +346,7 @@ class MemoryAppStore:
         stored.message = msgspec.structs.replace(
             stored.message, feedback=rating, feedback_comment="" if rating is None else clean_text(comment)
         )
-        stored.feedback_at = None if rating is None else _now()
+        stored.feedback_at = None if rating is None else self._now()
         return stored.message
 
     async def list_feedback(self, app_id: str, *, limit: int = 200) -> list[AppMessage]:

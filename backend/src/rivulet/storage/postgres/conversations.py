@@ -43,3 +43,12 @@ class PostgresConversationStore:
     async def clear(self, session_id: str) -> None:
         async with self._pool.connection() as conn:
             await conn.execute("DELETE FROM conversation_messages WHERE session_id = %s", (session_id,))
+
+    async def drop_last_turn(self, session_id: str) -> int:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "DELETE FROM conversation_messages WHERE session_id = %(s)s AND id >= (SELECT max(id)"
+                " FROM conversation_messages WHERE session_id = %(s)s AND role = 'user')",
+                {"s": session_id},
+            )
+            return cur.rowcount
