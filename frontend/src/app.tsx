@@ -9,6 +9,9 @@ import { usePathname } from "./routes/router";
 /** Share links (`/r/<token>`) open without a login, outside the app shell. */
 const SharedReportPage = lazy(() => import("./reports/shared-report-page"));
 const isSharedReport = (pathname: string) => pathname.startsWith("/r/");
+/** Chat apps (`/apps/<slug>`) also stand alone: a share link's visitor has no account. */
+const AppChatPage = lazy(() => import("./apps/app-chat-page"));
+const isChatApp = (pathname: string) => /^\/apps\/[^/]+\/?$/.test(pathname);
 
 export function App({ queryClient }: { readonly queryClient: QueryClient }) {
   const pathname = usePathname();
@@ -16,11 +19,11 @@ export function App({ queryClient }: { readonly queryClient: QueryClient }) {
     queryClient.setQueryData(["auth", "me"], null);
     redirectToLogin();
   });
-  if (isSharedReport(pathname)) {
+  if (isSharedReport(pathname) || isChatApp(pathname)) {
     return (
       <QueryClientProvider client={queryClient}>
         <Suspense fallback={<div className="page page--loading" aria-busy="true" />}>
-          <SharedReportPage />
+          {isChatApp(pathname) ? <AppChatPage key={pathname} /> : <SharedReportPage />}
         </Suspense>
       </QueryClientProvider>
     );
