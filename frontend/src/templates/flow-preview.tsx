@@ -5,8 +5,30 @@ type FlowDocument = Schemas["FlowDocument"];
 const NODE_W = 150;
 const NODE_H = 40;
 
-/** A read-only SVG of a flow: boxes at the saved positions, lines for edges. */
-export function FlowPreview({ document }: { readonly document: FlowDocument }) {
+/** Box fills of the thumbnail, by operator category (the part of the id before the dot). */
+const CATEGORY_FILL: Readonly<Record<string, string>> = {
+  core: "#94a3b8",
+  llm: "#8b5cf6",
+  rag: "#0ea5e9",
+  sql: "#f59e0b",
+  chart: "#10b981",
+  agent: "#ec4899",
+  trigger: "#ef4444",
+  io: "#64748b",
+};
+
+/**
+ * A read-only SVG of a flow: boxes at the saved positions, lines for edges. `thumbnail`: the small
+ * decorative version on a gallery card (boxes coloured by category, no labels, hidden from
+ * assistive technology: the card's text names the template).
+ */
+export function FlowPreview({
+  document,
+  thumbnail = false,
+}: {
+  readonly document: FlowDocument;
+  readonly thumbnail?: boolean;
+}) {
   const nodes = document.nodes ?? [];
   const xs = nodes.map((n) => n.position?.x ?? 0);
   const ys = nodes.map((n) => n.position?.y ?? 0);
@@ -17,12 +39,15 @@ export function FlowPreview({ document }: { readonly document: FlowDocument }) {
   const at = new Map(nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }]));
   return (
     <svg
-      className="flow-preview"
+      className={thumbnail ? "flow-preview flow-preview--thumbnail" : "flow-preview"}
       role="img"
       aria-label={`Preview of ${document.name}`}
+      aria-hidden={thumbnail || undefined}
+      data-testid={thumbnail ? "flow-thumbnail" : undefined}
       viewBox={`${minX} ${minY} ${width} ${height}`}
       width="100%"
-      height="220"
+      height={thumbnail ? "100%" : "220"}
+      preserveAspectRatio="xMidYMid meet"
     >
       {(document.edges ?? []).map((e) => {
         const s = at.get(e.source);
@@ -37,6 +62,7 @@ export function FlowPreview({ document }: { readonly document: FlowDocument }) {
             y2={(t.y ?? 0) + NODE_H / 2}
             stroke="currentColor"
             strokeOpacity={0.5}
+            strokeWidth={thumbnail ? 6 : 1}
           />
         );
       })}
@@ -47,18 +73,20 @@ export function FlowPreview({ document }: { readonly document: FlowDocument }) {
             y={n.position?.y ?? 0}
             width={NODE_W}
             height={NODE_H}
-            rx={6}
-            fill="none"
-            stroke="currentColor"
+            rx={thumbnail ? 12 : 6}
+            fill={thumbnail ? (CATEGORY_FILL[n.operator.split(".")[0] ?? ""] ?? "#94a3b8") : "none"}
+            stroke={thumbnail ? "none" : "currentColor"}
           />
-          <text
-            x={(n.position?.x ?? 0) + 8}
-            y={(n.position?.y ?? 0) + 25}
-            fontSize={13}
-            fill="currentColor"
-          >
-            {n.label ?? n.operator}
-          </text>
+          {thumbnail ? null : (
+            <text
+              x={(n.position?.x ?? 0) + 8}
+              y={(n.position?.y ?? 0) + 25}
+              fontSize={13}
+              fill="currentColor"
+            >
+              {n.label ?? n.operator}
+            </text>
+          )}
         </g>
       ))}
     </svg>

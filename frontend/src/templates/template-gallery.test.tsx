@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { renderWithClient } from "../test/render-with-client";
 import { TemplateGallery } from "./template-gallery";
@@ -29,7 +29,19 @@ const detail = {
     flows: ["flows/main.json"],
   },
   flows: [
-    { file: "flows/main.json", document: { name: "Reshape JSON records", nodes: [], edges: [] } },
+    {
+      file: "flows/main.json",
+      document: {
+        name: "Reshape JSON records",
+        nodes: [
+          { id: "in", operator: "core.input", position: { x: 0, y: 0 } },
+          { id: "ask", operator: "llm.chat", position: { x: 300, y: 0 } },
+        ],
+        edges: [
+          { id: "e", source: "in", source_port: "value", target: "ask", target_port: "prompt" },
+        ],
+      },
+    },
   ],
   data_files: [],
 };
@@ -59,6 +71,20 @@ afterEach(() => {
 });
 
 describe("TemplateGallery", () => {
+  it("draws each card's flow, small and coloured by category", async () => {
+    stubApi({});
+    renderWithClient(<TemplateGallery />);
+    const card = await screen.findByTestId("template-card-json-reshape");
+    const thumbnail = await within(card).findByTestId("flow-thumbnail");
+    expect(thumbnail).toHaveAttribute("aria-hidden", "true");
+    const boxes = thumbnail.querySelectorAll("[data-node-id] rect");
+    expect(boxes).toHaveLength(2);
+    expect(boxes[1]?.getAttribute("fill")).not.toBe(boxes[0]?.getAttribute("fill"));
+    expect(thumbnail.querySelectorAll("line")).toHaveLength(1);
+    // The card keeps one accessible name: the template's, not the picture's.
+    expect(screen.queryByRole("img", { name: /Preview of/ })).toBeNull();
+  });
+
   it("sends the typed variable and opens the created flow", async () => {
     const fetchMock = stubApi({
       template: "json-reshape@1.0.0",

@@ -1,7 +1,68 @@
-import { useState } from "react";
-import { useTemplateList } from "../api/templates";
+import { type RefObject, useEffect, useRef, useState } from "react";
+import { type TemplateListing, useTemplate, useTemplateList } from "../api/templates";
+import { FlowPreview } from "./flow-preview";
 import { TemplateDetail } from "./template-detail";
 import "./template-gallery.css";
+
+/** True once the element has been on screen (always true where IntersectionObserver is missing). */
+function useSeen<T extends Element>(): [RefObject<T | null>, boolean] {
+  const ref = useRef<T>(null);
+  const [seen, setSeen] = useState(typeof IntersectionObserver === "undefined");
+  useEffect(() => {
+    const element = ref.current;
+    if (seen || !element) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) setSeen(true);
+      },
+      { rootMargin: "200px" },
+    );
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [seen]);
+  return [ref, seen];
+}
+
+/**
+ * The flow of a gallery card, drawn small. The listing carries no documents, so a card loads its
+ * template (the same query the detail panel uses, so opening it costs nothing more) once it is seen.
+ */
+function CardPreview({ name }: { readonly name: string }) {
+  const [ref, seen] = useSeen<HTMLSpanElement>();
+  const { data } = useTemplate(seen ? name : "");
+  const document = data?.flows[0]?.document;
+  return (
+    <span className="template-card__preview" ref={ref}>
+      {document ? <FlowPreview document={document} thumbnail /> : null}
+    </span>
+  );
+}
+
+function TemplateCard({
+  item,
+  selected,
+  onSelect,
+}: {
+  readonly item: TemplateListing;
+  readonly selected: boolean;
+  readonly onSelect: () => void;
+}) {
+  return (
+    <button
+      type="button"
+      className="template-card"
+      onClick={onSelect}
+      aria-pressed={selected}
+      data-testid={`template-card-${item.name}`}
+    >
+      <span className="template-card__text">
+        <strong>{item.title}</strong> <span>{item.version}</span>
+        <small>{item.summary}</small>
+      </span>
+      <CardPreview name={item.name} />
+    </button>
+  );
+}
 
 /** Search, tag filter, cards; the selected card opens its preview and import form. */
 export function TemplateGallery() {
@@ -34,14 +95,11 @@ export function TemplateGallery() {
       <ul className="template-gallery__list" aria-label="Templates">
         {(data?.items ?? []).map((item) => (
           <li key={item.name}>
-            <button
-              type="button"
-              onClick={() => setSelected(item.name)}
-              aria-pressed={selected === item.name}
-            >
-              <strong>{item.title}</strong> <span>{item.version}</span>
-              <small>{item.summary}</small>
-            </button>
+            <TemplateCard
+              item={item}
+              selected={selected === item.name}
+              onSelect={() => setSelected(item.name)}
+            />
           </li>
         ))}
       </ul>
