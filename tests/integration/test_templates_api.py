@@ -324,6 +324,7 @@ async def test_https_index_source_goes_through_the_network_guard(tmp_path: Path)
 
 
 LLM_RUN_INPUTS: dict[str, dict[str, Any]] = {
+    "chat-assistant": {"message": "Say hi in three words.", "session_id": "templates-test"},
     "local-chat": {"question": "Say hi in three words."},
     "prompt-chain-summariser": {"text": "Ada Lovelace wrote the first program for Babbage's Analytical Engine."},
     "structured-extraction": {"text": "Hi, this is Ada (ada@example.com) about the engine drawings."},
