@@ -88,4 +88,46 @@ describe("OperatorNode", () => {
     expect(screen.getByTestId("node-delay_1")).toHaveAttribute("data-status", "cached");
     expect(screen.getByTestId("node-delay_1")).toHaveTextContent("cached");
   });
+
+  it("shows the operator's icon (its category's when it names none)", async () => {
+    renderCanvas();
+    const delay = await screen.findByTestId("node-delay_1");
+    // The fixture operators keep the SDK default `box`: the core category's icon.
+    expect(delay.querySelector("[data-testid=node-icon] svg")).toHaveAttribute("data-icon", "box");
+  });
+
+  it("keeps long output inside the node, scrollable without zooming or dragging", async () => {
+    const store = useRunStore.getState();
+    store.show("r1", "f1");
+    store.apply(
+      event(1, {
+        type: "run_started",
+        flow_id: "f1",
+        flow_version: 1,
+        node_ids: ["stream_1", "delay_1"],
+        trigger: "editor",
+      }),
+    );
+    store.apply(
+      event(2, {
+        type: "node_chunk",
+        node_id: "stream_1",
+        port: "tokens",
+        data: "word ".repeat(2_000),
+        index: 0,
+      }),
+    );
+    store.apply(
+      event(3, {
+        type: "node_failed",
+        node_id: "delay_1",
+        error: { code: "boom", message: "x".repeat(5_000) },
+      }),
+    );
+    renderCanvas();
+    for (const id of ["node-stream", "node-error"]) {
+      const box = await screen.findByTestId(id);
+      expect(box).toHaveClass("op-scroll", "nowheel", "nodrag");
+    }
+  });
 });
