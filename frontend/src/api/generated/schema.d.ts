@@ -45,6 +45,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Chat apps on the flows the caller may read */
+        get: operations["ApiAppsListApps"];
+        put?: never;
+        /**
+         * Publish a flow as a chat app
+         * @description The flow version is compiled first (422 `compile_error`, located); `message_input` must be a run input of the flow (detected when absent), `session_input` too (detected when absent, none with `""`).
+         */
+        post: operations["ApiAppsCreateApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chat app */
+        get: operations["ApiAppsAppIdGetApp"];
+        put?: never;
+        post?: never;
+        /** Delete a chat app with its links, conversations and feedback */
+        delete: operations["ApiAppsAppIdDeleteApp"];
+        options?: never;
+        head?: never;
+        /** Change a chat app (title, questions, version, inputs, enabled...) */
+        patch: operations["ApiAppsAppIdUpdateApp"];
+        trace?: never;
+    };
+    "/api/apps/{app_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's rated answers with their questions, newest first */
+        get: operations["ApiAppsAppIdFeedbackListFeedback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/{app_id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's share links (revoked ones included) */
+        get: operations["ApiAppsAppIdTokensListTokens"];
+        put?: never;
+        /**
+         * Create a share link (the secret is shown once)
+         * @description `share_url` is `/apps/{slug}#t={secret}`: the fragment never reaches a server or its logs. `rate_limit_per_minute`: messages per minute through this link (absent: 60, `0`: unlimited).
+         */
+        post: operations["ApiAppsAppIdTokensCreateToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/{app_id}/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a share link (at once, on every replica) */
+        delete: operations["ApiAppsAppIdTokensTokenIdRevokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -119,6 +214,134 @@ export interface paths {
          * @description Proven by the current password (422 naming `current_password` when wrong; throttled like logins). Every other session and token of the user is revoked; the one presented stays valid.
          */
         post: operations["ApiAuthPasswordChangePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chat app's page information */
+        get: operations["ApiChatSlugAppInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/{slug}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's conversations with the app, latest first */
+        get: operations["ApiChatSlugConversationsListConversations"];
+        put?: never;
+        /** Start a conversation */
+        post: operations["ApiChatSlugConversationsCreateConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/{slug}/conversations/{conversation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a conversation with its messages and memory */
+        delete: operations["ApiChatSlugConversationsConversationIdDeleteConversation"];
+        options?: never;
+        head?: never;
+        /** Rename a conversation */
+        patch: operations["ApiChatSlugConversationsConversationIdRenameConversation"];
+        trace?: never;
+    };
+    "/api/chat/{slug}/conversations/{conversation_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation's messages */
+        get: operations["ApiChatSlugConversationsConversationIdMessagesListMessages"];
+        put?: never;
+        /**
+         * Send a message; the answer streams back as Server-Sent Events
+         * @description Events: `start` (`user_message`, `assistant_message`, `run_id`), `token` (`data`: a piece of text) as the answer is generated, then `done` (`message`: the final answer) or `error` (`message` with `extras.error`). Limited per share link (its `rate_limit_per_minute`) or per user (60 a minute): 429.
+         */
+        post: operations["ApiChatSlugConversationsConversationIdMessagesSendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/{slug}/conversations/{conversation_id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer the last message again (the last answer is dropped, from the memory too)
+         * @description Server-Sent Events as for a message.
+         */
+        post: operations["ApiChatSlugConversationsConversationIdRegenerateRegenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/{slug}/conversations/{conversation_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the answer being generated */
+        post: operations["ApiChatSlugConversationsConversationIdStopStop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/{slug}/messages/{message_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Rate an answer (up, down or null) */
+        put: operations["ApiChatSlugMessagesMessageIdFeedbackFeedback"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1507,6 +1730,120 @@ export interface components {
             rate_limit_per_minute: number | null;
             revoked_at?: string | null;
         };
+        /** AppCreate */
+        AppCreate: {
+            /** @default  */
+            description: string;
+            flow_id: string;
+            flow_version?: number | null;
+            message_input?: string | null;
+            session_input?: string | null;
+            /** @description The app is served at /apps/{slug}. */
+            slug: string;
+            suggested_questions?: string[];
+            title: string;
+        };
+        /** AppInput */
+        AppInput: {
+            default?: unknown;
+            name: string;
+            /** @default  */
+            node_id: string;
+            /** @default true */
+            required: boolean;
+            /**
+             * @default core.input
+             * @enum {string}
+             */
+            source: "core.input" | "trigger.http";
+            /** @default Text */
+            type: string;
+        };
+        /** AppMessage */
+        AppMessage: {
+            /** @default  */
+            content: string;
+            conversation_id: string;
+            /** Format: date-time */
+            created_at: string;
+            extras?: {
+                [key: string]: unknown;
+            };
+            /** @enum {null|string} */
+            feedback?: "up" | "down" | null;
+            /** @default  */
+            feedback_comment: string;
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant";
+            run_id?: string | null;
+            /**
+             * @default complete
+             * @enum {string}
+             */
+            status: "running" | "complete" | "failed" | "cancelled";
+        };
+        /** AppRead */
+        AppRead: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            enabled: boolean;
+            flow_id: string;
+            flow_name: string;
+            flow_version: number | null;
+            id: string;
+            inputs: components["schemas"]["AppInput"][];
+            inputs_ok: boolean;
+            message_input: string;
+            owner_id: string | null;
+            problems?: string[];
+            session_input: string | null;
+            slug: string;
+            suggested_questions: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+            workspace_id: string | null;
+        };
+        /** AppTokenCreate */
+        AppTokenCreate: {
+            name: string;
+            rate_limit_per_minute?: number | null;
+        };
+        /** AppTokenCreated */
+        AppTokenCreated: {
+            secret: string;
+            share_url: string;
+            token: components["schemas"]["AppTokenRead"];
+        };
+        /** AppTokenRead */
+        AppTokenRead: {
+            app_id: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            id: string;
+            last_used_at?: string | null;
+            name: string;
+            prefix: string;
+            /** @default 60 */
+            rate_limit_per_minute: number | null;
+            revoked_at?: string | null;
+        };
+        /** AppUpdate */
+        AppUpdate: {
+            description?: string | null;
+            enabled?: boolean | null;
+            flow_version?: number | null;
+            message_input?: string | null;
+            session_input?: string | null;
+            /** @description The app is served at /apps/{slug}. */
+            slug?: string | null;
+            suggested_questions?: string[] | null;
+            title?: string | null;
+        };
         /** AskRequest */
         AskRequest: {
             history?: components["schemas"]["AskTurn"][];
@@ -1558,6 +1895,8 @@ export interface components {
             created_at?: string | null;
             duration_ms: number;
             id?: number | null;
+            /** @enum {null|string} */
+            outcome?: "ok" | "error" | "accepted" | "stream" | null;
             run_id?: string | null;
             slug: string;
             status: number;
@@ -1582,6 +1921,14 @@ export interface components {
                 [key: string]: unknown;
             };
             /** @default  */
+            title: string;
+        };
+        /** ChatAppInfo */
+        ChatAppInfo: {
+            description: string;
+            flow_name?: string | null;
+            slug: string;
+            suggested_questions: string[];
             title: string;
         };
         /** ChunkingConfig */
@@ -1656,6 +2003,29 @@ export interface components {
             same: number;
             same_dataset: boolean;
             score_delta: number;
+        };
+        /** ConversationCreate */
+        ConversationCreate: {
+            /** @default  */
+            title: string;
+        };
+        /** ConversationRecord */
+        ConversationRecord: {
+            app_id: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @default 0 */
+            message_count: number;
+            subject: string;
+            /** @default  */
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ConversationRename */
+        ConversationRename: {
+            title: string;
         };
         /** DatasourceList */
         DatasourceList: {
@@ -1821,6 +2191,8 @@ export interface components {
             description: string;
             endpoint: components["schemas"]["EndpointRecord"];
             fields: components["schemas"]["BodyField"][];
+            flow_name?: string | null;
+            flow_updated_at?: string | null;
             path: string;
             /** @enum {string} */
             response: "json" | "sse";
@@ -1840,6 +2212,7 @@ export interface components {
         };
         /** EndpointStats */
         EndpointStats: {
+            by_outcome?: components["schemas"]["OutcomeStats"][];
             /** @default 0 */
             calls: number;
             /** @default 0 */
@@ -1932,6 +2305,25 @@ export interface components {
             name: string;
             output?: string | null;
             version?: number | null;
+        };
+        /** FeedbackItem */
+        FeedbackItem: {
+            comment: string;
+            conversation_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {null|string} */
+            feedback: "up" | "down" | null;
+            message: components["schemas"]["AppMessage"];
+            question: string;
+            run_id: string | null;
+        };
+        /** FeedbackUpdate */
+        FeedbackUpdate: {
+            /** @default  */
+            comment: string;
+            /** @enum {null|string} */
+            rating: "up" | "down" | null;
         };
         /** FileTable */
         FileTable: {
@@ -2164,6 +2556,10 @@ export interface components {
         MemberSet: {
             /** @enum {string} */
             role: "editor" | "viewer";
+        };
+        /** MessageCreate */
+        MessageCreate: {
+            content: string;
         };
         /** ModelCallList */
         ModelCallList: {
@@ -2500,6 +2896,15 @@ export interface components {
             /** @default * */
             versions: string;
         };
+        /** OutcomeStats */
+        OutcomeStats: {
+            /** @default 0 */
+            calls: number;
+            /** @enum {string} */
+            outcome: "ok" | "error" | "accepted" | "stream";
+            p50_ms?: number | null;
+            p95_ms?: number | null;
+        };
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
@@ -2680,6 +3085,32 @@ export interface components {
             /** @constant */
             type: "run_finished";
         };
+        /** RunListItem */
+        RunListItem: {
+            /** Format: date-time */
+            created_at: string;
+            error?: components["schemas"]["ErrorInfo"] | null;
+            finished_at?: string | null;
+            flow_id: string;
+            flow_name?: string | null;
+            flow_updated_at?: string | null;
+            flow_version: number;
+            id: string;
+            inputs?: {
+                [key: string]: unknown;
+            };
+            outputs?: {
+                [key: string]: unknown;
+            };
+            /** @default  */
+            owner: string;
+            reuse_from?: string | null;
+            started_at?: string | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+            /** @enum {string} */
+            trigger: "editor" | "api" | "schedule" | "cli" | "app";
+        };
         /** RunRecord */
         RunRecord: {
             /** Format: date-time */
@@ -2702,7 +3133,7 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
             /** @enum {string} */
-            trigger: "editor" | "api" | "schedule" | "cli";
+            trigger: "editor" | "api" | "schedule" | "cli" | "app";
         };
         /** RunStarted */
         RunStarted: {
@@ -2720,6 +3151,8 @@ export interface components {
         };
         /** ScheduleRead */
         ScheduleRead: {
+            flow_name?: string | null;
+            flow_updated_at?: string | null;
             /** @default 0 */
             missed: number;
             schedule: components["schemas"]["ScheduleRecord"];
@@ -2882,6 +3315,10 @@ export interface components {
         SpaceUpdate: {
             chunking?: components["schemas"]["ChunkingConfig"] | null;
             description?: string | null;
+        };
+        /** StopResult */
+        StopResult: {
+            stopped: boolean;
         };
         /** Table */
         Table: {
@@ -3245,6 +3682,350 @@ export interface operations {
             };
         };
     };
+    ApiAppsListApps: {
+        parameters: {
+            query?: {
+                flow_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsCreateApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsAppIdGetApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsAppIdDeleteApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsAppIdUpdateApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsAppIdFeedbackListFeedback: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackItem"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsAppIdTokensListTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppTokenRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsAppIdTokensCreateToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppTokenCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiAppsAppIdTokensTokenIdRevokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: string;
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppTokenRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiAuthLoginLogin: {
         parameters: {
             query?: never;
@@ -3346,6 +4127,397 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PasswordChanged"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugAppInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatAppInfo"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsListConversations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRecord"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsCreateConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsConversationIdDeleteConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsConversationIdRenameConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationRename"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationRecord"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsConversationIdMessagesListMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppMessage"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsConversationIdMessagesSendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsConversationIdRegenerateRegenerate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugConversationsConversationIdStopStop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StopResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiChatSlugMessagesMessageIdFeedbackFeedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppMessage"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -5948,7 +7120,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunRecord"][];
+                    "application/json": components["schemas"]["RunListItem"][];
                 };
             };
             /** @description Bad request syntax or unsupported method */
