@@ -6,6 +6,7 @@ import { useCitationScope } from "../runs/citation-scope";
 import { splitCitations } from "../runs/citations";
 import { CopyButton } from "./copy-button";
 import type { Citation } from "./types";
+import "./chat.css";
 
 const CITE_PREFIX = "#cite-";
 

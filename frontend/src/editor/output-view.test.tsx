@@ -64,4 +64,39 @@ describe("OutputView", () => {
     rerender(<OutputView value={{ a: 1 }} type="Json" />);
     expect(screen.getByTestId("output-json").textContent).toBe('{\n  "a": 1\n}');
   });
+
+  it("renders a Message as a role badge over its markdown content, never as raw JSON", () => {
+    render(
+      <OutputView
+        value={{ role: "assistant", content: "Hi **there**", name: null, tool_call_id: null }}
+        type="Message"
+      />,
+    );
+    const message = screen.getByTestId("message-view");
+    expect(message).toHaveTextContent(/^assistant/);
+    expect(message.querySelector("strong")).toHaveTextContent("there");
+    expect(screen.queryByTestId("output-json")).toBeNull();
+    expect(message.textContent).not.toContain("tool_call_id");
+  });
+
+  it("renders List[Message] as a conversation", () => {
+    render(
+      <OutputView
+        value={[
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hello" },
+          { role: "assistant", content: "<b>hi</b> [x](javascript:alert(1))" },
+        ]}
+        type="List[Message]"
+      />,
+    );
+    const items = screen.getAllByTestId("message-view");
+    expect(items.map((item) => item.querySelector(".badge")?.textContent)).toEqual([
+      "system",
+      "user",
+      "assistant",
+    ]);
+    expect(screen.getByTestId("message-list").querySelector("b")).toBeNull();
+    expect(screen.getByTestId("message-list").innerHTML).not.toContain("javascript:");
+  });
 });

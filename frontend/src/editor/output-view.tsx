@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "react";
+import { Markdown } from "../chat/markdown";
 import { chunkListOf } from "../runs/citations";
 import { CitationsView } from "../runs/citations-view";
 import { CitedText } from "../runs/cited-text";
@@ -136,6 +137,47 @@ export function ChartView({ chart }: { readonly chart: ChartValue }) {
   return <div ref={element} className="chart-view" data-testid="chart-view" />;
 }
 
+interface MessageValue {
+  readonly role: string;
+  readonly content: string;
+  readonly name?: string | null;
+  readonly tool_call_id?: string | null;
+}
+
+/** A chat `Message` (`role` and `content`, optional `name`/`tool_call_id`). */
+export function isMessage(value: unknown): value is MessageValue {
+  const message = value as Partial<MessageValue> | null;
+  return (
+    typeof message === "object" &&
+    message !== null &&
+    !Array.isArray(message) &&
+    typeof message.role === "string" &&
+    typeof message.content === "string"
+  );
+}
+
+/** One chat message: a role badge (and name) over its markdown content. */
+export function MessageView({ message }: { readonly message: MessageValue }) {
+  return (
+    <div className={`message-view message-view--${message.role}`} data-testid="message-view">
+      <div className="message-view__head">
+        <span className="badge message-view__role">{message.role}</span>
+        {message.name ? <span className="muted">{message.name}</span> : null}
+        {message.tool_call_id ? (
+          <span className="muted">
+            tool call <code>{message.tool_call_id}</code>
+          </span>
+        ) : null}
+      </div>
+      {message.content ? (
+        <Markdown text={message.content} />
+      ) : (
+        <span className="muted">(empty)</span>
+      )}
+    </div>
+  );
+}
+
 /** Any output preview: a chart, a table, chunks (as citations), text (citing them), or JSON. */
 export function OutputView({ value, type }: { readonly value: unknown; readonly type: string }) {
   if (isChartSpec(value, type)) {
@@ -146,6 +188,19 @@ export function OutputView({ value, type }: { readonly value: unknown; readonly 
   const chunks = chunkListOf(value, type);
   if (chunks) return <CitationsView list={chunks} />;
   if (typeof value === "string") return <CitedText text={value} />;
+  if (isMessage(value)) return <MessageView message={value} />;
+  if (Array.isArray(value) && value.length > 0 && value.every(isMessage)) {
+    return (
+      <ol className="message-list" data-testid="message-list">
+        {value.map((message, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a conversation is positional.
+          <li key={index}>
+            <MessageView message={message} />
+          </li>
+        ))}
+      </ol>
+    );
+  }
   return (
     <pre className="output-json" data-testid="output-json">
       {JSON.stringify(value, null, 2)}

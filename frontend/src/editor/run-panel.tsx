@@ -115,11 +115,16 @@ export function RunPanel({
   onOpen,
   onCancel,
   onClose,
+  playgroundOpen,
+  onTogglePlayground,
 }: {
   readonly flowId: string | null;
   readonly onOpen: (runId: string) => void;
   readonly onCancel: () => void;
   readonly onClose: () => void;
+  /** The chat Playground next to the run panel (shown in the inspector's column). */
+  readonly playgroundOpen?: boolean;
+  readonly onTogglePlayground?: () => void;
 }) {
   const view = useRunStore((state) => state.view);
   const connection = useRunStore((state) => state.connection);
@@ -195,6 +200,18 @@ export function RunPanel({
         ) : (
           <span className="muted run-panel__summary">No run shown</span>
         )}
+        {onTogglePlayground ? (
+          <button
+            type="button"
+            className={`button button--small${playgroundOpen ? " button--primary" : ""}`}
+            onClick={onTogglePlayground}
+            aria-pressed={playgroundOpen}
+            data-testid="playground-toggle"
+            title="Chat with this flow"
+          >
+            Playground
+          </button>
+        ) : null}
         <span
           className={`connection connection--${connection}`}
           data-testid="ws-connection"

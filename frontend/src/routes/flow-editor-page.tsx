@@ -17,6 +17,7 @@ import { emptyFlowDocument, type FlowDocument, parseFlowJson } from "../canvas/f
 import { EditorToolbar } from "../editor/editor-toolbar";
 import { Inspector } from "../editor/inspector";
 import { Palette } from "../editor/palette";
+import { Playground, type SavedFlow } from "../editor/playground";
 import { inputValue, useRunInputSpecs } from "../editor/run-inputs";
 import { RunPanel } from "../editor/run-panel";
 import { useDynamicPorts } from "../editor/use-dynamic-ports";
@@ -67,6 +68,7 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
   const loaded = useRef<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [showVersions, setShowVersions] = useState(false);
+  const [showPlayground, setShowPlayground] = useState(false);
   const [saving, setSaving] = useState(false);
   const { fitView, screenToFlowPosition } = useReactFlow();
   const session = useRunSession();
@@ -130,15 +132,18 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
     }
   }, [applySaved]);
 
+  /** The flow as stored, saved first when it has unsaved changes; `null` when saving failed. */
+  const ensureSaved = useCallback(async (): Promise<SavedFlow | null> => {
+    const state = useCanvasStore.getState();
+    if (!state.dirty && state.meta.id) return { id: state.meta.id, version: state.meta.version };
+    const saved = await save();
+    return saved ? { id: saved.summary.id, version: saved.summary.version } : null;
+  }, [save]);
+
   const run = useCallback(
     async (options: { from_node?: string } = {}) => {
-      const state = useCanvasStore.getState();
-      let target = { id: state.meta.id, version: state.meta.version };
-      if (state.dirty || !state.meta.id) {
-        const saved = await save();
-        if (!saved) return;
-        target = { id: saved.summary.id, version: saved.summary.version };
-      }
+      const target = await ensureSaved();
+      if (!target) return;
       const typed = useRunStore.getState().inputs;
       const missing = runInputs.find((spec) => spec.required && !typed[spec.name]);
       if (missing) {
@@ -158,7 +163,7 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
         useRunStore.getState().setError(error instanceof Error ? error.message : String(error));
       }
     },
-    [save, session, runInputs],
+    [ensureSaved, session, runInputs],
   );
 
   const restore = useCallback(
@@ -233,7 +238,7 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
   }
 
   return (
-    <div className="editor" data-testid="editor">
+    <div className={`editor${showPlayground ? " editor--playground" : ""}`} data-testid="editor">
       <EditorToolbar
         saving={saving}
         onSave={() => void save()}
@@ -266,12 +271,23 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
           />
         ) : null}
       </main>
-      <Inspector onRunFrom={(nodeId) => void run({ from_node: nodeId })} />
+      {showPlayground ? (
+        <Playground
+          flowId={meta.id || null}
+          ensureSaved={ensureSaved}
+          start={session.start}
+          onClose={() => setShowPlayground(false)}
+        />
+      ) : (
+        <Inspector onRunFrom={(nodeId) => void run({ from_node: nodeId })} />
+      )}
       <RunPanel
         flowId={meta.id || null}
         onOpen={(runId) => session.open(runId, meta.id || null)}
         onCancel={session.cancel}
         onClose={session.close}
+        playgroundOpen={showPlayground}
+        onTogglePlayground={() => setShowPlayground(!showPlayground)}
       />
     </div>
   );

@@ -17,6 +17,7 @@ export const routes: readonly RouteDefinition[] = [
   { path: "/flows/:flowId", component: FlowEditorPage },
   { path: "/templates", component: TemplatesPage },
   { path: "/runs", component: RunsPage },
+  { path: "/runs/:runId", component: lazy(() => import("../runs/run-trace-page")) },
   { path: "/knowledge", component: lazy(() => import("../knowledge/spaces-page")) },
   { path: "/knowledge/:space", component: lazy(() => import("../knowledge/space-page")) },
   { path: "/data", component: lazy(() => import("../data/data-page")) },
