@@ -14,7 +14,7 @@ from rivulet.security.permissions import Access, flow_access
 from rivulet.storage.base import FlowScope
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from litestar import Request
 
@@ -123,6 +123,10 @@ class OwnedFlows:
     ) -> list[FlowSummary]:
         del scope  # always the caller's
         return await self._store.list(search=search, limit=limit, offset=offset, scope=flow_scope(self._principal))
+
+    async def summaries(self, flow_ids: Collection[str]) -> list[FlowSummary]:
+        found = await self._store.summaries(flow_ids)
+        return [s for s in found if flow_access(self._principal, s.owner_id, s.workspace_id) != "none"]
 
     async def set_workspace(self, flow_id: str, workspace_id: str | None) -> FlowSummary:
         await require_flow(self._store, self._principal, flow_id, "write")

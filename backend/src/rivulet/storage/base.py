@@ -26,7 +26,7 @@ from rivulet.sdk.ports import Chunk
 from rivulet.security.permissions import Role
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from rivulet.records.events import ErrorInfo, Event, RunStatus
     from rivulet.records.runs import FinishedRun, NodeRunRecord, RunQuery, RunRecord
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from rivulet.security import Principal
 
 __all__ = (
+    "CALL_OUTCOMES",
     "ApiKeyRead",
     "AppFeedback",
     "AppMessage",
@@ -41,6 +42,7 @@ __all__ = (
     "AppStore",
     "AppTokenRead",
     "AuthStore",
+    "CallOutcome",
     "CallRecord",
     "ChangeNotifier",
     "ChunkHit",
@@ -72,6 +74,7 @@ __all__ = (
     "ModelCallRecord",
     "ModelStore",
     "NextFire",
+    "OutcomeStats",
     "ReportChart",
     "ReportRecord",
     "ReportStore",
@@ -84,6 +87,7 @@ __all__ = (
     "UserRead",
     "WorkspaceMember",
     "WorkspaceRead",
+    "call_outcome",
 )
 
 
@@ -159,6 +163,10 @@ class FlowStore(Protocol):
 
         With ``scope``, only the flows it covers (owned by the user or in one of the workspaces).
         """
+        ...
+
+    async def summaries(self, flow_ids: Collection[str]) -> list[FlowSummary]:
+        """The summaries of these flows (ids of missing flows are skipped), in no particular order."""
         ...
 
     async def set_workspace(self, flow_id: str, workspace_id: str | None) -> FlowSummary:
@@ -293,6 +301,12 @@ class EndpointRecord(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime | None = None
 
 
+CallOutcome = Literal["ok", "error", "accepted", "stream"]
+"""``ok``: a 200 JSON answer; ``error``: 4xx/5xx; ``accepted``: 202 (``?wait=false``); ``stream``: an SSE answer."""
+
+CALL_OUTCOMES: tuple[CallOutcome, ...] = ("ok", "error", "accepted", "stream")
+
+
 class CallRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One audited call of an endpoint."""
 
@@ -307,10 +321,32 @@ class CallRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     created_at: datetime | None = None
     id: int | None = None
     """The audit row's id (set when read back)."""
+    outcome: CallOutcome | None = None
+    """What the call answered (``None`` on rows written before outcomes were kept: read as ``call_outcome``)."""
+
+
+def call_outcome(call: CallRecord) -> CallOutcome:
+    """The call's outcome (derived from its status for rows that have none)."""
+    if call.outcome is not None:
+        return call.outcome
+    return "error" if call.status >= 400 else "accepted" if call.status == 202 else "ok"
+
+
+class OutcomeStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Call statistics of one outcome of an endpoint: durations of like calls only."""
+
+    outcome: CallOutcome
+    calls: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
 
 
 class EndpointStats(msgspec.Struct, frozen=True, kw_only=True):
-    """Call statistics of an endpoint (all recorded calls)."""
+    """Call statistics of an endpoint (all recorded calls), and per outcome.
+
+    Durations are from the call's start to its last byte: an SSE call's when its stream ends, a 202's when the
+    acceptance is answered (its run goes on). The overall percentiles mix outcomes; read ``by_outcome``.
+    """
 
     calls: int = 0
     errors: int = 0
@@ -318,6 +354,8 @@ class EndpointStats(msgspec.Struct, frozen=True, kw_only=True):
     p50_ms: float | None = None
     p95_ms: float | None = None
     last_call_at: datetime | None = None
+    by_outcome: list[OutcomeStats] = msgspec.field(default_factory=list["OutcomeStats"])
+    """One row per outcome that has calls, in the order ``ok``, ``error``, ``accepted``, ``stream``."""
 
 
 class EndpointStore(Protocol):

@@ -22,6 +22,7 @@ from rivulet.providers.store import MemoryModelStore
 from rivulet.records.events import ErrorInfo, RunFinished
 from rivulet.security import Principal, hash_password, hash_token, new_api_key, new_token, verify_password
 from rivulet.storage.base import (
+    CALL_OUTCOMES,
     ApiKeyRead,
     DueFire,
     EndpointStats,
@@ -31,16 +32,18 @@ from rivulet.storage.base import (
     FlowSummary,
     FlowVersionInfo,
     FlowVersionRecord,
+    OutcomeStats,
     ScheduleRecord,
     SecretInfo,
     UserRead,
     WorkspaceMember,
     WorkspaceRead,
+    call_outcome,
 )
 from rivulet.storage.firing import classify_fires, plan_fires
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Sequence
     from datetime import timedelta
 
     from rivulet.compiler.flow import FlowDocument
@@ -165,6 +168,9 @@ class MemoryFlowStore:
         del self._versions[flow_id]
         del self._created[flow_id]
         del self._owners[flow_id]
+
+    async def summaries(self, flow_ids: Collection[str]) -> list[FlowSummary]:
+        return [self._record(flow_id).summary for flow_id in set(flow_ids) if flow_id in self._versions]
 
     async def set_workspace(self, flow_id: str, workspace_id: str | None) -> FlowSummary:
         self._require(flow_id)
@@ -345,7 +351,8 @@ class MemoryEndpointStore:
         self._calls += [msgspec.structs.replace(c, id=next(self._ids), created_at=c.created_at or now) for c in calls]
 
     async def calls(self, slug: str, limit: int = 100) -> list[CallRecord]:
-        return [c for c in reversed(self._calls) if c.slug == slug][:limit]
+        found = [c for c in reversed(self._calls) if c.slug == slug][:limit]
+        return [msgspec.structs.replace(c, outcome=call_outcome(c)) for c in found]
 
     async def stats(self) -> dict[str, EndpointStats]:
         by_slug: dict[str, list[CallRecord]] = {}
@@ -365,12 +372,21 @@ def _percentile(values: list[float], fraction: float) -> float:
 def _endpoint_stats(calls: list[CallRecord]) -> EndpointStats:
     durations = sorted(c.duration_ms for c in calls)
     stamps = [c.created_at for c in calls if c.created_at is not None]
+    by_outcome: dict[str, list[float]] = {}
+    for call in calls:
+        by_outcome.setdefault(call_outcome(call), []).append(call.duration_ms)
+    outcomes = [
+        OutcomeStats(outcome=name, calls=len(found), p50_ms=_percentile(found, 0.5), p95_ms=_percentile(found, 0.95))
+        for name in CALL_OUTCOMES
+        if (found := sorted(by_outcome.get(name, [])))
+    ]
     return EndpointStats(
         calls=len(calls),
         errors=sum(1 for c in calls if c.status >= 400),
         p50_ms=_percentile(durations, 0.5),
         p95_ms=_percentile(durations, 0.95),
         last_call_at=max(stamps) if stamps else None,
+        by_outcome=outcomes,
     )
 
 

@@ -128,14 +128,16 @@ class PublishingController(Controller):
         flow_id: Annotated[str | None, QueryParameter(required=False)] = None,
     ) -> list[EndpointRead]:
         readable = await _readable(deps.flows, principal_of(request), flow_id)
+        await deps.audit.flush()  # this replica's latest calls count too
         stats = await deps.endpoints.stats()
+        records = [r for r in await deps.endpoints.list(flow_id) if readable is None or r.flow_id in readable]
+        flows = {f.id: f for f in await deps.flows.summaries({r.flow_id for r in records})}
         result: list[EndpointRead] = []
-        for record in await deps.endpoints.list(flow_id):
-            if readable is not None and record.flow_id not in readable:
-                continue
+        for record in records:
             live = await deps.published.resolve(record.slug)
             if live is not None:
-                result.append(describe_endpoint(live.record, live.params, stats.get(record.slug)))
+                flow = flows.get(record.flow_id)
+                result.append(describe_endpoint(live.record, live.params, stats.get(record.slug), flow))
         return result
 
     @get(
@@ -218,7 +220,8 @@ class PublishingController(Controller):
     ) -> list[ScheduleRead]:
         readable = await _readable(deps.flows, principal_of(request), flow_id)
         listed = [s for s in await deps.schedules.list(flow_id) if readable is None or s.flow_id in readable]
-        return [describe_schedule(s, await deps.schedules.missed_count(s.id)) for s in listed]
+        flows = {f.id: f for f in await deps.flows.summaries({s.flow_id for s in listed})}
+        return [describe_schedule(s, await deps.schedules.missed_count(s.id), flows.get(s.flow_id)) for s in listed]
 
     @patch(
         "/schedules/{schedule_id:str}",

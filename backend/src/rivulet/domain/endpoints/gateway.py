@@ -9,11 +9,12 @@ the lookup is audited (who, when, run, status, duration).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -45,15 +46,18 @@ from rivulet.security.permissions import Permission, flow_access, requires
 from rivulet.server.deps import Injected
 from rivulet.server.inputs import malformed_json
 from rivulet.server.permissions import check_permission
-from rivulet.storage.base import CallRecord, EndpointStore
+from rivulet.storage.base import CallOutcome, CallRecord, EndpointStore
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from collections.abc import AsyncGenerator, Callable
 
     from litestar.types import HTTPScope
 
     from rivulet.publishing.registry import LiveEndpoint
     from rivulet.runtime.executor import RunResult
+
+    Audit: TypeAlias = Callable[[int, str | None, CallOutcome], None]
+    """Records one call in the audit: its status, run id and outcome (the duration runs up to now)."""
 
 __all__ = ("CALLS_STATE", "EndpointCalls", "GatewayController", "call_endpoint")
 
@@ -80,19 +84,63 @@ _MISSING = re.compile(r"missing required field `(?P<field>[^`]+)`")
 _UNKNOWN = re.compile(r"unknown field `(?P<field>[^`]+)`")
 
 
-def _body_error(exc: msgspec.ValidationError | msgspec.DecodeError, slug: str) -> ValidationError:
-    message = str(exc)
-    path = "$"
+def _located(message: str, base: str = "$") -> dict[str, Any]:
+    """One body error as ``{path, field, message}`` from a msgspec message (its `` - at `$…` `` tail located)."""
+    path = base
     if match := _LOCATION.search(message):
-        path = match["path"]
+        path = base + match["path"][1:]
         message = message[: match.start()]
-    elif match := _MISSING.search(message) or _UNKNOWN.search(message):
+    elif base == "$" and (match := _MISSING.search(message) or _UNKNOWN.search(message)):
         path = f"$.{match['field']}"
     field = path[2:].split(".")[0].split("[")[0] if path.startswith("$.") else None
-    return ValidationError(
-        f"invalid request body for /f/{slug}: {message} at {path}",
-        extra={"errors": [{"path": path, "field": field, "message": message}]},
-    )
+    return {"path": path, "field": field, "message": message}
+
+
+def _field_errors(live: LiveEndpoint, values: object, *, strict: bool) -> list[dict[str, Any]]:
+    """Every error of a decoded body, field by field: missing required fields, invalid values, unknown fields.
+
+    Only called once the body failed (msgspec stops at the first error), so valid calls never pay for it.
+    """
+    if not isinstance(values, dict):
+        return []
+    body = cast("dict[str, Any]", values)
+    errors: list[dict[str, Any]] = []
+    declared = msgspec.structs.fields(live.body_type)
+    for info in declared:
+        if info.encode_name not in body:
+            if info.required:
+                errors.append(_located(f"Object missing required field `{info.encode_name}`"))
+            continue
+        try:
+            msgspec.convert(body[info.encode_name], info.type, strict=strict)
+        except msgspec.ValidationError as exc:
+            errors.append(_located(str(exc), f"$.{info.encode_name}"))
+    names = {info.encode_name for info in declared}
+    errors.extend(_located(f"Object contains unknown field `{key}`") for key in body if key not in names)
+    return errors
+
+
+def _body_error(
+    exc: msgspec.ValidationError | msgspec.DecodeError, live: LiveEndpoint, raw: bytes, query: dict[str, str]
+) -> ValidationError:
+    """The 422 of an invalid body, listing every invalid, missing or unknown field (``detail`` counts them)."""
+    slug = live.record.slug
+    errors: list[dict[str, Any]] = []
+    if isinstance(exc, msgspec.ValidationError):
+        if live.record.method == "GET":
+            errors = _field_errors(live, query, strict=False)
+        else:
+            with contextlib.suppress(msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+                errors = _field_errors(live, msgspec.json.decode(raw or b"{}"), strict=True)
+    if not errors:  # not JSON, not an object, or nothing found field by field: msgspec's one error
+        errors = [_located(str(exc))]
+    first = errors[0]
+    if len(errors) == 1:
+        detail = f"invalid request body for /f/{slug}: {first['message']} at {first['path']}"
+    else:
+        paths = ", ".join(e["path"] for e in errors[:5]) + (", …" if len(errors) > 5 else "")
+        detail = f"invalid request body for /f/{slug}: {len(errors)} errors ({paths}); see errors"
+    return ValidationError(detail, extra={"errors": errors})
 
 
 def _decode_body(live: LiveEndpoint, raw: bytes, query: dict[str, str]) -> dict[str, Any]:
@@ -104,7 +152,7 @@ def _decode_body(live: LiveEndpoint, raw: bytes, query: dict[str, str]) -> dict[
         else:
             body = msgspec.json.decode(raw or b"{}", type=live.body_type)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise _body_error(exc, slug) from exc
+        raise _body_error(exc, live, raw, query) from exc
     except (RecursionError, UnicodeDecodeError) as exc:  # too deep, or not UTF-8: a 400 saying so, not a 500
         raise malformed_json(exc, what=f"the request body of /f/{slug}", body=raw) from None
     values: dict[str, Any] = msgspec.structs.asdict(body)
@@ -257,9 +305,26 @@ async def call_endpoint(scope: Scope, receive: Receive, send: Send) -> ASGIApp:
         raise AuthenticationError("authentication required")
     calls: EndpointCalls = scope["app"].state[CALLS_STATE]
     slug = str(scope["path_params"]["slug"])
-    status, run_id = 500, None
+
+    def audit(status: int, run_id: str | None, outcome: CallOutcome) -> None:
+        calls.audit.record(
+            CallRecord(
+                slug=slug,
+                caller=principal.label,
+                api_key_id=principal.key_id,
+                user_id=principal.user_id,
+                run_id=run_id,
+                status=status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                created_at=called_at,
+                outcome=outcome,
+            )
+        )
+
+    status, run_id, outcome = 500, None, "error"
     try:
-        status, run_id, response = await _call(calls, cast("HTTPScope", scope), receive, principal, slug)
+        http = cast("HTTPScope", scope)
+        status, run_id, outcome, response = await _call(calls, http, receive, principal, slug, audit=audit)
     except AppError as exc:
         status = exc.status_code
         run_id = exc.extra.get("run_id", run_id)
@@ -268,19 +333,8 @@ async def call_endpoint(scope: Scope, receive: Receive, send: Send) -> ASGIApp:
         status = 405
         raise
     finally:
-        if status != 404:
-            calls.audit.record(
-                CallRecord(
-                    slug=slug,
-                    caller=principal.label,
-                    api_key_id=principal.key_id,
-                    user_id=principal.user_id,
-                    run_id=run_id,
-                    status=status,
-                    duration_ms=(time.perf_counter() - started) * 1000,
-                    created_at=called_at,
-                )
-            )
+        if status != 404 and outcome != "stream":  # a stream is audited when it ends (its real duration)
+            audit(status, run_id, "error" if status >= 400 else outcome)
     return response
 
 
@@ -340,9 +394,12 @@ class _JSONReply:
 
 
 async def _call(
-    calls: EndpointCalls, scope: HTTPScope, receive: Receive, principal: Principal, slug: str
-) -> tuple[int, str | None, ASGIApp]:
-    """Admit, validate and run one call; returns the status, the run id and the answer."""
+    calls: EndpointCalls, scope: HTTPScope, receive: Receive, principal: Principal, slug: str, *, audit: Audit
+) -> tuple[int, str | None, CallOutcome, ASGIApp]:
+    """Admit, validate and run one call; returns the status, the run id, the outcome and the answer.
+
+    A stream (SSE) is audited by ``audit`` when it ends, so its duration is the whole call's.
+    """
     runs = calls.runs
     live = await calls.published.resolve(slug)
     if live is None:
@@ -367,8 +424,9 @@ async def _call(
         finally:
             release()
         body = encoder.encode(await _response_value(runs, live, result))
-        return 200, result.run_id, _JSONReply(body, result.run_id)
+        return 200, result.run_id, "ok", _JSONReply(body, result.run_id)
     response: Response[Any]
+    outcome: CallOutcome = "accepted" if not wait else "stream"
     try:
         record = await runs.start_graph(live.graph, RunRequest(inputs=inputs, trigger="api"))
         headers = {"X-Rivulet-Run-Id": record.id}
@@ -380,9 +438,15 @@ async def _call(
             response = Response(accepted, status_code=202, headers=headers)
         else:
             result = asyncio.ensure_future(runs.wait(record.id))
-            response = ServerSentEvent(_sse(runs, live, record.id, result, release), headers=headers)
+            run_id = record.id
+
+            def finished() -> None:
+                release()
+                audit(200, run_id, "stream")
+
+            response = ServerSentEvent(_sse(runs, live, record.id, result, finished), headers=headers)
     except BaseException:
         release()
         raise
     request: Request[Any, Any, Any] = Request(scope, receive)
-    return response.status_code or 200, record.id, response.to_asgi_response(None, request)  # pyright: ignore[reportUnknownMemberType]
+    return response.status_code or 200, record.id, outcome, response.to_asgi_response(None, request)  # pyright: ignore[reportUnknownMemberType]

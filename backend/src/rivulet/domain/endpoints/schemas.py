@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -41,6 +42,9 @@ class EndpointRead(msgspec.Struct, frozen=True, kw_only=True):
     fields: list[BodyField]
     description: str = ""
     stats: EndpointStats = msgspec.field(default_factory=EndpointStats)
+    flow_name: str | None = None
+    """The flow's current name (show it instead of the id; with the id and ``flow_updated_at`` when names repeat)."""
+    flow_updated_at: datetime | None = None
 
 
 class ScheduleRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,6 +54,9 @@ class ScheduleRead(msgspec.Struct, frozen=True, kw_only=True):
     upcoming: list[str]
     """The next fire times (ISO 8601), at most 5."""
     missed: int = 0
+    flow_name: str | None = None
+    """The flow's current name."""
+    flow_updated_at: datetime | None = None
 
 
 class PublishResult(msgspec.Struct, kw_only=True):

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rivulet.domain.access import principal_of, readable_flow_ids, require_flow, require_run
 from rivulet.domain.runs.deps import RunsDeps
-from rivulet.domain.runs.schemas import RunCreate
+from rivulet.domain.runs.schemas import RunCreate, RunListItem
 from rivulet.records.events import Event, RunStatus
 from rivulet.records.runs import RunQuery, RunRecord
 from rivulet.runtime.service import RunDetail, RunRequest, RunService
@@ -81,12 +81,17 @@ class RunsController(Controller):
         until: Annotated[datetime | None, QueryParameter(required=False, description="created before")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> list[RunRecord]:
+    ) -> list[RunListItem]:
         flow_ids = await readable_flow_ids(deps.flows, principal_of(request))
         query = RunQuery(
             flow_id=flow_id, flow_ids=flow_ids, status=status, since=since, until=until, limit=limit, offset=offset
         )
-        return await deps.runs.list(query)
+        runs = await deps.runs.list(query)
+        flows = {f.id: f for f in await deps.flows.summaries({r.flow_id for r in runs})}  # one query for the names
+        return [
+            RunListItem.of(r, f.name if (f := flows.get(r.flow_id)) else None, f.updated_at if f else None)
+            for r in runs
+        ]
 
     @get(
         "/runs/{run_id:str}",

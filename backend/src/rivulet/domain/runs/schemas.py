@@ -1,13 +1,16 @@
-"""HTTP request bodies of the runs API (responses are the storage/runtime Structs themselves)."""
+"""HTTP bodies of the runs API (responses are mostly the storage/runtime Structs themselves)."""
 
 from __future__ import annotations
 
+from datetime import datetime  # noqa: TC003 - msgspec reads the annotations at runtime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
-__all__ = ("RunCreate",)
+from rivulet.records.runs import RunRecord
+
+__all__ = ("RunCreate", "RunListItem")
 
 NodeId = Annotated[str, Meta(min_length=1, max_length=128)]
 
@@ -33,3 +36,17 @@ class RunCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Partial re-run: exactly these nodes run; the rest reuses the flow's latest run."""
     deadline_s: Annotated[float, Meta(gt=0, le=86_400)] | None = None
     """Fail the run when it takes longer."""
+
+
+class RunListItem(RunRecord, frozen=True, kw_only=True, gc=False):
+    """A run of the history, with its flow's current name (``None``: the flow is gone) to show instead of its id."""
+
+    flow_name: str | None = None
+    flow_updated_at: datetime | None = None
+    """When the flow was last saved (tells same-named flows apart, with the id)."""
+
+    @classmethod
+    def of(cls, run: RunRecord, name: str | None, updated_at: datetime | None) -> RunListItem:
+        """``run`` with its flow's name."""
+        fields = {f: getattr(run, f) for f in RunRecord.__struct_fields__}
+        return cls(**fields, flow_name=name, flow_updated_at=updated_at)

@@ -8,7 +8,7 @@ import msgspec
 from psycopg.rows import dict_row
 
 from rivulet.lib.exceptions import ConflictError
-from rivulet.storage.base import CallRecord, EndpointRecord, EndpointStats
+from rivulet.storage.base import CALL_OUTCOMES, CallRecord, EndpointRecord, EndpointStats, OutcomeStats
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -22,10 +22,26 @@ _COLUMNS = (
 
 _encoder = msgspec.json.Encoder()
 _INSERT_CALLS: LiteralString = (
-    "INSERT INTO endpoint_calls (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at)"
-    " SELECT slug, caller, api_key_id, user_id, run_id, status, duration_ms, coalesce(created_at, clock_timestamp())"
+    "INSERT INTO endpoint_calls (slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at, outcome)"
+    " SELECT slug, caller, api_key_id, user_id, run_id, status, duration_ms, coalesce(created_at, clock_timestamp()),"
+    " outcome"
     " FROM json_populate_recordset(NULL::endpoint_calls, %s::json)"
 )
+
+
+_OUTCOME: LiteralString = (
+    "coalesce(outcome, CASE WHEN status >= 400 THEN 'error' WHEN status = 202 THEN 'accepted' ELSE 'ok' END)"
+)
+"""A call's outcome; rows written before outcomes were kept are read from their status."""
+
+_STATS: LiteralString = (
+    f"SELECT slug, {_OUTCOME} AS outcome, count(*) AS calls, count(*) FILTER (WHERE status >= 400) AS errors,"
+    " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms,"
+    " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95_ms,"
+    f" max(created_at) AS last_call_at, grouping({_OUTCOME}) = 1 AS total"
+    f" FROM endpoint_calls GROUP BY GROUPING SETS ((slug, {_OUTCOME}), (slug))"
+)
+"""Per slug: one row per outcome and one over all calls (``total``)."""
 
 
 def _endpoint(row: dict[str, Any]) -> EndpointRecord:
@@ -111,21 +127,36 @@ class PostgresEndpointStore:
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
-                "SELECT id, slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at"
-                " FROM endpoint_calls WHERE slug = %s ORDER BY id DESC LIMIT %s",
+                f"SELECT id, slug, caller, api_key_id, user_id, run_id, status, duration_ms, created_at,"
+                f" {_OUTCOME} AS outcome FROM endpoint_calls WHERE slug = %s ORDER BY id DESC LIMIT %s",
                 (slug, limit),
             )
             return [msgspec.convert(row, CallRecord) for row in await cur.fetchall()]
 
     async def stats(self) -> dict[str, EndpointStats]:
-        """Call statistics per slug."""
+        """Call statistics per slug, over all calls and per outcome (one grouped query)."""
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(
-                "SELECT slug, count(*) AS calls, count(*) FILTER (WHERE status >= 400) AS errors,"
-                " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms,"
-                " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95_ms,"
-                " max(created_at) AS last_call_at FROM endpoint_calls GROUP BY slug"
-            )
+            await cur.execute(_STATS)
             rows = await cur.fetchall()
-        return {row.pop("slug"): msgspec.convert(row, EndpointStats) for row in rows}
+        totals: dict[str, dict[str, Any]] = {}
+        outcomes: dict[str, dict[str, OutcomeStats]] = {}
+        for row in rows:
+            if row["total"]:
+                totals[row["slug"]] = row
+            else:
+                stats = OutcomeStats(
+                    outcome=row["outcome"], calls=row["calls"], p50_ms=row["p50_ms"], p95_ms=row["p95_ms"]
+                )
+                outcomes.setdefault(row["slug"], {})[row["outcome"]] = stats
+        return {
+            slug: EndpointStats(
+                calls=row["calls"],
+                errors=row["errors"],
+                p50_ms=row["p50_ms"],
+                p95_ms=row["p95_ms"],
+                last_call_at=row["last_call_at"],
+                by_outcome=[o for name in CALL_OUTCOMES if (o := outcomes.get(slug, {}).get(name)) is not None],
+            )
+            for slug, row in totals.items()
+        }

@@ -14,7 +14,7 @@ from rivulet.lib.exceptions import ConflictError, NotFoundError
 from rivulet.storage.base import FlowRecord, FlowScope, FlowSummary, FlowVersionInfo, FlowVersionRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -123,6 +123,15 @@ class PostgresFlowStore:
                 " ORDER BY f.updated_at DESC, f.id DESC LIMIT %(limit)s OFFSET %(offset)s",
                 params,
             )
+            rows = await cur.fetchall()
+        return [_summary(r) for r in rows]
+
+    async def summaries(self, flow_ids: Collection[str]) -> list[FlowSummary]:
+        if not flow_ids:
+            return []
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(f"SELECT {_SUMMARY_COLUMNS} FROM flows f WHERE f.id = ANY(%s::text[])", (list(flow_ids),))
             rows = await cur.fetchall()
         return [_summary(r) for r in rows]
 
