@@ -356,3 +356,21 @@ async def test_a_dbgpt_chat_export_becomes_an_app_that_answers(
     assert final["content"] == "Paris is the capital of France."
     assert "".join(d["data"] for n, d in events if n == "token") == final["content"]
     assert upstream.requests[-1]["messages"][-1]["content"].endswith("What is the capital of France?")
+
+
+async def test_the_chat_assistant_template_streams_from_the_local_default_model(live_server: LiveServer) -> None:
+    """What the playground and app e2e tests rely on: the template as an app, answered by the embedded model."""
+    async with live_server.client(timeout=300) as client:
+        flow_id = await _assistant_flow(client, model="default")
+        await _app(client, flow_id, "local")
+        cid = (await client.post("/api/chat/local/conversations", json={})).json()["id"]
+        status, events = await _sse(
+            client, f"/api/chat/local/conversations/{cid}/messages", json={"content": "Say hello in three words."}
+        )
+        assert status == 200, events
+        final = _final(events)
+        assert final["status"] == "complete", final
+        tokens = [data["data"] for name, data in events if name == "token"]
+        assert len(tokens) >= 2
+        assert final["content"] == "".join(tokens)
+        assert final["content"].strip()

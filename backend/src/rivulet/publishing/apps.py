@@ -43,7 +43,7 @@ from rivulet.records.events import NodeChunk, RunFinished
 from rivulet.runtime.service import RunRequest
 from rivulet.sdk.ports import ChartSpec, Chunk, Message, SQLQuery, Table
 from rivulet.sdk.triggers import HttpTriggerParams
-from rivulet.storage.base import AppFeedback, AppMessage, AppRecord, ConversationRecord
+from rivulet.storage.base import AppFeedback, AppMessage, AppMessageStatus, AppRecord, ConversationRecord
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -711,7 +711,7 @@ class AppService:
                 _log.exception("a chat app run could not be followed", extra={"run_id": run_id, "app_id": app.id})
                 error = {"code": "internal_error", "message": redact(str(exc))[:2000]}
                 extras = {"error": error, "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
-                return await self.apps.update_message(assistant.id, status="failed", extras=extras)
+                return await self._store(assistant, content="", status="failed", extras=extras)
             chunks = await self._chunks(run_id, compiled)
             content, extras = answer_of(compiled.graph, result, chunks)
             extras["duration_ms"] = round(result.duration_ms, 1)
@@ -728,10 +728,19 @@ class AppService:
                     }
                 else:
                     extras["error"] = {"code": result.status, "message": f"the run {result.status}", "node_id": None}
-            return await self.apps.update_message(assistant.id, content=content, status=status, extras=extras)
+            return await self._store(assistant, content=content, status=status, extras=extras)
         finally:
             if self._active.get(conversation_id) == run_id:
                 del self._active[conversation_id]
+
+    async def _store(
+        self, assistant: AppMessage, *, content: str, status: AppMessageStatus, extras: dict[str, Any]
+    ) -> AppMessage:
+        """The finished answer, stored (a conversation or app deleted meanwhile: only returned)."""
+        try:
+            return await self.apps.update_message(assistant.id, content=content, status=status, extras=extras)
+        except NotFoundError:
+            return msgspec.structs.replace(assistant, content=content, status=status, extras=extras)
 
     async def _chunks(self, run_id: str, compiled: AppGraph) -> dict[str, list[str]]:
         """The streamed text of the run by node (output nodes fed a stream, and the token ports)."""
