@@ -33,4 +33,5 @@ export const routes: readonly RouteDefinition[] = [
   { path: "/models", component: ModelsPage },
   { path: "/publishing", component: lazy(() => import("../publishing/publishing-page")) },
   { path: "/settings", component: SettingsPage },
+  { path: "/secrets", component: lazy(() => import("../secrets/secrets-page")) },
 ];
