@@ -1,5 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { jsonResponse as json, stubServer } from "../test/fake-server";
 import { renderWithClient } from "../test/render-with-client";
 import { tokenKey } from "./app-auth";
 import { AppChatPage } from "./app-chat-page";
@@ -41,6 +42,7 @@ const message = (
   run_id: role === "assistant" ? `run-${id}` : null,
   extras: {},
   feedback: null,
+  feedback_comment: "",
   created_at: "2026-12-07T10:00:00Z",
   ...extra,
 });
@@ -63,27 +65,6 @@ function sseStream() {
       controller.close();
     },
   };
-}
-
-type Handler = (request: Request) => Response | Promise<Response>;
-
-const json = (body: unknown, status = 200) =>
-  new Response(body === undefined ? null : JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json" },
-  });
-
-/** A fake server: `METHOD /path` → handler; records every request. */
-function stubServer(routes: Record<string, Handler>) {
-  const requests: Request[] = [];
-  const fetchMock = vi.fn(async (request: Request) => {
-    requests.push(request);
-    const { pathname } = new URL(request.url);
-    const handler = routes[`${request.method} ${pathname}`];
-    return handler ? handler(request) : json({ detail: "not found" }, 404);
-  });
-  vi.stubGlobal("fetch", fetchMock);
-  return requests;
 }
 
 function open(url: string) {

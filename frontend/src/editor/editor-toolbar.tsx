@@ -1,7 +1,8 @@
-import { useRef } from "react";
+import { useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { autoLayout } from "../canvas/auto-layout";
 import { isError, useCanvasStore } from "../canvas/canvas-store";
+import { PublishDialog } from "../publishing/publish-dialog";
 import { Link } from "../routes/router";
 import { isRunActive } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
@@ -32,6 +33,7 @@ export function EditorToolbar(props: EditorToolbarProps) {
   const runStatus = useRunStore((state) => state.view?.status);
   const running = runStatus ? isRunActive(runStatus) : false;
   const fileInput = useRef<HTMLInputElement>(null);
+  const [publishing, setPublishing] = useState(false);
   const layout = async () => {
     const { nodes, edges, applyPositions } = useCanvasStore.getState();
     applyPositions(await autoLayout(nodes, edges));
@@ -162,6 +164,16 @@ export function EditorToolbar(props: EditorToolbarProps) {
         <button
           type="button"
           className="button button--ghost"
+          onClick={() => setPublishing(true)}
+          disabled={!meta.id}
+          title={meta.id ? "Publish as an endpoint or a chat app" : "Save the flow first"}
+          data-testid="publish"
+        >
+          Publish
+        </button>
+        <button
+          type="button"
+          className="button button--ghost"
           onClick={props.onSave}
           disabled={props.saving}
           title="Save a new version (Ctrl-S)"
@@ -190,6 +202,9 @@ export function EditorToolbar(props: EditorToolbarProps) {
           </button>
         )}
       </div>
+      {publishing && meta.id ? (
+        <PublishDialog flowId={meta.id} flowName={meta.name} onClose={() => setPublishing(false)} />
+      ) : null}
     </div>
   );
 }

@@ -4,11 +4,15 @@ import { usePublish } from "../api/publishing";
 import { Field, InputField } from "../components/field";
 import { SnippetTabs } from "./snippet-tabs";
 
-/** Publish a flow version: its HTTP trigger becomes /f/{slug}, its schedule trigger a schedule. */
-export function PublishForm() {
+/**
+ * Publish a flow version: its HTTP trigger becomes /f/{slug}, its schedule trigger a schedule.
+ * With `flowId` (the editor's publish dialog) the flow is fixed and no picker shows.
+ */
+export function PublishForm({ flowId: fixedFlow }: { readonly flowId?: string } = {}) {
   const flows = useFlowList("");
   const publish = usePublish();
-  const [flowId, setFlowId] = useState("");
+  const [chosenFlow, setFlowId] = useState("");
+  const flowId = fixedFlow ?? chosenFlow;
   const [version, setVersion] = useState("");
   const [limit, setLimit] = useState("");
 
@@ -28,21 +32,23 @@ export function PublishForm() {
         Publish a flow
       </h2>
       <form className="inline-form" onSubmit={submit}>
-        <Field label="Flow">
-          <select
-            className="field__input"
-            value={flowId}
-            onChange={(event) => setFlowId(event.target.value)}
-            required
-          >
-            <option value="">Choose a flow…</option>
-            {(flows.data ?? []).map((flow) => (
-              <option key={flow.id} value={flow.id}>
-                {flow.name} (v{flow.version})
-              </option>
-            ))}
-          </select>
-        </Field>
+        {fixedFlow ? null : (
+          <Field label="Flow">
+            <select
+              className="field__input"
+              value={flowId}
+              onChange={(event) => setFlowId(event.target.value)}
+              required
+            >
+              <option value="">Choose a flow…</option>
+              {(flows.data ?? []).map((flow) => (
+                <option key={flow.id} value={flow.id}>
+                  {flow.name} (v{flow.version})
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
         <InputField
           label="Version"
           type="number"

@@ -1,5 +1,6 @@
 import { PageHeader } from "../components/page-header";
 import { ApiKeys } from "./api-keys";
+import { AppList } from "./app-list";
 import { EndpointList } from "./endpoint-list";
 import { PublishForm } from "./publish-form";
 import { ScheduleList } from "./schedule-list";
@@ -10,10 +11,11 @@ export function PublishingPage() {
     <div className="page">
       <PageHeader
         title="Publishing"
-        description="Flows served as HTTP endpoints (/f/…) and run on schedules, with API keys and call statistics."
+        description="Flows served as HTTP endpoints (/f/…), chat apps (/apps/…) and run on schedules, with API keys and call statistics."
       />
       <PublishForm />
       <EndpointList />
+      <AppList />
       <ApiKeys />
       <ScheduleList />
     </div>
