@@ -164,6 +164,9 @@ async def test_a_multi_turn_chat_streams_remembers_regenerates_and_takes_feedbac
     assert [(f["question"], f["feedback"], f["comment"], f["run_id"]) for f in feedback] == [
         ("What is my name?", "up", "right", regenerated["run_id"])
     ]
+    runs = {r["id"]: r for r in (await admin.get("/api/runs", params={"flow_id": flow_id})).json()}
+    assert runs[regenerated["run_id"]]["feedback"] == "up"
+    assert runs[first["run_id"]]["feedback"] is None
     assert (await admin.delete(base)).status_code == 204
     assert (await admin.get(f"{base}/messages")).status_code == 404
 

@@ -55,7 +55,9 @@ class Providers:
                 login_throttle=services.login_throttle,
             ),
             "flows": FlowsDeps(flows=services.flows, registry=services.registry, changes=services.changes),
-            "runs": RunsDeps(runs=services.runs, flows=services.flows, authenticator=services.authenticator),
+            "runs": RunsDeps(
+                runs=services.runs, flows=services.flows, authenticator=services.authenticator, apps=services.app_store
+            ),
             "models": ModelsDeps(models=services.models, runs=services.runs, flows=services.flows),
             "templates": TemplatesDeps(
                 templates=services.templates,

@@ -3090,6 +3090,8 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             error?: components["schemas"]["ErrorInfo"] | null;
+            /** @enum {null|string} */
+            feedback?: "up" | "down" | null;
             finished_at?: string | null;
             flow_id: string;
             flow_name?: string | null;

@@ -88,8 +88,12 @@ class RunsController(Controller):
         )
         runs = await deps.runs.list(query)
         flows = {f.id: f for f in await deps.flows.summaries({r.flow_id for r in runs})}  # one query for the names
+        answered = [r.id for r in runs if r.trigger == "app"]
+        feedback = await deps.apps.feedback_for_runs(answered) if answered else {}
         return [
-            RunListItem.of(r, f.name if (f := flows.get(r.flow_id)) else None, f.updated_at if f else None)
+            RunListItem.of(
+                r, f.name if (f := flows.get(r.flow_id)) else None, f.updated_at if f else None, feedback.get(r.id)
+            )
             for r in runs
         ]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rivulet.runtime.service import RunService
 from rivulet.server.auth import Authenticator
-from rivulet.storage.base import FlowStore
+from rivulet.storage.base import AppStore, FlowStore
 
 __all__ = ("RunsDeps",)
 
@@ -18,3 +18,5 @@ class RunsDeps:
     runs: RunService
     flows: FlowStore
     authenticator: Authenticator
+    apps: AppStore
+    """Chat apps: the feedback stored with the runs that answered them."""

@@ -44,9 +44,17 @@ class RunListItem(RunRecord, frozen=True, kw_only=True, gc=False):
     flow_name: str | None = None
     flow_updated_at: datetime | None = None
     """When the flow was last saved (tells same-named flows apart, with the id)."""
+    feedback: Literal["up", "down"] | None = None
+    """The rating of the chat app answer this run produced (trigger ``app``), if it was rated."""
 
     @classmethod
-    def of(cls, run: RunRecord, name: str | None, updated_at: datetime | None) -> RunListItem:
-        """``run`` with its flow's name."""
+    def of(
+        cls,
+        run: RunRecord,
+        name: str | None,
+        updated_at: datetime | None,
+        feedback: Literal["up", "down"] | None = None,
+    ) -> RunListItem:
+        """``run`` with its flow's name (and its chat answer's rating)."""
         fields = {f: getattr(run, f) for f in RunRecord.__struct_fields__}
-        return cls(**fields, flow_name=name, flow_updated_at=updated_at)
+        return cls(**fields, flow_name=name, flow_updated_at=updated_at, feedback=feedback)
