@@ -5,7 +5,7 @@ import { CitationScope } from "../runs/citation-scope";
 import { isRunActive } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
 import { OutputView } from "./output-view";
-import { RunInputs } from "./run-inputs";
+import { RunInputs, useRememberedRunInputs } from "./run-inputs";
 
 function describeEvent(event: RunEvent): string {
   switch (event.type) {
@@ -130,6 +130,7 @@ export function RunPanel({
   const connection = useRunStore((state) => state.connection);
   const attempt = useRunStore((state) => state.reconnectAttempt);
   const error = useRunStore((state) => state.error);
+  useRememberedRunInputs(flowId);
   const [tab, setTab] = useState<Tab>("log");
   const [collapsed, setCollapsed] = useState(false);
   const active = view ? isRunActive(view.status) : false;
