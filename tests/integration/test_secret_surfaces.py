@@ -216,6 +216,16 @@ async def test_a_planted_secret_reaches_no_surface(tmp_path: Path, db_url: str) 
             with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
                 members = [tar.extractfile(m) for m in tar.getmembers() if m.isfile()]
                 surfaces["template export"] = "\n".join(m.read().decode() for m in members if m is not None)
+            # a chat app on the same flow: the answer's error event and the stored transcript
+            app = await api.post("/api/apps", json={"flow_id": flow_id, "slug": "echo-app", "title": "Echo"})
+            assert app.status_code == 201, app.text
+            conversation = (await api.post("/api/chat/echo-app/conversations", json={})).json()["id"]
+            messages = f"/api/chat/echo-app/conversations/{conversation}/messages"
+            answer = await api.post(messages, json={"content": "hi"})
+            assert "event: error" in answer.text
+            assert "[REDACTED]" in answer.text
+            surfaces["POST /api/chat/{slug}/conversations/{id}/messages (SSE)"] = answer.text
+            surfaces["GET /api/chat/{slug}/conversations/{id}/messages"] = (await api.get(messages)).text
             surfaces["GET /api/models"] = (await api.get("/api/models")).text
             surfaces["GET /api/secrets"] = (await api.get("/api/secrets")).text
         surfaces["every database table"] = await _database_text(db_url)
