@@ -1,8 +1,18 @@
 import type { XYPosition } from "@xyflow/react";
-import ELK from "elkjs/lib/elk.bundled.js";
+import type { ELK } from "elkjs/lib/elk-api";
 import type { CanvasEdge, CanvasNode } from "./canvas-types";
 
-const elk = new ELK();
+let engine: Promise<ELK> | null = null;
+
+/**
+ * elkjs (about 1.4 MB of script) is loaded the first time a layout is asked for, not with the
+ * editor: opening a flow never lays it out (the stored positions are used), so it would only slow
+ * every open down.
+ */
+function loadElk(): Promise<ELK> {
+  engine ??= import("elkjs/lib/elk.bundled.js").then(({ default: ElkEngine }) => new ElkEngine());
+  return engine;
+}
 
 /**
  * Left-to-right layered layout of the operator nodes (elkjs); notes and groups stay where they are.
@@ -14,6 +24,7 @@ export async function autoLayout(
 ): Promise<Map<string, XYPosition>> {
   const operators = nodes.filter((node) => node.type === "operator");
   const ids = new Set(operators.map((node) => node.id));
+  const elk = await loadElk();
   const graph = await elk.layout({
     id: "root",
     layoutOptions: {

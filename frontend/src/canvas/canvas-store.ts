@@ -27,6 +27,7 @@ import {
   fromFlowDocument,
   toFlowDocument,
 } from "./flow-document";
+import { dropEstimate, estimateLargeFlow, withEstimate } from "./large-flow";
 import { defaultParams } from "./param-defaults";
 
 export type Diagnostic = Schemas["Diagnostic"];
@@ -77,7 +78,8 @@ export interface CanvasState extends Snapshot {
   readonly updateParams: (nodeId: string, patch: Record<string, unknown>) => void;
   readonly updateNode: (nodeId: string, patch: Partial<OperatorNodeData>) => void;
   readonly updateNote: (nodeId: string, text: string) => void;
-  readonly setPorts: (nodeId: string, ports: NodePorts) => void;
+  /** The resolved ports of some nodes (by node id), in one update. */
+  readonly setPorts: (ports: ReadonlyMap<string, NodePorts>) => void;
   readonly setMeta: (patch: Partial<FlowMeta>) => void;
   readonly deleteSelected: () => void;
   readonly selectAll: () => void;
@@ -153,12 +155,23 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
   return {
     ...initial(),
 
-    load: (doc, lookup) => set({ ...initial(), ...fromFlowDocument(doc, lookup) }),
+    load: (doc, lookup) => {
+      const graph = fromFlowDocument(doc, lookup);
+      set({ ...initial(), ...graph, nodes: estimateLargeFlow(graph.nodes) });
+    },
     reset: () => set(initial()),
 
     onNodesChange: (changes) => {
       const state = get();
-      const nodes = applyNodeChanges(changes, state.nodes);
+      const measured = new Set(
+        changes.flatMap((change) => (change.type === "dimensions" ? [change.id] : [])),
+      );
+      let nodes = applyNodeChanges(changes, state.nodes);
+      if (measured.size) {
+        nodes = nodes.map((node) =>
+          node.handles && measured.has(node.id) ? dropEstimate(node) : node,
+        );
+      }
       const removes = changes.some((change) => change.type === "remove");
       const drags = changes.filter((change) => change.type === "position");
       const dragStart = drags.some((change) => change.dragging) && !state.dragging;
@@ -254,8 +267,16 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
       commit({ nodes }, `note:${nodeId}`);
     },
 
-    setPorts: (nodeId, ports) =>
-      set({ nodes: mapOperator(nodeId, (node) => ({ ...node, data: { ...node.data, ports } })) }),
+    setPorts: (ports) =>
+      set({
+        nodes: get().nodes.map((node) => {
+          const resolved = ports.get(node.id);
+          if (!resolved || node.type !== "operator") return node;
+          const updated = { ...node, data: { ...node.data, ports: resolved } };
+          // A node not drawn yet in a large flow: its estimate follows its new ports.
+          return node.handles ? withEstimate(updated) : updated;
+        }),
+      }),
 
     setMeta: (patch) => commit({ meta: { ...get().meta, ...patch } }, `meta:${Object.keys(patch)}`),
 

@@ -23,6 +23,7 @@ import { type CanvasState, useCanvasStore } from "./canvas-store";
 import type { CanvasNode } from "./canvas-types";
 import { fitOptions, MINIMAP_HEIGHT, MINIMAP_WIDTH, useCanvasView } from "./canvas-view";
 import { checkConnection, type ResolvedPorts, resolvePortTypes } from "./connection-rules";
+import { LARGE_FLOW } from "./large-flow";
 import { NoteNode } from "./note-node";
 import { OperatorNode } from "./operator-node";
 import { portColor } from "./port-colors";
@@ -181,6 +182,7 @@ export function FlowCanvas() {
           selectionOnDrag={false}
           colorMode="system"
           minZoom={0.1}
+          onlyRenderVisibleElements={nodes.length >= LARGE_FLOW}
           proOptions={{ hideAttribution: true }}
         >
           <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />

@@ -1,42 +1,74 @@
 import { useEffect, useRef } from "react";
-import { fetchOperatorPorts, indexCatalog, useOperators } from "../api/operators";
+import {
+  fetchOperatorPorts,
+  indexCatalog,
+  type OperatorPorts,
+  useOperators,
+} from "../api/operators";
 import { useCanvasStore } from "../canvas/canvas-store";
+import type { NodePorts } from "../canvas/canvas-types";
 
 /**
  * Operators whose ports depend on their params (a template's variables, a join's input count) get
  * their concrete ports from `POST /api/operators/{id}/ports` whenever those params change.
+ *
+ * A request is made once per distinct (operator, version, params), however many nodes share them,
+ * and the answers of one round land in the store in a single update: opening a flow with hundreds
+ * of such nodes re-renders the canvas once, not once per node. A request still in flight is never
+ * cancelled by another edit (only by leaving the editor); an answer for params that have changed
+ * since is dropped, the newer request's answer wins.
  */
 export function useDynamicPorts(): void {
   const { data: catalog } = useOperators();
   const nodes = useCanvasStore((state) => state.nodes);
+  /** Per node id: the key whose ports were asked for (answered or in flight). */
   const fetched = useRef(new Map<string, string>());
+  const controller = useRef<AbortController | null>(null);
+  useEffect(() => {
+    const current = new AbortController();
+    controller.current = current;
+    return () => current.abort();
+  }, []);
   useEffect(() => {
     const byId = indexCatalog(catalog);
-    const controller = new AbortController();
     const timer = setTimeout(() => {
+      const signal = controller.current?.signal;
+      const requests = new Map<string, Promise<OperatorPorts | null>>();
+      const wanted: { readonly id: string; readonly key: string }[] = [];
       for (const node of nodes) {
         if (node.type !== "operator") continue;
         const operator = byId.get(node.data.operator);
         if (!operator || !(operator.dynamic_inputs || operator.dynamic_outputs)) continue;
-        const key = JSON.stringify([node.data.operatorVersion, node.data.params]);
+        const { operator: operatorId, operatorVersion, params } = node.data;
+        const key = JSON.stringify([operatorId, operatorVersion, params]);
         if (fetched.current.get(node.id) === key) continue;
         fetched.current.set(node.id, key);
-        fetchOperatorPorts(
-          node.data.operator,
-          node.data.operatorVersion,
-          node.data.params,
-          controller.signal,
-        )
-          .then((ports) => {
-            if (ports) useCanvasStore.getState().setPorts(node.id, ports);
-            else fetched.current.delete(node.id);
-          })
-          .catch(() => fetched.current.delete(node.id));
+        wanted.push({ id: node.id, key });
+        if (!requests.has(key)) {
+          requests.set(key, fetchOperatorPorts(operatorId, operatorVersion, params, signal));
+        }
       }
+      if (!wanted.length) return;
+      const answers = new Map<string, OperatorPorts | null>();
+      void Promise.all(
+        [...requests].map(([key, request]) =>
+          request.then(
+            (ports) => answers.set(key, ports),
+            () => answers.set(key, null),
+          ),
+        ),
+      ).then(() => {
+        if (signal?.aborted) return;
+        const updates = new Map<string, NodePorts>();
+        for (const { id, key } of wanted) {
+          if (fetched.current.get(id) !== key) continue;
+          const ports = answers.get(key);
+          if (ports) updates.set(id, ports);
+          else fetched.current.delete(id);
+        }
+        if (updates.size) useCanvasStore.getState().setPorts(updates);
+      });
     }, 250);
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
+    return () => clearTimeout(timer);
   }, [catalog, nodes]);
 }

@@ -30,13 +30,25 @@ export const operatorsQueryOptions = () =>
 
 export const useOperators = () => useQuery(operatorsQueryOptions());
 
-/** The latest version of each operator, by id (older versions only matter to saved flows). */
-export function indexCatalog(catalog: OperatorCatalog | undefined): Map<string, OperatorRead> {
+const indexes = new WeakMap<OperatorCatalog, ReadonlyMap<string, OperatorRead>>();
+const EMPTY: ReadonlyMap<string, OperatorRead> = new Map();
+
+/**
+ * The latest version of each operator, by id (older versions only matter to saved flows). Built once
+ * per catalog: every node of the canvas looks its operator up on each render.
+ */
+export function indexCatalog(
+  catalog: OperatorCatalog | undefined,
+): ReadonlyMap<string, OperatorRead> {
+  if (!catalog) return EMPTY;
+  const known = indexes.get(catalog);
+  if (known) return known;
   const byId = new Map<string, OperatorRead>();
-  for (const operator of catalog?.operators ?? []) {
+  for (const operator of catalog.operators) {
     const current = byId.get(operator.id);
     if (!current || operator.latest) byId.set(operator.id, operator);
   }
+  indexes.set(catalog, byId);
   return byId;
 }
 

@@ -1,0 +1,85 @@
+import type { NodeHandle } from "@xyflow/react";
+import type { CanvasNode, NodePorts, OperatorCanvasNode } from "./canvas-types";
+
+/**
+ * Large flows (hundreds of nodes). React Flow draws only the nodes and edges inside the view
+ * (`onlyRenderVisibleElements`) — but a node it has never measured is always drawn once, to be
+ * measured, so opening a 500-node flow would still mount, lay out and paint all 500 nodes before
+ * the view could be fitted. Loading such a flow therefore gives every operator node an *estimated*
+ * size and handle positions (from its port rows, as `.op-node` lays them out): React Flow culls the
+ * nodes outside the view right away and fits the view on the estimates. A node is measured for real
+ * when it is first drawn (the estimate is half a pixel off on purpose, so the measured size always
+ * differs and its handles are measured from the DOM), and the estimate is dropped then
+ * (`dropEstimate`). Estimates only ever place nodes that are not drawn yet: the culling box and the
+ * far end of an edge into such a node.
+ */
+
+/** From this many nodes on, the canvas culls what is outside the view and estimates sizes on load. */
+export const LARGE_FLOW = 150;
+
+// `.op-node` (styles.css): header, then one 24 px row per port (inputs first), 14 px handles
+// centred on the left (inputs) and right (outputs) borders; 220 px wide unless a row is longer.
+const HEADER = 60;
+const ROW = 24;
+const HANDLE = 14;
+const MIN_WIDTH = 220;
+const MAX_WIDTH = 300;
+
+function estimatedWidth(ports: NodePorts): number {
+  let widest = 0;
+  for (const port of [...ports.inputs, ...ports.outputs]) {
+    widest = Math.max(widest, 40 + 7 * port.name.length + 6.3 * port.type.length);
+  }
+  return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.round(widest)));
+}
+
+/** The size and handle boxes (relative to the node) an operator node with these ports gets. */
+export function estimateLayout(ports: NodePorts): {
+  readonly width: number;
+  readonly height: number;
+  readonly handles: NodeHandle[];
+} {
+  const width = estimatedWidth(ports);
+  const rows = ports.inputs.length + ports.outputs.length;
+  const handles: NodeHandle[] = [
+    ...ports.inputs.map((port, index) => ({
+      id: port.name,
+      type: "target" as const,
+      position: "left" as NodeHandle["position"],
+      x: -HANDLE / 2 + 1,
+      y: HEADER + ROW * index,
+      width: HANDLE,
+      height: HANDLE,
+    })),
+    ...ports.outputs.map((port, index) => ({
+      id: port.name,
+      type: "source" as const,
+      position: "right" as NodeHandle["position"],
+      x: width - HANDLE / 2 - 1,
+      y: HEADER + ROW * (ports.inputs.length + index),
+      width: HANDLE,
+      height: HANDLE,
+    })),
+  ];
+  return { width, height: HEADER + ROW * rows, handles };
+}
+
+/** `node` with an estimated size and handles, unless React Flow measured it already. */
+export function withEstimate(node: OperatorCanvasNode): OperatorCanvasNode {
+  if (node.measured?.width && !node.handles) return node;
+  const { width, height, handles } = estimateLayout(node.data.ports);
+  return { ...node, measured: { width: width + 0.5, height: height + 0.5 }, handles };
+}
+
+/** Every operator node of a large flow with an estimate (see above); a small flow as it is. */
+export function estimateLargeFlow(nodes: CanvasNode[]): CanvasNode[] {
+  if (nodes.length < LARGE_FLOW) return nodes;
+  return nodes.map((node) => (node.type === "operator" ? withEstimate(node) : node));
+}
+
+/** `node` without its estimated handles, once React Flow has measured it. */
+export function dropEstimate<T extends CanvasNode>(node: T): T {
+  if (!node.handles) return node;
+  const { handles: _estimated, ...measured } = node;
+  return measured as T;
+}
