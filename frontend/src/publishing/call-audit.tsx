@@ -1,7 +1,9 @@
 import { useEndpointCalls } from "../api/publishing";
+import { Link } from "../routes/router";
+import { formatMs, OUTCOME_LABELS } from "./endpoint-list";
 
-/** The latest calls of an endpoint: who, when, status, duration, run. */
-export function CallAudit({ slug }: { readonly slug: string }) {
+/** The latest calls of an endpoint: who, when, status, outcome, duration, run (opened in the editor). */
+export function CallAudit({ slug, flowId }: { readonly slug: string; readonly flowId?: string }) {
   const { data, error } = useEndpointCalls(slug);
   if (error) return <p className="form-error">{error.message}</p>;
   if (!data || data.length === 0) return <p className="muted">No calls yet.</p>;
@@ -12,6 +14,7 @@ export function CallAudit({ slug }: { readonly slug: string }) {
           <th>When</th>
           <th>Caller</th>
           <th>Status</th>
+          <th>Outcome</th>
           <th>Duration</th>
           <th>Run</th>
         </tr>
@@ -22,8 +25,19 @@ export function CallAudit({ slug }: { readonly slug: string }) {
             <td>{call.created_at ? new Date(call.created_at).toLocaleString() : "—"}</td>
             <td>{call.caller}</td>
             <td>{call.status}</td>
-            <td>{call.duration_ms.toFixed(0)} ms</td>
-            <td>{call.run_id ? <code>{call.run_id.slice(0, 8)}</code> : "—"}</td>
+            <td>{call.outcome ? OUTCOME_LABELS[call.outcome] : "—"}</td>
+            <td>{formatMs(call.duration_ms)}</td>
+            <td>
+              {call.run_id && flowId ? (
+                <Link to={`/flows/${flowId}?run=${call.run_id}`} title={call.run_id}>
+                  <code>{call.run_id.slice(0, 8)}</code>
+                </Link>
+              ) : call.run_id ? (
+                <code>{call.run_id.slice(0, 8)}</code>
+              ) : (
+                "—"
+              )}
+            </td>
           </tr>
         ))}
       </tbody>

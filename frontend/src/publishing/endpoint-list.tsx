@@ -1,13 +1,51 @@
 import { useState } from "react";
-import { type EndpointRead, useEndpoints, useUnpublish } from "../api/publishing";
+import {
+  type EndpointRead,
+  type OutcomeStats,
+  useEndpoints,
+  useUnpublish,
+} from "../api/publishing";
+import { FlowLabel, sharedNames } from "../components/flow-label";
 import { CallAudit } from "./call-audit";
 import { SnippetTabs } from "./snippet-tabs";
 
-function formatMs(value: number | null | undefined): string {
-  return value === null || value === undefined ? "—" : `${value.toFixed(0)} ms`;
+/** A duration as people read it: `640 ms`, `1.6 s`. */
+export function formatMs(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  return value < 1_000 ? `${value.toFixed(0)} ms` : `${(value / 1_000).toFixed(1)} s`;
 }
 
-function EndpointRow({ item }: { readonly item: EndpointRead }) {
+export const OUTCOME_LABELS: Record<OutcomeStats["outcome"], string> = {
+  ok: "200 JSON",
+  error: "errors",
+  accepted: "202 accepted",
+  stream: "SSE stream",
+};
+
+/** Calls, p50 and p95 per outcome: a 200 answer, an error, a 202 and a stream are timed apart. */
+export function OutcomeStatsList({ rows }: { readonly rows: readonly OutcomeStats[] }) {
+  if (!rows.length) return <span className="muted">no calls</span>;
+  return (
+    <ul className="outcome-stats">
+      {rows.map((row) => (
+        <li key={row.outcome} data-testid="endpoint-outcome" data-outcome={row.outcome}>
+          <span className={`outcome-stats__name outcome-stats__name--${row.outcome}`}>
+            {OUTCOME_LABELS[row.outcome]}
+          </span>{" "}
+          {row.calls} · p50 {formatMs(row.p50_ms)} · p95 {formatMs(row.p95_ms)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function EndpointRow({
+  item,
+  shared,
+}: {
+  readonly item: EndpointRead;
+  readonly shared: ReadonlySet<string>;
+}) {
   const [open, setOpen] = useState(false);
   const unpublish = useUnpublish();
   const { endpoint } = item;
@@ -21,12 +59,18 @@ function EndpointRow({ item }: { readonly item: EndpointRead }) {
           </code>
         </td>
         <td>
-          {endpoint.flow_id.slice(0, 8)} v{endpoint.flow_version}
+          <FlowLabel
+            flow={{ id: endpoint.flow_id, name: item.flow_name, updatedAt: item.flow_updated_at }}
+            shared={shared}
+          />{" "}
+          v{endpoint.flow_version}
         </td>
         <td>{item.response === "sse" ? "SSE stream" : "JSON"}</td>
         <td>{stats.calls}</td>
         <td>{stats.errors}</td>
-        <td>{formatMs(stats.p50_ms)}</td>
+        <td>
+          <OutcomeStatsList rows={item.stats?.by_outcome ?? []} />
+        </td>
         <td>{stats.last_call_at ? new Date(stats.last_call_at).toLocaleString() : "never"}</td>
         <td className="table__actions">
           <button type="button" className="button button--ghost" onClick={() => setOpen(!open)}>
@@ -46,7 +90,7 @@ function EndpointRow({ item }: { readonly item: EndpointRead }) {
         <tr>
           <td colSpan={8}>
             <SnippetTabs endpoint={item} />
-            <CallAudit slug={endpoint.slug} />
+            <CallAudit slug={endpoint.slug} flowId={endpoint.flow_id} />
           </td>
         </tr>
       ) : null}
@@ -57,6 +101,9 @@ function EndpointRow({ item }: { readonly item: EndpointRead }) {
 /** Published endpoints with their call statistics. */
 export function EndpointList() {
   const { data, error } = useEndpoints();
+  const shared = sharedNames(
+    (data ?? []).map((item) => ({ id: item.endpoint.flow_id, name: item.flow_name })),
+  );
   return (
     <section className="card" aria-labelledby="endpoints-title">
       <h2 id="endpoints-title" className="card__title">
@@ -73,14 +120,14 @@ export function EndpointList() {
               <th>Response</th>
               <th>Calls</th>
               <th>Errors</th>
-              <th>p50</th>
+              <th>Latency by outcome (p50 · p95)</th>
               <th>Last call</th>
               <th />
             </tr>
           </thead>
           <tbody>
             {data.map((item) => (
-              <EndpointRow key={item.endpoint.slug} item={item} />
+              <EndpointRow key={item.endpoint.slug} item={item} shared={shared} />
             ))}
           </tbody>
         </table>

@@ -1,4 +1,5 @@
 import { type ScheduleRead, useSchedules, useSetScheduleEnabled } from "../api/publishing";
+import { FlowLabel, sharedNames } from "../components/flow-label";
 
 function when(schedule: ScheduleRead["schedule"]): string {
   if (schedule.cron) return `cron ${schedule.cron} (${schedule.timezone})`;
@@ -9,6 +10,9 @@ function when(schedule: ScheduleRead["schedule"]): string {
 export function ScheduleList() {
   const { data, error } = useSchedules();
   const setEnabled = useSetScheduleEnabled();
+  const shared = sharedNames(
+    (data ?? []).map((item) => ({ id: item.schedule.flow_id, name: item.flow_name })),
+  );
   return (
     <section className="card" aria-labelledby="schedules-title">
       <h2 id="schedules-title" className="card__title">
@@ -31,10 +35,14 @@ export function ScheduleList() {
             </tr>
           </thead>
           <tbody>
-            {data.map(({ schedule, upcoming, missed }) => (
+            {data.map(({ schedule, upcoming, missed, flow_name, flow_updated_at }) => (
               <tr key={schedule.id}>
                 <td>
-                  {schedule.flow_id.slice(0, 8)} v{schedule.flow_version}
+                  <FlowLabel
+                    flow={{ id: schedule.flow_id, name: flow_name, updatedAt: flow_updated_at }}
+                    shared={shared}
+                  />{" "}
+                  v{schedule.flow_version}
                 </td>
                 <td>{when(schedule)}</td>
                 <td>
@@ -50,7 +58,7 @@ export function ScheduleList() {
                 <td>
                   <input
                     type="checkbox"
-                    aria-label={`Enable schedule of ${schedule.flow_id}`}
+                    aria-label={`Enable schedule of ${flow_name ?? schedule.flow_id}`}
                     checked={schedule.enabled}
                     onChange={(event) =>
                       setEnabled.mutate({ scheduleId: schedule.id, enabled: event.target.checked })

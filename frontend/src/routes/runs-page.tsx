@@ -1,4 +1,5 @@
 import { useRunList } from "../api/runs";
+import { FlowLabel, sharedNames } from "../components/flow-label";
 import { PageHeader } from "../components/page-header";
 import { RunsEmptyState } from "../runs/runs-empty-state";
 import { Link } from "./router";
@@ -12,6 +13,8 @@ function duration(started?: string | null, finished?: string | null): string {
 /** Every run, newest first; opening one shows it in the editor, replayed (and followed if live). */
 export function RunsPage() {
   const { data: runs, isPending, error } = useRunList(null);
+  const flows = (runs ?? []).map((run) => ({ id: run.flow_id, name: run.flow_name }));
+  const shared = sharedNames(flows);
   return (
     <div className="page">
       <PageHeader title="Runs" description="History and live progress of every flow run." />
@@ -25,7 +28,11 @@ export function RunsPage() {
               <span className={`status-badge status-badge--${run.status}`}>{run.status}</span>
               <Link to={`/flows/${run.flow_id}?run=${run.id}`} className="flow-list__main">
                 <strong>
-                  {run.flow_id} · v{run.flow_version}
+                  <FlowLabel
+                    flow={{ id: run.flow_id, name: run.flow_name, updatedAt: run.flow_updated_at }}
+                    shared={shared}
+                  />{" "}
+                  · v{run.flow_version}
                 </strong>
                 <span className="muted">
                   {new Date(run.created_at).toLocaleString()} · {run.trigger}

@@ -10,6 +10,8 @@ export type ScheduleRead = Schemas["ScheduleRead"];
 export type PublishResult = Schemas["PublishResult"];
 export type BodyField = Schemas["BodyField"];
 export type CallRecord = Schemas["CallRecord"];
+/** Calls, p50 and p95 of one outcome of an endpoint: `ok` (200 JSON), `error`, `accepted` (202), `stream` (SSE). */
+export type OutcomeStats = Schemas["OutcomeStats"];
 
 export const publishingKeys = {
   all: ["publishing"] as const,
