@@ -2,6 +2,7 @@ import { type FormEvent, useState } from "react";
 import { useFlowList } from "../api/flows";
 import { usePublish } from "../api/publishing";
 import { Field, InputField } from "../components/field";
+import { sharedNames, shortId } from "../components/flow-label";
 import { SnippetTabs } from "./snippet-tabs";
 
 /**
@@ -10,6 +11,7 @@ import { SnippetTabs } from "./snippet-tabs";
  */
 export function PublishForm({ flowId: fixedFlow }: { readonly flowId?: string } = {}) {
   const flows = useFlowList("");
+  const shared = sharedNames(flows.data ?? []);
   const publish = usePublish();
   const [chosenFlow, setFlowId] = useState("");
   const flowId = fixedFlow ?? chosenFlow;
@@ -43,7 +45,9 @@ export function PublishForm({ flowId: fixedFlow }: { readonly flowId?: string } 
               <option value="">Choose a flow…</option>
               {(flows.data ?? []).map((flow) => (
                 <option key={flow.id} value={flow.id}>
-                  {flow.name} (v{flow.version})
+                  {shared.has(flow.name.toLowerCase())
+                    ? `${flow.name} (v${flow.version} · ${shortId(flow.id)} · updated ${new Date(flow.updated_at).toLocaleDateString()})`
+                    : `${flow.name} (v${flow.version})`}
                 </option>
               ))}
             </select>
