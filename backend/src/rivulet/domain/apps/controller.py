@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from rivulet.compiler.diagnostics import CompileError
-from rivulet.domain.access import check_flow, flow_scope, principal_of, require_flow
+from rivulet.domain.access import check_flow, principal_of, require_flow
 from rivulet.domain.apps.deps import AppsDeps
 from rivulet.domain.apps.schemas import (
     AppCreate,
@@ -36,7 +36,7 @@ from rivulet.domain.apps.schemas import (
 from rivulet.lib.exceptions import AppError, NotFoundError
 from rivulet.publishing.apps import FeedbackItem, subject_of
 from rivulet.records.events import encoder
-from rivulet.security.permissions import Permission, requires
+from rivulet.security.permissions import Permission, flow_access, requires
 from rivulet.server.deps import Injected
 from rivulet.storage.base import AppMessage, AppTokenRead, ConversationRecord
 
@@ -52,16 +52,16 @@ __all__ = ("AppsController", "ChatController")
 _READ = requires(Permission.FLOWS_READ)
 _WRITE = requires(Permission.FLOWS_WRITE)
 _CHAT = requires(Permission.APP_CHAT)
-_MAX_FLOWS = 100_000
 VISITOR_HEADER = "x-rivulet-visitor"
 
 
-async def _read(deps: AppsDeps, app: AppRecord) -> AppRead:
+async def _read(deps: AppsDeps, app: AppRecord, flow_name: str | None = None) -> AppRead:
     """The app as the API shows it: its flow's name and whether the flow can take a message now."""
-    try:
-        flow_name = (await deps.flows.get(app.flow_id)).summary.name
-    except NotFoundError:
-        flow_name = ""
+    if flow_name is None:
+        try:
+            flow_name = (await deps.flows.get(app.flow_id)).summary.name
+        except NotFoundError:
+            flow_name = ""
     try:
         compiled = await deps.apps.graph(app.flow_id, app.flow_version)
     except CompileError as exc:
@@ -97,11 +97,14 @@ class AppsController(Controller):
         flow_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> list[AppRead]:
         principal = principal_of(request)
+        apps = await deps.apps.apps.list_apps(flow_id=flow_id)
         readable: dict[str, FlowSummary] = {
-            f.id: f for f in await deps.flows.list(limit=_MAX_FLOWS, scope=flow_scope(principal))
+            f.id: f
+            for f in await deps.flows.summaries({a.flow_id for a in apps})
+            if flow_access(principal, f.owner_id, f.workspace_id) != "none"
         }
-        apps = [a for a in await deps.apps.apps.list_apps(flow_id=flow_id) if a.flow_id in readable]
-        return [await _read(deps, app) for app in apps]
+        apps = [a for a in apps if a.flow_id in readable]
+        return [await _read(deps, app, readable[app.flow_id].name) for app in apps]
 
     @post(
         "/",
