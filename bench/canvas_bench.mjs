@@ -20,9 +20,12 @@
  * Prints each round, the median over `--rounds` (default 3) per flow, and the ratios 500 vs 50 measured in the
  * same browser. Nothing is asserted: speed depends on the machine.
  *
- * Usage: node bench/canvas_bench.mjs [--rounds 3] [--seconds 2.5] [--nodes 500] [--baseline 50] [--dist DIR] [--keep] [--flows-only]
- * (`--dist`: serve another build of the editor than frontend/dist, e.g. to compare two builds; `--flows-only`:
- * generate and check the flows, print their compile errors, measure nothing).
+ * Usage: node bench/canvas_bench.mjs [--rounds 3] [--seconds 2.5] [--nodes 500] [--baseline 50] [--dist DIR]...
+ *        [--keep] [--flows-only]
+ * `--dist DIR`: serve that build of the editor instead of frontend/dist; given several times, one server per
+ * build, all measured in turns within each round (before/after comparisons on a busy machine).
+ * `--keep`: leave the servers running afterwards (to look or profile); `--flows-only`: generate and check the
+ * flows, print their compile errors, measure nothing.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,12 +42,12 @@ const { chromium } = require("@playwright/test");
 const PASSWORD = "bench-canvas-password";
 
 function parseArgs(argv) {
-  const options = { rounds: 3, seconds: 2.5, nodes: 500, baseline: 50, keep: false, seed: 20, dist: "", flowsOnly: false };
+  const options = { rounds: 3, seconds: 2.5, nodes: 500, baseline: 50, keep: false, seed: 20, dist: [], flowsOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
     if (name === "keep") options.keep = true;
     else if (name === "flows-only") options.flowsOnly = true;
-    else if (name === "dist") options.dist = path.resolve(argv[++i]);
+    else if (name === "dist") options.dist.push(path.resolve(argv[++i]));
     else if (name in options) options[name] = Number(argv[++i]);
     else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -309,16 +312,8 @@ function frameProbe() {
     changes: [],
     last: "",
     recording: null,
-    longTasks: [],
   };
   window.__canvasBench = bench;
-  try {
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) bench.longTasks.push([entry.startTime, entry.duration]);
-    }).observe({ type: "longtask", buffered: true });
-  } catch {
-    // no long task timing
-  }
   const tick = (time) => {
     const viewport = document.querySelector(".react-flow__viewport");
     const state = [
@@ -376,12 +371,7 @@ async function openFlow(page, base, flow) {
     if ((fitted && quiet > 1_500) || (count > 0 && quiet > 6_000)) {
       const extra = await page.evaluate(() => {
         const mark = performance.getEntriesByName("rivulet:canvas-fitted")[0];
-        const longTasks = window.__canvasBench.longTasks;
-        return {
-          mark: mark ? mark.startTime : null,
-          longTaskMs: longTasks.reduce((sum, [, duration]) => sum + duration, 0),
-          longestTaskMs: longTasks.reduce((most, [, duration]) => Math.max(most, duration), 0),
-        };
+        return { mark: mark ? mark.startTime : null };
       });
       return { openMs: state.time, rendered: count, transform, ...extra };
     }
@@ -415,17 +405,25 @@ async function panePoint(page) {
   return point;
 }
 
-async function record(page, action) {
+/** The renderer's main-thread busy time so far (ms): scripts, style, layout, paint records. */
+async function busyMs(cdp) {
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  return 1000 * (metrics.find((metric) => metric.name === "TaskDuration")?.value ?? 0);
+}
+
+async function record(page, cdp, action) {
   await page.evaluate(() => {
     window.__canvasBench.recording = [];
   });
+  const busy = await busyMs(cdp);
   await action();
-  return frameStats(await page.evaluate(() => window.__canvasBench.recording.splice(0)));
+  const stats = frameStats(await page.evaluate(() => window.__canvasBench.recording.splice(0)));
+  return { ...stats, busyPerFrame: ((await busyMs(cdp)) - busy) / Math.max(1, stats.frames) };
 }
 
-async function panAndZoom(page, seconds) {
+async function panAndZoom(page, cdp, seconds) {
   const start = await panePoint(page);
-  const pan = await record(page, async () => {
+  const pan = await record(page, cdp, async () => {
     await page.mouse.move(start.x, start.y);
     await page.mouse.down();
     const began = Date.now();
@@ -437,7 +435,7 @@ async function panAndZoom(page, seconds) {
     await page.mouse.up();
   });
   const canvas = await page.locator(".react-flow__pane").boundingBox();
-  const zoom = await record(page, async () => {
+  const zoom = await record(page, cdp, async () => {
     await page.mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
     const began = Date.now();
     let step = 0;
@@ -455,10 +453,13 @@ async function measure(context, base, flow, seconds) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
   try {
     const open = await openFlow(page, base, flow);
+    open.busyMs = await busyMs(cdp);
     await page.waitForTimeout(500);
-    const { pan, zoom } = await panAndZoom(page, seconds);
+    const { pan, zoom } = await panAndZoom(page, cdp, seconds);
     return { open, pan, zoom, errors };
   } finally {
     await page.close();
@@ -477,149 +478,212 @@ const fmt = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digit
 
 function summarise(results) {
   const pick = (fn) => median(results.map(fn));
+  const frames = (kind) => ({
+    p50: pick((r) => r[kind].p50),
+    p95: pick((r) => r[kind].p95),
+    max: pick((r) => r[kind].max),
+    over33: pick((r) => r[kind].over33),
+    frames: pick((r) => r[kind].frames),
+    busyPerFrame: pick((r) => r[kind].busyPerFrame),
+  });
   return {
     openMs: pick((r) => r.open.openMs),
     markMs: pick((r) => r.open.mark ?? Number.NaN),
-    longTaskMs: pick((r) => r.open.longTaskMs),
+    busyMs: pick((r) => r.open.busyMs),
     rendered: pick((r) => r.open.rendered),
-    pan: {
-      p50: pick((r) => r.pan.p50),
-      p95: pick((r) => r.pan.p95),
-      max: pick((r) => r.pan.max),
-      over33: pick((r) => r.pan.over33),
-      frames: pick((r) => r.pan.frames),
-    },
-    zoom: {
-      p50: pick((r) => r.zoom.p50),
-      p95: pick((r) => r.zoom.p95),
-      max: pick((r) => r.zoom.max),
-      over33: pick((r) => r.zoom.over33),
-      frames: pick((r) => r.zoom.frames),
-    },
+    pan: frames("pan"),
+    zoom: frames("zoom"),
   };
 }
 
+const COLUMNS = [
+  ["flow", 11],
+  ["open", 6],
+  ["mark", 6],
+  ["busy", 6],
+  ["drawn", 5],
+  ["pan p50", 7],
+  ["p95", 6],
+  ["max", 6],
+  [">33ms", 7],
+  ["busy/f", 6],
+  ["zoom p50", 8],
+  ["p95", 6],
+  ["max", 6],
+  [">33ms", 7],
+  ["busy/f", 6],
+];
+
 function row(label, s) {
-  return [
-    label.padEnd(14),
-    fmt(s.openMs, 0).padStart(8),
-    fmt(s.markMs, 0).padStart(8),
-    fmt(s.longTaskMs, 0).padStart(9),
-    fmt(s.rendered, 0).padStart(6),
-    ...["pan", "zoom"].flatMap((kind) => [
-      fmt(s[kind].p50).padStart(7),
-      fmt(s[kind].p95).padStart(7),
-      fmt(s[kind].max).padStart(7),
-      `${fmt(s[kind].over33, 0)}/${fmt(s[kind].frames, 0)}`.padStart(8),
-    ]),
-  ].join(" ");
+  const frames = (kind) => [
+    fmt(s[kind].p50),
+    fmt(s[kind].p95),
+    fmt(s[kind].max),
+    `${fmt(s[kind].over33, 0)}/${fmt(s[kind].frames, 0)}`,
+    fmt(s[kind].busyPerFrame),
+  ];
+  const cells = [
+    label,
+    fmt(s.openMs, 0),
+    fmt(s.markMs, 0),
+    fmt(s.busyMs, 0),
+    fmt(s.rendered, 0),
+    ...frames("pan"),
+    ...frames("zoom"),
+  ];
+  return cells
+    .map((cell, index) => (index ? cell.padStart(COLUMNS[index][1]) : cell.padEnd(COLUMNS[0][1])))
+    .join(" ");
 }
 
-const HEADER = [
-  "flow".padEnd(14),
-  "open ms".padStart(8),
-  "mark ms".padStart(8),
-  "longtask".padStart(9),
-  "nodes".padStart(6),
-  "pan p50".padStart(7),
-  "p95".padStart(7),
-  "max".padStart(7),
-  ">33ms".padStart(8),
-  "zoom p50".padStart(7),
-  "p95".padStart(7),
-  "max".padStart(7),
-  ">33ms".padStart(8),
-].join(" ");
+const HEADER = COLUMNS.map(([name, width], index) =>
+  index ? name.padStart(width) : name.padEnd(width),
+).join(" ");
+
+const LEGEND = `All times in ms. open: navigation start → nodes and edges shown in the fitted view; mark: the
+editor's rivulet:canvas-fitted mark (when it sets one); busy: the renderer's main-thread busy time from
+navigation until the view had settled for 1.5 s; drawn: nodes in the DOM once open; pan/zoom: frame-to-frame
+times (requestAnimationFrame) while dragging the pane / wheeling in and out, frames over 33 ms of all, and
+main-thread busy time per frame (busy/f: less sensitive than frame times to other load on the machine).`;
 
 // ---- main --------------------------------------------------------------------------------------------------
 
-async function main() {
-  const options = parseArgs(process.argv.slice(2));
-  const server = await startServer(options.dist);
-  let browser;
-  try {
-    const login = await fetch(`${server.base}/api/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "admin", password: PASSWORD, mode: "token" }),
+async function apiClient(base) {
+  const login = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: PASSWORD, mode: "token" }),
+  });
+  if (!login.ok) throw new Error(`login: ${login.status}`);
+  const { token } = await login.json();
+  return async (method, route, body) => {
+    const response = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const { token } = await login.json();
-    const api = async (method, route, body) => {
-      const response = await fetch(`${server.base}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
-      return response.json();
-    };
-    const catalog = await api("GET", "/api/operators");
+    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+}
+
+/** One server per build of the editor (`--dist`, repeatable), each with its own copy of the flows. */
+async function setUpBuild(dist, documents) {
+  const server = await startServer(dist);
+  try {
+    const api = await apiClient(server.base);
     const flows = [];
-    for (const count of [options.baseline, options.nodes]) {
-      const document = await generateFlow(api, catalog, count, options.seed + count);
-      const report = await api("POST", "/api/flows/validate", document);
-      const errors = (report.diagnostics ?? []).filter(
-        (d) => d.severity !== "warning" && d.severity !== "info",
-      );
+    for (const document of documents) {
       const created = await api("POST", "/api/flows", { document, message: "canvas bench" });
       flows.push({
         id: created.summary.id,
         nodes: document.nodes.length,
         edges: document.edges.length,
         label: `${document.nodes.length} nodes`,
-        errors: errors.length,
       });
-      console.log(
-        `flow ${created.summary.id}: ${document.nodes.length} nodes, ${document.edges.length} edges, ` +
-          `${errors.length} compile errors${errors.length ? ` (first: ${errors[0].message})` : ""}`,
-      );
-      if (options.flowsOnly) for (const error of errors) console.log(`  ${error.message}`);
+    }
+    return { label: dist ? path.basename(dist) : "frontend/dist", server, flows };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const dists = options.dist.length ? options.dist : [""];
+  const builds = [];
+  let browser;
+  try {
+    // The flows are generated against the first server (its catalog, its dynamic ports) and created
+    // on every server, so every build opens the same documents.
+    const first = await startServer(dists[0]);
+    const documents = [];
+    try {
+      const api = await apiClient(first.base);
+      const catalog = await api("GET", "/api/operators");
+      for (const count of [options.baseline, options.nodes]) {
+        const document = await generateFlow(api, catalog, count, options.seed + count);
+        const report = await api("POST", "/api/flows/validate", document);
+        const errors = (report.diagnostics ?? []).filter(
+          (d) => d.severity !== "warning" && d.severity !== "info",
+        );
+        documents.push(document);
+        console.log(
+          `flow: ${document.nodes.length} nodes, ${document.edges.length} edges, ` +
+            `${errors.length} compile errors${errors.length ? ` (first: ${errors[0].message})` : ""}`,
+        );
+        if (options.flowsOnly) for (const error of errors) console.log(`  ${error.message}`);
+      }
+    } finally {
+      await first.stop();
     }
     if (options.flowsOnly) return;
+    for (const dist of dists) builds.push(await setUpBuild(dist, documents));
 
     browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
       headless: true,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await context.addInitScript(frameProbe);
-    // The session cookie, as the login page would set it.
-    const cookieLogin = await context.request.post(`${server.base}/api/auth/login`, {
-      data: { username: "admin", password: PASSWORD },
-    });
-    if (!cookieLogin.ok()) throw new Error(`login: ${cookieLogin.status()}`);
+    for (const build of builds) {
+      // One context per server: the session cookies of two servers on 127.0.0.1 would clash.
+      build.context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      await build.context.addInitScript(frameProbe);
+      const login = await build.context.request.post(`${build.server.base}/api/auth/login`, {
+        data: { username: "admin", password: PASSWORD },
+      });
+      if (!login.ok()) throw new Error(`login: ${login.status()}`);
+      build.results = new Map(build.flows.map((flow) => [flow.id, []]));
+    }
 
-    const results = new Map(flows.map((flow) => [flow.id, []]));
-    console.log(`\nframe times in ms; open = navigation start → nodes shown in the fitted view\n`);
+    const many = builds.length > 1;
+    const label = (build, flow) => (many ? `${build.label} ${flow.label}` : flow.label);
+    const width = Math.max(...builds.flatMap((b) => b.flows.map((f) => label(b, f).length)));
+    const line = (text, summary) => row(text.padEnd(width), summary);
+    console.log(`\n${LEGEND}\n`);
     console.log(`round ${HEADER}`);
+    // Builds and flows take turns within each round: a busy machine slows them alike.
     for (let round = 1; round <= options.rounds; round++) {
-      for (const flow of flows) {
-        const result = await measure(context, server.base, flow, options.seconds);
-        results.get(flow.id).push(result);
-        console.log(`${String(round).padEnd(5)} ${row(flow.label, summarise([result]))}`);
-        if (result.errors.length) console.log(`      page errors: ${result.errors.join(" | ")}`);
+      for (const build of builds) {
+        for (const flow of build.flows) {
+          const result = await measure(build.context, build.server.base, flow, options.seconds);
+          build.results.get(flow.id).push(result);
+          console.log(`${String(round).padEnd(5)} ${line(label(build, flow), summarise([result]))}`);
+          if (result.errors.length) console.log(`      page errors: ${result.errors.join(" | ")}`);
+        }
       }
     }
-    const [small, large] = flows.map((flow) => summarise(results.get(flow.id)));
     console.log(`\nmedian of ${options.rounds} rounds`);
     console.log(`      ${HEADER}`);
-    console.log(`      ${row(flows[0].label, small)}`);
-    console.log(`      ${row(flows[1].label, large)}`);
     const ratio = (a, b) => fmt(a / b, 2);
-    console.log(
-      `\nratios ${flows[1].label} / ${flows[0].label}: open ${ratio(large.openMs, small.openMs)}x ` +
-        `(+${fmt(large.openMs - small.openMs, 0)} ms), pan p95 ${ratio(large.pan.p95, small.pan.p95)}x, ` +
-        `zoom p95 ${ratio(large.zoom.p95, small.zoom.p95)}x, ` +
-        `pan max ${ratio(large.pan.max, small.pan.max)}x, zoom max ${ratio(large.zoom.max, small.zoom.max)}x`,
-    );
+    const summaries = builds.map((build) => build.flows.map((f) => summarise(build.results.get(f.id))));
+    builds.forEach((build, index) => {
+      for (const [n, flow] of build.flows.entries()) {
+        console.log(`      ${line(label(build, flow), summaries[index][n])}`);
+      }
+    });
+    builds.forEach((build, index) => {
+      const [small, large] = summaries[index];
+      const [smallFlow, largeFlow] = build.flows;
+      console.log(
+        `\n${many ? `${build.label}: ` : ""}ratios ${largeFlow.label} / ${smallFlow.label}: ` +
+          `open ${ratio(large.openMs, small.openMs)}x (+${fmt(large.openMs - small.openMs, 0)} ms), ` +
+          `pan p95 ${ratio(large.pan.p95, small.pan.p95)}x, zoom p95 ${ratio(large.zoom.p95, small.zoom.p95)}x, ` +
+          `pan max ${ratio(large.pan.max, small.pan.max)}x, zoom max ${ratio(large.zoom.max, small.zoom.max)}x`,
+      );
+    });
     if (options.keep) {
-      console.log(`\nkept running at ${server.base} (admin / ${PASSWORD}); Ctrl-C to stop`);
+      for (const build of builds) {
+        console.log(`\nkept running: ${build.label} at ${build.server.base} (admin / ${PASSWORD})`);
+        for (const flow of build.flows) console.log(`  ${flow.label}: /flows/${flow.id}`);
+      }
+      console.log("Ctrl-C to stop");
       await new Promise(() => undefined);
     }
   } finally {
     await browser?.close();
-    await server.stop();
+    for (const build of builds) await build.server.stop();
   }
 }
 

@@ -23,7 +23,7 @@ import { type CanvasState, useCanvasStore } from "./canvas-store";
 import type { CanvasNode } from "./canvas-types";
 import { fitOptions, MINIMAP_HEIGHT, MINIMAP_WIDTH, useCanvasView } from "./canvas-view";
 import { checkConnection, type ResolvedPorts, resolvePortTypes } from "./connection-rules";
-import { LARGE_FLOW } from "./large-flow";
+import { graphShape, LARGE_FLOW } from "./large-flow";
 import { NoteNode } from "./note-node";
 import { OperatorNode } from "./operator-node";
 import { portColor } from "./port-colors";
@@ -108,10 +108,7 @@ export function FlowCanvas() {
   const lastVerdict = useRef<string | null>(null);
   const pointer = usePointer(connecting);
   // Recomputed when ports or connections change, not when a node moves.
-  const shape = JSON.stringify([
-    nodes.map((node) => (node.type === "operator" ? [node.id, node.data.ports] : node.id)),
-    edges.map((edge) => edge.id),
-  ]);
+  const shape = graphShape(nodes, edges);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `shape` stands for nodes and edges.
   const resolved = useMemo(() => resolvePortTypes(nodes, edges), [shape]);
   const styledEdges = useStyledEdges(edges, resolved);

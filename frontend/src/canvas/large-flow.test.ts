@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { lookupFixture } from "../test/catalog-fixture";
 import { currentDocument, useCanvasStore } from "./canvas-store";
 import type { FlowDocument } from "./flow-document";
-import { estimateLayout, LARGE_FLOW } from "./large-flow";
+import { estimateLayout, graphShape, LARGE_FLOW } from "./large-flow";
 
 const store = () => useCanvasStore.getState();
 
@@ -100,5 +100,21 @@ describe("large flows", () => {
     expect(measured?.handles).toBeUndefined();
     expect(estimated?.handles?.map((handle) => handle.id)).toEqual(["a", "b", "text"]);
     expect(estimated?.measured?.height).toBe(60 + 3 * 24 + 0.5);
+  });
+
+  it("keys the graph's shape on ports and connections, not on positions or sizes", () => {
+    store().load(chain(3), lookupFixture);
+    const before = graphShape(store().nodes, store().edges);
+    store().onNodesChange([
+      { type: "position", id: "delay_1", position: { x: 40, y: 40 } },
+      { type: "dimensions", id: "delay_2", dimensions: { width: 231, height: 110 } },
+    ]);
+    expect(graphShape(store().nodes, store().edges)).toBe(before);
+    const ports = { inputs: [], outputs: [] };
+    store().setPorts(new Map([["delay_3", ports]]));
+    const after = graphShape(store().nodes, store().edges);
+    expect(after).not.toBe(before);
+    store().onEdgesChange([{ type: "remove", id: store().edges[0]?.id ?? "" }]);
+    expect(graphShape(store().nodes, store().edges)).not.toBe(after);
   });
 });

@@ -1,5 +1,5 @@
 import type { NodeHandle } from "@xyflow/react";
-import type { CanvasNode, NodePorts, OperatorCanvasNode } from "./canvas-types";
+import type { CanvasEdge, CanvasNode, NodePorts, OperatorCanvasNode } from "./canvas-types";
 
 /**
  * Large flows (hundreds of nodes). React Flow draws only the nodes and edges inside the view
@@ -82,4 +82,31 @@ export function dropEstimate<T extends CanvasNode>(node: T): T {
   if (!node.handles) return node;
   const { handles: _estimated, ...measured } = node;
   return measured as T;
+}
+
+const portIds = new WeakMap<NodePorts, number>();
+let nextPortId = 0;
+
+/**
+ * A key that changes when a node's ports, the set of nodes or the connections change, not when a
+ * node moves, is measured or is selected: what the port types inferred from the connections depend
+ * on. Ports are compared by identity (they are replaced, never edited), so the key costs a lookup
+ * per node instead of serialising every node's ports on every change.
+ */
+export function graphShape(nodes: readonly CanvasNode[], edges: readonly CanvasEdge[]): string {
+  const parts: string[] = [];
+  for (const node of nodes) {
+    if (node.type !== "operator") {
+      parts.push(node.id);
+      continue;
+    }
+    let id = portIds.get(node.data.ports);
+    if (id === undefined) {
+      id = nextPortId++;
+      portIds.set(node.data.ports, id);
+    }
+    parts.push(`${node.id}:${id}`);
+  }
+  for (const edge of edges) parts.push(edge.id);
+  return parts.join("\n");
 }
