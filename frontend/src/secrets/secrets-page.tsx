@@ -168,7 +168,7 @@ function SecretForm({
         </p>
       ) : null}
       {saved ? (
-        <p className="muted" role="status">
+        <p className="muted" role="status" data-testid="secret-saved">
           Saved {saved}. Its value is stored encrypted and cannot be read back.
         </p>
       ) : null}
