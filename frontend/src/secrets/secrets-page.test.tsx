@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { adminMe, editorMe } from "../test/data-fixture";
 import { renderWithClient } from "../test/render-with-client";
-import { SECRET_NAME, SecretsPage } from "./secrets-page";
+import { SECRET_NAME, SecretsPage, secretUsage } from "./secrets-page";
 
 const at = "2026-12-01T10:00:00Z";
 
@@ -28,6 +28,9 @@ function stubSecretsApi(me: unknown, listStatus = 200) {
       const text = request.method === "GET" ? "" : await request.text();
       calls.push({ method: request.method, path, body: text ? JSON.parse(text) : undefined });
       if (path === "/api/auth/me") return json(me);
+      if (path === "/api/models") {
+        return json({ items: [{ name: "gpt", params: { api_key_secret: "OPENAI_KEY" } }] });
+      }
       if (path === "/api/secrets" && request.method === "GET") {
         if (listStatus !== 200) return json({ detail: "forbidden" }, listStatus);
         return json({
@@ -59,6 +62,24 @@ describe("SecretsPage", () => {
     expect(within(row).getByText("OPENAI_KEY")).toBeTruthy();
     expect(within(row).getByText("••••••••")).toBeTruthy();
     expect(within(row).getByText(new Date(at).toLocaleString())).toBeTruthy();
+    expect(await within(row).findByText("model gpt")).toBeTruthy();
+  });
+
+  it("tells which models and data sources use a secret", () => {
+    const secrets = ["K", "datasource.shop.password", "unused"].map((name) => ({
+      name,
+      created_at: at,
+      updated_at: at,
+    }));
+    const models = [
+      { name: "a", params: { api_key_secret: "K" } },
+      { name: "b", params: { api_key_secret: "K", base_url: "K" } },
+      { name: "c", params: {} },
+    ] as unknown as Parameters<typeof secretUsage>[1];
+    const usage = secretUsage(secrets, models);
+    expect(usage.get("K")).toEqual(["model a", "model b"]);
+    expect(usage.get("datasource.shop.password")).toEqual(["data source shop"]);
+    expect(usage.get("unused")).toEqual([]);
   });
 
   it("sets a value through a write-only field and clears it once saved", async () => {

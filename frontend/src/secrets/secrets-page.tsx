@@ -1,6 +1,7 @@
 import { type FormEvent, useRef, useState } from "react";
 import { useMe } from "../api/auth";
 import { ApiError } from "../api/client";
+import { type ModelConfig, useModels } from "../api/models";
 import { type SecretInfo, useDeleteSecret, useSecrets, useSetSecret } from "../api/secrets";
 import { Field, InputField } from "../components/field";
 import { PageHeader } from "../components/page-header";
@@ -8,6 +9,29 @@ import "./secrets.css";
 
 /** What the backend accepts as a secret name (`PUT /api/secrets/{name}`). */
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * What uses each secret, as far as the page can tell: models naming it in a `*_secret` param (their API
+ * key) and the data source whose password it holds (`datasource.<name>.password`). Flows read secrets
+ * by name at run time and are not listed.
+ */
+export function secretUsage(
+  secrets: readonly SecretInfo[],
+  models: readonly ModelConfig[],
+): Map<string, string[]> {
+  const usage = new Map<string, string[]>(secrets.map((secret) => [secret.name, []]));
+  for (const model of models) {
+    for (const [key, value] of Object.entries(model.params ?? {})) {
+      if (key.endsWith("_secret") && typeof value === "string")
+        usage.get(value)?.push(`model ${model.name}`);
+    }
+  }
+  for (const secret of secrets) {
+    const source = /^datasource\.(.+)\.password$/.exec(secret.name);
+    if (source) usage.get(secret.name)?.push(`data source ${source[1]}`);
+  }
+  return usage;
+}
 
 function when(stamp: string): string {
   return new Date(stamp).toLocaleString();
@@ -27,9 +51,11 @@ function Forbidden() {
 
 function SecretRow({
   secret,
+  usedBy,
   onReplace,
 }: {
   readonly secret: SecretInfo;
+  readonly usedBy: readonly string[];
   readonly onReplace: (name: string) => void;
 }) {
   const remove = useDeleteSecret();
@@ -45,6 +71,7 @@ function SecretRow({
         </span>
       </td>
       <td title={`created ${when(secret.created_at)}`}>{when(secret.updated_at)}</td>
+      <td data-testid="secret-usage">{usedBy.length ? usedBy.join(", ") : "—"}</td>
       <td className="table__actions">
         {confirming ? (
           <span className="secrets__confirm" data-testid="secret-confirm">
@@ -184,6 +211,8 @@ export function SecretsPage() {
   const [name, setName] = useState("");
   const valueRef = useRef<HTMLInputElement | null>(null);
   const listed = secrets.data ?? [];
+  const models = useModels();
+  const usage = secretUsage(listed, isAdmin ? (models.data ?? []) : []);
   const forbidden =
     (me.data && !isAdmin) || (secrets.error instanceof ApiError && secrets.error.status === 403);
   const replace = (secretName: string) => {
@@ -219,12 +248,18 @@ export function SecretsPage() {
                     <th>Name</th>
                     <th>Value</th>
                     <th>Updated</th>
+                    <th>Used by</th>
                     <th />
                   </tr>
                 </thead>
                 <tbody>
                   {listed.map((secret) => (
-                    <SecretRow key={secret.name} secret={secret} onReplace={replace} />
+                    <SecretRow
+                      key={secret.name}
+                      secret={secret}
+                      usedBy={usage.get(secret.name) ?? []}
+                      onReplace={replace}
+                    />
                   ))}
                 </tbody>
               </table>
