@@ -32,7 +32,7 @@ export function AppFeedback({ app }: { readonly app: AppRead }) {
                     role="img"
                     aria-label={item.feedback === "up" ? "Good answer" : "Bad answer"}
                   >
-                    {item.feedback === "up" ? "👍" : "👎"}
+                    {item.feedback === "up" ? "▲ good" : "▼ bad"}
                   </span>
                 </td>
                 <td>{excerpt(item.question, 120)}</td>

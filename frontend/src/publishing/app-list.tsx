@@ -26,7 +26,7 @@ function AppRow({ app }: { readonly app: AppRead }) {
           )}
         </td>
         <td>
-          <code>{app.url}</code>
+          <code className="app-list__url">{app.url}</code>
         </td>
         <td>
           {app.flow_name}
@@ -46,69 +46,71 @@ function AppRow({ app }: { readonly app: AppRead }) {
             {app.enabled ? "on" : "off"}
           </label>
         </td>
-        <td className="table__actions">
-          <a
-            className="button button--ghost"
-            href={app.url}
-            target="_blank"
-            rel="noreferrer"
-            aria-label={`Open ${app.title}`}
-          >
-            Open app
-          </a>
-          <button
-            type="button"
-            className="button button--ghost"
-            aria-expanded={panel === "share"}
-            onClick={() => toggle("share")}
-          >
-            Share
-          </button>
-          <button
-            type="button"
-            className="button button--ghost"
-            aria-expanded={panel === "feedback"}
-            onClick={() => toggle("feedback")}
-          >
-            Feedback
-          </button>
-          <button
-            type="button"
-            className="button button--ghost"
-            aria-expanded={panel === "edit"}
-            onClick={() => toggle("edit")}
-          >
-            Edit
-          </button>
-          {confirming ? (
-            <>
-              <button
-                type="button"
-                className="button button--danger"
-                disabled={remove.isPending}
-                onClick={() => remove.mutate(app.id)}
-                aria-label={`Really delete ${app.title}`}
-              >
-                Delete app and chats
-              </button>
-              <button
-                type="button"
-                className="button button--ghost"
-                onClick={() => setConfirming(false)}
-              >
-                Keep
-              </button>
-            </>
-          ) : (
+        <td>
+          <div className="table__actions">
+            <a
+              className="button button--ghost"
+              href={app.url}
+              target="_blank"
+              rel="noreferrer"
+              aria-label={`Open ${app.title}`}
+            >
+              Open app
+            </a>
             <button
               type="button"
               className="button button--ghost"
-              onClick={() => setConfirming(true)}
-              aria-label={`Delete ${app.title}`}
+              aria-expanded={panel === "share"}
+              onClick={() => toggle("share")}
             >
-              Delete
+              Share
             </button>
-          )}
+            <button
+              type="button"
+              className="button button--ghost"
+              aria-expanded={panel === "feedback"}
+              onClick={() => toggle("feedback")}
+            >
+              Feedback
+            </button>
+            <button
+              type="button"
+              className="button button--ghost"
+              aria-expanded={panel === "edit"}
+              onClick={() => toggle("edit")}
+            >
+              Edit
+            </button>
+            {confirming ? (
+              <>
+                <button
+                  type="button"
+                  className="button button--danger"
+                  disabled={remove.isPending}
+                  onClick={() => remove.mutate(app.id)}
+                  aria-label={`Really delete ${app.title}`}
+                >
+                  Delete app and chats
+                </button>
+                <button
+                  type="button"
+                  className="button button--ghost"
+                  onClick={() => setConfirming(false)}
+                >
+                  Keep
+                </button>
+              </>
+            ) : (
+              <button
+                type="button"
+                className="button button--ghost"
+                onClick={() => setConfirming(true)}
+                aria-label={`Delete ${app.title}`}
+              >
+                Delete
+              </button>
+            )}
+          </div>
         </td>
       </tr>
       {error ? (

@@ -74,10 +74,12 @@ export function AppShareLinks({ app }: { readonly app: AppRead }) {
       {created ? (
         <div className="secret" role="status" data-testid="share-link-created">
           <p>Copy this link now: it is not shown again. Anyone with it can chat with the app.</p>
-          <code className="secret__value" data-testid="share-link-url">
-            {shareLink(created)}
-          </code>
-          <CopyButton text={shareLink(created)} label="Copy link" />
+          <div className="app-share__link">
+            <code className="secret__value" data-testid="share-link-url">
+              {shareLink(created)}
+            </code>
+            <CopyButton text={shareLink(created)} label="Copy link" />
+          </div>
         </div>
       ) : null}
       {tokens.error ? <p className="form-error">{tokens.error.message}</p> : null}
