@@ -254,6 +254,23 @@ async def test_stop_cancels_the_run_and_keeps_what_streamed(world: World) -> Non
     assert await world.service.stop(conversation) is False
 
 
+async def test_closing_stops_a_running_answer_and_stores_it(world: World) -> None:
+    assert isinstance(world.models, GatedModels)
+    world.models.gated = True
+    flow = await world.flows.create(chat_flow(session=False))
+    app = await world.service.create(flow_id=flow.summary.id, slug="shutdown", title="Shutdown")
+    conversation = await world.store.create_conversation(app.id, "user:u1")
+    turn = await world.service.send(app, conversation, "Tell me a story")
+    stream = world.service.stream(turn)
+    assert (await anext(stream))[0] == "start"
+    assert await anext(stream) == ("token", {"data": "Half "})
+    await world.service.close()
+    await stream.aclose()
+    stored = (await world.store.list_messages(conversation.id))[-1]
+    assert (stored.status, stored.content) == ("cancelled", "Half ")
+    assert stored.extras["error"]["code"] == "cancelled"
+
+
 async def test_subjects_rate_limits_and_another_apps_token(world: World) -> None:
     flow = await world.flows.create(chat_flow())
     app = await world.service.create(flow_id=flow.summary.id, slug="helper", title="Helper")

@@ -198,6 +198,16 @@ async def _bootstrap_admin(settings: Settings, auth: AuthStore) -> None:
         )
 
 
+def _auth_and_apps(
+    pool: AsyncConnectionPool, flows: PostgresFlowStore, runs: RunService, memory: PostgresConversationStore
+) -> tuple[PostgresAuthStore, PostgresAppStore, Authenticator, AppService]:
+    """Accounts, chat apps and the authenticator that resolves both users' tokens and apps' share tokens."""
+    auth = PostgresAuthStore(pool)
+    app_store = PostgresAppStore(pool)
+    apps = AppService(apps=app_store, flows=flows, runs=runs, memory=memory, compile_graph=runs.compile_graph)
+    return auth, app_store, Authenticator(auth, apps=app_store), apps
+
+
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncGenerator[Services]:
     """Build and start the services of a server process on a migrated database; close them on exit."""
@@ -238,10 +248,8 @@ async def open_services(settings: Settings, pool: AsyncConnectionPool) -> AsyncG
         data.bind_run_owner(lambda run_id: _run_flow_owner(runs, flows, run_id))  # runs use their owner's uploads
         evaluations = EvaluationService(PostgresEvaluationStore(pool), runs=runs, flows=flows, models=models, data=data)
         stack.push_async_callback(evaluations.close)
-        auth = PostgresAuthStore(pool)
-        app_store = PostgresAppStore(pool)
-        authenticator = Authenticator(auth, apps=app_store)
-        apps = AppService(apps=app_store, flows=flows, runs=runs, memory=memory, compile_graph=runs.compile_graph)
+        auth, app_store, authenticator, apps = _auth_and_apps(pool, flows, runs, memory)
+        stack.push_async_callback(apps.close)  # before the run service: answers in flight are finished
         changes = ChangeFeed(pool)
         endpoints = PostgresEndpointStore(pool)
         schedules = PostgresScheduleStore(pool)

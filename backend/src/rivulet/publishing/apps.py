@@ -795,7 +795,10 @@ class AppService:
             await self.memory.clear(memory_session(app.id, conversation.id))
 
     async def close(self) -> None:
-        """Wait (briefly) for the answers being finished, so their transcripts are complete."""
+        """Stop the answers still running (shutdown) and wait briefly for their transcripts to be stored."""
+        for run_id in list(self._active.values()):
+            with contextlib.suppress(ConflictError, NotFoundError):
+                await self.runs.cancel(run_id, "the server is shutting down")
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
 
