@@ -101,6 +101,8 @@ async def test_stats_are_kept_per_outcome_and_a_stream_lasts_until_its_end(live_
             assert (await client.post("/f/greet", json={"name": name})).status_code == 200
         assert (await client.post("/f/greet", json={})).status_code == 422
         assert (await client.post("/f/greet?wait=false", json={"name": "Cy"})).status_code == 202
+        assert (await client.post("/f/greet", content=b"{" + b" " * 11_000_000 + b"}")).status_code == 413
+        assert (await client.get("/f/greet")).status_code == 405
         async with client.stream("POST", "/f/tokens", json={"text": " ".join(["w"] * words)}) as stream:
             assert stream.status_code == 200
             text = "".join([chunk async for chunk in stream.aiter_text()])
@@ -109,12 +111,19 @@ async def test_stats_are_kept_per_outcome_and_a_stream_lasts_until_its_end(live_
         greet_calls = (await client.get("/api/endpoints/greet/calls")).json()
         token_calls = (await client.get("/api/endpoints/tokens/calls")).json()
     greet = endpoints["greet"]["stats"]
-    assert (greet["calls"], greet["errors"]) == (4, 1)
+    assert (greet["calls"], greet["errors"]) == (6, 3)
     rows = _by_outcome(greet)
     assert list(rows) == ["ok", "error", "accepted"]
-    assert [rows[o]["calls"] for o in rows] == [2, 1, 1]
+    assert [rows[o]["calls"] for o in rows] == [2, 3, 1]
     assert all(rows[o]["p50_ms"] is not None and rows[o]["p95_ms"] is not None for o in rows)
-    assert sorted(c["outcome"] for c in greet_calls) == ["accepted", "error", "ok", "ok"]
+    assert sorted((c["status"], c["outcome"]) for c in greet_calls) == [
+        (200, "ok"),
+        (200, "ok"),
+        (202, "accepted"),
+        (405, "error"),
+        (413, "error"),
+        (422, "error"),
+    ]
     tokens = _by_outcome(endpoints["tokens"]["stats"])
     assert list(tokens) == ["stream"]
     assert tokens["stream"]["calls"] == 1

@@ -329,8 +329,8 @@ async def call_endpoint(scope: Scope, receive: Receive, send: Send) -> ASGIApp:
         status = exc.status_code
         run_id = exc.extra.get("run_id", run_id)
         raise
-    except MethodNotAllowedException:
-        status = 405
+    except HTTPException as exc:  # 405, 413, a client gone before its body...: audited with their own status
+        status = exc.status_code
         raise
     finally:
         if status != 404 and outcome != "stream":  # a stream is audited when it ends (its real duration)
