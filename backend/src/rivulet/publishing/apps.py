@@ -43,6 +43,7 @@ from rivulet.records.events import NodeChunk, RunFinished
 from rivulet.runtime.service import RunRequest
 from rivulet.sdk.ports import ChartSpec, Chunk, Message, SQLQuery, Table
 from rivulet.sdk.triggers import HttpTriggerParams
+from rivulet.security.permissions import flow_access
 from rivulet.storage.base import AppFeedback, AppMessage, AppMessageStatus, AppRecord, ConversationRecord
 
 if TYPE_CHECKING:
@@ -570,7 +571,9 @@ class AppService:
     # -- chatting -----------------------------------------------------------------------------------------------
 
     async def chat_app(self, slug: str, principal: Principal) -> AppRecord:
-        """The enabled app at ``slug`` for this caller (a share link only for its own app).
+        """The app at ``slug`` for this caller (a share link only for its own app).
+
+        A disabled app is open only to the users who may edit its flow (to try it before enabling it).
 
         Raises:
             NotFoundError: No such app, a disabled one, or another app's share link.
@@ -579,9 +582,20 @@ class AppService:
             app = await self.apps.get_app_by_slug(slug)
         except NotFoundError:
             app = None
-        if app is None or not app.enabled or (principal.kind == "app_token" and principal.app_id != app.id):
+        if app is not None and not app.enabled and not await self._may_edit_flow(app, principal):
+            app = None
+        if app is None or (principal.kind == "app_token" and principal.app_id != app.id):
             raise NotFoundError(f"no chat app at /apps/{slug}", extra={"slug": slug})
         return app
+
+    async def _may_edit_flow(self, app: AppRecord, principal: Principal) -> bool:
+        if not principal.is_user:
+            return False
+        try:
+            summary = (await self.flows.get(app.flow_id)).summary
+        except NotFoundError:
+            return False
+        return flow_access(principal, summary.owner_id, summary.workspace_id) == "write"
 
     async def conversation(self, app: AppRecord, subject: str, conversation_id: str) -> ConversationRecord:
         """A conversation of this subject with this app. Raises ``NotFoundError`` (also for anyone else's)."""
