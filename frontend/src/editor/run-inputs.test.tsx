@@ -12,7 +12,7 @@ import {
   writeRememberedInputs,
 } from "./run-inputs";
 
-function input(name: string, type = "Text"): FlowDocument["nodes"][number] {
+function input(name: string, type = "Text"): NonNullable<FlowDocument["nodes"]>[number] {
   return {
     id: `in_${name}`,
     operator: "core.input",
