@@ -8,6 +8,7 @@ errors when no valid answer came back.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -52,10 +53,23 @@ class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_repairs: Annotated[int, Meta(ge=0, le=5, description="Repair attempts after an invalid answer.")] = 2
 
     def __post_init__(self) -> None:
-        try:
-            Draft202012Validator.check_schema(self.json_schema)
-        except SchemaError as exc:
-            raise ValueError(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
+        problem = _schema_problem(msgspec.json.encode(self.json_schema))
+        if problem is not None:
+            raise ValueError(f"json_schema is not a valid JSON Schema: {problem}")
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_problem(encoded: bytes) -> str | None:
+    """Why a JSON Schema (encoded) is not valid, or None.
+
+    Cached: the compiler checks every node's params on each validation (every edit in the editor), and
+    ``check_schema`` costs milliseconds per schema.
+    """
+    try:
+        Draft202012Validator.check_schema(msgspec.json.decode(encoded))
+    except SchemaError as exc:
+        return exc.message
+    return None
 
 
 class Inputs(msgspec.Struct, frozen=True, kw_only=True):
