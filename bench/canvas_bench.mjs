@@ -42,7 +42,16 @@ const { chromium } = require("@playwright/test");
 const PASSWORD = "bench-canvas-password";
 
 function parseArgs(argv) {
-  const options = { rounds: 3, seconds: 2.5, nodes: 500, baseline: 50, keep: false, seed: 20, dist: [], flowsOnly: false };
+  const options = {
+    rounds: 3,
+    seconds: 2.5,
+    nodes: 500,
+    baseline: 50,
+    keep: false,
+    seed: 20,
+    dist: [],
+    flowsOnly: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
     if (name === "keep") options.keep = true;
@@ -366,7 +375,10 @@ async function openFlow(page, base, flow) {
     // Fitted: moved off the initial viewport, with the nodes and (once measured) their edges shown;
     // a flow that happens to fit at the initial viewport counts once nothing changed for 6 s.
     const fitted =
-      transform && transform !== INITIAL_VIEWPORT && count > 0 && (Number(edges) > 0 || !flow.edges);
+      transform &&
+      transform !== INITIAL_VIEWPORT &&
+      count > 0 &&
+      (Number(edges) > 0 || !flow.edges);
     const quiet = state.now - state.time;
     if ((fitted && quiet > 1_500) || (count > 0 && quiet > 6_000)) {
       const extra = await page.evaluate(() => {
@@ -531,14 +543,15 @@ function row(label, s) {
     ...frames("pan"),
     ...frames("zoom"),
   ];
-  return cells
-    .map((cell, index) => (index ? cell.padStart(COLUMNS[index][1]) : cell.padEnd(COLUMNS[0][1])))
-    .join(" ");
+  return cells.map((cell, index) => (index ? cell.padStart(COLUMNS[index][1]) : cell)).join(" ");
 }
 
-const HEADER = COLUMNS.map(([name, width], index) =>
-  index ? name.padStart(width) : name.padEnd(width),
-).join(" ");
+/** The table's header, its first column `width` wide. */
+function header(width) {
+  return COLUMNS.map(([name, size], index) =>
+    index ? name.padStart(size) : name.padEnd(width),
+  ).join(" ");
+}
 
 const LEGEND = `All times in ms. open: navigation start → nodes and edges shown in the fitted view; mark: the
 editor's rivulet:canvas-fitted mark (when it sets one); busy: the renderer's main-thread busy time from
@@ -562,7 +575,8 @@ async function apiClient(base) {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
     return response.json();
   };
 }
@@ -639,25 +653,32 @@ async function main() {
 
     const many = builds.length > 1;
     const label = (build, flow) => (many ? `${build.label} ${flow.label}` : flow.label);
-    const width = Math.max(...builds.flatMap((b) => b.flows.map((f) => label(b, f).length)));
+    const width = Math.max(
+      COLUMNS[0][1],
+      ...builds.flatMap((b) => b.flows.map((f) => label(b, f).length)),
+    );
     const line = (text, summary) => row(text.padEnd(width), summary);
     console.log(`\n${LEGEND}\n`);
-    console.log(`round ${HEADER}`);
+    console.log(`round ${header(width)}`);
     // Builds and flows take turns within each round: a busy machine slows them alike.
     for (let round = 1; round <= options.rounds; round++) {
       for (const build of builds) {
         for (const flow of build.flows) {
           const result = await measure(build.context, build.server.base, flow, options.seconds);
           build.results.get(flow.id).push(result);
-          console.log(`${String(round).padEnd(5)} ${line(label(build, flow), summarise([result]))}`);
+          console.log(
+            `${String(round).padEnd(5)} ${line(label(build, flow), summarise([result]))}`,
+          );
           if (result.errors.length) console.log(`      page errors: ${result.errors.join(" | ")}`);
         }
       }
     }
     console.log(`\nmedian of ${options.rounds} rounds`);
-    console.log(`      ${HEADER}`);
+    console.log(`      ${header(width)}`);
     const ratio = (a, b) => fmt(a / b, 2);
-    const summaries = builds.map((build) => build.flows.map((f) => summarise(build.results.get(f.id))));
+    const summaries = builds.map((build) =>
+      build.flows.map((f) => summarise(build.results.get(f.id))),
+    );
     builds.forEach((build, index) => {
       for (const [n, flow] of build.flows.entries()) {
         console.log(`      ${line(label(build, flow), summaries[index][n])}`);
