@@ -186,6 +186,7 @@ test(`chat with a flow in the editor's playground, with memory and a trace ${SCR
   await expect(page.getByTestId("trace-tokens")).toContainText("1 model call");
   await page.getByTestId("trace-node-memory").getByRole("button").click();
   await expect(page.getByTestId("message-view").first()).toBeVisible();
+  await docScreenshot(page, "run-trace.png");
 
   // Back in the editor, the conversation is still there.
   await page.goBack();

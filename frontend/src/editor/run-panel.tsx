@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { type RunEvent, useRunList } from "../api/runs";
 import { previewText } from "../canvas/preview-text";
+import { Link } from "../routes/router";
 import { CitationScope } from "../runs/citation-scope";
 import { isRunActive } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
@@ -178,6 +179,14 @@ export function RunPanel({
             <code className="run-panel__id" title="Run id">
               {view.runId.slice(0, 12)}
             </code>
+            <Link
+              to={`/runs/${view.runId}`}
+              className="button button--ghost button--small"
+              data-testid="run-trace-link"
+              title="Node timings, cache hits, model calls and tokens of this run"
+            >
+              Trace
+            </Link>
             {active ? (
               <button
                 type="button"

@@ -30,7 +30,11 @@ const call = (node_id: string, prompt: number, completion: number, ttft: number 
 describe("traceRows", () => {
   it("adds chunk counts, model calls and tokens per node in the run's order", () => {
     const rows = traceRows(
-      [node("in", { cached: true }), node("chat")],
+      [
+        node("chat", { started_at: "2026-01-01T00:00:02Z" }),
+        node("skipped", { status: "skipped" }),
+        node("in", { cached: true, started_at: "2026-01-01T00:00:01Z" }),
+      ],
       [chunk("chat", 3), chunk("chat", 4), chunk("other", 5)],
       // newest first, as the API lists them
       [call("chat", 30, 4, 80), call("chat", 20, 6, 50)],
@@ -39,6 +43,7 @@ describe("traceRows", () => {
     expect(rows.map((row) => [row.node.node_id, row.chunks, row.calls])).toEqual([
       ["in", 0, 0],
       ["chat", 2, 2],
+      ["skipped", 0, 0],
     ]);
     expect(rows[1]).toMatchObject({
       operator: "llm.chat",

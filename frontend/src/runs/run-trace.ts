@@ -23,7 +23,7 @@ interface DocNode {
   readonly label?: string | null;
 }
 
-/** Per node: chunk counts from the events, token counts from the model calls; in the run's node order. */
+/** Per node: chunk counts from the events, token counts from the model calls; in the order they started. */
 export function traceRows(
   nodes: readonly NodeRunRecord[],
   events: readonly RunEvent[],
@@ -39,7 +39,14 @@ export function traceRows(
   const byId = new Map(document.map((node) => [node.id, node]));
   // Calls come newest first; the first call of a node is the last one listed.
   const ordered = [...calls].reverse();
-  return nodes.map((node) => {
+  // In the order the nodes started (those that never started last, as listed).
+  const started = (node: NodeRunRecord) =>
+    node.started_at ? Date.parse(node.started_at) : Number.POSITIVE_INFINITY;
+  const inOrder = nodes
+    .map((node, index) => ({ node, index }))
+    .sort((a, b) => started(a.node) - started(b.node) || a.index - b.index)
+    .map((item) => item.node);
+  return inOrder.map((node) => {
     const mine = ordered.filter((call) => call.node_id === node.node_id);
     return {
       node,
