@@ -31,44 +31,49 @@ export function useDynamicPorts(): void {
   }, []);
   useEffect(() => {
     const byId = indexCatalog(catalog);
-    const timer = setTimeout(() => {
-      const signal = controller.current?.signal;
-      const requests = new Map<string, Promise<OperatorPorts | null>>();
-      const wanted: { readonly id: string; readonly key: string }[] = [];
-      for (const node of nodes) {
-        if (node.type !== "operator") continue;
-        const operator = byId.get(node.data.operator);
-        if (!operator || !(operator.dynamic_inputs || operator.dynamic_outputs)) continue;
-        const { operator: operatorId, operatorVersion, params } = node.data;
-        const key = JSON.stringify([operatorId, operatorVersion, params]);
-        if (fetched.current.get(node.id) === key) continue;
-        fetched.current.set(node.id, key);
-        wanted.push({ id: node.id, key });
-        if (!requests.has(key)) {
-          requests.set(key, fetchOperatorPorts(operatorId, operatorVersion, params, signal));
+    const timer = setTimeout(
+      () => {
+        const signal = controller.current?.signal;
+        const requests = new Map<string, Promise<OperatorPorts | null>>();
+        const wanted: { readonly id: string; readonly key: string }[] = [];
+        for (const node of nodes) {
+          if (node.type !== "operator") continue;
+          const operator = byId.get(node.data.operator);
+          if (!operator || !(operator.dynamic_inputs || operator.dynamic_outputs)) continue;
+          const { operator: operatorId, operatorVersion, params } = node.data;
+          const key = JSON.stringify([operatorId, operatorVersion, params]);
+          if (fetched.current.get(node.id) === key) continue;
+          fetched.current.set(node.id, key);
+          wanted.push({ id: node.id, key });
+          if (!requests.has(key)) {
+            requests.set(key, fetchOperatorPorts(operatorId, operatorVersion, params, signal));
+          }
         }
-      }
-      if (!wanted.length) return;
-      const answers = new Map<string, OperatorPorts | null>();
-      void Promise.all(
-        [...requests].map(([key, request]) =>
-          request.then(
-            (ports) => answers.set(key, ports),
-            () => answers.set(key, null),
+        if (!wanted.length) return;
+        const answers = new Map<string, OperatorPorts | null>();
+        void Promise.all(
+          [...requests].map(([key, request]) =>
+            request.then(
+              (ports) => answers.set(key, ports),
+              () => answers.set(key, null),
+            ),
           ),
-        ),
-      ).then(() => {
-        if (signal?.aborted) return;
-        const updates = new Map<string, NodePorts>();
-        for (const { id, key } of wanted) {
-          if (fetched.current.get(id) !== key) continue;
-          const ports = answers.get(key);
-          if (ports) updates.set(id, ports);
-          else fetched.current.delete(id);
-        }
-        if (updates.size) useCanvasStore.getState().setPorts(updates);
-      });
-    }, 250);
+        ).then(() => {
+          if (signal?.aborted) return;
+          const updates = new Map<string, NodePorts>();
+          for (const { id, key } of wanted) {
+            if (fetched.current.get(id) !== key) continue;
+            const ports = answers.get(key);
+            if (ports) updates.set(id, ports);
+            else fetched.current.delete(id);
+          }
+          if (updates.size) useCanvasStore.getState().setPorts(updates);
+        });
+      },
+      // The flow just loaded asks at once (its edges into dynamic ports wait for the answers);
+      // edits are debounced.
+      fetched.current.size ? 250 : 0,
+    );
     return () => clearTimeout(timer);
   }, [catalog, nodes]);
 }
