@@ -27,7 +27,7 @@ import {
   fromFlowDocument,
   toFlowDocument,
 } from "./flow-document";
-import { dropEstimate, estimateLargeFlow, withEstimate } from "./large-flow";
+import { dropEstimate, estimateLargeFlow, withEdgePorts, withEstimate } from "./large-flow";
 import { defaultParams } from "./param-defaults";
 
 export type Diagnostic = Schemas["Diagnostic"];
@@ -157,7 +157,8 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
 
     load: (doc, lookup) => {
       const graph = fromFlowDocument(doc, lookup);
-      set({ ...initial(), ...graph, nodes: estimateLargeFlow(graph.nodes) });
+      const nodes = lookup ? withEdgePorts(graph.nodes, graph.edges, lookup) : graph.nodes;
+      set({ ...initial(), ...graph, nodes: estimateLargeFlow(nodes) });
     },
     reset: () => set(initial()),
 

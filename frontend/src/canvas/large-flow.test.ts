@@ -117,4 +117,43 @@ describe("large flows", () => {
     store().onEdgesChange([{ type: "remove", id: store().edges[0]?.id ?? "" }]);
     expect(graphShape(store().nodes, store().edges)).not.toBe(after);
   });
+
+  it("shows a template's stored edges before its ports are resolved", () => {
+    store().load(
+      {
+        ...chain(1),
+        nodes: [
+          ...(chain(1).nodes ?? []),
+          {
+            id: "template_1",
+            operator: "core.template",
+            operator_version: 1,
+            disabled: false,
+            params: { template: "{{ question }}" },
+            position: { x: 300, y: 0 },
+          },
+        ],
+        edges: [
+          {
+            id: "delay_1.value-template_1.question",
+            source: "delay_1",
+            source_port: "value",
+            target: "template_1",
+            target_port: "question",
+          },
+        ],
+      },
+      lookupFixture,
+    );
+    const template = store().nodes.find((node) => node.id === "template_1");
+    expect(template?.type === "operator" && template.data.ports).toMatchObject({
+      inputs: [{ name: "question", type: "Any", required: false }],
+      outputs: [{ name: "text", type: "Text" }],
+    });
+    // A node whose ports do not depend on its params keeps the catalog's.
+    const delay = store().nodes.find((node) => node.id === "delay_1");
+    expect(delay?.type === "operator" && delay.data.ports.outputs.map((port) => port.name)).toEqual(
+      ["value"],
+    );
+  });
 });

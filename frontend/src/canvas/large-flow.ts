@@ -1,4 +1,5 @@
 import type { NodeHandle } from "@xyflow/react";
+import type { OperatorRead, PortRead } from "../api/operators";
 import type { CanvasEdge, CanvasNode, NodePorts, OperatorCanvasNode } from "./canvas-types";
 
 /**
@@ -109,4 +110,46 @@ export function graphShape(nodes: readonly CanvasNode[], edges: readonly CanvasE
   }
   for (const edge of edges) parts.push(edge.id);
   return parts.join("\n");
+}
+
+/**
+ * The ports a node with params-dependent ports (`dynamic_inputs`/`dynamic_outputs`: a template's
+ * variables) shows until `POST /api/operators/{id}/ports` answers: the catalog's, plus one `Any`
+ * port for each stored edge end that names a port the catalog does not have. The edges of a flow
+ * just opened are drawn at once instead of popping in when the answers arrive.
+ */
+export function withEdgePorts(
+  nodes: CanvasNode[],
+  edges: readonly CanvasEdge[],
+  lookup: (operatorId: string) => OperatorRead | undefined,
+): CanvasNode[] {
+  const wanted = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
+  const entry = (id: string) => {
+    let found = wanted.get(id);
+    if (!found) {
+      found = { inputs: new Set(), outputs: new Set() };
+      wanted.set(id, found);
+    }
+    return found;
+  };
+  for (const edge of edges) {
+    if (edge.targetHandle) entry(edge.target).inputs.add(edge.targetHandle);
+    if (edge.sourceHandle) entry(edge.source).outputs.add(edge.sourceHandle);
+  }
+  return nodes.map((node) => {
+    if (node.type !== "operator") return node;
+    const operator = lookup(node.data.operator);
+    const ends = wanted.get(node.id);
+    if (!operator || !ends || !(operator.dynamic_inputs || operator.dynamic_outputs)) return node;
+    const { inputs, outputs } = node.data.ports;
+    const extra = (known: readonly PortRead[], names: Set<string>): PortRead[] =>
+      [...names]
+        .filter((name) => !known.some((port) => port.name === name))
+        .map((name) => ({ name, type: "Any", required: false, description: "" }));
+    const moreInputs = operator.dynamic_inputs ? extra(inputs, ends.inputs) : [];
+    const moreOutputs = operator.dynamic_outputs ? extra(outputs, ends.outputs) : [];
+    if (!moreInputs.length && !moreOutputs.length) return node;
+    const ports = { inputs: [...inputs, ...moreInputs], outputs: [...outputs, ...moreOutputs] };
+    return { ...node, data: { ...node.data, ports } };
+  });
 }

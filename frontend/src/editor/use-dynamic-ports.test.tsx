@@ -18,6 +18,7 @@ const { useDynamicPorts } = await import("./use-dynamic-ports");
 const portsFor = (variable: string): OperatorPorts => ({
   inputs: [{ name: variable, type: "Text", required: true, description: "" }],
   outputs: [{ name: "text", type: "Text", required: true, description: "" }],
+  input_rules: [],
 });
 
 function templates(templatesById: Record<string, string>): FlowDocument {
