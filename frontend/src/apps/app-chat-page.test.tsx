@@ -110,6 +110,41 @@ describe("AppChatPage", () => {
     expect(new URLSearchParams(window.location.search).get("next")).toBe("/apps/helpdesk?embed=1");
   });
 
+  it("turns to the revoked screen when the link is revoked while the page is open", async () => {
+    stubServer({
+      "GET /api/chat/helpdesk": () => json(INFO),
+      "GET /api/chat/helpdesk/conversations": () => json([]),
+      "POST /api/chat/helpdesk/conversations": () => json({ detail: "revoked" }, 401),
+    });
+    localStorage.setItem(tokenKey("helpdesk"), "rva_later_revoked");
+    open("/apps/helpdesk");
+    fireEvent.change(await screen.findByTestId("chat-input"), {
+      target: { value: "Still there?" },
+    });
+    fireEvent.click(screen.getByTestId("chat-send"));
+    expect(
+      await screen.findByRole("heading", { name: "This link was revoked or is no longer valid" }),
+    ).toBeVisible();
+    expect(localStorage.getItem(tokenKey("helpdesk"))).toBeNull();
+  });
+
+  it("shows a refused message (rate limit) on the answer, and the page keeps working", async () => {
+    stubServer({
+      "GET /api/chat/helpdesk": () => json(INFO),
+      "GET /api/chat/helpdesk/conversations": () => json([conversation("c1", "Hours")]),
+      "GET /api/chat/helpdesk/conversations/c1/messages": () => json([]),
+      "POST /api/chat/helpdesk/conversations/c1/messages": () =>
+        json({ detail: "rate limit exceeded: 60 per minute" }, 429),
+    });
+    open("/apps/helpdesk?c=c1");
+    fireEvent.change(await screen.findByTestId("chat-input"), { target: { value: "Hours?" } });
+    fireEvent.click(screen.getByTestId("chat-send"));
+    expect(await screen.findByText(/rate limit exceeded/)).toBeVisible();
+    const items = screen.getAllByTestId("chat-message");
+    expect(items.map((item) => item.getAttribute("data-status"))).toEqual(["complete", "failed"]);
+    expect(screen.getByTestId("chat-send")).toBeInTheDocument();
+  });
+
   it("says when the app is not there (disabled or deleted)", async () => {
     stubServer({});
     open("/apps/helpdesk");
