@@ -15,8 +15,8 @@ export const MINIMAP_HEIGHT = 96;
 const PANEL_MARGIN = 12;
 
 /**
- * Opening a flow never zooms out below this: ports stay large enough to hit (a 24 px handle area is
- * 12 px on screen). A bigger flow opens at this zoom, centred; *Fit* shows all of it.
+ * Opening a flow never zooms out below this: ports stay large enough to hit (a 26 px handle area is
+ * 13 px on screen). A bigger flow opens at this zoom, centred; *Fit* shows all of it.
  */
 export const MIN_OPEN_ZOOM = 0.5;
 export const MAX_FIT_ZOOM = 1.1;
@@ -68,9 +68,9 @@ interface Box {
 }
 
 /** Two nodes whose corners are this close (flow px) count as lying on top of each other. */
-const NEAR = 24;
+const NEAR = 40;
 /** How far a new node moves down and right from an occupied spot. */
-export const CASCADE = 40;
+export const CASCADE = 48;
 
 /**
  * Where a new node goes: `wanted`, or the first spot down and right of it (by CASCADE steps) whose

@@ -206,7 +206,6 @@ export function FlowCanvas() {
               nodeColor={minimapColor}
               nodeStrokeWidth={3}
               style={{ width: MINIMAP_WIDTH, height: MINIMAP_HEIGHT }}
-              data-testid="minimap"
             />
           ) : null}
         </ReactFlow>
