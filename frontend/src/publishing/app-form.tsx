@@ -23,6 +23,21 @@ export function flowRunInputs(document: FlowDocumentBody | undefined): string[] 
   return [...new Set(names)];
 }
 
+/** What the server picks when no input is named (publishing/apps.py detects the same way). */
+const MESSAGE_NAMES = ["message", "question", "query", "user_input", "input", "prompt", "text"];
+const SESSION_NAMES = ["session_id", "conversation_id", "conversation_uid"];
+
+export function detectedInputs(names: readonly string[]): {
+  message: string | null;
+  session: string | null;
+} {
+  const session = SESSION_NAMES.find((name) => names.includes(name)) ?? null;
+  const others = names.filter((name) => !SESSION_NAMES.includes(name));
+  const message =
+    MESSAGE_NAMES.find((name) => names.includes(name)) ?? (others.length === 1 ? others[0] : null);
+  return { message: message ?? null, session };
+}
+
 /** A slug made from a title: lower case, dashes, at most 63 characters. */
 export function slugify(text: string): string {
   return text
@@ -56,12 +71,15 @@ function InputSelect({
   label,
   value,
   names,
+  detected,
   allowNone,
   onValue,
 }: {
   readonly label: string;
   readonly value: string;
   readonly names: readonly string[];
+  /** What "Detect" would pick, when known. */
+  readonly detected: string | null | undefined;
   readonly allowNone?: boolean;
   readonly onValue: (value: string) => void;
 }) {
@@ -70,7 +88,9 @@ function InputSelect({
   return (
     <Field label={label}>
       <select className="field__input" value={value} onChange={(e) => onValue(e.target.value)}>
-        <option value={AUTO}>Detect</option>
+        <option value={AUTO}>
+          {detected === undefined ? "Detect" : `Detect (${detected ?? "none"})`}
+        </option>
         {allowNone ? <option value={NONE}>None (no memory)</option> : null}
         {options.map((name) => (
           <option key={name} value={name}>
@@ -100,6 +120,7 @@ export function AppForm({ app, flowId: fixedFlow, defaultTitle, onDone, onCancel
   const names = app?.inputs.length
     ? app.inputs.map((input) => input.name)
     : flowRunInputs(flowId ? flow.data?.document : undefined);
+  const detected = names.length ? detectedInputs(names) : undefined;
   const pending = create.isPending || update.isPending;
   const error = create.error ?? update.error;
 
@@ -187,12 +208,14 @@ export function AppForm({ app, flowId: fixedFlow, defaultTitle, onDone, onCancel
           label="Message input"
           value={messageInput}
           names={names}
+          detected={detected?.message}
           onValue={setMessageInput}
         />
         <InputSelect
           label="Session input"
           value={sessionInput}
           names={names}
+          detected={detected === undefined ? undefined : detected.session}
           allowNone
           onValue={setSessionInput}
         />

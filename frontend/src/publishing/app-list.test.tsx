@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AppRead, AppTokenRead, FeedbackItem } from "../api/apps";
 import { jsonResponse as json, stubServer } from "../test/fake-server";
 import { renderWithClient } from "../test/render-with-client";
-import { flowRunInputs, slugify } from "./app-form";
+import { detectedInputs, flowRunInputs, slugify } from "./app-form";
 import { AppList } from "./app-list";
 import { widgetSnippet } from "./app-share-links";
 import { PublishDialog } from "./publish-dialog";
@@ -79,6 +79,18 @@ describe("helpers", () => {
     expect(flowRunInputs(undefined)).toEqual([]);
   });
 
+  it("shows which inputs the server will detect", () => {
+    expect(detectedInputs(["question", "conversation_id", "topic"])).toEqual({
+      message: "question",
+      session: "conversation_id",
+    });
+    expect(detectedInputs(["ask", "session_id"])).toEqual({
+      message: "ask",
+      session: "session_id",
+    });
+    expect(detectedInputs(["a", "b"])).toEqual({ message: null, session: null });
+  });
+
   it("makes slugs from titles", () => {
     expect(slugify("  Garden Shop — Helpdesk! ")).toBe("garden-shop-helpdesk");
     expect(slugify("Élan")).toBe("elan");
@@ -151,6 +163,11 @@ describe("AppList", () => {
     });
     const message = within(form).getByRole("combobox", { name: "Message input" });
     await within(message).findByRole("option", { name: "question" });
+    expect(within(message).getByRole("option", { name: "Detect (question)" })).toBeInTheDocument();
+    const session = within(form).getByRole("combobox", { name: "Session input" });
+    expect(
+      within(session).getByRole("option", { name: "Detect (conversation_id)" }),
+    ).toBeInTheDocument();
     fireEvent.change(message, { target: { value: "question" } });
     fireEvent.click(within(form).getByRole("button", { name: "Create app" }));
     await waitFor(() =>

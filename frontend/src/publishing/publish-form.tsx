@@ -31,7 +31,7 @@ export function PublishForm({ flowId: fixedFlow }: { readonly flowId?: string } 
   return (
     <section className="card" aria-labelledby="publish-title">
       <h2 id="publish-title" className="card__title">
-        Publish a flow
+        {fixedFlow ? "Endpoint and schedule" : "Publish a flow"}
       </h2>
       <form className="inline-form" onSubmit={submit}>
         {fixedFlow ? null : (
