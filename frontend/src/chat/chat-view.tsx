@@ -1,3 +1,4 @@
+import { ThumbsDown, ThumbsUp } from "lucide-react";
 import {
   type FormEvent,
   type KeyboardEvent,
@@ -73,7 +74,7 @@ function Feedback({
         data-testid="chat-feedback-up"
         onClick={() => rate("up")}
       >
-        👍
+        <ThumbsUp size={14} aria-hidden="true" />
       </button>
       <button
         type="button"
@@ -84,7 +85,7 @@ function Feedback({
         data-testid="chat-feedback-down"
         onClick={() => rate("down")}
       >
-        👎
+        <ThumbsDown size={14} aria-hidden="true" />
       </button>
     </>
   );
