@@ -44,11 +44,11 @@ describe("large flows", () => {
       ],
     });
     expect(layout.width).toBe(220);
-    expect(layout.height).toBe(60 + 3 * 24);
+    expect(layout.height).toBe(60 + 3 * 26);
     expect(layout.handles.map((handle) => [handle.type, handle.id, handle.x, handle.y])).toEqual([
-      ["target", "value", -6, 60],
-      ["source", "value", 212, 84],
-      ["source", "count", 212, 108],
+      ["target", "value", -6, 61],
+      ["source", "value", 212, 87],
+      ["source", "count", 212, 113],
     ]);
   });
 
@@ -61,7 +61,7 @@ describe("large flows", () => {
     store().load(chain(LARGE_FLOW), lookupFixture);
     const [first] = store().nodes;
     expect(first?.handles?.map((handle) => handle.id)).toEqual(["value", "value"]);
-    expect(first?.measured).toEqual({ width: 220.5, height: 108.5 });
+    expect(first?.measured).toEqual({ width: 220.5, height: 112.5 });
     // The estimates never reach the document.
     expect(JSON.stringify(currentDocument())).not.toContain("handles");
     expect(store().dirty).toBe(false);
@@ -99,7 +99,7 @@ describe("large flows", () => {
     const [measured, estimated] = store().nodes;
     expect(measured?.handles).toBeUndefined();
     expect(estimated?.handles?.map((handle) => handle.id)).toEqual(["a", "b", "text"]);
-    expect(estimated?.measured?.height).toBe(60 + 3 * 24 + 0.5);
+    expect(estimated?.measured?.height).toBe(60 + 3 * 26 + 0.5);
   });
 
   it("keys the graph's shape on ports and connections, not on positions or sizes", () => {

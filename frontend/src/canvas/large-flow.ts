@@ -18,11 +18,15 @@ import type { CanvasEdge, CanvasNode, NodePorts, OperatorCanvasNode } from "./ca
 /** From this many nodes on, the canvas culls what is outside the view and estimates sizes on load. */
 export const LARGE_FLOW = 150;
 
-// `.op-node` (styles.css): header, then one 24 px row per port (inputs first), 14 px handles
-// centred on the left (inputs) and right (outputs) borders; 220 px wide unless a row is longer.
-const HEADER = 60;
-const ROW = 24;
+// `.op-node` (styles.css): a header, then one 26 px row per port (inputs first) from 55 px down,
+// 14 px handles centred on the rows and on the left (inputs) and right (outputs) borders; 60 px
+// plus the rows high, 220 px wide unless a row is longer. (Kept in step with styles.css by hand:
+// a stale value only misplaces nodes that are not drawn yet.)
+const CHROME = 60;
+const FIRST_ROW = 55;
+const ROW = 26;
 const HANDLE = 14;
+const handleTop = (row: number) => FIRST_ROW + ROW * row + (ROW - HANDLE) / 2;
 const MIN_WIDTH = 220;
 const MAX_WIDTH = 300;
 
@@ -48,7 +52,7 @@ export function estimateLayout(ports: NodePorts): {
       type: "target" as const,
       position: "left" as NodeHandle["position"],
       x: -HANDLE / 2 + 1,
-      y: HEADER + ROW * index,
+      y: handleTop(index),
       width: HANDLE,
       height: HANDLE,
     })),
@@ -57,12 +61,12 @@ export function estimateLayout(ports: NodePorts): {
       type: "source" as const,
       position: "right" as NodeHandle["position"],
       x: width - HANDLE / 2 - 1,
-      y: HEADER + ROW * (ports.inputs.length + index),
+      y: handleTop(ports.inputs.length + index),
       width: HANDLE,
       height: HANDLE,
     })),
   ];
-  return { width, height: HEADER + ROW * rows, handles };
+  return { width, height: CHROME + ROW * rows, handles };
 }
 
 /** `node` with an estimated size and handles, unless React Flow measured it already. */
