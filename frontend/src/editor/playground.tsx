@@ -41,14 +41,22 @@ export interface PlaygroundProps {
 }
 
 /** The flow's structure as the playground reads it, stable between unrelated store updates. */
+/** Operators whose params decide the playground's inputs (the only params the shape keeps). */
+const INPUT_OPERATORS = new Set(["core.input", "trigger.http"]);
+
+/**
+ * What the playground reads of the flow: operators, edges, and the params of input nodes only, so a
+ * drag or an edit elsewhere on a large flow costs a short string, not every node's params serialised.
+ */
 function useFlowShape(): { nodes: FlowNodeLike[]; edges: FlowEdgeLike[] } {
   const key = useCanvasStore((state) =>
     JSON.stringify({
-      nodes: state.nodes.flatMap((node) =>
-        node.type === "operator"
-          ? [{ id: node.id, data: { operator: node.data.operator, params: node.data.params } }]
-          : [],
-      ),
+      nodes: state.nodes.flatMap((node) => {
+        if (node.type !== "operator") return [];
+        const operator = node.data.operator;
+        const params = INPUT_OPERATORS.has(operator) ? node.data.params : undefined;
+        return [{ id: node.id, data: { operator, params } }];
+      }),
       edges: state.edges.map((edge) => ({ source: edge.source, target: edge.target })),
     }),
   );
