@@ -99,10 +99,9 @@ test("adding nodes keeps the view, and a new node never lands on another", async
   expect(await viewport(page)).toEqual(before);
 });
 
-test("a flow opens at a zoom where ports are easy to hit, clear of the minimap", async ({
-  page,
-  request,
-}) => {
+test("a flow opens at a zoom where ports are easy to hit, clear of the minimap", {
+  tag: SCREENSHOT_TAG,
+}, async ({ page, request }) => {
   const flowId = await createFlow(request, "Ports at fit zoom", RIVER, RIVER_EDGES);
   await page.goto(`/flows/${flowId}`);
   await expect(page.locator(".react-flow__edge")).toHaveCount(6);
@@ -297,4 +296,25 @@ test("a port is grabbed from its hit area, beside the dot", async ({ page, reque
   await page.mouse.move(to.x - 5, to.y + to.height / 2, { steps: 4 });
   await page.mouse.up();
   await expect(page.locator(".react-flow__edge")).toHaveCount(1);
+});
+
+test("every template card in the gallery draws its flow", { tag: SCREENSHOT_TAG }, async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/templates");
+  const cards = page.getByRole("list", { name: "Templates" }).getByRole("listitem");
+  await expect(cards).not.toHaveCount(0);
+  const count = await cards.count();
+  expect(count).toBeGreaterThanOrEqual(6);
+  // Cards load their flow once seen: scroll each into view, then it has its picture.
+  for (let index = 0; index < count; index++) {
+    const card = cards.nth(index);
+    await card.scrollIntoViewIfNeeded();
+    const thumbnail = card.getByTestId("flow-thumbnail");
+    await expect(thumbnail).toBeVisible();
+    expect(await thumbnail.locator("[data-node-id]").count()).toBeGreaterThan(0);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await docScreenshot(page, "templates-cards.png");
 });

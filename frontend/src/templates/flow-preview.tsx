@@ -29,13 +29,16 @@ export function FlowPreview({
   readonly document: FlowDocument;
   readonly thumbnail?: boolean;
 }) {
+  // A thumbnail's boxes have about the size of real nodes, so its layout looks like the canvas.
+  const w = thumbnail ? 240 : NODE_W;
+  const h = thumbnail ? 110 : NODE_H;
   const nodes = document.nodes ?? [];
   const xs = nodes.map((n) => n.position?.x ?? 0);
   const ys = nodes.map((n) => n.position?.y ?? 0);
   const minX = Math.min(0, ...xs) - 10;
   const minY = Math.min(0, ...ys) - 10;
-  const width = Math.max(...xs, 0) - minX + NODE_W + 20;
-  const height = Math.max(...ys, 0) - minY + NODE_H + 20;
+  const width = Math.max(...xs, 0) - minX + w + 20;
+  const height = Math.max(...ys, 0) - minY + h + 20;
   const at = new Map(nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }]));
   return (
     <svg
@@ -56,10 +59,10 @@ export function FlowPreview({
         return (
           <line
             key={e.id}
-            x1={(s.x ?? 0) + NODE_W}
-            y1={(s.y ?? 0) + NODE_H / 2}
+            x1={(s.x ?? 0) + w}
+            y1={(s.y ?? 0) + h / 2}
             x2={t.x ?? 0}
-            y2={(t.y ?? 0) + NODE_H / 2}
+            y2={(t.y ?? 0) + h / 2}
             stroke="currentColor"
             strokeOpacity={0.5}
             strokeWidth={thumbnail ? 6 : 1}
@@ -71,8 +74,8 @@ export function FlowPreview({
           <rect
             x={n.position?.x ?? 0}
             y={n.position?.y ?? 0}
-            width={NODE_W}
-            height={NODE_H}
+            width={w}
+            height={h}
             rx={thumbnail ? 12 : 6}
             fill={thumbnail ? (CATEGORY_FILL[n.operator.split(".")[0] ?? ""] ?? "#94a3b8") : "none"}
             stroke={thumbnail ? "none" : "currentColor"}
