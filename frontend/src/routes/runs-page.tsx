@@ -1,3 +1,4 @@
+import { ThumbsDown, ThumbsUp } from "lucide-react";
 import { useRunList } from "../api/runs";
 import { FlowLabel, sharedNames } from "../components/flow-label";
 import { PageHeader } from "../components/page-header";
@@ -10,7 +11,7 @@ function duration(started?: string | null, finished?: string | null): string {
   return ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`;
 }
 
-/** Every run, newest first; opening one shows it in the editor, replayed (and followed if live). */
+/** Every run, newest first; opening one shows it in the editor, replayed (and followed if live); Trace opens its timings. */
 export function RunsPage() {
   const { data: runs, isPending, error } = useRunList(null);
   const flows = (runs ?? []).map((run) => ({ id: run.flow_id, name: run.flow_name }));
@@ -41,6 +42,28 @@ export function RunsPage() {
                     : ""}
                   {run.error ? ` · ${run.error.message}` : ""}
                 </span>
+              </Link>
+              {run.feedback ? (
+                <span
+                  className={`run-feedback run-feedback--${run.feedback}`}
+                  title={
+                    run.feedback === "up" ? "Rated good in a chat app" : "Rated bad in a chat app"
+                  }
+                  data-testid="run-feedback"
+                >
+                  {run.feedback === "up" ? (
+                    <ThumbsUp size={14} aria-label="Rated good" />
+                  ) : (
+                    <ThumbsDown size={14} aria-label="Rated bad" />
+                  )}
+                </span>
+              ) : null}
+              <Link
+                to={`/runs/${run.id}`}
+                className="button button--ghost"
+                data-testid="run-trace-link"
+              >
+                Trace
               </Link>
               <code className="run-panel__id">{run.id.slice(0, 12)}</code>
             </li>
