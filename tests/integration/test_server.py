@@ -66,3 +66,21 @@ async def test_built_editor_is_served_with_types_and_spa_fallback(live_server: L
     assert script.headers["content-type"].split(";")[0] in {"text/javascript", "application/javascript"}
     assert "immutable" in script.headers["cache-control"]
     assert "root:" not in escape.text
+
+
+async def test_only_chat_apps_may_be_framed_by_other_sites(live_server: LiveServer) -> None:
+    from pathlib import Path
+
+    dist = Path(live_server.settings.frontend_dir)
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "index.html").write_text("<!doctype html><title>Rivulet</title><div id=root></div>")
+    async with live_server.client() as client:
+        pages = {path: await client.get(path) for path in ("/", "/flows/abc", "/publishing", "/apps/helper")}
+    for path in ("/", "/flows/abc", "/publishing"):
+        assert pages[path].headers["x-frame-options"] == "DENY", path
+        assert pages[path].headers["content-security-policy"] == "frame-ancestors 'none'", path
+    widget = pages["/apps/helper"]
+    assert widget.status_code == 200
+    assert widget.text == pages["/"].text
+    assert "x-frame-options" not in widget.headers
+    assert "content-security-policy" not in widget.headers

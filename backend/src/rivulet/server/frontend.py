@@ -1,4 +1,7 @@
-"""Serves the built editor (``frontend/dist``) at ``/`` with a single-page-app fallback."""
+"""Serves the built editor (``frontend/dist``) at ``/`` with a single-page-app fallback.
+
+Pages may not be framed by other sites, except chat apps (``/apps/{slug}``), which are embeddable widgets.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,17 @@ _NOT_BUILT = """<!doctype html><html><head><meta charset="utf-8"><title>Rivulet<
 _RESERVED_ROOTS = frozenset({"api", "f"})
 
 
+def _frame_headers(path: str) -> dict[str, str]:
+    """Who may show a page in a frame: a chat app (``/apps/...``) anywhere (the embeddable widget), else nobody.
+
+    The editor in another site's frame could be clicked through by that site (clickjacking); a chat app is made
+    to be embedded, and holds only what its share link opens.
+    """
+    if path == "apps" or path.startswith("apps/"):
+        return {}
+    return {"x-frame-options": "DENY", "content-security-policy": "frame-ancestors 'none'"}
+
+
 def frontend_router(dist: Path) -> Router:
     """A router serving files from ``dist`` and ``index.html`` for every other non-API path."""
     root = dist.resolve()
@@ -42,7 +56,10 @@ def frontend_router(dist: Path) -> Router:
             return Response(_NOT_BUILT, media_type="text/html")
         immutable = "/assets/" in found.as_posix()
         cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
-        return File(found, filename=found.name, content_disposition_type="inline", headers={"cache-control": cache})
+        headers = {"cache-control": cache}
+        if found.suffix == ".html":
+            headers.update(_frame_headers(path.lstrip("/")))
+        return File(found, filename=found.name, content_disposition_type="inline", headers=headers)
 
     @get("/", include_in_schema=False, sync_to_thread=False)
     def index() -> Response[str] | File:
