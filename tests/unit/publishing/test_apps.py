@@ -304,6 +304,11 @@ async def test_subjects_rate_limits_and_another_apps_token(world: World) -> None
         world.service.admit(USER)
     with pytest.raises(RateLimitedError):
         world.service.admit(USER)
+    # new conversations are counted apart from messages, at the same rate
+    world.service.admit(link, "conversations")
+    world.service.admit(link, "conversations")
+    with pytest.raises(RateLimitedError, match="2 conversations per minute"):
+        world.service.admit(link, "conversations")
 
 
 async def test_feedback_is_listed_with_its_question(world: World) -> None:

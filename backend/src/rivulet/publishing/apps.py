@@ -618,11 +618,13 @@ class AppService:
             raise NotFoundError(f"message {message_id!r} not found", extra={"message_id": message_id}) from None
         return found
 
-    def admit(self, principal: Principal) -> None:
-        """Count a message against the caller's limit: the share link's own, or the per-user one.
+    def admit(self, principal: Principal, what: Literal["messages", "conversations"] = "messages") -> None:
+        """Count a message (or a new conversation) against the caller's limit: the share link's, or the per-user one.
+
+        Messages and new conversations are counted apart, each at the same rate.
 
         Raises:
-            RateLimitedError: Over the limit (``retry_after_s`` says when the next message may go).
+            RateLimitedError: Over the limit (``retry_after_s`` says when the next one may go).
         """
         if principal.kind == "app_token":
             per_minute, key, who = principal.rate_limit_per_minute, f"app-token:{principal.key_id}", "share link"
@@ -630,10 +632,10 @@ class AppService:
             per_minute, key, who = self.user_messages_per_minute, f"app-user:{principal.user_id}", "user"
         if per_minute is None:
             return
-        wait_s = self.limiter.acquire(key, per_minute=per_minute)
+        wait_s = self.limiter.acquire(f"{key}:{what}", per_minute=per_minute)
         if wait_s > 0:
             raise RateLimitedError(
-                f"rate limit of {per_minute} messages per minute reached for this {who}", retry_after_s=wait_s
+                f"rate limit of {per_minute} {what} per minute reached for this {who}", retry_after_s=wait_s
             )
 
     def _busy(self, conversation: ConversationRecord) -> None:

@@ -275,7 +275,8 @@ class ChatController(Controller):
         slug: FromPath[str],
         data: JSONBody[ConversationCreate],
     ) -> ConversationRecord:
-        app, subject, _ = await _caller(deps, request, slug)
+        app, subject, principal = await _caller(deps, request, slug)
+        deps.apps.admit(principal, "conversations")
         return await deps.apps.apps.create_conversation(app.id, subject, title=data.title)
 
     @patch("/{slug:str}/conversations/{conversation_id:str}", summary="Rename a conversation", opt=_CHAT)
