@@ -448,6 +448,9 @@ async def test_update_message_changes_only_what_is_given(stores: Stores) -> None
     assert await apps.list_messages(conversation.id) == [done]
     kept = await apps.update_message(answer.id)
     assert kept == done
+    assert await apps.get_message(answer.id) == done
+    with pytest.raises(NotFoundError):
+        await apps.get_message("nope")
     failed = await apps.update_message(answer.id, status="failed", extras={"error": {"code": "x", "message": "m"}})
     assert failed.extras == {"error": {"code": "x", "message": "m"}}
     with pytest.raises(ValidationError, match="status"):

@@ -612,7 +612,7 @@ class AppService:
     async def message(self, app: AppRecord, subject: str, message_id: str) -> AppMessage:
         """A message of one of this subject's conversations with this app. Raises ``NotFoundError``."""
         try:
-            found = await self.apps.update_message(message_id)  # changes nothing: reads the message
+            found = await self.apps.get_message(message_id)
             await self.conversation(app, subject, found.conversation_id)
         except NotFoundError:
             raise NotFoundError(f"message {message_id!r} not found", extra={"message_id": message_id}) from None

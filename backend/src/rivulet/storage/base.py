@@ -1309,6 +1309,10 @@ class AppStore(Protocol):
         """
         ...
 
+    async def get_message(self, message_id: str) -> AppMessage:
+        """Raises ``NotFoundError``."""
+        ...
+
     async def update_message(
         self,
         message_id: str,

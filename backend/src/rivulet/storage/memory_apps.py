@@ -304,6 +304,9 @@ class MemoryAppStore:
         self._touch(conversation_id, 1)
         return message
 
+    async def get_message(self, message_id: str) -> AppMessage:
+        return self._message(message_id).message
+
     async def update_message(
         self,
         message_id: str,

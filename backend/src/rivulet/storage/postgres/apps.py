@@ -384,6 +384,15 @@ class PostgresAppStore:
             raise conversation_not_found(conversation_id)
         return _message(row)
 
+    async def get_message(self, message_id: str) -> AppMessage:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(f"SELECT {_MESSAGE_COLUMNS} FROM app_messages WHERE id = %s", (message_id,))
+            row = await cur.fetchone()
+        if row is None:
+            raise message_not_found(message_id)
+        return _message(row)
+
     async def update_message(
         self,
         message_id: str,
