@@ -2543,7 +2543,7 @@ export interface components {
         Me: {
             is_admin: boolean;
             /** @enum {string} */
-            kind: "session" | "token" | "api_key";
+            kind: "session" | "token" | "api_key" | "app_token";
             /** @enum {null|string} */
             role?: "admin" | "editor" | "viewer" | null;
             user_id: string | null;

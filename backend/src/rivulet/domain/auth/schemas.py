@@ -46,7 +46,8 @@ class LoginResponse(msgspec.Struct, frozen=True, kw_only=True):
 class Me(msgspec.Struct, frozen=True, kw_only=True):
     """The caller."""
 
-    kind: Literal["session", "token", "api_key"]
+    kind: Literal["session", "token", "api_key", "app_token"]
+    """How the caller authenticated (a share link, `app_token`, only ever reaches `/api/chat/`)."""
     user_id: str | None
     username: str | None
     is_admin: bool
