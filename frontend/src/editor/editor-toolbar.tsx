@@ -1,11 +1,15 @@
-import { useRef, useState } from "react";
+import { lazy, Suspense, useRef, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { autoLayout } from "../canvas/auto-layout";
 import { isError, useCanvasStore } from "../canvas/canvas-store";
-import { PublishDialog } from "../publishing/publish-dialog";
 import { Link } from "../routes/router";
 import { isRunActive } from "../runs/run-state";
 import { useRunStore } from "../runs/run-store";
+
+/** Loaded when first opened (the publishing forms stay out of the editor's first load). */
+const PublishDialog = lazy(() =>
+  import("../publishing/publish-dialog").then((m) => ({ default: m.PublishDialog })),
+);
 
 export interface EditorToolbarProps {
   readonly saving: boolean;
@@ -203,7 +207,13 @@ export function EditorToolbar(props: EditorToolbarProps) {
         )}
       </div>
       {publishing && meta.id ? (
-        <PublishDialog flowId={meta.id} flowName={meta.name} onClose={() => setPublishing(false)} />
+        <Suspense fallback={null}>
+          <PublishDialog
+            flowId={meta.id}
+            flowName={meta.name}
+            onClose={() => setPublishing(false)}
+          />
+        </Suspense>
       ) : null}
     </div>
   );

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   createFlow,
   type FlowRead,
@@ -17,7 +17,7 @@ import { emptyFlowDocument, type FlowDocument, parseFlowJson } from "../canvas/f
 import { EditorToolbar } from "../editor/editor-toolbar";
 import { Inspector } from "../editor/inspector";
 import { Palette } from "../editor/palette";
-import { Playground, type SavedFlow } from "../editor/playground";
+import type { SavedFlow } from "../editor/playground";
 import { inputValue, useRunInputSpecs } from "../editor/run-inputs";
 import { RunPanel } from "../editor/run-panel";
 import { useDynamicPorts } from "../editor/use-dynamic-ports";
@@ -56,6 +56,11 @@ function download(doc: FlowDocument): void {
   link.click();
   URL.revokeObjectURL(url);
 }
+
+/** Loaded when first opened: the chat (markdown, charts) stays out of the editor's first load. */
+const Playground = lazy(() =>
+  import("../editor/playground").then((m) => ({ default: m.Playground })),
+);
 
 function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
   const client = useQueryClient();
@@ -277,12 +282,14 @@ function EditorWorkspace({ flowId }: { readonly flowId: string | null }) {
         ) : null}
       </main>
       {showPlayground ? (
-        <Playground
-          flowId={meta.id || null}
-          ensureSaved={ensureSaved}
-          start={session.start}
-          onClose={() => setShowPlayground(false)}
-        />
+        <Suspense fallback={<aside className="playground" aria-busy="true" />}>
+          <Playground
+            flowId={meta.id || null}
+            ensureSaved={ensureSaved}
+            start={session.start}
+            onClose={() => setShowPlayground(false)}
+          />
+        </Suspense>
       ) : (
         <Inspector onRunFrom={(nodeId) => void run({ from_node: nodeId })} />
       )}
