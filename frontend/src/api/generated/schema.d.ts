@@ -1138,6 +1138,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operators/ports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ports for many nodes
+         * @description The ports of each node (operator, version, params), in order: what `POST /api/operators/{operator_id}/ports` answers for one, or the error it would give (unknown operator, invalid params) without failing the others. The editor asks once for every dynamic-port node of a flow it opens.
+         */
+        post: operations["ApiOperatorsPortsManyPorts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operators/{operator_id}": {
         parameters: {
             query?: never;
@@ -2923,6 +2943,23 @@ export interface components {
             /** @default true */
             required: boolean;
             type: string;
+        };
+        /** PortsAnswer */
+        PortsAnswer: {
+            error?: string | null;
+            ports?: components["schemas"]["OperatorPorts"] | null;
+        };
+        /** PortsBatch */
+        PortsBatch: {
+            nodes: components["schemas"]["PortsBatchItem"][];
+        };
+        /** PortsBatchItem */
+        PortsBatchItem: {
+            operator: string;
+            params?: {
+                [key: string]: unknown;
+            };
+            version?: number | null;
         };
         /** PortsRequest */
         PortsRequest: {
@@ -6678,6 +6715,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OperatorCatalog"];
+                };
+            };
+        };
+    };
+    ApiOperatorsPortsManyPorts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortsBatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortsAnswer"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };

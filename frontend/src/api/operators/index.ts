@@ -52,17 +52,26 @@ export function indexCatalog(
   return byId;
 }
 
-/** `POST /api/operators/{id}/ports`: the concrete ports of a node with these params. */
-export async function fetchOperatorPorts(
-  operatorId: string,
-  version: number,
-  params: Record<string, unknown>,
+/** One node of a `fetchManyPorts` round. */
+export interface PortsQuestion {
+  readonly operator: string;
+  readonly version: number;
+  readonly params: Record<string, unknown>;
+}
+
+/**
+ * `POST /api/operators/ports`: the ports of many nodes in one request, in order (`null` for a node the
+ * server could not answer: unknown operator, invalid params). A refused request answers `null` for all.
+ */
+export async function fetchManyPorts(
+  questions: readonly PortsQuestion[],
   signal?: AbortSignal,
-): Promise<OperatorPorts | null> {
-  const { data } = await api.POST("/api/operators/{operator_id}/ports", {
-    params: { path: { operator_id: operatorId } },
-    body: { params, version },
+): Promise<(OperatorPorts | null)[]> {
+  const { data } = await api.POST("/api/operators/ports", {
+    body: {
+      nodes: questions.map((q) => ({ operator: q.operator, version: q.version, params: q.params })),
+    },
     signal,
   });
-  return data ?? null;
+  return questions.map((_, index) => data?.[index]?.ports ?? null);
 }

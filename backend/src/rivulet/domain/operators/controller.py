@@ -10,13 +10,13 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
-from rivulet.lib.exceptions import ValidationError
+from rivulet.lib.exceptions import NotFoundError, ValidationError
 from rivulet.registry.catalog import OperatorCatalog, OperatorPorts, OperatorRead, build_catalog, resolve_ports
 from rivulet.registry.registry import OperatorRegistry
 from rivulet.security.permissions import Permission, requires
 from rivulet.server.deps import Injected
 
-__all__ = ("OperatorsController", "PortsRequest")
+__all__ = ("OperatorsController", "PortsAnswer", "PortsBatch", "PortsBatchItem", "PortsRequest")
 
 _READ = requires(Permission.FLOWS_READ)
 
@@ -27,6 +27,27 @@ class PortsRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     params: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
     version: Annotated[int, Meta(ge=1)] | None = None
     """Operator version; the latest when omitted."""
+
+
+class PortsBatchItem(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One node whose ports are wanted (``POST /api/operators/ports``)."""
+
+    operator: Annotated[str, Meta(min_length=1, max_length=200)]
+    params: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    version: Annotated[int, Meta(ge=1)] | None = None
+
+
+class PortsBatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Several nodes' params at once (opening a flow with many dynamic-port nodes)."""
+
+    nodes: Annotated[list[PortsBatchItem], Meta(max_length=2000)]
+
+
+class PortsAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """The ports of one node of a batch, or why there are none (the batch itself still succeeds)."""
+
+    ports: OperatorPorts | None = None
+    error: str | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -75,6 +96,26 @@ class OperatorsController(Controller):
         catalog = _catalog(registry)
         wanted = version or registry.versions(operator_id)[-1]
         return next(op for op in catalog.operators if op.id == operator_id and op.version == wanted)
+
+    @post(
+        "/ports",
+        status_code=200,
+        summary="Ports for many nodes",
+        description="The ports of each node (operator, version, params), in order: what `POST "
+        "/api/operators/{operator_id}/ports` answers for one, or the error it would give (unknown operator, "
+        "invalid params) without failing the others. The editor asks once for every dynamic-port node of a flow "
+        "it opens.",
+        opt=_READ,
+    )
+    async def many_ports(self, registry: Injected[OperatorRegistry], data: JSONBody[PortsBatch]) -> list[PortsAnswer]:
+        answers: list[PortsAnswer] = []
+        for item in data.nodes:
+            try:
+                operator = registry.get(item.operator, item.version)
+                answers.append(PortsAnswer(ports=resolve_ports(operator, _validate_params(operator, item.params))))
+            except (NotFoundError, ValidationError) as exc:
+                answers.append(PortsAnswer(error=exc.detail))
+        return answers
 
     @post(
         "/{operator_id:str}/ports",
