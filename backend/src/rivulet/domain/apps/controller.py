@@ -227,6 +227,14 @@ async def _caller(deps: AppsDeps, request: Request[Any, Any, Any], slug: str) ->
     return app, subject, principal
 
 
+async def _conversation(
+    deps: AppsDeps, request: Request[Any, Any, Any], slug: str, conversation_id: str
+) -> tuple[AppRecord, ConversationRecord, Principal]:
+    """The app, this caller's conversation ``conversation_id`` with it (404 for anyone else's), and the caller."""
+    app, subject, principal = await _caller(deps, request, slug)
+    return app, await deps.apps.conversation(app, subject, conversation_id), principal
+
+
 async def _events(deps: AppsDeps, turn: ChatTurn) -> AsyncGenerator[ServerSentEventMessage]:
     async for event, payload in deps.apps.stream(turn):
         yield ServerSentEventMessage(data=encoder.encode(payload).decode(), event=event)
@@ -288,8 +296,7 @@ class ChatController(Controller):
         conversation_id: FromPath[str],
         data: JSONBody[ConversationRename],
     ) -> ConversationRecord:
-        app, subject, _ = await _caller(deps, request, slug)
-        conversation = await deps.apps.conversation(app, subject, conversation_id)
+        _, conversation, _ = await _conversation(deps, request, slug, conversation_id)
         return await deps.apps.apps.rename_conversation(conversation.id, data.title)
 
     @delete(
@@ -304,8 +311,7 @@ class ChatController(Controller):
         slug: FromPath[str],
         conversation_id: FromPath[str],
     ) -> None:
-        app, subject, _ = await _caller(deps, request, slug)
-        conversation = await deps.apps.conversation(app, subject, conversation_id)
+        app, conversation, _ = await _conversation(deps, request, slug, conversation_id)
         await deps.apps.delete_conversation(app, conversation)
 
     @get("/{slug:str}/conversations/{conversation_id:str}/messages", summary="A conversation's messages", opt=_CHAT)
@@ -316,8 +322,7 @@ class ChatController(Controller):
         slug: FromPath[str],
         conversation_id: FromPath[str],
     ) -> list[AppMessage]:
-        app, subject, _ = await _caller(deps, request, slug)
-        conversation = await deps.apps.conversation(app, subject, conversation_id)
+        _, conversation, _ = await _conversation(deps, request, slug, conversation_id)
         return await deps.apps.apps.list_messages(conversation.id)
 
     @post(
@@ -337,8 +342,7 @@ class ChatController(Controller):
         conversation_id: FromPath[str],
         data: JSONBody[MessageCreate],
     ) -> ServerSentEvent:
-        app, subject, principal = await _caller(deps, request, slug)
-        conversation = await deps.apps.conversation(app, subject, conversation_id)
+        app, conversation, principal = await _conversation(deps, request, slug, conversation_id)
         deps.apps.admit(principal)
         turn = await deps.apps.send(app, conversation, data.content)
         return _sse(deps, turn)
@@ -357,8 +361,7 @@ class ChatController(Controller):
         slug: FromPath[str],
         conversation_id: FromPath[str],
     ) -> ServerSentEvent:
-        app, subject, principal = await _caller(deps, request, slug)
-        conversation = await deps.apps.conversation(app, subject, conversation_id)
+        app, conversation, principal = await _conversation(deps, request, slug, conversation_id)
         deps.apps.admit(principal)
         turn = await deps.apps.regenerate(app, conversation)
         return _sse(deps, turn)
@@ -376,8 +379,7 @@ class ChatController(Controller):
         slug: FromPath[str],
         conversation_id: FromPath[str],
     ) -> StopResult:
-        app, subject, _ = await _caller(deps, request, slug)
-        conversation = await deps.apps.conversation(app, subject, conversation_id)
+        _, conversation, _ = await _conversation(deps, request, slug, conversation_id)
         return StopResult(stopped=await deps.apps.stop(conversation))
 
     @put("/{slug:str}/messages/{message_id:str}/feedback", summary="Rate an answer (up, down or null)", opt=_CHAT)
