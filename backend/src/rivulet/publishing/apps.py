@@ -159,7 +159,7 @@ def subject_of(principal: Principal, visitor: str | None) -> str:
 def run_inputs(graph: CompiledGraph) -> tuple[AppInput, ...]:
     """The run inputs a graph reads (``core.input`` names and ``trigger.http`` fields), in the graph's order."""
     found: dict[str, AppInput] = {}
-    for node_id in graph.order:
+    for node_id in graph.input_nodes:  # the compiler's core.input and trigger nodes, in order
         node = graph.nodes[node_id]
         if node.disabled:
             continue
