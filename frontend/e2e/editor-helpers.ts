@@ -112,3 +112,55 @@ export async function connect(
   if (hover) await hover();
   await page.mouse.up();
 }
+
+/**
+ * A typical flow: seven nodes in four columns (the README's picture); `pace` waits `delaySeconds`
+ * (long enough to catch the run going, or 0).
+ */
+export function riverNodes(delaySeconds: number): readonly NodeSpec[] {
+  return [
+    {
+      id: "topic",
+      operator: "core.constant",
+      params: { value: "rivers", type: "Text" },
+      x: 0,
+      y: 0,
+    },
+    {
+      id: "facts",
+      operator: "core.constant",
+      params: { value: { name: "Nile", length_km: 6650 }, type: "Json" },
+      x: 0,
+      y: 200,
+    },
+    {
+      id: "write",
+      operator: "core.template",
+      params: {
+        template: "A note on {{ topic }}: the {{ facts.name }} runs {{ facts.length_km }} km.",
+      },
+      x: 340,
+      y: 40,
+    },
+    { id: "pace", operator: "core.delay", params: { seconds: delaySeconds }, x: 680, y: 0 },
+    { id: "summary", operator: "core.output", params: { name: "summary" }, x: 1000, y: 0 },
+    {
+      id: "length",
+      operator: "core.json_extract",
+      params: { path: "$.length_km", type: "Int" },
+      x: 340,
+      y: 300,
+    },
+    { id: "km", operator: "core.output", params: { name: "length_km" }, x: 680, y: 300 },
+  ];
+}
+
+/** The edges of `riverNodes`. */
+export const RIVER_EDGES = [
+  ["topic", "value", "write", "topic"],
+  ["facts", "value", "write", "facts"],
+  ["write", "text", "pace", "value"],
+  ["pace", "value", "summary", "value"],
+  ["facts", "value", "length", "value"],
+  ["length", "value", "km", "value"],
+] as const;

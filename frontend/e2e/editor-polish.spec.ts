@@ -5,8 +5,9 @@ import {
   dropOperator,
   expect,
   handle,
-  type NodeSpec,
   node,
+  RIVER_EDGES,
+  riverNodes,
   selectNode,
   test,
 } from "./editor-helpers";
@@ -20,44 +21,7 @@ async function viewport(page: Page) {
   return { x, y, zoom: a };
 }
 
-/** A typical flow: seven nodes in four columns (like the README's picture). */
-const RIVER: readonly NodeSpec[] = [
-  { id: "topic", operator: "core.constant", params: { value: "rivers", type: "Text" }, x: 0, y: 0 },
-  {
-    id: "facts",
-    operator: "core.constant",
-    params: { value: { name: "Nile", length_km: 6650 }, type: "Json" },
-    x: 0,
-    y: 200,
-  },
-  {
-    id: "write",
-    operator: "core.template",
-    params: {
-      template: "A note on {{ topic }}: the {{ facts.name }} runs {{ facts.length_km }} km.",
-    },
-    x: 340,
-    y: 40,
-  },
-  { id: "pace", operator: "core.delay", params: { seconds: 0 }, x: 680, y: 0 },
-  { id: "summary", operator: "core.output", params: { name: "summary" }, x: 1000, y: 0 },
-  {
-    id: "length",
-    operator: "core.json_extract",
-    params: { path: "$.length_km", type: "Int" },
-    x: 340,
-    y: 300,
-  },
-  { id: "km", operator: "core.output", params: { name: "length_km" }, x: 680, y: 300 },
-];
-const RIVER_EDGES = [
-  ["topic", "value", "write", "topic"],
-  ["facts", "value", "write", "facts"],
-  ["write", "text", "pace", "value"],
-  ["pace", "value", "summary", "value"],
-  ["facts", "value", "length", "value"],
-  ["length", "value", "km", "value"],
-] as const;
+const RIVER = riverNodes(0);
 
 test("adding nodes keeps the view, and a new node never lands on another", async ({ page }) => {
   await page.goto("/flows/new");
